@@ -1,0 +1,499 @@
+/* gst-hangout — ICE layer on libnice.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <hangout/ice.h>
+
+#include <agent.h>
+#include <interfaces.h>
+#include <gio/gio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* A data channel needs one component: BUNDLE and rtcp-mux are implied. */
+#define COMPONENT_ID 1
+#define DEFAULT_STUN_TURN_PORT 3478
+/* Socket buffers for the selected pair. The defaults (~200 KiB) overflow at
+ * a few hundred MB/s and libnice then drops datagrams silently, which SCTP
+ * sees as loss. */
+#define SOCKET_BUFFER_SIZE (4 * 1024 * 1024)
+
+struct _HangoutIce {
+  GMainContext *context;
+  NiceAgent *agent;
+  guint stream_id;
+  HangoutIceCallbacks callbacks;
+  gpointer user_data;
+  GPtrArray *local_candidates;
+  HangoutIceState state;
+};
+
+static gchar *
+candidate_to_string (HangoutIce *ice, NiceCandidate *candidate)
+{
+  gchar *sdp = nice_agent_generate_local_candidate_sdp (ice->agent, candidate);
+  gchar *out;
+
+  if (sdp == NULL)
+    return NULL;
+  /* libnice writes the SDP attribute line; browsers trickle it without "a=". */
+  out = g_strdup (g_str_has_prefix (sdp, "a=") ? sdp + 2 : sdp);
+  g_free (sdp);
+  return out;
+}
+
+static void
+on_new_candidate (NiceAgent *agent, NiceCandidate *candidate, gpointer data)
+{
+  HangoutIce *ice = data;
+  gchar *str;
+
+  if (candidate->component_id != COMPONENT_ID)
+    return;
+  str = candidate_to_string (ice, candidate);
+  if (str == NULL)
+    return;
+  g_ptr_array_add (ice->local_candidates, str);
+  ice->callbacks.local_candidate (ice->user_data, str);
+}
+
+static void
+on_gathering_done (NiceAgent *agent, guint stream_id, gpointer data)
+{
+  HangoutIce *ice = data;
+
+  ice->callbacks.local_candidate (ice->user_data, NULL);
+}
+
+static void
+set_state (HangoutIce *ice, HangoutIceState state)
+{
+  if (ice->state == state)
+    return;
+  ice->state = state;
+  ice->callbacks.state_changed (ice->user_data, state);
+}
+
+static void
+on_component_state_changed (NiceAgent *agent, guint stream_id,
+    guint component_id, guint state, gpointer data)
+{
+  HangoutIce *ice = data;
+
+  switch (state) {
+    case NICE_COMPONENT_STATE_CONNECTING:
+      set_state (ice, HANGOUT_ICE_STATE_CHECKING);
+      break;
+    case NICE_COMPONENT_STATE_CONNECTED:
+    case NICE_COMPONENT_STATE_READY:
+      set_state (ice, HANGOUT_ICE_STATE_CONNECTED);
+      break;
+    case NICE_COMPONENT_STATE_FAILED:
+      set_state (ice, HANGOUT_ICE_STATE_FAILED);
+      break;
+    default:
+      break;
+  }
+}
+
+static void
+grow_socket_buffer (GSocket *socket, int option, int force_option)
+{
+  int fd = g_socket_get_fd (socket);
+  int size = SOCKET_BUFFER_SIZE;
+
+  /* The FORCE variants pass net.core.[rw]mem_max when we may (CAP_NET_ADMIN);
+   * otherwise the kernel caps the plain request at that limit. */
+  if (setsockopt (fd, SOL_SOCKET, force_option, &size, sizeof size) != 0)
+    setsockopt (fd, SOL_SOCKET, option, &size, sizeof size);
+}
+
+static void
+on_new_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
+    NiceCandidate *local, NiceCandidate *remote, gpointer data)
+{
+  HangoutIce *ice = data;
+  GSocket *socket = nice_agent_get_selected_socket (agent, stream_id,
+      component_id);
+
+  if (socket != NULL) {
+    grow_socket_buffer (socket, SO_SNDBUF, SO_SNDBUFFORCE);
+    grow_socket_buffer (socket, SO_RCVBUF, SO_RCVBUFFORCE);
+    g_object_unref (socket);
+  }
+  g_debug ("ICE: selected pair %s", hangout_ice_selected_pair_is_loopback (ice)
+      ? "on loopback" : "");
+}
+
+static void
+on_receive (NiceAgent *agent, guint stream_id, guint component_id, guint len,
+    gchar *buf, gpointer data)
+{
+  HangoutIce *ice = data;
+
+  ice->callbacks.received (ice->user_data, (const guint8 *) buf, len);
+}
+
+/* Splits "[scheme:[//]][user:pass@]host[:port]" leniently: what people type
+ * for a STUN or TURN server, with or without the URI scheme. */
+static gboolean
+parse_server (const gchar *spec, gchar **user, gchar **pass, gchar **host,
+    guint *port, GError **error)
+{
+  const gchar *rest = spec;
+  const gchar *at, *colon;
+  g_autofree gchar *hostport = NULL;
+
+  if (g_str_has_prefix (rest, "stun:") || g_str_has_prefix (rest, "turn:"))
+    rest += 5;
+  if (g_str_has_prefix (rest, "//"))
+    rest += 2;
+  at = strrchr (rest, '@');
+  if (at != NULL) {
+    g_autofree gchar *cred = g_strndup (rest, at - rest);
+    gchar *sep = strchr (cred, ':');
+
+    if (sep == NULL || user == NULL) {
+      g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+          "server '%s': credentials must be USER:PASSWORD", spec);
+      return FALSE;
+    }
+    *sep = '\0';
+    *user = g_uri_unescape_string (cred, NULL);
+    *pass = g_uri_unescape_string (sep + 1, NULL);
+    rest = at + 1;
+  }
+  hostport = g_strdup (rest);
+  *port = DEFAULT_STUN_TURN_PORT;
+  colon = strrchr (hostport, ':');
+  if (colon != NULL && strchr (hostport, ']') < colon
+      && (hostport[0] == '[' || strchr (hostport, ':') == colon)) {
+    gchar *end;
+    guint64 p = g_ascii_strtoull (colon + 1, &end, 10);
+
+    if (*end != '\0' || p == 0 || p > 65535) {
+      g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+          "server '%s': invalid port", spec);
+      return FALSE;
+    }
+    *port = p;
+    hostport[colon - hostport] = '\0';
+  }
+  if (hostport[0] == '[') {
+    gsize l = strlen (hostport);
+    if (l < 3 || hostport[l - 1] != ']') {
+      g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+          "server '%s': invalid host", spec);
+      return FALSE;
+    }
+    *host = g_strndup (hostport + 1, l - 2);
+  } else {
+    *host = g_strdup (hostport);
+  }
+  if (**host == '\0') {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+        "server '%s': no host", spec);
+    g_clear_pointer (host, g_free);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* libnice takes only literal addresses for its servers. */
+static gchar *
+resolve_host (const gchar *host, GError **error)
+{
+  GResolver *resolver;
+  GList *addresses;
+  gchar *out;
+
+  if (g_hostname_is_ip_address (host))
+    return g_strdup (host);
+  resolver = g_resolver_get_default ();
+  addresses = g_resolver_lookup_by_name (resolver, host, NULL, error);
+  g_object_unref (resolver);
+  if (addresses == NULL)
+    return NULL;
+  out = g_inet_address_to_string (addresses->data);
+  g_resolver_free_addresses (addresses);
+  return out;
+}
+
+static gboolean
+configure_servers (HangoutIce *ice, const HangoutIceConfig *config,
+    GError **error)
+{
+  if (config == NULL)
+    return TRUE;
+  if (config->stun_server != NULL && *config->stun_server != '\0') {
+    g_autofree gchar *host = NULL, *addr = NULL;
+    guint port;
+
+    if (!parse_server (config->stun_server, NULL, NULL, &host, &port, error))
+      return FALSE;
+    addr = resolve_host (host, error);
+    if (addr == NULL)
+      return FALSE;
+    g_object_set (ice->agent, "stun-server", addr, "stun-server-port", port,
+        NULL);
+  }
+  if (config->turn_server != NULL && *config->turn_server != '\0') {
+    g_autofree gchar *host = NULL, *addr = NULL, *user = NULL, *pass = NULL;
+    guint port;
+
+    if (!parse_server (config->turn_server, &user, &pass, &host, &port, error))
+      return FALSE;
+    if (user == NULL) {
+      g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+          "TURN server '%s' needs USER:PASSWORD@", config->turn_server);
+      return FALSE;
+    }
+    addr = resolve_host (host, error);
+    if (addr == NULL)
+      return FALSE;
+    if (!nice_agent_set_relay_info (ice->agent, ice->stream_id, COMPONENT_ID,
+            addr, port, user, pass, NICE_RELAY_TYPE_TURN_UDP)) {
+      g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+          "TURN server '%s' was refused", config->turn_server);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+HangoutIce *
+hangout_ice_new (GMainContext *context, gboolean controlling,
+    const HangoutIceConfig *config, const HangoutIceCallbacks *callbacks,
+    gpointer user_data, GError **error)
+{
+  HangoutIce *ice = g_new0 (HangoutIce, 1);
+
+  ice->context = g_main_context_ref (context);
+  ice->callbacks = *callbacks;
+  ice->user_data = user_data;
+  ice->local_candidates = g_ptr_array_new_with_free_func (g_free);
+  ice->state = HANGOUT_ICE_STATE_NEW;
+  /* Trickle: the agent must not conclude failure before the peer says it has
+   * sent its last candidate. Consent freshness (RFC 7675) notices a peer that
+   * vanished without a word. Regular nomination is what browsers do. */
+  ice->agent = nice_agent_new_full (context, NICE_COMPATIBILITY_RFC5245,
+      NICE_AGENT_OPTION_REGULAR_NOMINATION | NICE_AGENT_OPTION_ICE_TRICKLE
+      | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+  g_object_set (ice->agent, "controlling-mode", controlling, "ice-tcp", FALSE,
+      "upnp", FALSE, "keepalive-conncheck", TRUE, NULL);
+  ice->stream_id = nice_agent_add_stream (ice->agent, 1);
+  nice_agent_set_stream_name (ice->agent, ice->stream_id, "application");
+
+  g_signal_connect (ice->agent, "new-candidate-full",
+      G_CALLBACK (on_new_candidate), ice);
+  g_signal_connect (ice->agent, "candidate-gathering-done",
+      G_CALLBACK (on_gathering_done), ice);
+  g_signal_connect (ice->agent, "component-state-changed",
+      G_CALLBACK (on_component_state_changed), ice);
+  g_signal_connect (ice->agent, "new-selected-pair-full",
+      G_CALLBACK (on_new_selected_pair), ice);
+  nice_agent_attach_recv (ice->agent, ice->stream_id, COMPONENT_ID, context,
+      on_receive, ice);
+
+  if (!configure_servers (ice, config, error)) {
+    hangout_ice_free (ice);
+    return NULL;
+  }
+  return ice;
+}
+
+static gboolean
+drop_agent (gpointer agent)
+{
+  return G_SOURCE_REMOVE;
+}
+
+void
+hangout_ice_free (HangoutIce *ice)
+{
+  GSource *source;
+
+  if (ice == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (ice->agent, ice);
+  nice_agent_attach_recv (ice->agent, ice->stream_id, COMPONENT_ID,
+      ice->context, NULL, NULL);
+  /* We may be inside one of the agent's callbacks: drop it from an idle
+   * source (or when the context goes away, which destroys the source). */
+  source = g_idle_source_new ();
+  /* Above the agent's sockets, which stay readable (and would starve an
+   * idle-priority source) until the agent closes them. */
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, drop_agent, ice->agent, g_object_unref);
+  g_source_attach (source, ice->context);
+  g_source_unref (source);
+  g_ptr_array_unref (ice->local_candidates);
+  g_main_context_unref (ice->context);
+  g_free (ice);
+}
+
+void
+hangout_ice_get_local_credentials (HangoutIce *ice, gchar **ufrag, gchar **pwd)
+{
+  nice_agent_get_local_credentials (ice->agent, ice->stream_id, ufrag, pwd);
+}
+
+gboolean
+hangout_ice_gather (HangoutIce *ice, GError **error)
+{
+  GList *ips = nice_interfaces_get_local_ips (FALSE);
+
+  /* libnice gathers on every non-loopback address on its own. A host with
+   * none (a private network namespace) can still talk over loopback. */
+  if (ips == NULL) {
+    NiceAddress addr;
+
+    nice_address_init (&addr);
+    nice_address_set_from_string (&addr, "127.0.0.1");
+    nice_agent_add_local_address (ice->agent, &addr);
+  }
+  g_list_free_full (ips, g_free);
+
+  if (!nice_agent_gather_candidates (ice->agent, ice->stream_id)) {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_ICE,
+        "ICE: could not gather candidates");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GPtrArray *
+hangout_ice_get_local_candidates (HangoutIce *ice)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < ice->local_candidates->len; i++)
+    g_ptr_array_add (out, g_strdup (ice->local_candidates->pdata[i]));
+  return out;
+}
+
+gboolean
+hangout_ice_set_remote_credentials (HangoutIce *ice, const gchar *ufrag,
+    const gchar *pwd, GError **error)
+{
+  if (!nice_agent_set_remote_credentials (ice->agent, ice->stream_id, ufrag,
+          pwd)) {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_SDP,
+        "ICE: remote credentials were refused");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+hangout_ice_add_remote_candidate (HangoutIce *ice, const gchar *candidate,
+    GError **error)
+{
+  g_autofree gchar *line = NULL;
+  g_auto (GStrv) tokens = NULL;
+  NiceCandidate *cand;
+  GSList *list;
+  gchar *end;
+  guint64 component, port;
+  gint n;
+
+  if (candidate == NULL)
+    goto malformed;
+  if (g_str_has_prefix (candidate, "a="))
+    candidate += 2;
+  line = g_strstrip (g_strdup (candidate));
+  if (!g_str_has_prefix (line, "candidate:"))
+    goto malformed;
+
+  /* RFC 8839 §5.1: foundation component transport priority address port
+   * "typ" type [extensions]. Checked here so that the error can say what is
+   * wrong; libnice's own parser only answers yes or no. */
+  tokens = g_strsplit_set (line + strlen ("candidate:"), " ", -1);
+  n = g_strv_length (tokens);
+  if (n < 8 || strcmp (tokens[6], "typ") != 0)
+    goto malformed;
+  component = g_ascii_strtoull (tokens[1], &end, 10);
+  if (*end != '\0' || component == 0 || component > 256)
+    goto malformed;
+  port = g_ascii_strtoull (tokens[5], &end, 10);
+  if (*end != '\0' || port > 65535)
+    goto malformed;
+  if (component != COMPONENT_ID) {
+    g_debug ("ICE: skipping candidate of component %" G_GUINT64_FORMAT,
+        component);
+    return TRUE;
+  }
+  if (g_ascii_strcasecmp (tokens[2], "udp") != 0) {
+    /* We gather UDP only; a TCP candidate cannot pair with ours. */
+    g_debug ("ICE: skipping %s candidate", tokens[2]);
+    return TRUE;
+  }
+  if (!g_hostname_is_ip_address (tokens[4])) {
+    if (g_str_has_suffix (tokens[4], ".local")) {
+      /* Browsers hide host addresses behind mDNS names. We do not resolve
+       * them: the browser's checks reach us and teach libnice a
+       * peer-reflexive candidate for the same address. */
+      g_debug ("ICE: skipping mDNS candidate %s", tokens[4]);
+      return TRUE;
+    }
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_CANDIDATE,
+        "ICE candidate address '%s' is not an IP address", tokens[4]);
+    return FALSE;
+  }
+
+  {
+    g_autofree gchar *attr = g_strconcat ("a=", line, NULL);
+    cand = nice_agent_parse_remote_candidate_sdp (ice->agent, ice->stream_id,
+        attr);
+  }
+  if (cand == NULL)
+    goto malformed;
+  list = g_slist_prepend (NULL, cand);
+  n = nice_agent_set_remote_candidates (ice->agent, ice->stream_id,
+      COMPONENT_ID, list);
+  g_slist_free_full (list, (GDestroyNotify) nice_candidate_free);
+  if (n < 0) {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_CANDIDATE,
+        "ICE candidate was refused: %s", line);
+    return FALSE;
+  }
+  return TRUE;
+
+malformed:
+  g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_CANDIDATE,
+      "malformed ICE candidate: '%s'", candidate ? candidate : "(null)");
+  return FALSE;
+}
+
+void
+hangout_ice_remote_gathering_done (HangoutIce *ice)
+{
+  nice_agent_peer_candidate_gathering_done (ice->agent, ice->stream_id);
+}
+
+gboolean
+hangout_ice_send (HangoutIce *ice, const guint8 *data, gsize len)
+{
+  return nice_agent_send (ice->agent, ice->stream_id, COMPONENT_ID, len,
+      (const gchar *) data) == (gint) len;
+}
+
+static gboolean
+address_is_loopback (const NiceAddress *address)
+{
+  gchar str[NICE_ADDRESS_STRING_LEN];
+  g_autoptr (GInetAddress) inet = NULL;
+
+  nice_address_to_string (address, str);
+  inet = g_inet_address_new_from_string (str);
+  return inet != NULL && g_inet_address_get_is_loopback (inet);
+}
+
+gboolean
+hangout_ice_selected_pair_is_loopback (HangoutIce *ice)
+{
+  NiceCandidate *local = NULL, *remote = NULL;
+
+  if (!nice_agent_get_selected_pair (ice->agent, ice->stream_id, COMPONENT_ID,
+          &local, &remote))
+    return FALSE;
+  return address_is_loopback (&local->addr) && address_is_loopback (&remote->addr);
+}

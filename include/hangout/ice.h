@@ -1,0 +1,81 @@
+/* gst-hangout — ICE layer: one libnice agent with one stream and one component
+ * (BUNDLE, rtcp-mux: a data channel needs nothing else), trickle in and out.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <hangout/error.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  HANGOUT_ICE_STATE_NEW,
+  HANGOUT_ICE_STATE_CHECKING,
+  HANGOUT_ICE_STATE_CONNECTED,
+  HANGOUT_ICE_STATE_FAILED,
+} HangoutIceState;
+
+/**
+ * HangoutIceConfig:
+ * @stun_server: "host:port" or "stun:host:port" (port 3478 when omitted), or %NULL
+ * @turn_server: "turn:USER:PASS@host:port" or "turn://USER:PASS@host:port"
+ *   (UDP relay; port 3478 when omitted), or %NULL
+ */
+typedef struct {
+  const gchar *stun_server;
+  const gchar *turn_server;
+} HangoutIceConfig;
+
+/**
+ * HangoutIceCallbacks:
+ * @local_candidate: a local candidate in the browsers' form ("candidate:…",
+ *   no "a=" prefix), or %NULL once gathering is done.
+ * @state_changed: connectivity reached or lost.
+ * @received: one datagram that is not STUN (DTLS, for us).
+ *
+ * All are called on the thread iterating the agent's GMainContext.
+ */
+typedef struct {
+  void (*local_candidate) (gpointer user_data, const gchar *candidate);
+  void (*state_changed) (gpointer user_data, HangoutIceState state);
+  void (*received) (gpointer user_data, const guint8 *data, gsize len);
+} HangoutIceCallbacks;
+
+typedef struct _HangoutIce HangoutIce;
+
+/* @controlling: TRUE for the offerer (RFC 8445 §6.1.1). Fails when a STUN or
+ * TURN server string cannot be parsed. */
+HangoutIce *hangout_ice_new (GMainContext *context, gboolean controlling,
+    const HangoutIceConfig *config, const HangoutIceCallbacks *callbacks,
+    gpointer user_data, GError **error);
+/* Stops every callback and frees the agent; safe from inside a callback. */
+void hangout_ice_free (HangoutIce *ice);
+
+void hangout_ice_get_local_credentials (HangoutIce *ice, gchar **ufrag,
+    gchar **pwd);
+/* Starts gathering; candidates arrive through @local_candidate. When the host
+ * has no address but loopback (a private network namespace), loopback is
+ * used, which libnice otherwise skips. */
+gboolean hangout_ice_gather (HangoutIce *ice, GError **error);
+/* Local candidates gathered so far, browsers' form. */
+GPtrArray *hangout_ice_get_local_candidates (HangoutIce *ice);
+
+gboolean hangout_ice_set_remote_credentials (HangoutIce *ice,
+    const gchar *ufrag, const gchar *pwd, GError **error);
+/* Accepts "candidate:…" (browser JSON form) or "a=candidate:…". A ".local"
+ * mDNS host candidate, which libnice cannot resolve, is skipped (returns TRUE):
+ * the peer's connectivity checks teach us a peer-reflexive candidate instead.
+ * Returns FALSE with HANGOUT_ERROR_INVALID_CANDIDATE on anything malformed. */
+gboolean hangout_ice_add_remote_candidate (HangoutIce *ice,
+    const gchar *candidate, GError **error);
+/* The peer trickled its last candidate: ICE may now conclude it failed. */
+void hangout_ice_remote_gathering_done (HangoutIce *ice);
+
+/* Sends one datagram on the selected pair. Thread-safe. FALSE when no pair is
+ * selected yet or the socket refused the datagram. */
+gboolean hangout_ice_send (HangoutIce *ice, const guint8 *data, gsize len);
+
+/* TRUE once a pair is selected and both of its addresses are loopback ones. */
+gboolean hangout_ice_selected_pair_is_loopback (HangoutIce *ice);
+
+G_END_DECLS

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian 12 packages gst-hangout builds, tests and benchmarks
+# with. Idempotent: does nothing when everything is already there.
+set -eu
+
+PACKAGES="meson ninja-build pkg-config gcc
+  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libgstreamer-plugins-bad1.0-dev gstreamer1.0-plugins-base
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
+  gstreamer1.0-tools libnice-dev libusrsctp-dev libgnutls28-dev
+  libsoup-3.0-dev libjson-glib-dev iproute2 util-linux"
+
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing

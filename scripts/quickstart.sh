@@ -1,0 +1,46 @@
+#!/bin/sh
+# The two README commands:
+#   scripts/quickstart.sh demo   set everything up and run the main job
+#   scripts/quickstart.sh test   set everything up and run every test suite
+set -eu
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+werror=false
+[ "${CI:-}" = true ] && werror=true
+
+setup() {
+  dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson configure "$dir" -Dwerror=$werror "$@" >/dev/null
+  else
+    meson setup "$dir" -Dwerror=$werror "$@" >/dev/null
+  fi
+  ninja -C "$dir"
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+
+case "$cmd" in
+  demo)
+    setup build
+    # Until the elements exist, the main job is the loopback throughput
+    # benchmark of the data-channel stack (both peers in their own process,
+    # in a private network namespace), with webrtcbin as the reference.
+    exec tests/netns-run.sh build/bench/hangout-bench-throughput "$@"
+    ;;
+  test)
+    setup build
+    meson test -C build --print-errorlogs --suite unit --suite interop
+    # The unit suite again under AddressSanitizer, UndefinedBehaviorSanitizer
+    # and LeakSanitizer.
+    setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+    meson test -C build-asan --print-errorlogs --suite unit
+    ;;
+  *)
+    echo "usage: $0 demo|test" >&2
+    exit 2
+    ;;
+esac
