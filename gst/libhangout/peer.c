@@ -481,8 +481,16 @@ dtls_connected (gpointer data)
   HangoutPeerConnection *pc = enter (data);
   GError *error = NULL;
 
+  guint mtu = HANGOUT_SCTP_DEFAULT_MTU;
+
+  /* Loopback carries 64 KiB datagrams: the path MTU is known without
+   * discovery, and one DTLS record per SCTP packet is the only bound. Per
+   * packet costs (system calls, SCTP, DTLS) dominate, so this is most of
+   * the speed between two processes on one host. */
+  if (hangout_ice_selected_pair_is_loopback (pc->ice))
+    mtu = hangout_dtls_get_max_payload (pc->dtls);
   pc->sctp = hangout_sctp_new (pc->context, HANGOUT_SDP_DEFAULT_SCTP_PORT,
-      pc->remote->sctp_port, HANGOUT_SCTP_DEFAULT_MTU, pc->max_message_size,
+      pc->remote->sctp_port, mtu, pc->max_message_size,
       &sctp_callbacks, pc, &error);
   if (pc->sctp == NULL || !hangout_sctp_connect (pc->sctp, &error))
     finish (pc, TRUE, error);
