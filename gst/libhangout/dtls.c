@@ -40,6 +40,9 @@
   "+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:+AEAD:+SIGN-ALL:" \
   "+COMP-NULL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+CTYPE-X509"
 
+/* The SRTP profiles every WebRTC stack has (GnuTLS 3.7 knows no GCM ones). */
+#define SRTP_PROFILES "SRTP_AES128_CM_HMAC_SHA1_80:SRTP_AES128_CM_HMAC_SHA1_32"
+
 /* RFC 6347 4.2.4.1: start at 1 s; give up on a dead peer after 30 s. */
 #define RETRANSMIT_TIMEOUT_MS 1000
 #define TOTAL_TIMEOUT_MS 30000
@@ -698,6 +701,12 @@ hangout_dtls_new (GMainContext * context, gboolean is_client,
    * a client certificate unless told to. */
   if (!is_client)
     gnutls_certificate_server_set_request (dtls->session, GNUTLS_CERT_REQUIRE);
+  /* use_srtp (RFC 5764), although no media flows: RFC 8827 has every WebRTC
+   * endpoint support it, and GStreamer's dtlssrtpdec (webrtcbin) fails the
+   * connection when a handshake negotiated no SRTP profile. */
+  ret = gnutls_srtp_set_profile_direct (dtls->session, SRTP_PROFILES, NULL);
+  if (ret < 0)
+    g_error ("gnutls_srtp_set_profile_direct: %s", gnutls_strerror (ret));
 
   gnutls_session_set_ptr (dtls->session, dtls);
   gnutls_session_set_verify_function (dtls->session, verify_cb);
