@@ -176,8 +176,9 @@ finish (HangoutPeerConnection *pc, gboolean failed, GError *error)
   pc->error = error;
   clear_source (&pc->timeout);
   clear_source (&pc->gather);
-  /* Channels first (they stop using SCTP), then the transports. */
-  detach_channels (pc, error);
+  /* Channels first (they stop using SCTP), then the transports. As with
+   * RTCDataChannel, a close (ours or the peer's) is no error for them. */
+  detach_channels (pc, failed ? error : NULL);
   if (pc->dispatching > 0) {
     if (pc->teardown == NULL) {
       pc->teardown = g_idle_source_new ();

@@ -625,16 +625,25 @@ on_close (HangoutDataChannel *channel, gboolean *closed)
   *closed = TRUE;
 }
 
+static void
+on_channel_error (HangoutDataChannel *channel, GError *error, guint *count)
+{
+  (*count)++;
+}
+
 GST_START_TEST (test_close_seen_by_peer)
 {
   Pair *pair = pair_new ();
   HangoutDataChannel *local, *remote;
   gboolean remote_closed = FALSE;
   GError *error = NULL;
+  guint errors = 0;
   gint64 start;
 
   local = pair_connect_with_channel (pair, NULL, &remote);
   g_signal_connect (remote, "close", G_CALLBACK (on_close), &remote_closed);
+  g_signal_connect (local, "error", G_CALLBACK (on_channel_error), &errors);
+  g_signal_connect (remote, "error", G_CALLBACK (on_channel_error), &errors);
   start = g_get_monotonic_time ();
   hangout_peer_connection_close (pair->offerer);
   fail_unless_equals_int (hangout_peer_connection_get_state (pair->offerer),
@@ -643,6 +652,8 @@ GST_START_TEST (test_close_seen_by_peer)
       HANGOUT_PEER_CONNECTION_STATE_CLOSED, 5);
   fail_unless (g_get_monotonic_time () - start < 5 * G_USEC_PER_SEC);
   fail_unless (remote_closed);
+  /* A close, ours or the peer's, is not an error for the channels. */
+  fail_unless_equals_int (errors, 0);
   fail_unless_equals_int (hangout_data_channel_get_ready_state (local),
       HANGOUT_DATA_CHANNEL_STATE_CLOSED);
   /* Sending on a closed channel is refused with a clear error. */
