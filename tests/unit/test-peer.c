@@ -763,6 +763,43 @@ GST_START_TEST (test_malformed_input)
 
 GST_END_TEST;
 
+GST_START_TEST (test_stun_turn_configuration)
+{
+  static const gchar *bad[][2] = {
+    {"stun-server", "stun:"},
+    {"stun-server", "stun:127.0.0.1:99999"},
+    {"turn-server", "turn:127.0.0.1:3478"},   /* no credentials */
+    {"turn-server", "turn://user@127.0.0.1"}, /* no password */
+  };
+  Pair *pair;
+  HangoutDataChannel *local, *remote;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    HangoutPeerConnection *pc = hangout_peer_connection_new (NULL);
+    GError *error = NULL;
+
+    g_object_set (pc, bad[i][0], bad[i][1], NULL);
+    fail_if (hangout_peer_connection_create_offer (pc, &error),
+        "%s=%s accepted", bad[i][0], bad[i][1]);
+    fail_unless (error != NULL && strstr (error->message, "server") != NULL);
+    g_clear_error (&error);
+    g_object_unref (pc);
+  }
+
+  /* Servers that do not answer (nothing listens there) cost candidates,
+   * not the connection: host candidates still connect. */
+  pair = pair_new ();
+  g_object_set (pair->offerer, "stun-server", "stun:127.0.0.1:3478",
+      "turn-server", "turn://user:pass@127.0.0.1:3479", NULL);
+  g_object_set (pair->answerer, "stun-server", "127.0.0.1", NULL);
+  local = pair_connect_with_channel (pair, NULL, &remote);
+  exchange_messages (pair, local, remote);
+  g_object_unref (local);
+  pair_free (pair);
+}
+
+GST_END_TEST;
+
 static Suite *
 peer_suite (void)
 {
@@ -783,6 +820,7 @@ peer_suite (void)
   tcase_add_test (tc, test_close_seen_by_peer);
   tcase_add_test (tc, test_channel_close);
   tcase_add_test (tc, test_malformed_input);
+  tcase_add_test (tc, test_stun_turn_configuration);
   return s;
 }
 
