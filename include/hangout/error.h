@@ -22,6 +22,10 @@ GQuark hangout_error_quark (void);
  * @HANGOUT_ERROR_FINGERPRINT: the peer certificate does not match the SDP fingerprint.
  * @HANGOUT_ERROR_SCTP: the SCTP association failed or was aborted.
  * @HANGOUT_ERROR_CLOSED: the object was closed.
+ * @HANGOUT_ERROR_SIGNALLING: the signalling server could not be reached, dropped
+ *   the connection, or refused a message.
+ * @HANGOUT_ERROR_NO_SUCH_MEMBER: no member of the room has this id, or it is
+ *   not connected (yet).
  */
 typedef enum {
   HANGOUT_ERROR_INVALID_SDP,
@@ -34,6 +38,8 @@ typedef enum {
   HANGOUT_ERROR_FINGERPRINT,
   HANGOUT_ERROR_SCTP,
   HANGOUT_ERROR_CLOSED,
+  HANGOUT_ERROR_SIGNALLING,
+  HANGOUT_ERROR_NO_SUCH_MEMBER,
 } HangoutError;
 
 G_END_DECLS

@@ -1,0 +1,1312 @@
+/* gst-hangout — a room: one peer connection to every other member (a full
+ * mesh), formed through a signaller.
+ *
+ * Threads. A started room owns one network thread running a GMainLoop on
+ * its own GMainContext. The signaller, every peer connection and all their
+ * signals live there, and so do the room's own signals. Public functions
+ * called from other threads hop onto it with g_main_context_invoke() and
+ * wait for the result; sending does not hop: data channel sends are
+ * thread-safe, so send/broadcast only look the channel up under the room's
+ * lock. The lock guards what other threads read: the member table, each
+ * member's channel and connected flag, our id and the properties.
+ *
+ * Forming the mesh (docs/protocol.md §1.5). On "welcome" we offer to every
+ * listed member we have no connection to; an existing member never offers
+ * to a newcomer, it answers the newcomer's offer (no glare). Candidates
+ * trickle as RTCIceCandidateInit payloads carrying "usernameFragment"; a
+ * candidate whose ufrag is not the one of the description we hold is
+ * dropped. Each pair has two negotiated data channels created on both sides
+ * before the offer (no DCEP, so nothing can race with the first message):
+ * id 0 "hangout" for the application, id 1 "hangout-control" for the room.
+ * A member is "peer-connected" when its application channel is open.
+ *
+ * Losing the signalling server. A peer connection does not need the server
+ * once it is up, so a lost WebSocket changes nothing for connected members.
+ * The signaller reconnects with backoff and rejoins; the server gives us a
+ * new id. What we do about that:
+ *
+ * - Every started room has a random instance key. Offers and answers carry
+ *   it as an extra payload member "instance" (ignored by browsers).
+ * - A rejoined member offers, as any newcomer, to the welcome's members it
+ *   does not know by id (its peers that rejoined before it have new ids).
+ *   The receiver looks the instance up: if it already has a *connected*
+ *   peer with that key it does not answer but replies
+ *   {"type":"connected","instance":K}; both sides then drop the new
+ *   attempt and file the existing connection under the new id. So peers
+ *   are matched by instance, not by name (names are not unique), and the
+ *   match is decided by the receiver of the offer, which cannot race.
+ * - Right after a rejoin we also tell every connected peer our new id on
+ *   the control channel ({"type":"id","id":…}), so that later member-left
+ *   or signals from that id find the connection.
+ * - If the receiver claims a connection that we no longer have (its side has
+ *   not noticed the failure yet), we send {"type":"close"} and offer again;
+ *   the receiver drops its stale connection and answers.
+ * - A member-left from the server means a member closed *or lost* its
+ *   WebSocket. For a connected member we ping it on the control channel and
+ *   drop it only without a pong within HANGOUT_ROOM_LIVENESS_TIMEOUT_MS; a
+ *   member that stops closes its peer connections anyway (the SCTP ABORT
+ *   reaches us at once), so this wait matters only for crashed members.
+ *   Members still connecting are dropped at once.
+ *
+ * So a member's public id is the first signalling id we knew it by, and
+ * stays while its connection lives; the room's own "id" property is the
+ * current one.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <hangout/room.h>
+#include <hangout/signalling.h>
+#include <hangout/peer.h>
+#include <hangout/sdp.h>
+
+#include <string.h>
+
+/* How long stop waits for cancelled operations and closing connections. */
+#define DRAIN_TIMEOUT_MS 3000
+
+typedef struct _Member Member;
+
+struct _HangoutRoom {
+  GObject parent;
+
+  GMutex lock;
+  gchar *room_name;
+  gchar *name;
+  gchar *server;
+  gchar *stun_server;
+  gchar *turn_server;
+  gchar *own_id;
+  GHashTable *members;          /* public id → Member (owned) */
+
+  /* start/stop and the cross-thread calls */
+  GMutex control_lock;
+  GMutex call_lock;
+  GCond call_cond;
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  gint *alive;                  /* objects the drain waits for (rc box) */
+
+  /* network thread only */
+  HangoutSignaller *signaller;
+  gchar *instance;
+  GHashTable *by_signal;        /* signalling id → Member (not owned) */
+  GHashTable *names;            /* signalling id → name */
+  gchar *start_room, *start_name, *start_server, *start_stun, *start_turn;
+};
+
+struct _Member {
+  HangoutRoom *room;
+  gchar *id;                    /* public: the first signalling id */
+  gchar *signal_id;             /* current signalling id */
+  gchar *name;
+  gchar *instance;              /* the peer's instance key, if known */
+  gchar *local_ufrag;
+  gchar *remote_ufrag;
+  gboolean offerer;
+  gboolean answered;            /* offerer: the answer was set */
+  gboolean announced;           /* "member-joined" was emitted */
+  gboolean connected;           /* the application channel is open */
+  HangoutPeerConnection *pc;
+  HangoutDataChannel *channel;
+  HangoutDataChannel *control;
+  GSource *ping_timeout;
+};
+
+G_DEFINE_FINAL_TYPE (HangoutRoom, hangout_room, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_ROOM,
+  PROP_NAME,
+  PROP_SERVER,
+  PROP_STUN_SERVER,
+  PROP_TURN_SERVER,
+  PROP_ID,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_MEMBER_JOINED,
+  SIGNAL_MEMBER_LEFT,
+  SIGNAL_PEER_CONNECTED,
+  SIGNAL_MESSAGE,
+  SIGNAL_ERROR,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* ---- small helpers ---- */
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
+
+static const gchar *
+get_string (JsonObject *object, const gchar *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static gchar *
+ufrag_of (const gchar *sdp, HangoutSdpType type)
+{
+  g_autoptr (HangoutSdpDescription) desc = hangout_sdp_description_parse (sdp,
+      type, NULL);
+
+  return desc != NULL ? g_strdup (desc->ice_ufrag) : NULL;
+}
+
+/* Objects whose end the drain in the network thread waits for. The counter
+ * is a refcounted box: a weak-ref callback may outlive the room. */
+static void
+untrack (gpointer data, GObject *gone)
+{
+  gint *alive = data;
+
+  g_atomic_int_dec_and_test (alive);
+  g_atomic_rc_box_release (alive);
+}
+
+static void
+track (HangoutRoom *room, gpointer object)
+{
+  g_atomic_int_inc (room->alive);
+  g_object_weak_ref (object, untrack, g_atomic_rc_box_acquire (room->alive));
+}
+
+/* ---- members ---- */
+
+static void
+member_free (Member *m)
+{
+  clear_source (&m->ping_timeout);
+  if (m->channel != NULL)
+    g_signal_handlers_disconnect_by_data (m->channel, m);
+  if (m->control != NULL)
+    g_signal_handlers_disconnect_by_data (m->control, m);
+  if (m->pc != NULL) {
+    g_signal_handlers_disconnect_by_data (m->pc, m);
+    hangout_peer_connection_close (m->pc);
+  }
+  g_clear_object (&m->channel);
+  g_clear_object (&m->control);
+  g_clear_object (&m->pc);
+  g_free (m->id);
+  g_free (m->signal_id);
+  g_free (m->name);
+  g_free (m->instance);
+  g_free (m->local_ufrag);
+  g_free (m->remote_ufrag);
+  g_free (m);
+}
+
+/* Forgets @m; "member-left" if it was announced and @emit. */
+static void
+remove_member (HangoutRoom *room, Member *m, gboolean emit)
+{
+  if (g_hash_table_lookup (room->by_signal, m->signal_id) == m)
+    g_hash_table_remove (room->by_signal, m->signal_id);
+  g_mutex_lock (&room->lock);
+  g_hash_table_steal (room->members, m->id);
+  m->connected = FALSE;
+  g_mutex_unlock (&room->lock);
+  g_debug ("room %s: member %s (%s) removed", room->start_room, m->id,
+      m->name);
+  if (emit && m->announced)
+    g_signal_emit (room, signals[SIGNAL_MEMBER_LEFT], 0, m->id);
+  member_free (m);
+}
+
+static void
+announce (HangoutRoom *room, Member *m)
+{
+  if (m->announced)
+    return;
+  m->announced = TRUE;
+  g_signal_emit (room, signals[SIGNAL_MEMBER_JOINED], 0, m->id, m->name);
+}
+
+/* Files @m under the signalling id @signal_id from now on. */
+static void
+remap (HangoutRoom *room, Member *m, const gchar *signal_id)
+{
+  Member *other;
+
+  if (g_strcmp0 (m->signal_id, signal_id) == 0)
+    return;
+  other = g_hash_table_lookup (room->by_signal, signal_id);
+  if (other != NULL && other != m)
+    remove_member (room, other, TRUE);
+  if (g_hash_table_lookup (room->by_signal, m->signal_id) == m)
+    g_hash_table_remove (room->by_signal, m->signal_id);
+  g_debug ("room %s: member %s is now known as %s", room->start_room, m->id,
+      signal_id);
+  g_free (m->signal_id);
+  m->signal_id = g_strdup (signal_id);
+  g_hash_table_insert (room->by_signal, m->signal_id, m);
+}
+
+static Member *
+find_connected_instance (HangoutRoom *room, const gchar *instance)
+{
+  GHashTableIter iter;
+  Member *m;
+
+  if (instance == NULL)
+    return NULL;
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & m)) {
+    if (m->connected && g_strcmp0 (m->instance, instance) == 0)
+      return m;
+  }
+  return NULL;
+}
+
+static void
+send_payload (HangoutRoom *room, const gchar *to, JsonObject *payload)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (room->signaller == NULL
+      || !hangout_signaller_send (room->signaller, to, payload, &error))
+    g_debug ("room %s: cannot signal %s: %s", room->start_room, to,
+        error ? error->message : "stopped");
+}
+
+static void
+send_description (HangoutRoom *room, Member *m, const gchar *type,
+    const gchar *sdp)
+{
+  g_autoptr (JsonObject) payload = json_object_new ();
+
+  json_object_set_string_member (payload, "type", type);
+  json_object_set_string_member (payload, "sdp", sdp);
+  json_object_set_string_member (payload, "instance", room->instance);
+  send_payload (room, m->signal_id, payload);
+}
+
+static void
+send_control (Member *m, const gchar *type, const gchar *key,
+    const gchar *value)
+{
+  g_autoptr (JsonObject) msg = json_object_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree gchar *text = NULL;
+  g_autoptr (GError) error = NULL;
+
+  json_object_set_string_member (msg, "type", type);
+  if (key != NULL)
+    json_object_set_string_member (msg, key, value);
+  json_node_set_object (node, msg);
+  text = json_to_string (node, FALSE);
+  if (!hangout_data_channel_send_string (m->control, text, &error))
+    g_debug ("control message to %s: %s", m->id, error->message);
+}
+
+/* -- peer connection and channel callbacks (network thread) -- */
+
+static void
+on_ice_candidate (HangoutPeerConnection *pc, const gchar *candidate,
+    Member *m)
+{
+  g_autoptr (JsonObject) payload = json_object_new ();
+
+  json_object_set_string_member (payload, "candidate",
+      candidate != NULL ? candidate : "");
+  json_object_set_string_member (payload, "sdpMid", "0");
+  json_object_set_int_member (payload, "sdpMLineIndex", 0);
+  if (m->local_ufrag != NULL)
+    json_object_set_string_member (payload, "usernameFragment",
+        m->local_ufrag);
+  send_payload (m->room, m->signal_id, payload);
+}
+
+static void
+on_pc_state (HangoutPeerConnection *pc, HangoutPeerConnectionState state,
+    Member *m)
+{
+  const GError *error;
+
+  if (state != HANGOUT_PEER_CONNECTION_STATE_FAILED
+      && state != HANGOUT_PEER_CONNECTION_STATE_CLOSED)
+    return;
+  error = hangout_peer_connection_get_error (pc);
+  g_debug ("room %s: connection to %s %s: %s", m->room->start_room, m->id,
+      state == HANGOUT_PEER_CONNECTION_STATE_FAILED ? "failed" : "closed",
+      error ? error->message : "");
+  remove_member (m->room, m, TRUE);
+}
+
+static void
+on_channel_open (HangoutDataChannel *channel, Member *m)
+{
+  HangoutRoom *room = m->room;
+
+  g_mutex_lock (&room->lock);
+  m->connected = TRUE;
+  g_mutex_unlock (&room->lock);
+  announce (room, m);
+  g_signal_emit (room, signals[SIGNAL_PEER_CONNECTED], 0, m->id);
+}
+
+static void
+on_message_string (HangoutDataChannel *channel, const gchar *text, Member *m)
+{
+  g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
+
+  g_signal_emit (m->room, signals[SIGNAL_MESSAGE], 0, m->id, TRUE, bytes);
+}
+
+static void
+on_message_data (HangoutDataChannel *channel, GBytes *data, Member *m)
+{
+  g_signal_emit (m->room, signals[SIGNAL_MESSAGE], 0, m->id, FALSE, data);
+}
+
+static gboolean
+on_ping_timeout (gpointer data)
+{
+  Member *m = data;
+
+  g_clear_pointer (&m->ping_timeout, g_source_unref);
+  g_debug ("room %s: %s left the server and does not answer: dropped",
+      m->room->start_room, m->id);
+  remove_member (m->room, m, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_control_message (HangoutDataChannel *channel, const gchar *text, Member *m)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  JsonNode *root;
+  const gchar *type;
+
+  if (!json_parser_load_from_data (parser, text, -1, NULL)
+      || (root = json_parser_get_root (parser)) == NULL
+      || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_warning ("room %s: malformed control message from %s: ignored",
+        m->room->start_room, m->id);
+    return;
+  }
+  type = get_string (json_node_get_object (root), "type");
+  if (g_strcmp0 (type, "ping") == 0) {
+    send_control (m, "pong", NULL, NULL);
+  } else if (g_strcmp0 (type, "pong") == 0) {
+    clear_source (&m->ping_timeout);
+  } else if (g_strcmp0 (type, "id") == 0) {
+    const gchar *id = get_string (json_node_get_object (root), "id");
+
+    if (id != NULL)
+      remap (m->room, m, id);
+  }
+}
+
+static Member *
+member_new (HangoutRoom *room, const gchar *signal_id, gboolean offerer,
+    GError **error)
+{
+  HangoutDataChannelOptions options = HANGOUT_DATA_CHANNEL_OPTIONS_INIT;
+  Member *m = g_new0 (Member, 1);
+  const gchar *name = g_hash_table_lookup (room->names, signal_id);
+
+  m->room = room;
+  m->id = g_strdup (signal_id);
+  m->signal_id = g_strdup (signal_id);
+  m->name = g_strdup (name != NULL ? name : "");
+  m->offerer = offerer;
+  m->pc = hangout_peer_connection_new (room->context);
+  track (room, m->pc);
+  g_object_set (m->pc, "stun-server", room->start_stun, "turn-server",
+      room->start_turn, NULL);
+  options.negotiated = TRUE;
+  options.id = HANGOUT_ROOM_CHANNEL_ID;
+  m->channel = hangout_peer_connection_create_data_channel (m->pc,
+      HANGOUT_ROOM_CHANNEL_LABEL, &options, error);
+  options.id = HANGOUT_ROOM_CONTROL_ID;
+  if (m->channel != NULL)
+    m->control = hangout_peer_connection_create_data_channel (m->pc,
+        HANGOUT_ROOM_CONTROL_LABEL, &options, error);
+  if (m->control == NULL) {
+    member_free (m);
+    return NULL;
+  }
+  g_signal_connect (m->pc, "ice-candidate", G_CALLBACK (on_ice_candidate), m);
+  g_signal_connect (m->pc, "state-changed", G_CALLBACK (on_pc_state), m);
+  g_signal_connect (m->channel, "open", G_CALLBACK (on_channel_open), m);
+  g_signal_connect (m->channel, "message-string",
+      G_CALLBACK (on_message_string), m);
+  g_signal_connect (m->channel, "message-data", G_CALLBACK (on_message_data),
+      m);
+  g_signal_connect (m->control, "message-string",
+      G_CALLBACK (on_control_message), m);
+
+  g_mutex_lock (&room->lock);
+  g_hash_table_insert (room->members, m->id, m);
+  g_mutex_unlock (&room->lock);
+  g_hash_table_insert (room->by_signal, m->signal_id, m);
+  return m;
+}
+
+/* -- signaller callbacks (network thread) -- */
+
+static void
+offer_to (HangoutRoom *room, const gchar *signal_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *offer = NULL;
+  Member *m = member_new (room, signal_id, TRUE, &error);
+
+  if (m != NULL)
+    offer = hangout_peer_connection_create_offer (m->pc, &error);
+  if (offer == NULL) {
+    g_warning ("room %s: cannot offer to %s: %s", room->start_room, signal_id,
+        error->message);
+    if (m != NULL)
+      remove_member (room, m, FALSE);
+    return;
+  }
+  m->local_ufrag = ufrag_of (offer, HANGOUT_SDP_OFFER);
+  send_description (room, m, "offer", offer);
+}
+
+static void
+on_welcome (HangoutSignaller *signaller, const gchar *own_id,
+    GPtrArray *members, HangoutRoom *room)
+{
+  GHashTableIter iter;
+  Member *m;
+
+  g_mutex_lock (&room->lock);
+  g_free (room->own_id);
+  room->own_id = g_strdup (own_id);
+  g_mutex_unlock (&room->lock);
+  g_object_notify_by_pspec (G_OBJECT (room), properties[PROP_ID]);
+  g_debug ("room %s: joined as %s (%s), %u others", room->start_room, own_id,
+      room->start_name, members->len);
+
+  /* After a rejoin: tell the peers we still have our new id. */
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & m)) {
+    if (m->connected)
+      send_control (m, "id", "id", own_id);
+  }
+  for (guint i = 0; i < members->len; i++) {
+    HangoutSignallerMember *member = members->pdata[i];
+
+    g_hash_table_insert (room->names, g_strdup (member->id),
+        g_strdup (member->name));
+    if (!g_hash_table_contains (room->by_signal, member->id))
+      offer_to (room, member->id);
+  }
+}
+
+static void
+on_member_joined (HangoutSignaller *signaller, const gchar *id,
+    const gchar *name, HangoutRoom *room)
+{
+  /* The newcomer offers; we only remember its name. */
+  g_hash_table_insert (room->names, g_strdup (id), g_strdup (name));
+}
+
+static void
+on_member_left (HangoutSignaller *signaller, const gchar *id,
+    HangoutRoom *room)
+{
+  Member *m = g_hash_table_lookup (room->by_signal, id);
+
+  g_hash_table_remove (room->names, id);
+  if (m == NULL)
+    return;
+  if (!m->connected) {
+    remove_member (room, m, TRUE);
+    return;
+  }
+  /* Left the server, or only lost its WebSocket? Ask it. */
+  if (m->ping_timeout == NULL) {
+    m->ping_timeout = g_timeout_source_new (HANGOUT_ROOM_LIVENESS_TIMEOUT_MS);
+    g_source_set_callback (m->ping_timeout, on_ping_timeout, m, NULL);
+    g_source_attach (m->ping_timeout, room->context);
+    send_control (m, "ping", NULL, NULL);
+  }
+}
+
+static void
+handle_offer (HangoutRoom *room, const gchar *from, JsonObject *payload)
+{
+  const gchar *sdp = get_string (payload, "sdp");
+  const gchar *instance = get_string (payload, "instance");
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *answer = NULL;
+  Member *existing, *m;
+
+  if (sdp == NULL) {
+    g_warning ("room %s: offer from %s without sdp: ignored",
+        room->start_room, from);
+    return;
+  }
+  existing = find_connected_instance (room, instance);
+  if (existing != NULL) {
+    g_autoptr (JsonObject) reply = json_object_new ();
+
+    /* A peer we are connected to, rejoined under a new id. */
+    remap (room, existing, from);
+    json_object_set_string_member (reply, "type", "connected");
+    json_object_set_string_member (reply, "instance", room->instance);
+    send_payload (room, from, reply);
+    return;
+  }
+  existing = g_hash_table_lookup (room->by_signal, from);
+  if (existing != NULL) {
+    g_autofree gchar *own_id = hangout_room_dup_id (room);
+
+    /* Glare cannot happen by the protocol; if it does anyway, the offer
+     * from the lower id wins. */
+    if (existing->offerer && !existing->answered
+        && g_strcmp0 (own_id, from) < 0) {
+      g_warning ("room %s: %s offered to us while we offered to it: "
+          "ignored", room->start_room, from);
+      return;
+    }
+    remove_member (room, existing, TRUE);
+  }
+
+  m = member_new (room, from, FALSE, &error);
+  if (m == NULL
+      || !hangout_peer_connection_set_remote_description (m->pc,
+          HANGOUT_SDP_OFFER, sdp, &error)
+      || (answer = hangout_peer_connection_create_answer (m->pc,
+              &error)) == NULL) {
+    g_warning ("room %s: cannot answer %s: %s", room->start_room, from,
+        error->message);
+    if (m != NULL)
+      remove_member (room, m, FALSE);
+    return;
+  }
+  m->instance = g_strdup (instance);
+  m->remote_ufrag = ufrag_of (sdp, HANGOUT_SDP_OFFER);
+  m->local_ufrag = ufrag_of (answer, HANGOUT_SDP_ANSWER);
+  send_description (room, m, "answer", answer);
+  announce (room, m);
+}
+
+static void
+handle_answer (HangoutRoom *room, const gchar *from, JsonObject *payload)
+{
+  const gchar *sdp = get_string (payload, "sdp");
+  const gchar *instance = get_string (payload, "instance");
+  Member *m = g_hash_table_lookup (room->by_signal, from);
+  Member *stale;
+  g_autoptr (GError) error = NULL;
+
+  if (m == NULL || !m->offerer || m->answered || sdp == NULL) {
+    g_debug ("room %s: unexpected answer from %s: ignored", room->start_room,
+        from);
+    return;
+  }
+  if (!hangout_peer_connection_set_remote_description (m->pc,
+          HANGOUT_SDP_ANSWER, sdp, &error)) {
+    g_warning ("room %s: bad answer from %s: %s", room->start_room, from,
+        error->message);
+    remove_member (room, m, FALSE);
+    return;
+  }
+  m->answered = TRUE;
+  m->instance = g_strdup (instance);
+  m->remote_ufrag = ufrag_of (sdp, HANGOUT_SDP_ANSWER);
+  /* It answered, so it holds no connection to us: one we think we have
+   * with it is stale. */
+  stale = find_connected_instance (room, instance);
+  if (stale != NULL && stale != m)
+    remove_member (room, stale, TRUE);
+  announce (room, m);
+}
+
+static void
+handle_connected (HangoutRoom *room, const gchar *from, JsonObject *payload)
+{
+  Member *m = g_hash_table_lookup (room->by_signal, from);
+  Member *existing = find_connected_instance (room,
+      get_string (payload, "instance"));
+  g_autoptr (JsonObject) close = NULL;
+
+  if (m == NULL || !m->offerer || m->answered)
+    return;
+  remove_member (room, m, FALSE);
+  if (existing != NULL) {
+    remap (room, existing, from);
+    return;
+  }
+  /* It has a connection to us that we no longer have: make it drop that
+   * one, then offer again (the server keeps the order). */
+  g_debug ("room %s: %s holds a stale connection to us: renegotiating",
+      room->start_room, from);
+  close = json_object_new ();
+  json_object_set_string_member (close, "type", "close");
+  send_payload (room, from, close);
+  offer_to (room, from);
+}
+
+static void
+handle_candidate (HangoutRoom *room, const gchar *from, JsonObject *payload)
+{
+  const gchar *candidate = get_string (payload, "candidate");
+  const gchar *ufrag = get_string (payload, "usernameFragment");
+  Member *m = g_hash_table_lookup (room->by_signal, from);
+  g_autoptr (GError) error = NULL;
+
+  if (m == NULL || candidate == NULL) {
+    g_debug ("room %s: candidate from %s dropped", room->start_room, from);
+    return;
+  }
+  /* For another session than ours (a superseded offer). */
+  if (ufrag != NULL && m->remote_ufrag != NULL
+      && g_strcmp0 (ufrag, m->remote_ufrag) != 0)
+    return;
+  if (!hangout_peer_connection_add_ice_candidate (m->pc, candidate, &error))
+    g_debug ("room %s: candidate from %s refused: %s", room->start_room,
+        from, error->message);
+}
+
+static void
+on_signal (HangoutSignaller *signaller, const gchar *from,
+    JsonObject *payload, HangoutRoom *room)
+{
+  const gchar *type = get_string (payload, "type");
+
+  if (json_object_has_member (payload, "candidate"))
+    handle_candidate (room, from, payload);
+  else if (g_strcmp0 (type, "offer") == 0)
+    handle_offer (room, from, payload);
+  else if (g_strcmp0 (type, "answer") == 0)
+    handle_answer (room, from, payload);
+  else if (g_strcmp0 (type, "connected") == 0)
+    handle_connected (room, from, payload);
+  else if (g_strcmp0 (type, "close") == 0) {
+    Member *m = g_hash_table_lookup (room->by_signal, from);
+
+    if (m != NULL)
+      remove_member (room, m, TRUE);
+  } else
+    g_debug ("room %s: unknown payload from %s: ignored", room->start_room,
+        from);
+}
+
+static void
+on_signaller_error (HangoutSignaller *signaller, GError *error,
+    HangoutRoom *room)
+{
+  g_signal_emit (room, signals[SIGNAL_ERROR], 0, error);
+}
+
+/* ---- the network thread ---- */
+
+static gboolean
+tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static gpointer
+network_thread (gpointer data)
+{
+  HangoutRoom *room = data;
+  gint64 deadline;
+  GSource *ticker;
+
+  g_main_context_push_thread_default (room->context);
+  g_main_loop_run (room->loop);
+
+  /* Stopped. Let cancelled operations, closing WebSockets and deferred
+   * teardowns of peer connections finish on this context before it goes. */
+  deadline = g_get_monotonic_time () + DRAIN_TIMEOUT_MS * 1000;
+  ticker = g_timeout_source_new (10);
+  g_source_set_callback (ticker, tick, NULL, NULL);
+  g_source_attach (ticker, room->context);
+  while (g_atomic_int_get (room->alive) > 0
+      && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (room->context, TRUE);
+  g_source_destroy (ticker);
+  g_source_unref (ticker);
+  while (g_main_context_iteration (room->context, FALSE));
+  if (g_atomic_int_get (room->alive) > 0)
+    g_warning ("room %s: %d objects still busy %d ms after stop",
+        room->start_room, g_atomic_int_get (room->alive), DRAIN_TIMEOUT_MS);
+  g_main_context_pop_thread_default (room->context);
+  return NULL;
+}
+
+typedef struct {
+  HangoutRoom *room;
+  gboolean (*func) (HangoutRoom *room, gpointer data);
+  gpointer data;
+  gboolean result;
+  gboolean done;
+} Call;
+
+static gboolean
+call_in_thread (gpointer data)
+{
+  Call *call = data;
+  gboolean result = call->func (call->room, call->data);
+
+  g_mutex_lock (&call->room->call_lock);
+  call->result = result;
+  call->done = TRUE;
+  g_cond_broadcast (&call->room->call_cond);
+  g_mutex_unlock (&call->room->call_lock);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs @func on the network thread and waits for its result. */
+static gboolean
+run_sync (HangoutRoom *room, gboolean (*func) (HangoutRoom *, gpointer),
+    gpointer data)
+{
+  Call call = { room, func, data, FALSE, FALSE };
+
+  g_main_context_invoke (room->context, call_in_thread, &call);
+  g_mutex_lock (&room->call_lock);
+  while (!call.done)
+    g_cond_wait (&room->call_cond, &room->call_lock);
+  g_mutex_unlock (&room->call_lock);
+  return call.result;
+}
+
+static gboolean
+start_in_thread (HangoutRoom *room, gpointer data)
+{
+  GError **error = data;
+
+  room->instance = g_uuid_string_random ();
+  room->signaller = hangout_websocket_signaller_new (room->start_server,
+      room->context);
+  track (room, room->signaller);
+  g_signal_connect (room->signaller, "welcome", G_CALLBACK (on_welcome), room);
+  g_signal_connect (room->signaller, "member-joined",
+      G_CALLBACK (on_member_joined), room);
+  g_signal_connect (room->signaller, "member-left",
+      G_CALLBACK (on_member_left), room);
+  g_signal_connect (room->signaller, "signal", G_CALLBACK (on_signal), room);
+  g_signal_connect (room->signaller, "error", G_CALLBACK (on_signaller_error),
+      room);
+  return hangout_signaller_start (room->signaller, room->start_room,
+      room->start_name, error);
+}
+
+static gboolean
+stop_in_thread (HangoutRoom *room, gpointer data)
+{
+  GList *list;
+
+  if (room->signaller != NULL) {
+    hangout_signaller_stop (room->signaller);
+    g_signal_handlers_disconnect_by_data (room->signaller, room);
+    g_clear_object (&room->signaller);
+  }
+  list = g_hash_table_get_values (room->members);
+  for (GList * l = list; l != NULL; l = l->next)
+    remove_member (room, l->data, FALSE);
+  g_list_free (list);
+  g_hash_table_remove_all (room->names);
+  g_mutex_lock (&room->lock);
+  g_clear_pointer (&room->own_id, g_free);
+  g_mutex_unlock (&room->lock);
+  g_main_loop_quit (room->loop);
+  return TRUE;
+}
+
+/* After the thread has ended (or never started). */
+static void
+release_thread (HangoutRoom *room)
+{
+  g_clear_pointer (&room->loop, g_main_loop_unref);
+  g_clear_pointer (&room->context, g_main_context_unref);
+  g_clear_pointer (&room->instance, g_free);
+  g_clear_pointer (&room->start_room, g_free);
+  g_clear_pointer (&room->start_name, g_free);
+  g_clear_pointer (&room->start_server, g_free);
+  g_clear_pointer (&room->start_stun, g_free);
+  g_clear_pointer (&room->start_turn, g_free);
+}
+
+gboolean
+hangout_room_start (HangoutRoom *room, GError **error)
+{
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), FALSE);
+
+  g_mutex_lock (&room->control_lock);
+  if (room->thread != NULL) {
+    g_mutex_unlock (&room->control_lock);
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+        "the room is already started");
+    return FALSE;
+  }
+  g_mutex_lock (&room->lock);
+  if (room->room_name == NULL || room->name == NULL || room->server == NULL) {
+    g_mutex_unlock (&room->lock);
+    g_mutex_unlock (&room->control_lock);
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+        "a room needs the properties room, name and server");
+    return FALSE;
+  }
+  room->start_room = g_strdup (room->room_name);
+  room->start_name = g_strdup (room->name);
+  room->start_server = g_strdup (room->server);
+  room->start_stun = g_strdup (room->stun_server);
+  room->start_turn = g_strdup (room->turn_server);
+  g_mutex_unlock (&room->lock);
+
+  room->context = g_main_context_new ();
+  room->loop = g_main_loop_new (room->context, FALSE);
+  room->thread = g_thread_try_new ("hangout-room", network_thread, room,
+      error);
+  if (room->thread == NULL) {
+    release_thread (room);
+    g_mutex_unlock (&room->control_lock);
+    return FALSE;
+  }
+  if (!run_sync (room, start_in_thread, error)) {
+    run_sync (room, stop_in_thread, NULL);
+    g_thread_join (g_steal_pointer (&room->thread));
+    release_thread (room);
+    g_mutex_unlock (&room->control_lock);
+    return FALSE;
+  }
+  g_mutex_unlock (&room->control_lock);
+  return TRUE;
+}
+
+void
+hangout_room_stop (HangoutRoom *room)
+{
+  g_return_if_fail (HANGOUT_IS_ROOM (room));
+
+  g_mutex_lock (&room->control_lock);
+  if (room->thread == NULL) {
+    g_mutex_unlock (&room->control_lock);
+    return;
+  }
+  if (room->thread == g_thread_self ()) {
+    g_mutex_unlock (&room->control_lock);
+    g_critical ("hangout_room_stop() called on the room's own thread");
+    return;
+  }
+  run_sync (room, stop_in_thread, NULL);
+  g_thread_join (g_steal_pointer (&room->thread));
+  release_thread (room);
+  g_mutex_unlock (&room->control_lock);
+  g_object_notify_by_pspec (G_OBJECT (room), properties[PROP_ID]);
+}
+
+gchar *
+hangout_room_dup_id (HangoutRoom *room)
+{
+  gchar *id;
+
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), NULL);
+  g_mutex_lock (&room->lock);
+  id = g_strdup (room->own_id);
+  g_mutex_unlock (&room->lock);
+  return id;
+}
+
+GMainContext *
+hangout_room_get_context (HangoutRoom *room)
+{
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), NULL);
+  return room->context;
+}
+
+/* ---- sending ---- */
+
+HangoutDataChannel *
+hangout_room_get_channel (HangoutRoom *room, const gchar *member)
+{
+  HangoutDataChannel *channel = NULL;
+  Member *m;
+
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), NULL);
+  g_return_val_if_fail (member != NULL, NULL);
+  g_mutex_lock (&room->lock);
+  m = g_hash_table_lookup (room->members, member);
+  if (m != NULL && m->connected)
+    channel = g_object_ref (m->channel);
+  g_mutex_unlock (&room->lock);
+  return channel;
+}
+
+static gboolean
+send_one (HangoutRoom *room, const gchar *member, GBytes *data,
+    const gchar *text, GError **error)
+{
+  g_autoptr (HangoutDataChannel) channel = hangout_room_get_channel (room,
+      member);
+
+  if (channel == NULL) {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_NO_SUCH_MEMBER,
+        "no connected member '%s'", member);
+    return FALSE;
+  }
+  if (text != NULL)
+    return hangout_data_channel_send_string (channel, text, error);
+  return hangout_data_channel_send_bytes (channel, data, error);
+}
+
+gboolean
+hangout_room_send (HangoutRoom *room, const gchar *member, GBytes *data,
+    GError **error)
+{
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), FALSE);
+  g_return_val_if_fail (member != NULL && data != NULL, FALSE);
+  return send_one (room, member, data, NULL, error);
+}
+
+gboolean
+hangout_room_send_string (HangoutRoom *room, const gchar *member,
+    const gchar *text, GError **error)
+{
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), FALSE);
+  g_return_val_if_fail (member != NULL && text != NULL, FALSE);
+  return send_one (room, member, NULL, text, error);
+}
+
+static gboolean
+broadcast (HangoutRoom *room, GBytes *data, const gchar *text, GError **error)
+{
+  g_autoptr (GPtrArray) channels = g_ptr_array_new_with_free_func
+      (g_object_unref);
+  GError *first = NULL;
+  guint failed = 0;
+  GHashTableIter iter;
+  Member *m;
+
+  g_mutex_lock (&room->lock);
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & m)) {
+    if (m->connected)
+      g_ptr_array_add (channels, g_object_ref (m->channel));
+  }
+  g_mutex_unlock (&room->lock);
+
+  for (guint i = 0; i < channels->len; i++) {
+    GError *err = NULL;
+    gboolean ok = text != NULL
+        ? hangout_data_channel_send_string (channels->pdata[i], text, &err)
+        : hangout_data_channel_send_bytes (channels->pdata[i], data, &err);
+
+    if (!ok) {
+      failed++;
+      if (first == NULL)
+        first = err;
+      else
+        g_error_free (err);
+    }
+  }
+  if (first != NULL) {
+    g_prefix_error (&first, "%u of %u members refused the message: ", failed,
+        channels->len);
+    g_propagate_error (error, first);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+hangout_room_broadcast (HangoutRoom *room, GBytes *data, GError **error)
+{
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), FALSE);
+  g_return_val_if_fail (data != NULL, FALSE);
+  return broadcast (room, data, NULL, error);
+}
+
+gboolean
+hangout_room_broadcast_string (HangoutRoom *room, const gchar *text,
+    GError **error)
+{
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), FALSE);
+  g_return_val_if_fail (text != NULL, FALSE);
+  return broadcast (room, NULL, text, error);
+}
+
+GStrv
+hangout_room_list_connected (HangoutRoom *room)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  GHashTableIter iter;
+  Member *m;
+
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), NULL);
+  g_mutex_lock (&room->lock);
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & m)) {
+    if (m->connected)
+      g_strv_builder_add (builder, m->id);
+  }
+  g_mutex_unlock (&room->lock);
+  return g_strv_builder_end (builder);
+}
+
+gchar *
+hangout_room_dup_member_name (HangoutRoom *room, const gchar *member)
+{
+  gchar *name = NULL;
+  Member *m;
+
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), NULL);
+  g_return_val_if_fail (member != NULL, NULL);
+  g_mutex_lock (&room->lock);
+  m = g_hash_table_lookup (room->members, member);
+  if (m != NULL)
+    name = g_strdup (m->name);
+  g_mutex_unlock (&room->lock);
+  return name;
+}
+
+HangoutRoom *
+hangout_room_new (const gchar *room, const gchar *name, const gchar *server)
+{
+  return g_object_new (HANGOUT_TYPE_ROOM, "room", room, "name", name,
+      "server", server, NULL);
+}
+
+/* ---- GObject ---- */
+
+static void
+set_string (HangoutRoom *room, gchar **field, const GValue *value)
+{
+  g_mutex_lock (&room->lock);
+  g_free (*field);
+  *field = g_value_dup_string (value);
+  g_mutex_unlock (&room->lock);
+}
+
+static void
+hangout_room_set_property (GObject *object, guint prop_id,
+    const GValue *value, GParamSpec *pspec)
+{
+  HangoutRoom *room = HANGOUT_ROOM (object);
+
+  switch (prop_id) {
+    case PROP_ROOM:
+      set_string (room, &room->room_name, value);
+      break;
+    case PROP_NAME:
+      set_string (room, &room->name, value);
+      break;
+    case PROP_SERVER:
+      set_string (room, &room->server, value);
+      break;
+    case PROP_STUN_SERVER:
+      set_string (room, &room->stun_server, value);
+      break;
+    case PROP_TURN_SERVER:
+      set_string (room, &room->turn_server, value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+}
+
+static void
+hangout_room_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec)
+{
+  HangoutRoom *room = HANGOUT_ROOM (object);
+
+  g_mutex_lock (&room->lock);
+  switch (prop_id) {
+    case PROP_ROOM:
+      g_value_set_string (value, room->room_name);
+      break;
+    case PROP_NAME:
+      g_value_set_string (value, room->name);
+      break;
+    case PROP_SERVER:
+      g_value_set_string (value, room->server);
+      break;
+    case PROP_STUN_SERVER:
+      g_value_set_string (value, room->stun_server);
+      break;
+    case PROP_TURN_SERVER:
+      g_value_set_string (value, room->turn_server);
+      break;
+    case PROP_ID:
+      g_value_set_string (value, room->own_id);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+  g_mutex_unlock (&room->lock);
+}
+
+static void
+hangout_room_dispose (GObject *object)
+{
+  hangout_room_stop (HANGOUT_ROOM (object));
+  G_OBJECT_CLASS (hangout_room_parent_class)->dispose (object);
+}
+
+static void
+hangout_room_finalize (GObject *object)
+{
+  HangoutRoom *room = HANGOUT_ROOM (object);
+
+  g_hash_table_unref (room->members);
+  g_hash_table_unref (room->by_signal);
+  g_hash_table_unref (room->names);
+  g_atomic_rc_box_release (room->alive);
+  g_free (room->room_name);
+  g_free (room->name);
+  g_free (room->server);
+  g_free (room->stun_server);
+  g_free (room->turn_server);
+  g_free (room->own_id);
+  g_mutex_clear (&room->lock);
+  g_mutex_clear (&room->control_lock);
+  g_mutex_clear (&room->call_lock);
+  g_cond_clear (&room->call_cond);
+  G_OBJECT_CLASS (hangout_room_parent_class)->finalize (object);
+}
+
+static void
+hangout_room_init (HangoutRoom *room)
+{
+  g_mutex_init (&room->lock);
+  g_mutex_init (&room->control_lock);
+  g_mutex_init (&room->call_lock);
+  g_cond_init (&room->call_cond);
+  room->members = g_hash_table_new (g_str_hash, g_str_equal);
+  room->by_signal = g_hash_table_new (g_str_hash, g_str_equal);
+  room->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  room->alive = g_atomic_rc_box_new0 (gint);
+}
+
+static void
+hangout_room_class_init (HangoutRoomClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  object_class->set_property = hangout_room_set_property;
+  object_class->get_property = hangout_room_get_property;
+  object_class->dispose = hangout_room_dispose;
+  object_class->finalize = hangout_room_finalize;
+
+  /**
+   * HangoutRoom:room:
+   *
+   * The room to join: 1 to 64 characters from `A-Z a-z 0-9 . _ -`.
+   */
+  properties[PROP_ROOM] = g_param_spec_string ("room", "Room",
+      "Name of the room to join", NULL, rw);
+  /**
+   * HangoutRoom:name:
+   *
+   * Our display name in the room (need not be unique).
+   */
+  properties[PROP_NAME] = g_param_spec_string ("name", "Name",
+      "Our display name in the room", NULL, rw);
+  /**
+   * HangoutRoom:server:
+   *
+   * The signalling server's WebSocket URL, `ws://HOST:PORT/ws`.
+   */
+  properties[PROP_SERVER] = g_param_spec_string ("server", "Server",
+      "WebSocket URL of the signalling server", NULL, rw);
+  /**
+   * HangoutRoom:stun-server:
+   *
+   * STUN server for every peer connection, `[stun:]HOST[:PORT]`; read at
+   * start.
+   */
+  properties[PROP_STUN_SERVER] = g_param_spec_string ("stun-server",
+      "STUN server", "STUN server as [stun:]HOST[:PORT]", NULL, rw);
+  /**
+   * HangoutRoom:turn-server:
+   *
+   * TURN server for every peer connection,
+   * `turn:USER:PASSWORD@HOST[:PORT]`; read at start.
+   */
+  properties[PROP_TURN_SERVER] = g_param_spec_string ("turn-server",
+      "TURN server", "TURN server as turn:USER:PASSWORD@HOST[:PORT]", NULL, rw);
+  /**
+   * HangoutRoom:id:
+   *
+   * Our id on the signalling server: %NULL until joined; a new one after
+   * each rejoin. Notified on the network thread (and on the caller's
+   * thread by hangout_room_stop(), which resets it).
+   */
+  properties[PROP_ID] = g_param_spec_string ("id", "Id",
+      "Our id on the signalling server", NULL,
+      G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * HangoutRoom::member-joined:
+   * @room: the room
+   * @id: the member's id
+   * @name: its display name
+   *
+   * A member began connecting to us. Emitted on the network thread.
+   */
+  signals[SIGNAL_MEMBER_JOINED] = g_signal_new ("member-joined",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * HangoutRoom::member-left:
+   * @room: the room
+   * @id: the member's id
+   *
+   * The member is gone. Emitted on the network thread.
+   */
+  signals[SIGNAL_MEMBER_LEFT] = g_signal_new ("member-left",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_STRING);
+  /**
+   * HangoutRoom::peer-connected:
+   * @room: the room
+   * @id: the member's id
+   *
+   * The channel to the member is open. Emitted on the network thread.
+   */
+  signals[SIGNAL_PEER_CONNECTED] = g_signal_new ("peer-connected",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_STRING);
+  /**
+   * HangoutRoom::message:
+   * @room: the room
+   * @id: the sender
+   * @is_string: it was sent as a string
+   * @data: the message
+   *
+   * A message from a member. Emitted on the network thread.
+   */
+  signals[SIGNAL_MESSAGE] = g_signal_new ("message", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING,
+      G_TYPE_BOOLEAN, G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /**
+   * HangoutRoom::error:
+   * @room: the room
+   * @error: what happened
+   *
+   * Informational: the signalling connection dropped (the room reconnects)
+   * or the server refused a message. Emitted on the network thread.
+   */
+  signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+}

@@ -1,0 +1,678 @@
+/* gst-hangout — the WebSocket signaller: docs/protocol.md §1 over libsoup-3,
+ * JSON by json-glib.
+ *
+ * One connection at a time. When it drops (or cannot be made) the signaller
+ * waits, with exponential backoff and jitter, connects again and sends a new
+ * `join`; the server answers with a new id, and "welcome" is emitted again.
+ * A join the server refuses (bad room or name, room full) is final: state
+ * FAILED, no retry.
+ *
+ * Outgoing messages pass a token bucket shaped below the server's limits
+ * (§1.4 `rate-limited`: 100 in one second, 20 per second sustained), so a
+ * newcomer in a large room trickling many candidates is slowed down rather
+ * than having messages dropped by the server.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <hangout/signalling.h>
+#include <libsoup/soup.h>
+
+#include <string.h>
+
+#define PROTOCOL_VERSION 1
+#define MAX_FRAME_SIZE 65536
+/* Token bucket: what we send in any second stays well below the server's. */
+#define BUCKET_CAPACITY 50.0
+#define BUCKET_RATE 18.0        /* tokens per second */
+#define KEEPALIVE_INTERVAL_S 15
+
+struct _HangoutWebSocketSignaller {
+  GObject parent;
+
+  gchar *url;
+  GMainContext *context;
+  HangoutSignallerState state;
+
+  gchar *room;
+  gchar *name;
+
+  SoupSession *session;
+  SoupWebsocketConnection *conn;
+  GCancellable *cancellable;    /* the connection attempt under way */
+  GSource *retry;               /* backoff timer */
+  guint failures;               /* consecutive attempts without a welcome */
+  gboolean joined;              /* welcome received on this connection */
+
+  GQueue outgoing;              /* gchar *, text frames waiting for tokens */
+  gdouble tokens;
+  gint64 tokens_time;
+  GSource *drain;
+};
+
+static void hangout_websocket_signaller_iface_init (HangoutSignallerInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (HangoutWebSocketSignaller,
+    hangout_websocket_signaller, G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (HANGOUT_TYPE_SIGNALLER,
+        hangout_websocket_signaller_iface_init))
+
+enum {
+  PROP_0,
+  PROP_URL,
+  PROP_CONTEXT,
+  PROP_STATE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void connect_now (HangoutWebSocketSignaller *self);
+
+/* ---- helpers ---- */
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
+
+static GSource *
+attach_timeout (HangoutWebSocketSignaller *self, guint ms, GSourceFunc func)
+{
+  GSource *source = g_timeout_source_new (ms);
+
+  g_source_set_callback (source, func, self, NULL);
+  g_source_attach (source, self->context);
+  return source;
+}
+
+static void
+set_state (HangoutWebSocketSignaller *self, HangoutSignallerState state)
+{
+  if (self->state == state)
+    return;
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+static void
+emit_error (HangoutWebSocketSignaller *self, const gchar *format, ...)
+    G_GNUC_PRINTF (2, 3);
+
+static void
+emit_error (HangoutWebSocketSignaller *self, const gchar *format, ...)
+{
+  va_list args;
+  g_autoptr (GError) error = NULL;
+
+  va_start (args, format);
+  error = g_error_new_valist (HANGOUT_ERROR, HANGOUT_ERROR_SIGNALLING, format,
+      args);
+  va_end (args);
+  g_debug ("signaller %s: %s", self->url, error->message);
+  hangout_signaller_emit_error (HANGOUT_SIGNALLER (self), error);
+}
+
+static gchar *
+object_to_text (JsonObject *object)
+{
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_set_object (node, object);
+  return json_to_string (node, FALSE);
+}
+
+/* ---- sending, through the token bucket ---- */
+
+static void
+refill (HangoutWebSocketSignaller *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  self->tokens = MIN (BUCKET_CAPACITY, self->tokens
+      + (now - self->tokens_time) * BUCKET_RATE / G_USEC_PER_SEC);
+  self->tokens_time = now;
+}
+
+static gboolean on_drain (gpointer data);
+
+static void
+flush_outgoing (HangoutWebSocketSignaller *self)
+{
+  refill (self);
+  while (self->conn != NULL && !g_queue_is_empty (&self->outgoing)
+      && self->tokens >= 1.0) {
+    g_autofree gchar *text = g_queue_pop_head (&self->outgoing);
+
+    soup_websocket_connection_send_text (self->conn, text);
+    self->tokens -= 1.0;
+  }
+  if (!g_queue_is_empty (&self->outgoing) && self->drain == NULL) {
+    guint ms = (guint) ((1.0 - self->tokens) * 1000 / BUCKET_RATE) + 1;
+
+    self->drain = attach_timeout (self, ms, on_drain);
+  }
+}
+
+static gboolean
+on_drain (gpointer data)
+{
+  HangoutWebSocketSignaller *self = data;
+
+  g_clear_pointer (&self->drain, g_source_unref);
+  flush_outgoing (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+clear_outgoing (HangoutWebSocketSignaller *self)
+{
+  clear_source (&self->drain);
+  g_queue_clear_full (&self->outgoing, g_free);
+}
+
+/* ---- the connection ---- */
+
+static void on_message (SoupWebsocketConnection *conn, gint type,
+    GBytes *message, gpointer data);
+static void on_closed (SoupWebsocketConnection *conn, gpointer data);
+
+static void
+release_closed_connection (SoupWebsocketConnection *conn, gpointer data)
+{
+  /* Holds the signaller (the closure's data) until the close handshake is
+   * over, so that its owner can wait for it before dropping the context. */
+  g_signal_handlers_disconnect_by_func (conn, release_closed_connection, data);
+  g_object_unref (conn);
+}
+
+/* Forgets the connection; closes it first if it is open. */
+static void
+drop_connection (HangoutWebSocketSignaller *self)
+{
+  SoupWebsocketConnection *conn = g_steal_pointer (&self->conn);
+
+  self->joined = FALSE;
+  if (conn == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (conn, self);
+  if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN) {
+    g_signal_connect_data (conn, "closed",
+        G_CALLBACK (release_closed_connection), g_object_ref (self),
+        (GClosureNotify) (void (*)(void)) g_object_unref, 0);
+    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+    return;
+  }
+  g_object_unref (conn);
+}
+
+static gboolean
+on_retry (gpointer data)
+{
+  HangoutWebSocketSignaller *self = data;
+
+  g_clear_pointer (&self->retry, g_source_unref);
+  connect_now (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_retry (HangoutWebSocketSignaller *self)
+{
+  guint shift = MIN (self->failures, 16);
+  guint delay = MIN ((guint) HANGOUT_WEBSOCKET_SIGNALLER_BACKOFF_MAX_MS,
+      (guint) HANGOUT_WEBSOCKET_SIGNALLER_BACKOFF_MIN_MS << shift);
+  guint ms = g_random_int_range (delay / 2, delay + 1);
+
+  self->failures++;
+  clear_source (&self->retry);
+  g_debug ("signaller %s: reconnecting in %u ms", self->url, ms);
+  self->retry = attach_timeout (self, ms, on_retry);
+}
+
+/* The connection is gone, or could not be made: try again later. */
+static void
+connection_lost (HangoutWebSocketSignaller *self)
+{
+  drop_connection (self);
+  clear_outgoing (self);
+  if (self->state == HANGOUT_SIGNALLER_STATE_JOINED)
+    set_state (self, HANGOUT_SIGNALLER_STATE_RECONNECTING);
+  if (self->state == HANGOUT_SIGNALLER_STATE_CONNECTING
+      || self->state == HANGOUT_SIGNALLER_STATE_RECONNECTING)
+    schedule_retry (self);
+}
+
+static void
+send_join (HangoutWebSocketSignaller *self)
+{
+  g_autoptr (JsonObject) join = json_object_new ();
+  g_autofree gchar *text = NULL;
+
+  json_object_set_string_member (join, "type", "join");
+  json_object_set_string_member (join, "room", self->room);
+  json_object_set_string_member (join, "name", self->name);
+  json_object_set_int_member (join, "version", PROTOCOL_VERSION);
+  text = object_to_text (join);
+  /* The join goes first, ahead of the bucket; the bucket starts full. */
+  soup_websocket_connection_send_text (self->conn, text);
+}
+
+static void
+on_connected (GObject *source, GAsyncResult *result, gpointer data)
+{
+  HangoutWebSocketSignaller *self = data;
+  g_autoptr (GError) error = NULL;
+  SoupWebsocketConnection *conn;
+
+  conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
+      &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    g_object_unref (self);
+    return;
+  }
+  g_clear_object (&self->cancellable);
+  if (conn == NULL) {
+    /* Report the first failure of a series, not every retry. */
+    if (self->failures == 0)
+      emit_error (self, "cannot connect to %s: %s", self->url, error->message);
+    else
+      g_debug ("signaller %s: %s", self->url, error->message);
+    connection_lost (self);
+  } else if (self->state != HANGOUT_SIGNALLER_STATE_CONNECTING
+      && self->state != HANGOUT_SIGNALLER_STATE_RECONNECTING) {
+    /* Stopped meanwhile and the cancellation came too late. */
+    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+    g_object_unref (conn);
+  } else {
+    self->conn = conn;
+    soup_websocket_connection_set_keepalive_interval (conn,
+        KEEPALIVE_INTERVAL_S);
+    g_signal_connect (conn, "message", G_CALLBACK (on_message), self);
+    g_signal_connect (conn, "closed", G_CALLBACK (on_closed), self);
+    send_join (self);
+  }
+  g_object_unref (self);
+}
+
+static void
+connect_now (HangoutWebSocketSignaller *self)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, self->url);
+
+  g_return_if_fail (msg != NULL);       /* the URL was checked in start */
+  self->cancellable = g_cancellable_new ();
+  g_main_context_push_thread_default (self->context);
+  soup_session_websocket_connect_async (self->session, msg, NULL, NULL,
+      G_PRIORITY_DEFAULT, self->cancellable, on_connected, g_object_ref (self));
+  g_main_context_pop_thread_default (self->context);
+}
+
+static void
+on_closed (SoupWebsocketConnection *conn, gpointer data)
+{
+  HangoutWebSocketSignaller *self = g_object_ref (data);
+  gushort code = soup_websocket_connection_get_close_code (conn);
+
+  emit_error (self, "connection to %s lost (close code %u)", self->url, code);
+  if (self->conn == conn)
+    connection_lost (self);
+  g_object_unref (self);
+}
+
+/* ---- incoming messages ---- */
+
+static const gchar *
+get_string (JsonObject *object, const gchar *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static void
+handle_welcome (HangoutWebSocketSignaller *self, JsonObject *msg)
+{
+  const gchar *id = get_string (msg, "id");
+  JsonNode *node = json_object_get_member (msg, "members");
+  g_autoptr (GPtrArray) members = NULL;
+
+  if (id == NULL || node == NULL || !JSON_NODE_HOLDS_ARRAY (node)) {
+    g_warning ("signaller %s: malformed welcome: ignored", self->url);
+    return;
+  }
+  members = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      hangout_signaller_member_free);
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (node));
+      i++) {
+    JsonNode *element = json_array_get_element (json_node_get_array (node), i);
+    const gchar *member_id, *name;
+
+    if (!JSON_NODE_HOLDS_OBJECT (element))
+      continue;
+    member_id = get_string (json_node_get_object (element), "id");
+    name = get_string (json_node_get_object (element), "name");
+    if (member_id != NULL)
+      g_ptr_array_add (members, hangout_signaller_member_new (member_id,
+              name != NULL ? name : ""));
+  }
+  self->joined = TRUE;
+  self->failures = 0;
+  set_state (self, HANGOUT_SIGNALLER_STATE_JOINED);
+  hangout_signaller_emit_welcome (HANGOUT_SIGNALLER (self), id, members);
+  if (self->joined)
+    flush_outgoing (self);
+}
+
+static void
+handle_error (HangoutWebSocketSignaller *self, JsonObject *msg)
+{
+  const gchar *code = get_string (msg, "code");
+  const gchar *reason = get_string (msg, "reason");
+
+  if (code == NULL)
+    code = "unknown";
+  if (reason == NULL)
+    reason = "no reason given";
+  if (self->joined || g_strcmp0 (code, "rate-limited") == 0) {
+    emit_error (self, "the server refused a message: %s (%s)", reason, code);
+    return;
+  }
+  /* Our join was refused: retrying would be refused again. */
+  emit_error (self, "the server refused to let us join room '%s': %s (%s)",
+      self->room, reason, code);
+  if (self->state == HANGOUT_SIGNALLER_STATE_STOPPED)
+    return;                     /* stopped by an "error" handler */
+  clear_source (&self->retry);
+  clear_outgoing (self);
+  drop_connection (self);
+  set_state (self, HANGOUT_SIGNALLER_STATE_FAILED);
+}
+
+static void
+handle_text (HangoutWebSocketSignaller *self, const gchar *text, gsize len)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) error = NULL;
+  JsonNode *root;
+  JsonObject *msg;
+  const gchar *type;
+
+  if (!json_parser_load_from_data (parser, text, len, &error)) {
+    g_warning ("signaller %s: the server sent bad JSON: %s", self->url,
+        error->message);
+    return;
+  }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_warning ("signaller %s: the server sent something not an object",
+        self->url);
+    return;
+  }
+  msg = json_node_get_object (root);
+  type = get_string (msg, "type");
+  if (g_strcmp0 (type, "welcome") == 0) {
+    handle_welcome (self, msg);
+  } else if (g_strcmp0 (type, "error") == 0) {
+    handle_error (self, msg);
+  } else if (!self->joined) {
+    g_debug ("signaller %s: '%s' before welcome: ignored", self->url, type);
+  } else if (g_strcmp0 (type, "member-joined") == 0) {
+    const gchar *id = get_string (msg, "id"), *name = get_string (msg, "name");
+
+    if (id != NULL)
+      hangout_signaller_emit_member_joined (HANGOUT_SIGNALLER (self), id,
+          name != NULL ? name : "");
+  } else if (g_strcmp0 (type, "member-left") == 0) {
+    const gchar *id = get_string (msg, "id");
+
+    if (id != NULL)
+      hangout_signaller_emit_member_left (HANGOUT_SIGNALLER (self), id);
+  } else if (g_strcmp0 (type, "signal") == 0) {
+    const gchar *from = get_string (msg, "from");
+    JsonNode *payload = json_object_get_member (msg, "payload");
+
+    if (from != NULL && payload != NULL && JSON_NODE_HOLDS_OBJECT (payload))
+      hangout_signaller_emit_signal (HANGOUT_SIGNALLER (self), from,
+          json_node_get_object (payload));
+    else
+      g_warning ("signaller %s: malformed signal: ignored", self->url);
+  } else {
+    g_debug ("signaller %s: unknown message type '%s': ignored", self->url,
+        type);
+  }
+}
+
+static void
+on_message (SoupWebsocketConnection *conn, gint type, GBytes *message,
+    gpointer data)
+{
+  HangoutWebSocketSignaller *self = g_object_ref (data);
+  gsize len;
+  const gchar *text = g_bytes_get_data (message, &len);
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    g_warning ("signaller %s: binary frame from the server: ignored",
+        self->url);
+  else
+    handle_text (self, text, len);
+  g_object_unref (self);
+}
+
+/* ---- HangoutSignaller ---- */
+
+static gboolean
+ws_start (HangoutSignaller *signaller, const gchar *room, const gchar *name,
+    GError **error)
+{
+  HangoutWebSocketSignaller *self = HANGOUT_WEBSOCKET_SIGNALLER (signaller);
+  g_autoptr (GUri) uri = NULL;
+
+  if (self->state != HANGOUT_SIGNALLER_STATE_STOPPED
+      && self->state != HANGOUT_SIGNALLER_STATE_FAILED) {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+        "the signaller is already started");
+    return FALSE;
+  }
+  uri = self->url ? g_uri_parse (self->url, G_URI_FLAGS_NONE, NULL) : NULL;
+  if (uri == NULL || (g_strcmp0 (g_uri_get_scheme (uri), "ws") != 0
+          && g_strcmp0 (g_uri_get_scheme (uri), "wss") != 0)
+      || g_uri_get_host (uri) == NULL) {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_SIGNALLING,
+        "'%s' is not a ws:// or wss:// URL", self->url ? self->url : "(none)");
+    return FALSE;
+  }
+  g_free (self->room);
+  self->room = g_strdup (room);
+  g_free (self->name);
+  self->name = g_strdup (name);
+  self->failures = 0;
+  self->tokens = BUCKET_CAPACITY;
+  self->tokens_time = g_get_monotonic_time ();
+  /* A SoupSession belongs to the thread-default context it is made in. */
+  g_main_context_push_thread_default (self->context);
+  self->session = soup_session_new ();
+  g_main_context_pop_thread_default (self->context);
+  set_state (self, HANGOUT_SIGNALLER_STATE_CONNECTING);
+  connect_now (self);
+  return TRUE;
+}
+
+static void
+ws_stop (HangoutSignaller *signaller)
+{
+  HangoutWebSocketSignaller *self = HANGOUT_WEBSOCKET_SIGNALLER (signaller);
+
+  if (self->cancellable != NULL) {
+    g_cancellable_cancel (self->cancellable);
+    g_clear_object (&self->cancellable);
+  }
+  clear_source (&self->retry);
+  clear_outgoing (self);
+  drop_connection (self);
+  if (self->session != NULL) {
+    soup_session_abort (self->session);
+    g_clear_object (&self->session);
+  }
+  set_state (self, HANGOUT_SIGNALLER_STATE_STOPPED);
+}
+
+static gboolean
+ws_send (HangoutSignaller *signaller, const gchar *to, JsonObject *payload,
+    GError **error)
+{
+  HangoutWebSocketSignaller *self = HANGOUT_WEBSOCKET_SIGNALLER (signaller);
+  g_autoptr (JsonObject) msg = NULL;
+  gchar *text;
+
+  if (!self->joined) {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_SIGNALLING,
+        "not in a room (signaller %s)", g_enum_to_string
+        (HANGOUT_TYPE_SIGNALLER_STATE, self->state));
+    return FALSE;
+  }
+  msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "signal");
+  json_object_set_string_member (msg, "to", to);
+  json_object_set_object_member (msg, "payload", json_object_ref (payload));
+  text = object_to_text (msg);
+  if (strlen (text) > MAX_FRAME_SIZE) {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_MESSAGE_TOO_BIG,
+        "a signalling message of %zu bytes exceeds the %d the server takes",
+        strlen (text), MAX_FRAME_SIZE);
+    g_free (text);
+    return FALSE;
+  }
+  g_queue_push_tail (&self->outgoing, text);
+  flush_outgoing (self);
+  return TRUE;
+}
+
+static void
+hangout_websocket_signaller_iface_init (HangoutSignallerInterface *iface)
+{
+  iface->start = ws_start;
+  iface->stop = ws_stop;
+  iface->send = ws_send;
+}
+
+HangoutSignaller *
+hangout_websocket_signaller_new (const gchar *url, GMainContext *context)
+{
+  return g_object_new (HANGOUT_TYPE_WEBSOCKET_SIGNALLER, "url", url,
+      "context", context, NULL);
+}
+
+/* ---- GObject ---- */
+
+static void
+hangout_websocket_signaller_set_property (GObject *object, guint prop_id,
+    const GValue *value, GParamSpec *pspec)
+{
+  HangoutWebSocketSignaller *self = HANGOUT_WEBSOCKET_SIGNALLER (object);
+
+  switch (prop_id) {
+    case PROP_URL:
+      g_free (self->url);
+      self->url = g_value_dup_string (value);
+      break;
+    case PROP_CONTEXT:
+      self->context = g_value_dup_boxed (value);
+      if (self->context == NULL)
+        self->context = g_main_context_ref_thread_default ();
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+}
+
+static void
+hangout_websocket_signaller_get_property (GObject *object, guint prop_id,
+    GValue *value, GParamSpec *pspec)
+{
+  HangoutWebSocketSignaller *self = HANGOUT_WEBSOCKET_SIGNALLER (object);
+
+  switch (prop_id) {
+    case PROP_URL:
+      g_value_set_string (value, self->url);
+      break;
+    case PROP_CONTEXT:
+      g_value_set_boxed (value, self->context);
+      break;
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+}
+
+static void
+hangout_websocket_signaller_dispose (GObject *object)
+{
+  HangoutWebSocketSignaller *self = HANGOUT_WEBSOCKET_SIGNALLER (object);
+
+  /* Pending operations hold a reference: only reached when idle, or
+   * stopped. */
+  ws_stop (HANGOUT_SIGNALLER (self));
+  G_OBJECT_CLASS (hangout_websocket_signaller_parent_class)->dispose (object);
+}
+
+static void
+hangout_websocket_signaller_finalize (GObject *object)
+{
+  HangoutWebSocketSignaller *self = HANGOUT_WEBSOCKET_SIGNALLER (object);
+
+  g_free (self->url);
+  g_free (self->room);
+  g_free (self->name);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  G_OBJECT_CLASS (hangout_websocket_signaller_parent_class)->finalize (object);
+}
+
+static void
+hangout_websocket_signaller_init (HangoutWebSocketSignaller *self)
+{
+  self->state = HANGOUT_SIGNALLER_STATE_STOPPED;
+  g_queue_init (&self->outgoing);
+}
+
+static void
+hangout_websocket_signaller_class_init (HangoutWebSocketSignallerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->set_property = hangout_websocket_signaller_set_property;
+  object_class->get_property = hangout_websocket_signaller_get_property;
+  object_class->dispose = hangout_websocket_signaller_dispose;
+  object_class->finalize = hangout_websocket_signaller_finalize;
+
+  /**
+   * HangoutWebSocketSignaller:url:
+   *
+   * The server's WebSocket URL, `ws://HOST:PORT/ws` (what hangout-server
+   * prints first).
+   */
+  properties[PROP_URL] = g_param_spec_string ("url", "URL",
+      "WebSocket URL of the signalling server (ws:// or wss://)", NULL,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * HangoutWebSocketSignaller:context:
+   *
+   * The #GMainContext that runs the signaller; every signal is emitted on the
+   * thread iterating it. %NULL: the thread default at construction.
+   */
+  properties[PROP_CONTEXT] = g_param_spec_boxed ("context", "Context",
+      "The GMainContext that runs the signaller (NULL: the thread default)",
+      G_TYPE_MAIN_CONTEXT, G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY
+      | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, PROP_STATE, properties);
+  g_object_class_override_property (object_class, PROP_STATE, "state");
+  properties[PROP_STATE] = g_object_class_find_property (object_class,
+      "state");
+}

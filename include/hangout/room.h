@@ -1,0 +1,97 @@
+/* gst-hangout — a room: the full mesh of peer connections between its
+ * members, formed through a signalling server.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib-object.h>
+#include <hangout/error.h>
+#include <hangout/channel.h>
+
+G_BEGIN_DECLS
+
+/* Every pair of members shares two negotiated (no DCEP), reliable, ordered
+ * data channels, created by both sides before the offer/answer:
+ * the application's channel, whose messages the room hands out as
+ * "message", and the room's own control channel (liveness, id changes). */
+#define HANGOUT_ROOM_CHANNEL_LABEL "hangout"
+#define HANGOUT_ROOM_CHANNEL_ID 0
+#define HANGOUT_ROOM_CONTROL_LABEL "hangout-control"
+#define HANGOUT_ROOM_CONTROL_ID 1
+
+/* How long a member the server says has left may take to answer a ping on
+ * the control channel before we give up on it too. */
+#define HANGOUT_ROOM_LIVENESS_TIMEOUT_MS 2000
+
+#define HANGOUT_TYPE_ROOM (hangout_room_get_type ())
+G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
+
+/*
+ * Properties: "room", "name", "server" (ws:// URL of the signalling server),
+ * "stun-server", "turn-server" (as for HangoutPeerConnection; read at
+ * start), "id" (read-only: our id on the signalling server, NULL until
+ * joined; it changes when the room rejoins after a lost connection;
+ * notified on the network thread, and by hangout_room_stop() on its
+ * caller's thread).
+ *
+ * Signals, all emitted on the room's network thread (never the caller's):
+ *   "member-joined" (const gchar *id, const gchar *name): a new member began
+ *       connecting to us (its offer arrived, or its answer to ours);
+ *   "peer-connected" (const gchar *id): its data channel is open: send works;
+ *   "member-left" (const gchar *id): it is gone (left the room, its
+ *       connection failed or closed); follows every "member-joined" once,
+ *       except after hangout_room_stop(), which emits nothing;
+ *   "message" (const gchar *id, gboolean is_string, GBytes *data): a message
+ *       on the member's channel (a string message's bytes carry no NUL);
+ *   "error" (GError *error): informational: the signalling connection
+ *       dropped or a message was refused. The room keeps going.
+ *
+ * A member's id is the signalling id we first knew it by; it stays the same
+ * while its peer connection lives, even when that member rejoins the
+ * signalling server under a new id.
+ *
+ * Threads: every function may be called from any thread, except
+ * hangout_room_stop() (and the last unref of a running room), which must
+ * not be called from the room's own thread, i.e. from its signal handlers.
+ */
+
+HangoutRoom *hangout_room_new (const gchar *room, const gchar *name,
+    const gchar *server);
+
+/* Starts the network thread and joins. Returns once joining has begun (not
+ * once joined: watch "id"); fails for missing or bad properties, or when
+ * already started. */
+gboolean hangout_room_start (HangoutRoom *room, GError **error);
+/* Closes every peer connection, leaves, and joins the network thread.
+ * Idempotent. The room may be started again. */
+void hangout_room_stop (HangoutRoom *room);
+
+/* Our signalling id, or NULL. */
+gchar *hangout_room_dup_id (HangoutRoom *room);
+/* The context of the network thread while started, else NULL. Layers above
+ * use it to run code on the network thread. (transfer none) */
+GMainContext *hangout_room_get_context (HangoutRoom *room);
+
+/* Thread-safe. Fail with HANGOUT_ERROR_NO_SUCH_MEMBER when @member is not
+ * connected, and as hangout_data_channel_send_*() otherwise. */
+gboolean hangout_room_send (HangoutRoom *room, const gchar *member,
+    GBytes *data, GError **error);
+gboolean hangout_room_send_string (HangoutRoom *room, const gchar *member,
+    const gchar *text, GError **error);
+/* To every connected member. TRUE when every one took the message (also
+ * when there is none); otherwise the others still got it, and @error tells
+ * about the first refusal. */
+gboolean hangout_room_broadcast (HangoutRoom *room, GBytes *data,
+    GError **error);
+gboolean hangout_room_broadcast_string (HangoutRoom *room, const gchar *text,
+    GError **error);
+
+/* The application channel to @member, for flow control (buffered-amount,
+ * buffered-amount-low), or NULL when it is not connected. (transfer full) */
+HangoutDataChannel *hangout_room_get_channel (HangoutRoom *room,
+    const gchar *member);
+/* Ids of the connected members. (transfer full) */
+GStrv hangout_room_list_connected (HangoutRoom *room);
+/* The display name of a member we know, or NULL. */
+gchar *hangout_room_dup_member_name (HangoutRoom *room, const gchar *member);
+
+G_END_DECLS
