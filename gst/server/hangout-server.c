@@ -410,6 +410,20 @@ client_send_node (Client *c, JsonNode *node)
   g_free (text);
 }
 
+/* Sends the object built in @b to every member of @r; consumes @b. */
+static void
+room_send_all (Room *r, JsonBuilder *b)
+{
+  JsonNode *node = json_builder_get_root (b);
+  char *text = node_to_text (node);
+
+  for (guint i = 0; i < r->members->len; i++)
+    client_send_text (g_ptr_array_index (r->members, i), text);
+  g_free (text);
+  json_node_unref (node);
+  g_object_unref (b);
+}
+
 static const char *
 client_label (Client *c)
 {
@@ -459,8 +473,6 @@ client_leave (Client *c)
   Server *s = c->server;
   Room *r = c->room;
   JsonBuilder *b;
-  JsonNode *node;
-  char *text;
 
   if (!r)
     return;
@@ -478,13 +490,7 @@ client_leave (Client *c)
   json_builder_set_member_name (b, "id");
   json_builder_add_string_value (b, c->id);
   json_builder_end_object (b);
-  node = json_builder_get_root (b);
-  text = node_to_text (node);
-  for (guint i = 0; i < r->members->len; i++)
-    client_send_text (g_ptr_array_index (r->members, i), text);
-  g_free (text);
-  json_node_unref (node);
-  g_object_unref (b);
+  room_send_all (r, b);
 
   if (r->members->len == 0)
     g_hash_table_remove (s->rooms, r->name); /* frees r */
@@ -502,7 +508,6 @@ handle_join (Client *c, JsonObject *msg)
   Room *r;
   JsonBuilder *b;
   JsonNode *node;
-  char *text;
 
   if (c->room) {
     client_send_error (c, "already-joined", "this connection has already joined a room");
@@ -609,13 +614,7 @@ handle_join (Client *c, JsonObject *msg)
   json_builder_set_member_name (b, "name");
   json_builder_add_string_value (b, name);
   json_builder_end_object (b);
-  node = json_builder_get_root (b);
-  text = node_to_text (node);
-  for (guint i = 0; i < r->members->len; i++)
-    client_send_text (g_ptr_array_index (r->members, i), text);
-  g_free (text);
-  json_node_unref (node);
-  g_object_unref (b);
+  room_send_all (r, b);
 
   c->name = g_strdup (name);
   c->room = r;

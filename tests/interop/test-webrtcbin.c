@@ -227,10 +227,13 @@ end_on_low (End * e)
   g_main_context_wakeup (e->f->ctx);
 }
 
-/* ---- our ends: signals come on the test thread ---- */
+/* ---- channel signals, the same for both stacks (the instance is a
+ * HangoutDataChannel or a GstWebRTCDataChannel). Ours come on the test
+ * thread, webrtcbin's on its own threads: the end's state is locked and the
+ * test's context woken up, which is harmless for ours. ---- */
 
 static void
-our_on_message_data (HangoutDataChannel * ch, GBytes * data, gpointer user_data)
+on_message_data (gpointer channel, GBytes * data, gpointer user_data)
 {
   gsize len = 0;
   const guint8 *bytes = data ? g_bytes_get_data (data, &len) : NULL;
@@ -239,20 +242,19 @@ our_on_message_data (HangoutDataChannel * ch, GBytes * data, gpointer user_data)
 }
 
 static void
-our_on_message_string (HangoutDataChannel * ch, const gchar * text,
-    gpointer user_data)
+on_message_string (gpointer channel, const gchar * text, gpointer user_data)
 {
   end_deliver (user_data, TRUE, (const guint8 *) text, text ? strlen (text) : 0);
 }
 
 static void
-our_on_low (HangoutDataChannel * ch, gpointer user_data)
+on_low (gpointer channel, gpointer user_data)
 {
   end_on_low (user_data);
 }
 
 static void
-our_on_error (HangoutDataChannel * ch, GError * error, gpointer user_data)
+on_error (gpointer channel, GError * error, gpointer user_data)
 {
   End *e = user_data;
 
@@ -261,31 +263,7 @@ our_on_error (HangoutDataChannel * ch, GError * error, gpointer user_data)
   g_free (e->error);
   e->error = g_strdup (error->message);
   g_mutex_unlock (&e->lock);
-}
-
-/* ---- webrtcbin's ends: signals come on webrtcbin's threads ---- */
-
-static void
-wb_on_message_data (GstWebRTCDataChannel * ch, GBytes * data,
-    gpointer user_data)
-{
-  gsize len = 0;
-  const guint8 *bytes = data ? g_bytes_get_data (data, &len) : NULL;
-
-  end_deliver (user_data, FALSE, bytes, len);
-}
-
-static void
-wb_on_message_string (GstWebRTCDataChannel * ch, const gchar * text,
-    gpointer user_data)
-{
-  end_deliver (user_data, TRUE, (const guint8 *) text, text ? strlen (text) : 0);
-}
-
-static void
-wb_on_low (GstWebRTCDataChannel * ch, gpointer user_data)
-{
-  end_on_low (user_data);
+  g_main_context_wakeup (e->f->ctx);
 }
 
 static void
@@ -293,19 +271,6 @@ wb_on_wakeup (GObject * object, GParamSpec * pspec, gpointer user_data)
 {
   End *e = user_data;
 
-  g_main_context_wakeup (e->f->ctx);
-}
-
-static void
-wb_on_error (GstWebRTCDataChannel * ch, GError * error, gpointer user_data)
-{
-  End *e = user_data;
-
-  GST_WARNING ("%s: channel error: %s", e->name, error->message);
-  g_mutex_lock (&e->lock);
-  g_free (e->error);
-  e->error = g_strdup (error->message);
-  g_mutex_unlock (&e->lock);
   g_main_context_wakeup (e->f->ctx);
 }
 
@@ -317,20 +282,20 @@ end_attach (End * e, gpointer channel)
   e->channel = g_object_ref (channel);
   if (e->ours) {
     g_signal_connect (channel, "message-data",
-        G_CALLBACK (our_on_message_data), e);
+        G_CALLBACK (on_message_data), e);
     g_signal_connect (channel, "message-string",
-        G_CALLBACK (our_on_message_string), e);
-    g_signal_connect (channel, "buffered-amount-low", G_CALLBACK (our_on_low),
+        G_CALLBACK (on_message_string), e);
+    g_signal_connect (channel, "buffered-amount-low", G_CALLBACK (on_low),
         e);
-    g_signal_connect (channel, "error", G_CALLBACK (our_on_error), e);
+    g_signal_connect (channel, "error", G_CALLBACK (on_error), e);
   } else {
     g_signal_connect (channel, "on-message-data",
-        G_CALLBACK (wb_on_message_data), e);
+        G_CALLBACK (on_message_data), e);
     g_signal_connect (channel, "on-message-string",
-        G_CALLBACK (wb_on_message_string), e);
+        G_CALLBACK (on_message_string), e);
     g_signal_connect (channel, "on-buffered-amount-low",
-        G_CALLBACK (wb_on_low), e);
-    g_signal_connect (channel, "on-error", G_CALLBACK (wb_on_error), e);
+        G_CALLBACK (on_low), e);
+    g_signal_connect (channel, "on-error", G_CALLBACK (on_error), e);
     g_signal_connect (channel, "notify::ready-state",
         G_CALLBACK (wb_on_wakeup), e);
   }
