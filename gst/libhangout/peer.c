@@ -388,11 +388,14 @@ sctp_connected (gpointer data)
 {
   HangoutPeerConnection *pc = enter (data);
 
-  pc->sctp_connected = TRUE;
-  clear_source (&pc->timeout);
-  set_state (pc, HANGOUT_PEER_CONNECTION_STATE_CONNECTED);
-  if (!is_finished (pc))
+  /* A close inside a callback leaves the transports running until the
+   * deferred teardown: nothing may come back to life meanwhile. */
+  if (!is_finished (pc)) {
+    pc->sctp_connected = TRUE;
+    clear_source (&pc->timeout);
+    set_state (pc, HANGOUT_PEER_CONNECTION_STATE_CONNECTED);
     attach_all_channels (pc);
+  }
   leave (pc);
 }
 
@@ -481,9 +484,12 @@ dtls_connected (gpointer data)
 {
   HangoutPeerConnection *pc = enter (data);
   GError *error = NULL;
-
   guint mtu = HANGOUT_SCTP_DEFAULT_MTU;
 
+  if (is_finished (pc)) {
+    leave (pc);
+    return;
+  }
   /* Loopback carries 64 KiB datagrams: the path MTU is known without
    * discovery, and one DTLS record per SCTP packet is the only bound. Per
    * packet costs (system calls, SCTP, DTLS) dominate, so this is most of

@@ -667,6 +667,42 @@ GST_START_TEST (test_close_seen_by_peer)
 
 GST_END_TEST;
 
+static void
+close_on_message (HangoutDataChannel *channel, const gchar *text,
+    HangoutPeerConnection *pc)
+{
+  hangout_peer_connection_close (pc);
+}
+
+/* Closing from inside a handler: the transports that are calling us must
+ * outlive the call, and nothing may revive the connection afterwards. */
+GST_START_TEST (test_close_from_handler)
+{
+  Pair *pair = pair_new ();
+  HangoutDataChannel *local, *remote;
+  GError *error = NULL;
+
+  local = pair_connect_with_channel (pair, NULL, &remote);
+  g_signal_connect (remote, "message-string", G_CALLBACK (close_on_message),
+      pair->answerer);
+  fail_unless (hangout_data_channel_send_string (local, "bye", &error));
+  WAIT_UNTIL (pair, hangout_peer_connection_get_state (pair->answerer) ==
+      HANGOUT_PEER_CONNECTION_STATE_CLOSED, 5);
+  WAIT_UNTIL (pair, hangout_peer_connection_get_state (pair->offerer) ==
+      HANGOUT_PEER_CONNECTION_STATE_CLOSED, 5);
+  /* Let the deferred teardown run, then check that nothing came back. */
+  for (guint i = 0; i < 20; i++)
+    g_main_context_iteration (pair->context, FALSE);
+  fail_unless_equals_int (hangout_peer_connection_get_state (pair->answerer),
+      HANGOUT_PEER_CONNECTION_STATE_CLOSED);
+  fail_unless_equals_int (hangout_data_channel_get_ready_state (remote),
+      HANGOUT_DATA_CHANNEL_STATE_CLOSED);
+  g_object_unref (local);
+  pair_free (pair);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_channel_close)
 {
   Pair *pair = pair_new ();
@@ -819,6 +855,7 @@ peer_suite (void)
   tcase_add_test (tc, test_wrong_fingerprint_in_offer);
   tcase_add_test (tc, test_close_seen_by_peer);
   tcase_add_test (tc, test_channel_close);
+  tcase_add_test (tc, test_close_from_handler);
   tcase_add_test (tc, test_malformed_input);
   tcase_add_test (tc, test_stun_turn_configuration);
   return s;
