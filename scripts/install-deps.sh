@@ -8,7 +8,13 @@ PACKAGES="meson ninja-build pkg-config gcc
   libgstreamer-plugins-bad1.0-dev gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
   gstreamer1.0-tools libnice-dev libusrsctp-dev libgnutls28-dev
-  libsoup-3.0-dev libjson-glib-dev iproute2 util-linux"
+  libsoup-3.0-dev libjson-glib-dev iproute2 util-linux chromium"
+
+# The browser suite drives Chromium from Node.js (playwright-core). A machine
+# that already has node and npm (a newer Node than Debian's) keeps them.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES="$PACKAGES nodejs npm"
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -34,7 +34,7 @@ case "$cmd" in
   test)
     setup build
     meson test -C build --print-errorlogs \
-      --suite unit --suite integration --suite interop
+      --suite unit --suite integration --suite interop --suite browser
     # Again under AddressSanitizer, UndefinedBehaviorSanitizer and
     # LeakSanitizer (the interop suite's webrtcbin is not ours to check).
     setup build-asan -Db_sanitize=address,undefined -Db_lundef=false

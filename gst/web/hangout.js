@@ -1,0 +1,864 @@
+// gst-hangout web client: joins a room through hangout-server and shares
+// files with every other member over WebRTC data channels. It speaks the
+// protocols of docs/protocol.md exactly as the C room (gst/libhangout/room.c)
+// does: §1 signalling and the pair's channels, §2 file transfer.
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+// ---- constants ----
+
+const ROOM_RE = /^[A-Za-z0-9._-]{1,64}$/;
+// §1.6: negotiated channels, created by both sides before the offer.
+const APP_CHANNEL = { label: 'hangout', id: 0 };
+const CONTROL_CHANNEL = { label: 'hangout-control', id: 1 };
+// §1.6: a member the server says has left must answer a ping within 2 s.
+const PONG_TIMEOUT_MS = 2000;
+// §2.2: 65536 is safe with every browser and the default.
+const CHUNK_SIZE = 65536;
+const HEADER_SIZE = 25;
+const TRANSFER_VERSION = 1;
+// Flow control: stop sending to a member above HIGH_WATER buffered bytes and
+// resume at LOW_WATER. Chromium fails a channel whose queue reaches 16 MiB.
+const HIGH_WATER = 4 * 1024 * 1024;
+const LOW_WATER = 1024 * 1024;
+// Bytes read from the File at once, split into chunks: few reads, bounded memory.
+const READ_BLOCK_CHUNKS = 16;
+// §2.4: the sender waits, bounded, for the acks.
+const ACK_TIMEOUT_MS = 60000;
+const RECONNECT_MAX_MS = 10000;
+const PROGRESS_INTERVAL_MS = 150;
+
+// ---- SHA-256, streaming ----
+// WebCrypto only digests a whole buffer at once; §2 needs the digest of the
+// whole file, which must not be held in memory, so hash incrementally here.
+
+const K = new Uint32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+]);
+
+export class Sha256 {
+  constructor() {
+    this.h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+    this.w = new Uint32Array(64);
+    this.block = new Uint8Array(64);
+    this.blockLen = 0;
+    this.bytes = 0;
+  }
+
+  update(data) {
+    let i = 0;
+    this.bytes += data.length;
+    if (this.blockLen > 0) {
+      i = Math.min(64 - this.blockLen, data.length);
+      this.block.set(data.subarray(0, i), this.blockLen);
+      this.blockLen += i;
+      if (this.blockLen < 64) return;
+      this.compress(this.block, 0);
+      this.blockLen = 0;
+    }
+    for (; i + 64 <= data.length; i += 64) this.compress(data, i);
+    if (i < data.length) {
+      this.block.set(data.subarray(i));
+      this.blockLen = data.length - i;
+    }
+  }
+
+  compress(buf, o) {
+    const w = this.w, H = this.h;
+    const ror = (x, n) => (x >>> n) | (x << (32 - n));
+    for (let t = 0; t < 16; t++, o += 4)
+      w[t] = (buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3];
+    for (let t = 16; t < 64; t++) {
+      const a = w[t - 15], b = w[t - 2];
+      const s0 = ror(a, 7) ^ ror(a, 18) ^ (a >>> 3);
+      const s1 = ror(b, 17) ^ ror(b, 19) ^ (b >>> 10);
+      w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
+    }
+    let a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
+    for (let t = 0; t < 64; t++) {
+      const t1 = (h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0;
+      const t2 = ((ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      h = g; g = f; f = e; e = (d + t1) | 0;
+      d = c; c = b; b = a; a = (t1 + t2) | 0;
+    }
+    H[0] += a; H[1] += b; H[2] += c; H[3] += d;
+    H[4] += e; H[5] += f; H[6] += g; H[7] += h;
+  }
+
+  // Finishes the hash; the object must not be used afterwards.
+  hex() {
+    const bits = this.bytes * 8;
+    const pad = new Uint8Array(((this.blockLen < 56 ? 56 : 120) - this.blockLen) + 8);
+    pad[0] = 0x80;
+    const view = new DataView(pad.buffer);
+    view.setUint32(pad.length - 8, Math.floor(bits / 0x100000000));
+    view.setUint32(pad.length - 4, bits >>> 0);
+    const bytes = this.bytes;
+    this.update(pad);
+    this.bytes = bytes;
+    return Array.from(this.h, (x) => x.toString(16).padStart(8, '0')).join('');
+  }
+}
+
+// ---- small helpers ----
+
+const $ = (id) => document.getElementById(id);
+const toHex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+const isHexId = (s) => typeof s === 'string' && /^[0-9a-f]{32}$/.test(s);
+const isCount = (n) => Number.isSafeInteger(n) && n >= 0;
+
+function randomHex(bytes) {
+  return toHex(crypto.getRandomValues(new Uint8Array(bytes)));
+}
+
+function formatBytes(n) {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+// The ICE ufrag of a description: candidates name it (§1.6).
+function ufragOf(sdp) {
+  const m = /^a=ice-ufrag:(\S+)/m.exec(sdp);
+  return m ? m[1] : null;
+}
+
+// §2.2: a name is for people; never let it act as a path or carry controls.
+function safeFileName(name) {
+  const cleaned = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    .split(/[/\\]/).pop().replace(/^\.+/, '').trim();
+  return cleaned || 'file';
+}
+
+function log(...args) { console.log('[hangout]', ...args); }
+
+// ---- state ----
+
+const state = {
+  room: null,
+  name: null,
+  instance: randomHex(16), // §1.6: kept across reconnections to the server
+  ownId: null,
+  ws: null,
+  joined: false,
+  stopped: false, // no reconnection (a refused join)
+  reconnectDelay: 500,
+  peers: new Map(), // public id (first signalling id) → Peer
+  bySignal: new Map(), // current signalling id → Peer
+  names: new Map(), // signalling id → display name (from the server)
+  shared: [], // Files shared from this page: offered to members that join later
+  sentTo: new WeakMap(), // File → Set of peers it was sent to (or is being sent to)
+  outgoing: new Map(), // file id → Outgoing
+  incoming: new Map(), // file id → Incoming
+  sendChain: Promise.resolve(), // files are sent one after the other
+};
+
+// ---- signalling (§1) ----
+
+function setStatus(text) { $('status').textContent = text; }
+
+function connect() {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const ws = new WebSocket(`${scheme}://${location.host}/ws`);
+  state.ws = ws;
+  setStatus('Connecting to the server…');
+  ws.onopen = () => {
+    state.reconnectDelay = 500;
+    wsSend({ type: 'join', room: state.room, name: state.name, version: 1 });
+  };
+  ws.onmessage = (ev) => {
+    let msg;
+    try { msg = JSON.parse(ev.data); } catch { log('bad frame from server'); return; }
+    if (msg && typeof msg === 'object') onServerMessage(msg);
+  };
+  ws.onclose = () => {
+    if (state.ws !== ws) return;
+    state.ws = null;
+    if (state.stopped) return;
+    // Peer connections do not need the server once up (§1.6): keep them,
+    // rejoin with backoff; the server gives a new id.
+    setStatus(`Lost the server; retrying in ${state.reconnectDelay / 1000} s…`);
+    setTimeout(connect, state.reconnectDelay);
+    state.reconnectDelay = Math.min(state.reconnectDelay * 2, RECONNECT_MAX_MS);
+  };
+}
+
+function wsSend(msg) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(msg));
+}
+
+function sendSignal(to, payload) { wsSend({ type: 'signal', to, payload }); }
+
+function onServerMessage(msg) {
+  switch (msg.type) {
+    case 'welcome': onWelcome(msg); break;
+    case 'member-joined':
+      if (typeof msg.id === 'string') state.names.set(msg.id, String(msg.name ?? ''));
+      break; // the newcomer offers (§1.5)
+    case 'member-left': onMemberLeft(msg.id); break;
+    case 'signal':
+      if (typeof msg.from === 'string' && msg.payload && typeof msg.payload === 'object')
+        onSignal(msg.from, msg.payload).catch((e) => log('signal from', msg.from, e));
+      break;
+    case 'error': onServerError(msg); break;
+    default: break; // §1.1: unknown types are ignored
+  }
+}
+
+function onServerError(msg) {
+  log('server error', msg.code, msg.reason);
+  if (state.joined) { setStatus(`Server: ${msg.reason}`); return; }
+  // The join was refused: ask again rather than retry the same thing.
+  state.stopped = true;
+  state.ws?.close();
+  showJoinForm(`Could not join: ${msg.reason}`);
+}
+
+function onWelcome(msg) {
+  state.joined = true;
+  state.ownId = msg.id;
+  setStatus('Connected to the server.');
+  // After a rejoin: our connected peers learn our new id (§1.6).
+  for (const peer of state.peers.values())
+    if (peer.connected) sendControl(peer, { type: 'id', id: state.ownId });
+  for (const m of Array.isArray(msg.members) ? msg.members : []) {
+    if (typeof m?.id !== 'string') continue;
+    state.names.set(m.id, String(m.name ?? ''));
+    if (!state.bySignal.has(m.id)) offerTo(m.id).catch((e) => log('offer to', m.id, e));
+  }
+}
+
+function onMemberLeft(id) {
+  state.names.delete(id);
+  const peer = state.bySignal.get(id);
+  if (!peer) return;
+  if (!peer.connected) { removePeer(peer); return; }
+  // Left, or only lost its WebSocket? Ask it on the control channel.
+  if (peer.pingTimer) return;
+  peer.pingTimer = setTimeout(() => { peer.pingTimer = null; removePeer(peer); }, PONG_TIMEOUT_MS);
+  renderMember(peer, 'checking');
+  sendControl(peer, { type: 'ping' });
+}
+
+async function onSignal(from, payload) {
+  if ('candidate' in payload) return onCandidate(from, payload);
+  switch (payload.type) {
+    case 'offer': return onOffer(from, payload);
+    case 'answer': return onAnswer(from, payload);
+    case 'connected': return onConnected(from, payload);
+    case 'close': {
+      const peer = state.bySignal.get(from);
+      if (peer) removePeer(peer);
+      return undefined;
+    }
+    default: log('unknown payload from', from); return undefined;
+  }
+}
+
+// ---- peers ----
+
+// One member's peer connection and its two channels.
+function createPeer(signalId, offerer) {
+  const pc = new RTCPeerConnection();
+  const peer = {
+    id: signalId, signalId, offerer, pc,
+    name: state.names.get(signalId) ?? '',
+    app: pc.createDataChannel(APP_CHANNEL.label, { negotiated: true, id: APP_CHANNEL.id }),
+    control: pc.createDataChannel(CONTROL_CHANNEL.label, { negotiated: true, id: CONTROL_CHANNEL.id }),
+    connected: false, answered: false, closed: false,
+    instance: null, localUfrag: null, remoteUfrag: null,
+    remoteSet: false, pendingCandidates: [], // from the peer, before its description is set
+    described: false, outCandidates: [], // ours, held until our description is sent
+    pingTimer: null,
+  };
+  peer.app.binaryType = 'arraybuffer';
+  peer.app.bufferedAmountLowThreshold = LOW_WATER;
+  peer.app.onopen = () => onPeerOpen(peer);
+  peer.app.onclose = () => removePeer(peer);
+  peer.app.onmessage = (ev) => onAppMessage(peer, ev.data);
+  peer.control.onmessage = (ev) => onControlMessage(peer, ev.data);
+  pc.onicecandidate = (ev) => onLocalCandidate(peer, ev.candidate);
+  pc.onconnectionstatechange = () => {
+    if (pc.connectionState === 'failed' || pc.connectionState === 'closed') removePeer(peer);
+    else renderMember(peer);
+  };
+  state.peers.set(peer.id, peer);
+  state.bySignal.set(signalId, peer);
+  renderMember(peer);
+  return peer;
+}
+
+function onLocalCandidate(peer, c) {
+  // null: end of our candidates, sent as an empty candidate (§1.5).
+  const payload = {
+    candidate: c ? c.candidate : '', sdpMid: '0', sdpMLineIndex: 0,
+    usernameFragment: c?.usernameFragment ?? peer.localUfrag,
+  };
+  if (peer.described) sendSignal(peer.signalId, payload);
+  else peer.outCandidates.push(payload);
+}
+
+// Sends our offer or answer, then the candidates gathered meanwhile, so
+// that the receiver never sees a candidate before its description.
+function sendDescription(peer) {
+  const desc = peer.pc.localDescription;
+  peer.localUfrag = ufragOf(desc.sdp);
+  sendSignal(peer.signalId, { type: desc.type, sdp: desc.sdp, instance: state.instance });
+  peer.described = true;
+  for (const c of peer.outCandidates) {
+    c.usernameFragment ??= peer.localUfrag;
+    sendSignal(peer.signalId, c);
+  }
+  peer.outCandidates = [];
+}
+
+async function setRemote(peer, type, sdp) {
+  peer.remoteUfrag = ufragOf(sdp);
+  await peer.pc.setRemoteDescription({ type, sdp });
+  peer.remoteSet = true;
+  for (const c of peer.pendingCandidates) await addCandidate(peer, c);
+  peer.pendingCandidates = [];
+}
+
+async function addCandidate(peer, c) {
+  try {
+    await peer.pc.addIceCandidate({ candidate: c.candidate, sdpMid: '0', sdpMLineIndex: 0 });
+  } catch (e) { log('candidate refused', e.message); }
+}
+
+async function offerTo(signalId) {
+  const peer = createPeer(signalId, true);
+  await peer.pc.setLocalDescription();
+  if (!peer.closed) sendDescription(peer);
+}
+
+function findConnectedInstance(instance) {
+  if (typeof instance !== 'string') return null;
+  for (const peer of state.peers.values())
+    if (peer.connected && peer.instance === instance) return peer;
+  return null;
+}
+
+// A member we are connected to now has another signalling id.
+function remap(peer, signalId) {
+  if (peer.signalId === signalId) return;
+  if (state.bySignal.get(peer.signalId) === peer) state.bySignal.delete(peer.signalId);
+  peer.signalId = signalId;
+  state.bySignal.set(signalId, peer);
+  if (peer.pingTimer) { clearTimeout(peer.pingTimer); peer.pingTimer = null; renderMember(peer); }
+}
+
+async function onOffer(from, payload) {
+  if (typeof payload.sdp !== 'string') { log('offer without sdp from', from); return; }
+  const same = findConnectedInstance(payload.instance);
+  if (same) {
+    // It rejoined the server under a new id: keep the connection we have.
+    remap(same, from);
+    sendSignal(from, { type: 'connected', instance: state.instance });
+    return;
+  }
+  const existing = state.bySignal.get(from);
+  if (existing) {
+    // No glare by the protocol; if it happens anyway the lower id's offer wins.
+    if (existing.offerer && !existing.answered && state.ownId < from) return;
+    removePeer(existing);
+  }
+  const peer = createPeer(from, false);
+  peer.instance = typeof payload.instance === 'string' ? payload.instance : null;
+  await setRemote(peer, 'offer', payload.sdp);
+  await peer.pc.setLocalDescription();
+  if (!peer.closed) sendDescription(peer);
+}
+
+async function onAnswer(from, payload) {
+  const peer = state.bySignal.get(from);
+  if (!peer || !peer.offerer || peer.answered || typeof payload.sdp !== 'string') return;
+  peer.answered = true;
+  peer.instance = typeof payload.instance === 'string' ? payload.instance : null;
+  // It answered, so it holds no other connection to us: one we have is stale.
+  const stale = findConnectedInstance(peer.instance);
+  if (stale && stale !== peer) removePeer(stale);
+  try {
+    await setRemote(peer, 'answer', payload.sdp);
+  } catch (e) { log('bad answer from', from, e.message); removePeer(peer); }
+}
+
+function onConnected(from, payload) {
+  const peer = state.bySignal.get(from);
+  if (!peer || !peer.offerer || peer.answered) return;
+  removePeer(peer);
+  const existing = findConnectedInstance(payload.instance);
+  if (existing) { remap(existing, from); return; }
+  // It holds a connection to us that we no longer have: make it drop that
+  // one, then offer again (the server keeps the order).
+  sendSignal(from, { type: 'close' });
+  offerTo(from).catch((e) => log('offer to', from, e));
+}
+
+async function onCandidate(from, payload) {
+  const peer = state.bySignal.get(from);
+  if (!peer || typeof payload.candidate !== 'string') return;
+  // For another description than the one we hold (a superseded offer).
+  if (typeof payload.usernameFragment === 'string' && peer.remoteUfrag
+      && payload.usernameFragment !== peer.remoteUfrag) return;
+  if (!peer.remoteSet) { peer.pendingCandidates.push(payload); return; }
+  await addCandidate(peer, payload);
+}
+
+function sendControl(peer, msg) {
+  if (peer.control.readyState === 'open') peer.control.send(JSON.stringify(msg));
+}
+
+function onControlMessage(peer, data) {
+  let msg;
+  try { msg = JSON.parse(data); } catch { log('malformed control message from', peer.id); return; }
+  if (msg?.type === 'ping') sendControl(peer, { type: 'pong' });
+  else if (msg?.type === 'pong' && peer.pingTimer) {
+    clearTimeout(peer.pingTimer);
+    peer.pingTimer = null;
+    renderMember(peer);
+  } else if (msg?.type === 'id' && typeof msg.id === 'string') remap(peer, msg.id);
+}
+
+function onPeerOpen(peer) {
+  peer.connected = true;
+  renderMember(peer);
+  // A member that joins later is offered what we shared before it came.
+  for (const file of state.shared) queueSend(file, [peer]);
+}
+
+function removePeer(peer) {
+  if (peer.closed) return;
+  peer.closed = true;
+  peer.connected = false;
+  if (peer.pingTimer) clearTimeout(peer.pingTimer);
+  if (state.peers.get(peer.id) === peer) state.peers.delete(peer.id);
+  if (state.bySignal.get(peer.signalId) === peer) state.bySignal.delete(peer.signalId);
+  peer.pc.close();
+  for (const out of state.outgoing.values()) out.memberLeft(peer);
+  for (const inc of [...state.incoming.values()])
+    if (inc.peer === peer) inc.fail('the sender left');
+  document.querySelector(`#members li[data-id="${peer.id}"]`)?.remove();
+  updateEmptyHint();
+}
+
+// ---- file transfer (§2) ----
+
+function onAppMessage(peer, data) {
+  if (typeof data === 'string') {
+    let msg;
+    try { msg = JSON.parse(data); } catch { log('malformed message from', peer.id); return; }
+    if (msg && typeof msg === 'object' && !Array.isArray(msg)) onTransferControl(peer, msg);
+    else log('message from', peer.id, 'is not a JSON object');
+  } else {
+    onDataMessage(peer, new Uint8Array(data));
+  }
+}
+
+function onTransferControl(peer, msg) {
+  switch (msg.type) {
+    case 'offer': return onFileOffer(peer, msg);
+    case 'end': return state.incoming.get(msg.id)?.end(peer, msg);
+    case 'abort': return state.incoming.get(msg.id)?.abort(peer, msg);
+    case 'ack': return state.outgoing.get(msg.id)?.answer(peer, msg);
+    case 'reject': return state.outgoing.get(msg.id)?.answer(peer, msg);
+    default: return undefined; // unknown types are ignored (§2.2)
+  }
+}
+
+function onFileOffer(peer, msg) {
+  const chunk = msg['chunk-size'];
+  if (msg.version !== TRANSFER_VERSION || !isHexId(msg.id) || typeof msg.name !== 'string'
+      || !(msg.size === null || isCount(msg.size)) || typeof msg.mime !== 'string'
+      || !Number.isSafeInteger(chunk) || chunk <= HEADER_SIZE) {
+    log('malformed offer from', peer.id, msg);
+    return;
+  }
+  const known = state.incoming.get(msg.id);
+  if (known) { known.fail('offered twice'); return; }
+  state.incoming.set(msg.id, new Incoming(peer, msg));
+}
+
+function onDataMessage(peer, bytes) {
+  if (bytes.length <= HEADER_SIZE || bytes[0] !== TRANSFER_VERSION) {
+    log('bad data message from', peer.id);
+    return;
+  }
+  const inc = state.incoming.get(toHex(bytes.subarray(1, 17)));
+  if (!inc || inc.peer !== peer) { log('data for an unknown file from', peer.id); return; }
+  const offset = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(17));
+  inc.data(offset, bytes);
+}
+
+// A file arriving from one member.
+class Incoming {
+  constructor(peer, offer) {
+    this.peer = peer;
+    this.id = offer.id;
+    this.name = safeFileName(offer.name);
+    this.size = offer.size; // null: not known in advance
+    this.mime = offer.mime || 'application/octet-stream';
+    this.chunkSize = offer['chunk-size'];
+    this.received = 0;
+    this.sha = new Sha256();
+    this.parts = [];
+    this.broken = null; // why the data went wrong; reported at end
+    this.ui = new TransferView('in', this.name, this.size, peer.name);
+  }
+
+  data(offset, bytes) {
+    if (this.broken) return;
+    const payload = bytes.subarray(HEADER_SIZE);
+    if (bytes.length > this.chunkSize
+        || (this.size !== null && offset + payload.length > this.size)) {
+      log('data message out of bounds for', this.name); // dropped (§2.3)
+      return;
+    }
+    if (offset !== this.received) {
+      // §2.3: in version 1 data comes in order; anything else fails the file.
+      this.broken = `data at offset ${offset}, expected ${this.received}`;
+      this.parts = null;
+      this.ui.progress(this.received, 'receiving failed, waiting for the end');
+      return;
+    }
+    this.sha.update(payload);
+    this.parts.push(payload);
+    this.received += payload.length;
+    this.ui.progress(this.received);
+  }
+
+  end(peer, msg) {
+    if (peer !== this.peer) return;
+    state.incoming.delete(this.id);
+    const digest = this.broken ? null : this.sha.hex();
+    let why = this.broken;
+    if (!why && (msg.size !== this.received || (this.size !== null && this.size !== msg.size)))
+      why = `size ${this.received} bytes, the sender says ${msg.size}`;
+    if (!why && msg.sha256 !== digest) why = 'SHA-256 does not match';
+    try {
+      peer.app.send(JSON.stringify({ type: 'ack', id: this.id, ok: !why, sha256: digest }));
+    } catch (e) { log('cannot ack', this.name, e.message); }
+    if (why) { this.fail(why); return; }
+    const blob = new Blob(this.parts, { type: this.mime });
+    this.parts = null;
+    this.ui.received(blob, this.name, digest);
+  }
+
+  abort(peer, msg) {
+    if (peer !== this.peer) return;
+    this.fail(`the sender gave up${typeof msg.reason === 'string' ? `: ${msg.reason}` : ''}`);
+  }
+
+  // Never reported complete; nothing of it is kept.
+  fail(why) {
+    state.incoming.delete(this.id);
+    this.parts = null;
+    this.ui.failed(why);
+  }
+}
+
+// A file this page sends to some members.
+class Outgoing {
+  constructor(file, peers) {
+    this.file = file;
+    this.id = randomHex(16);
+    this.idBytes = Uint8Array.from(this.id.match(/../g), (h) => parseInt(h, 16));
+    // Each recipient: 'pending' until its ack or reject, or it leaves.
+    this.recipients = new Map(peers.map((p) => [p, 'pending']));
+    this.sha256 = null;
+    this.settled = null; // resolves once nobody is pending
+    this.ui = new TransferView('out', file.name, file.size,
+      peers.map((p) => p.name).join(', '));
+  }
+
+  active() {
+    return [...this.recipients].filter(([p, s]) => s === 'pending' && !p.closed && p.app.readyState === 'open')
+      .map(([p]) => p);
+  }
+
+  send(peer, data) {
+    try { peer.app.send(data); } catch (e) {
+      log('send to', peer.id, 'failed:', e.message);
+      this.setState(peer, 'failed');
+    }
+  }
+
+  broadcast(data) { for (const p of this.active()) this.send(p, data); }
+
+  setState(peer, s) {
+    if (this.recipients.get(peer) !== 'pending') return;
+    this.recipients.set(peer, s);
+    if (![...this.recipients.values()].includes('pending')) this.settled?.();
+  }
+
+  memberLeft(peer) { this.setState(peer, 'left'); }
+
+  answer(peer, msg) {
+    if (msg.type === 'reject') this.setState(peer, 'rejected');
+    else if (this.sha256 !== null) this.setState(peer, msg.ok === true && msg.sha256 === this.sha256 ? 'ok' : 'failed');
+  }
+
+  async run() {
+    const chunkSize = Math.min(CHUNK_SIZE, ...this.active().map((p) => p.pc.sctp?.maxMessageSize || CHUNK_SIZE));
+    const room = chunkSize - HEADER_SIZE;
+    this.broadcast(JSON.stringify({
+      type: 'offer', version: TRANSFER_VERSION, id: this.id, name: this.file.name,
+      size: this.file.size, mime: this.file.type || 'application/octet-stream', 'chunk-size': chunkSize,
+    }));
+    const sha = new Sha256();
+    let offset = 0;
+    while (offset < this.file.size && this.active().length > 0) {
+      // Read from the File as we send: a big file is never held in memory.
+      const block = new Uint8Array(await this.file.slice(offset, offset + room * READ_BLOCK_CHUNKS).arrayBuffer());
+      if (block.length === 0) break; // the file shrank under us
+      sha.update(block);
+      for (let i = 0; i < block.length; i += room) {
+        const payload = block.subarray(i, i + room);
+        const msg = new Uint8Array(HEADER_SIZE + payload.length);
+        msg[0] = TRANSFER_VERSION;
+        msg.set(this.idBytes, 1);
+        new DataView(msg.buffer).setBigUint64(17, BigInt(offset + i));
+        msg.set(payload, HEADER_SIZE);
+        await Promise.all(this.active().map(drained));
+        this.broadcast(msg);
+        this.ui.progress(offset + i + payload.length);
+      }
+      offset += block.length;
+    }
+    if (this.active().length === 0) {
+      this.ui.sent(this.recipients); // everyone left or declined
+      return;
+    }
+    if (offset !== this.file.size) {
+      this.broadcast(JSON.stringify({ type: 'abort', id: this.id, reason: 'the file could not be read' }));
+      this.ui.failed('the file could not be read whole');
+      return;
+    }
+    this.sha256 = sha.hex();
+    const answered = new Promise((resolve) => { this.settled = resolve; });
+    if (![...this.recipients.values()].includes('pending')) this.settled();
+    this.broadcast(JSON.stringify({ type: 'end', id: this.id, size: offset, sha256: this.sha256 }));
+    await Promise.race([answered, new Promise((r) => setTimeout(r, ACK_TIMEOUT_MS))]);
+    this.ui.sent(this.recipients);
+  }
+}
+
+// Resolves once the member's channel can take more (or has closed).
+function drained(peer) {
+  const ch = peer.app;
+  if (ch.bufferedAmount <= HIGH_WATER || ch.readyState !== 'open') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      ch.removeEventListener('bufferedamountlow', done);
+      ch.removeEventListener('close', done);
+      resolve();
+    };
+    ch.addEventListener('bufferedamountlow', done);
+    ch.addEventListener('close', done);
+  });
+}
+
+// Sends to the given members, or everyone connected now; one file at a time.
+function queueSend(file, peers = null) {
+  state.sendChain = state.sendChain.then(async () => {
+    if (!state.sentTo.has(file)) state.sentTo.set(file, new Set());
+    const sentTo = state.sentTo.get(file);
+    const to = (peers ?? [...state.peers.values()])
+      .filter((p) => p.connected && !p.closed && !sentTo.has(p));
+    if (peers && to.length === 0) return; // a newcomer that already has it
+    for (const p of to) sentTo.add(p);
+    if (to.length === 0) {
+      new TransferView('out', file.name, file.size, '').waiting();
+      return;
+    }
+    const out = new Outgoing(file, to);
+    state.outgoing.set(out.id, out);
+    try { await out.run(); } catch (e) { out.ui.failed(e.message); } finally { state.outgoing.delete(out.id); }
+  });
+}
+
+function shareFiles(files) {
+  for (const file of files) {
+    state.shared.push(file);
+    queueSend(file);
+  }
+}
+
+// ---- views ----
+
+function renderMember(peer, forced = null) {
+  let li = document.querySelector(`#members li[data-id="${peer.id}"]`);
+  if (!li) {
+    li = document.createElement('li');
+    li.dataset.id = peer.id;
+    li.append(Object.assign(document.createElement('span'), { className: 'name' }),
+      Object.assign(document.createElement('span'), { className: 'state' }));
+    $('members').append(li);
+  }
+  let s = forced ?? (peer.pingTimer ? 'checking' : peer.connected ? 'connected' : 'connecting');
+  if (peer.pc.connectionState === 'failed') s = 'failed';
+  li.dataset.state = s;
+  li.querySelector('.name').textContent = peer.name || '(no name)';
+  li.querySelector('.state').textContent = s === 'checking' ? 'not answering…' : s;
+  updateEmptyHint();
+}
+
+function updateEmptyHint() { $('no-members').hidden = state.peers.size > 0; }
+
+// One file's row: name, direction, progress bar with speed, outcome.
+class TransferView {
+  constructor(direction, name, size, who) {
+    this.size = size;
+    this.start = performance.now();
+    this.lastPaint = 0;
+    this.li = document.createElement('li');
+    this.li.dataset.direction = direction;
+    this.li.dataset.state = 'active';
+    const title = Object.assign(document.createElement('span'), { className: 'name', textContent: name });
+    const dir = Object.assign(document.createElement('span'), {
+      className: 'dir',
+      textContent: direction === 'in' ? `from ${who || '(no name)'}` : who ? `to ${who}` : '',
+    });
+    this.bar = document.createElement('progress');
+    // A size not known in advance: an indeterminate bar.
+    if (size !== null) { this.bar.max = size || 1; this.bar.value = 0; }
+    this.bar.setAttribute('aria-label', `${name} progress`);
+    this.info = Object.assign(document.createElement('span'), { className: 'info' });
+    this.li.append(title, dir, this.bar, this.info);
+    $('transfers').prepend(this.li);
+  }
+
+  progress(done, note = '') {
+    const now = performance.now();
+    this.li.dataset.bytes = done;
+    if (now - this.lastPaint < PROGRESS_INTERVAL_MS && done !== this.size) return;
+    this.lastPaint = now;
+    if (this.size !== null) this.bar.value = done;
+    const speed = done / Math.max((now - this.start) / 1000, 0.001);
+    const total = this.size === null ? '' : ` of ${formatBytes(this.size)}`;
+    this.info.textContent = note || `${formatBytes(done)}${total} · ${formatBytes(speed)}/s`;
+  }
+
+  finish(stateName, text) {
+    this.li.dataset.state = stateName;
+    this.bar.hidden = stateName !== 'done';
+    this.info.textContent = text;
+  }
+
+  received(blob, name, digest) {
+    this.bar.max = 1;
+    this.bar.value = 1;
+    const secs = (performance.now() - this.start) / 1000;
+    this.finish('done', `${formatBytes(blob.size)} in ${secs.toFixed(1)} s, SHA-256 verified · `);
+    const a = Object.assign(document.createElement('a'), {
+      href: URL.createObjectURL(blob), download: name, textContent: `Save ${name}`,
+    });
+    a.dataset.sha256 = digest;
+    this.info.append(a);
+  }
+
+  failed(why) { this.finish('failed', `Failed: ${why}`); }
+
+  waiting() { this.finish('done', 'Shared: offered to members who join.'); }
+
+  sent(recipients) {
+    const counts = {};
+    for (const s of recipients.values()) counts[s] = (counts[s] ?? 0) + 1;
+    const words = { ok: 'verified', failed: 'failed', rejected: 'declined', left: 'left', pending: 'no answer' };
+    const text = Object.entries(counts).map(([s, n]) => `${n} ${words[s]}`).join(', ');
+    this.bar.max = 1;
+    this.bar.value = 1;
+    this.finish(counts.ok === recipients.size ? 'done' : 'failed', `Sent: ${text}.`);
+  }
+}
+
+// ---- page setup ----
+
+function showJoinForm(error = '') {
+  $('room').hidden = true;
+  $('join').hidden = false;
+  $('join-error').textContent = error;
+  $('join-room').value = state.room ?? '';
+  $('join-name').value = state.name ?? '';
+  (state.room ? $('join-name') : $('join-room')).focus();
+}
+
+function join(room, name) {
+  state.room = room;
+  state.name = name;
+  state.stopped = false;
+  state.joined = false;
+  $('join').hidden = true;
+  $('room').hidden = false;
+  const where = $('where');
+  where.hidden = false;
+  where.textContent = `Room ${room} · you are ${name}`;
+  document.title = `${room} · Hangout`;
+  connect();
+}
+
+// §1.2: what the server would refuse, said before asking it.
+function checkNames(room, name) {
+  if (!ROOM_RE.test(room)) return 'A room name is 1 to 64 letters, digits, dots, dashes or underscores.';
+  if ([...name].length < 1 || [...name].length > 64 || /[\u0000-\u001f\u007f-\u009f]/.test(name))
+    return 'A name is 1 to 64 characters, without control characters.';
+  return null;
+}
+
+function setUpSharing() {
+  const input = $('files');
+  input.addEventListener('change', () => {
+    shareFiles([...input.files]);
+    input.value = ''; // choosing the same file again shares it again
+  });
+  const drop = $('drop');
+  // The whole page takes drops, so a near miss does not open the file.
+  document.addEventListener('dragover', (ev) => {
+    if (!ev.dataTransfer?.types.includes('Files')) return;
+    ev.preventDefault();
+    drop.classList.add('over');
+  });
+  document.addEventListener('dragleave', (ev) => {
+    if (ev.relatedTarget === null) drop.classList.remove('over');
+  });
+  document.addEventListener('drop', (ev) => {
+    drop.classList.remove('over');
+    if (!ev.dataTransfer?.files.length) return;
+    ev.preventDefault();
+    if (state.joined || state.ws) shareFiles([...ev.dataTransfer.files]);
+  });
+}
+
+function main() {
+  setUpSharing();
+  $('join').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const room = $('join-room').value.trim();
+    const name = $('join-name').value.trim();
+    const error = checkNames(room, name);
+    if (error) { $('join-error').textContent = error; return; }
+    // Put the room in the address, so that it can be shared or reloaded.
+    history.replaceState(null, '', `?${new URLSearchParams({ room, name })}`);
+    join(room, name);
+  });
+  const params = new URLSearchParams(location.search);
+  const room = params.get('room') ?? '';
+  const name = params.get('name') ?? '';
+  state.room = room || null;
+  state.name = name || null;
+  const error = room && name ? checkNames(room, name) : null;
+  if (room && name && !error) join(room, name);
+  else showJoinForm(error ?? '');
+  // For tests and the curious: the live state, read-only by convention.
+  window.hangout = state;
+}
+
+if (typeof document !== 'undefined') main();

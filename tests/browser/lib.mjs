@@ -1,0 +1,126 @@
+// Shared helpers of the browser suite: a hangout-server serving gst/web, the
+// C member (room-peer), and headless Chromium launched with exactly the
+// suite's flags. Everything started here is stopped by the returned close().
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+export const OUTPUT = process.env.HANGOUT_TEST_OUTPUT ?? new URL('output', import.meta.url).pathname;
+mkdirSync(OUTPUT, { recursive: true });
+
+// The flags of the issue, and nothing that changes networking or media.
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--allow-loopback-in-peer-connection'];
+
+function env(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (run the suite through run.sh / meson test)`);
+  return v;
+}
+
+// A child process whose stdout lines can be awaited.
+function spawnWithLines(cmd, args, options = {}) {
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'], ...options });
+  const lines = [];
+  const waiters = new Set();
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    lines.push(line);
+    for (const w of [...waiters]) w.check();
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  // Resolves with the first line (seen so far or later) that `test` accepts.
+  function waitForLine(test, timeoutMs = 30000, what = String(test)) {
+    return new Promise((resolve, reject) => {
+      const w = {
+        check() {
+          const line = lines.find((l) => (typeof test === 'function' ? test(l) : test.test(l)));
+          if (line === undefined) return;
+          waiters.delete(w); clearTimeout(timer); resolve(line);
+        },
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(w);
+        reject(new Error(`${cmd}: no line matching ${what} within ${timeoutMs} ms; got:\n${lines.join('\n')}`));
+      }, timeoutMs);
+      waiters.add(w);
+      w.check();
+    });
+  }
+  async function stop() {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.stdin.end();
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+  return { child, lines, waitForLine, stop };
+}
+
+export async function startServer() {
+  const proc = spawnWithLines(env('HANGOUT_SERVER'), ['--port', '0', '--web-root', env('HANGOUT_WEB_ROOT')]);
+  const wsUrl = await proc.waitForLine(/^wss?:\/\//, 10000, 'the server URL');
+  const http = wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '');
+  return { wsUrl, http, stop: proc.stop };
+}
+
+export function startRoomPeer(wsUrl, room, name, file = null, { wrongSha256 = false } = {}) {
+  return spawnWithLines(env('HANGOUT_ROOM_PEER'), [wsUrl, room, name, ...(file ? [file] : [])],
+    { env: { ...process.env, ROOM_PEER_WRONG_SHA256: wrongSha256 ? '1' : '0' } });
+}
+
+// One browser (its own fresh profile); pages from it share nothing that matters here.
+export async function launchBrowser() {
+  const profile = mkdtempSync(join(tmpdir(), 'hangout-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: process.env.HANGOUT_CHROMIUM ?? '/usr/bin/chromium',
+    // Exactly the suite's flags: playwright's defaults are left out; it only
+    // needs its protocol pipe.
+    ignoreDefaultArgs: true,
+    args: [...FLAGS, `--user-data-dir=${profile}`, '--remote-debugging-pipe'],
+    timeout: 30000,
+  });
+  return {
+    browser,
+    async newPage(url) {
+      const context = await browser.newContext({ acceptDownloads: false });
+      const page = await context.newPage();
+      page.on('console', (m) => { if (m.type() === 'error') console.log(`[page] ${m.text()}`); });
+      page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
+      if (url) await page.goto(url);
+      return page;
+    },
+    async close() {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+// Waits until the page lists `n` members, all connected.
+export async function waitConnected(page, n, timeout = 30000) {
+  await page.waitForFunction((count) => {
+    const items = document.querySelectorAll('#members li');
+    return items.length === count && [...items].every((li) => li.dataset.state === 'connected');
+  }, n, { timeout, polling: 100 });
+}
+
+// The bytes behind a received file's link, as a hex SHA-256 and a length.
+export async function receivedFile(page, name, timeout = 60000) {
+  const sel = `#transfers li[data-direction="in"][data-state="done"] a[download="${name}"]`;
+  await page.waitForSelector(sel, { timeout });
+  return page.evaluate(async (s) => {
+    const a = document.querySelector(s);
+    const buf = await (await fetch(a.href)).arrayBuffer();
+    const digest = await crypto.subtle.digest('SHA-256', buf);
+    return {
+      size: buf.byteLength,
+      sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join(''),
+      linkSha256: a.dataset.sha256,
+    };
+  }, sel);
+}
