@@ -10,6 +10,14 @@ scripts/install-deps.sh
 werror=false
 [ "${CI:-}" = true ] && werror=true
 
+# One closing line for both runs: "N passed, N failed, N skipped".
+summary() {
+  cat build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+    | grep -o '"result": "[A-Z]*"' | awk '
+      /"OK"/ { p++ } /"SKIP"/ { s++ } !/"OK"|"SKIP"/ { f++ }
+      END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
+}
+
 setup() {
   dir=$1; shift
   if [ -f "$dir/build.ninja" ]; then
@@ -39,6 +47,7 @@ case "$cmd" in
     # LeakSanitizer (the interop suite's webrtcbin is not ours to check).
     setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
     meson test -C build-asan --print-errorlogs --suite unit --suite integration
+    summary
     ;;
   *)
     echo "usage: $0 demo|test" >&2
