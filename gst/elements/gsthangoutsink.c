@@ -1,0 +1,955 @@
+/* gst-hangout — hangoutsink: one stream is one file, shared with every
+ * member of a room (docs/protocol.md §2).
+ *
+ * Threads: render() and event() run in the streaming thread; the room's
+ * signals arrive on its network thread. Everything they share lives under
+ * `lock`; `cond` is broadcast on every change (a member connected or left,
+ * an answer arrived, a channel drained, unlock()). Nothing is sent while
+ * `lock` is held: a send may take the channel's locks, and the network
+ * thread takes `lock` from handlers it runs while holding those.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gsthangoutsink.h"
+#include <hangout/room.h>
+#include <hangout/transfer.h>
+#include <string.h>
+
+/**
+ * SECTION:element-hangoutsink
+ * @title: hangoutsink
+ *
+ * Shares the stream it receives, as one file, with every member of a
+ * hangout room.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=big.iso ! hangoutsink room=team server=ws://HOST:8080/ws
+ * ]|
+ */
+
+GST_DEBUG_CATEGORY_STATIC (gst_hangout_sink_debug);
+#define GST_CAT_DEFAULT gst_hangout_sink_debug
+
+#define DEFAULT_SERVER "ws://127.0.0.1:8080/ws"
+#define DEFAULT_MIN_PEERS 1
+#define DEFAULT_JOIN_TIMEOUT 30
+#define DEFAULT_ACK_TIMEOUT 30
+#define DEFAULT_CHUNK_SIZE HANGOUT_TRANSFER_DEFAULT_CHUNK_SIZE
+
+/* At most this much may wait in a member's channel above SCTP (whose own
+ * send buffer adds 1 MiB): memory per member stays bounded whatever the
+ * file size, and the slowest member paces the sender. */
+#define WINDOW (1024 * 1024)
+#define LOW_THRESHOLD (WINDOW / 2)
+/* Between progress messages. */
+#define PROGRESS_INTERVAL (G_USEC_PER_SEC / 2)
+
+enum {
+  PROP_0,
+  PROP_ROOM,
+  PROP_SERVER,
+  PROP_DISPLAY_NAME,
+  PROP_MIN_PEERS,
+  PROP_JOIN_TIMEOUT,
+  PROP_ACK_TIMEOUT,
+  PROP_CHUNK_SIZE,
+  PROP_FILENAME,
+  PROP_STUN_SERVER,
+  PROP_TURN_SERVER,
+};
+
+typedef struct {
+  HangoutDataChannel *channel;
+  gulong handler;
+} Recipient;
+
+struct _GstHangoutSink {
+  GstBaseSink parent;
+
+  /* Properties, under the object lock. */
+  gchar *room_name;
+  gchar *server;
+  gchar *display_name;
+  guint min_peers;
+  guint join_timeout;
+  guint ack_timeout;
+  guint chunk_size;
+  gchar *filename;
+  gchar *stun_server;
+  gchar *turn_server;
+
+  GMutex lock;
+  GCond cond;
+  HangoutRoom *room;
+  GHashTable *connected;        /* member ids with an open channel */
+  gchar *room_error;            /* the room's last "error", for messages */
+  gboolean flushing;
+  HangoutTransferSender *sender;        /* the file, from its first buffer */
+  GHashTable *recipients;       /* member id → Recipient */
+  GHashTable *names;            /* member id → display name, all we met */
+  guint64 low_events;           /* "buffered-amount-low" count */
+  gint64 last_progress;
+};
+
+G_DEFINE_TYPE (GstHangoutSink, gst_hangout_sink, GST_TYPE_BASE_SINK);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (hangoutsink, "hangoutsink",
+    GST_RANK_NONE, GST_TYPE_HANGOUT_SINK,
+    GST_DEBUG_CATEGORY_INIT (gst_hangout_sink_debug, "hangoutsink", 0,
+        "hangout room sink"));
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+static void
+recipient_free (Recipient *recipient)
+{
+  g_signal_handler_disconnect (recipient->channel, recipient->handler);
+  g_object_unref (recipient->channel);
+  g_free (recipient);
+}
+
+/* A member's display name. The room forgets it once the member has left,
+ * so the names of members that connected are kept here too. */
+static gchar *
+dup_member_name (GstHangoutSink *sink, const gchar *member)
+{
+  gchar *name = hangout_room_dup_member_name (sink->room, member);
+
+  if (name == NULL) {
+    g_mutex_lock (&sink->lock);
+    name = g_strdup (g_hash_table_lookup (sink->names, member));
+    g_mutex_unlock (&sink->lock);
+  }
+  return name;
+}
+
+/* For messages: "name (id)". */
+static gchar *
+describe_member (GstHangoutSink *sink, const gchar *member)
+{
+  g_autofree gchar *name = dup_member_name (sink, member);
+
+  return g_strdup_printf ("%s (%s)", name ? name : "unnamed", member);
+}
+
+static void
+post_member_message (GstHangoutSink *sink, const gchar *what,
+    const gchar *member)
+{
+  g_autofree gchar *name = dup_member_name (sink, member);
+
+  gst_element_post_message (GST_ELEMENT (sink),
+      gst_message_new_element (GST_OBJECT (sink),
+          gst_structure_new (what, "id", G_TYPE_STRING, member,
+              "name", G_TYPE_STRING, name, NULL)));
+}
+
+/* ---- the room's signals (network thread) ---- */
+
+static void
+on_peer_connected (HangoutRoom *room, const gchar *member,
+    GstHangoutSink *sink)
+{
+  gchar *name = hangout_room_dup_member_name (room, member);
+
+  GST_INFO_OBJECT (sink, "member %s (%s) connected", name, member);
+  g_mutex_lock (&sink->lock);
+  g_hash_table_add (sink->connected, g_strdup (member));
+  if (name != NULL)
+    g_hash_table_insert (sink->names, g_strdup (member), name);
+  g_cond_broadcast (&sink->cond);
+  g_mutex_unlock (&sink->lock);
+  post_member_message (sink, "hangout-member-joined", member);
+}
+
+static void
+on_member_left (HangoutRoom *room, const gchar *member, GstHangoutSink *sink)
+{
+  gboolean mid_file;
+
+  g_mutex_lock (&sink->lock);
+  g_hash_table_remove (sink->connected, member);
+  mid_file = sink->sender != NULL
+      && hangout_transfer_sender_member_left (sink->sender, member);
+  g_cond_broadcast (&sink->cond);
+  g_mutex_unlock (&sink->lock);
+
+  post_member_message (sink, "hangout-member-left", member);
+  if (mid_file) {
+    g_autofree gchar *who = describe_member (sink, member);
+
+    GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
+        ("Member %s left before it had the whole file", who),
+        ("the others go on"));
+  }
+}
+
+static void
+on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
+    GBytes *data, GstHangoutSink *sink)
+{
+  HangoutTransferControl control;
+  HangoutTransferRecipientState state = HANGOUT_TRANSFER_RECIPIENT_PENDING;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *who = NULL;
+  gboolean handled = FALSE;
+  const gchar *text;
+  gsize len;
+
+  if (!is_string) {
+    GST_DEBUG_OBJECT (sink, "ignoring a data message from %s", member);
+    return;
+  }
+  text = g_bytes_get_data (data, &len);
+  if (!hangout_transfer_parse_control (text, len, &control, &error)) {
+    GST_WARNING_OBJECT (sink, "bad message from %s: %s", member,
+        error->message);
+    return;
+  }
+  if (control.type == HANGOUT_TRANSFER_ACK
+      || control.type == HANGOUT_TRANSFER_REJECT) {
+    g_mutex_lock (&sink->lock);
+    if (sink->sender != NULL)
+      handled = hangout_transfer_sender_handle_answer (sink->sender, member,
+          &control, &state, &error);
+    g_cond_broadcast (&sink->cond);
+    g_mutex_unlock (&sink->lock);
+  }
+  if (!handled) {
+    GST_DEBUG_OBJECT (sink, "ignoring a message from %s: %s", member,
+        error ? error->message : "not an answer to our file");
+    hangout_transfer_control_clear (&control);
+    return;
+  }
+
+  who = describe_member (sink, member);
+  if (control.type == HANGOUT_TRANSFER_ACK) {
+    g_autofree gchar *name = dup_member_name (sink, member);
+
+    gst_element_post_message (GST_ELEMENT (sink),
+        gst_message_new_element (GST_OBJECT (sink),
+            gst_structure_new ("hangout-ack", "id", G_TYPE_STRING, member,
+                "name", G_TYPE_STRING, name,
+                "ok", G_TYPE_BOOLEAN,
+                state == HANGOUT_TRANSFER_RECIPIENT_OK,
+                "sha256", G_TYPE_STRING, control.sha256, NULL)));
+    if (state == HANGOUT_TRANSFER_RECIPIENT_OK)
+      GST_INFO_OBJECT (sink, "%s has the file", who);
+    else
+      GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
+          ("Member %s did not receive the file intact", who),
+          ("its SHA-256 is %s", control.sha256 ? control.sha256 : "unknown"));
+  } else {
+    GST_INFO_OBJECT (sink, "%s declined the file: %s", who, control.reason);
+  }
+  hangout_transfer_control_clear (&control);
+}
+
+static void
+on_room_error (HangoutRoom *room, GError *error, GstHangoutSink *sink)
+{
+  GST_WARNING_OBJECT (sink, "room: %s", error->message);
+  g_mutex_lock (&sink->lock);
+  g_free (sink->room_error);
+  sink->room_error = g_strdup (error->message);
+  g_cond_broadcast (&sink->cond);
+  g_mutex_unlock (&sink->lock);
+}
+
+static void
+on_buffered_amount_low (HangoutDataChannel *channel, GstHangoutSink *sink)
+{
+  g_mutex_lock (&sink->lock);
+  sink->low_events++;
+  g_cond_broadcast (&sink->cond);
+  g_mutex_unlock (&sink->lock);
+}
+
+/* ---- helpers for the streaming thread ---- */
+
+/* A ws:// or wss:// URL with a host; the room would only find out on its
+ * network thread, and say so in a log line rather than an error. */
+static gboolean
+server_url_is_valid (const gchar *url)
+{
+  g_autoptr (GUri) uri = url ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) :
+      NULL;
+
+  return uri != NULL && g_uri_get_host (uri) != NULL
+      && *g_uri_get_host (uri) != '\0'
+      && (g_strcmp0 (g_uri_get_scheme (uri), "ws") == 0
+      || g_strcmp0 (g_uri_get_scheme (uri), "wss") == 0);
+}
+
+/* Waits until min-peers members are connected. Called with the lock. */
+static GstFlowReturn
+wait_for_peers (GstHangoutSink *sink, guint min_peers, guint timeout)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout * G_USEC_PER_SEC;
+
+  while (g_hash_table_size (sink->connected) < min_peers) {
+    if (sink->flushing)
+      return GST_FLOW_FLUSHING;
+    if (!g_cond_wait_until (&sink->cond, &sink->lock, deadline)
+        && g_get_monotonic_time () >= deadline
+        && g_hash_table_size (sink->connected) < min_peers) {
+      g_autofree gchar *id = hangout_room_dup_id (sink->room);
+      guint connected = g_hash_table_size (sink->connected);
+      g_autofree gchar *why = g_strdup (sink->room_error);
+
+      g_autofree gchar *server = NULL;
+
+      g_mutex_unlock (&sink->lock);
+      GST_OBJECT_LOCK (sink);
+      server = g_strdup (sink->server);
+      GST_OBJECT_UNLOCK (sink);
+      if (id == NULL)
+        GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
+            ("Could not join the room within %u s: the signalling server "
+                "did not answer", timeout),
+            ("server %s%s%s", server, why ? ": " : "", why ? why : ""));
+      else
+        GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
+            ("Only %u of the %u members asked for (min-peers) connected "
+                "within %u s (join-timeout)", connected, min_peers, timeout),
+            ("joined as %s", id));
+      g_mutex_lock (&sink->lock);
+      return GST_FLOW_ERROR;
+    }
+  }
+  return GST_FLOW_OK;
+}
+
+/* Waits while any recipient's channel holds more than WINDOW. Called with
+ * the lock. */
+static GstFlowReturn
+wait_for_window (GstHangoutSink *sink)
+{
+  for (;;) {
+    GHashTableIter iter;
+    gpointer key, value;
+    gboolean full = FALSE;
+    guint64 seen;
+
+    if (sink->flushing)
+      return GST_FLOW_FLUSHING;
+    /* Read the counter before the amounts: a drain after this point bumps
+     * it (under the lock, so only once we wait) and the wait returns. */
+    seen = sink->low_events;
+    g_hash_table_iter_init (&iter, sink->recipients);
+    while (!full && g_hash_table_iter_next (&iter, &key, &value)) {
+      Recipient *recipient = value;
+
+      full = hangout_transfer_sender_get_state (sink->sender, key)
+          == HANGOUT_TRANSFER_RECIPIENT_PENDING
+          && hangout_data_channel_get_buffered_amount (recipient->channel)
+          > WINDOW;
+    }
+    if (!full)
+      return GST_FLOW_OK;
+    while (seen == sink->low_events && !sink->flushing)
+      /* The bound only guards against a channel that closes without a
+       * last "buffered-amount-low"; member-left wakes us too. */
+      if (!g_cond_wait_until (&sink->cond, &sink->lock,
+              g_get_monotonic_time () + G_USEC_PER_SEC))
+        break;
+  }
+}
+
+/* Sends @text or @data to every recipient still expecting the file. Called
+ * without the lock. */
+static void
+send_to_recipients (GstHangoutSink *sink, const gchar *text, GBytes *data)
+{
+  GStrv members;
+  guint i;
+
+  g_mutex_lock (&sink->lock);
+  members = hangout_transfer_sender_list_active (sink->sender);
+  g_mutex_unlock (&sink->lock);
+
+  for (i = 0; members[i] != NULL; i++) {
+    g_autoptr (GError) error = NULL;
+    gboolean sent = text ? hangout_room_send_string (sink->room, members[i],
+        text, &error) : hangout_room_send (sink->room, members[i], data,
+        &error);
+
+    /* A member that is going away fails here before "member-left" says so;
+     * that handler names it. */
+    if (!sent)
+      GST_DEBUG_OBJECT (sink, "could not send to %s: %s", members[i],
+          error->message);
+  }
+  g_strfreev (members);
+}
+
+static void
+post_progress (GstHangoutSink *sink, GstProgressType type, gboolean force)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint64 offset;
+  gchar *text;
+
+  if (!force && now - sink->last_progress < PROGRESS_INTERVAL)
+    return;
+  sink->last_progress = now;
+  g_mutex_lock (&sink->lock);
+  offset = hangout_transfer_sender_get_offset (sink->sender);
+  g_mutex_unlock (&sink->lock);
+  text = g_strdup_printf ("sent %" G_GUINT64_FORMAT " bytes", offset);
+  gst_element_post_message (GST_ELEMENT (sink),
+      gst_message_new_progress (GST_OBJECT (sink), type, "hangout-send",
+          text));
+  g_free (text);
+}
+
+/* The file's name: the property, else the basename of upstream's URI. */
+static gchar *
+choose_filename (GstHangoutSink *sink)
+{
+  gchar *name = NULL;
+  GstQuery *query;
+
+  GST_OBJECT_LOCK (sink);
+  name = g_strdup (sink->filename);
+  GST_OBJECT_UNLOCK (sink);
+  if (name != NULL && *name != '\0')
+    return name;
+  g_free (name);
+  name = NULL;
+
+  query = gst_query_new_uri ();
+  if (gst_pad_peer_query (GST_BASE_SINK_PAD (sink), query)) {
+    g_autofree gchar *uri = NULL;
+    g_autoptr (GUri) parsed = NULL;
+
+    gst_query_parse_uri (query, &uri);
+    parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_ENCODED, NULL) : NULL;
+    if (parsed != NULL) {
+      g_autofree gchar *path = g_uri_unescape_string (g_uri_get_path (parsed),
+          NULL);
+
+      if (path != NULL) {
+        name = g_path_get_basename (path);
+        if (g_str_equal (name, "/") || g_str_equal (name, ".")) {
+          g_free (name);
+          name = NULL;
+        }
+      }
+    }
+  }
+  gst_query_unref (query);
+  if (name == NULL) {
+    g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+
+    name = g_date_time_format (now, "hangout-%Y%m%d-%H%M%S.bin");
+  }
+  return name;
+}
+
+/* Waits for the members, then offers the file to those connected. */
+static GstFlowReturn
+begin_file (GstHangoutSink *sink)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *name = choose_filename (sink);
+  g_autofree gchar *offer = NULL;
+  HangoutTransferSender *sender;
+  gint64 size = -1;
+  guint min_peers, join_timeout, chunk_size;
+  GHashTableIter iter;
+  gpointer key;
+  GstFlowReturn ret;
+
+  GST_OBJECT_LOCK (sink);
+  min_peers = sink->min_peers;
+  join_timeout = sink->join_timeout;
+  chunk_size = sink->chunk_size;
+  GST_OBJECT_UNLOCK (sink);
+
+  if (!gst_pad_peer_query_duration (GST_BASE_SINK_PAD (sink), GST_FORMAT_BYTES,
+          &size) || size < 0)
+    size = -1;
+  sender = hangout_transfer_sender_new (name, size, NULL, chunk_size, &error);
+  if (sender == NULL) {
+    GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS, ("Cannot send this file"),
+        ("%s", error->message));
+    return GST_FLOW_ERROR;
+  }
+
+  g_mutex_lock (&sink->lock);
+  ret = wait_for_peers (sink, min_peers, join_timeout);
+  if (ret != GST_FLOW_OK) {
+    g_mutex_unlock (&sink->lock);
+    hangout_transfer_sender_free (sender);
+    return ret;
+  }
+  /* Members that connect from now on are not sent this file (protocol
+   * §2.4). */
+  g_hash_table_iter_init (&iter, sink->connected);
+  while (g_hash_table_iter_next (&iter, &key, NULL)) {
+    HangoutDataChannel *channel = hangout_room_get_channel (sink->room, key);
+    Recipient *recipient;
+
+    if (channel == NULL)
+      continue;
+    if (hangout_data_channel_get_max_message_size (channel) < chunk_size) {
+      GST_WARNING_OBJECT (sink, "member %s accepts messages of at most %"
+          G_GSIZE_FORMAT " bytes, less than chunk-size %u: not sent the file",
+          (const gchar *) key,
+          hangout_data_channel_get_max_message_size (channel), chunk_size);
+      g_object_unref (channel);
+      continue;
+    }
+    hangout_data_channel_set_buffered_amount_low_threshold (channel,
+        LOW_THRESHOLD);
+    recipient = g_new0 (Recipient, 1);
+    recipient->channel = channel;
+    recipient->handler = g_signal_connect (channel, "buffered-amount-low",
+        G_CALLBACK (on_buffered_amount_low), sink);
+    g_hash_table_insert (sink->recipients, g_strdup (key), recipient);
+    hangout_transfer_sender_add_recipient (sender, key);
+  }
+  sink->sender = sender;
+  offer = hangout_transfer_sender_build_offer (sender);
+  GST_INFO_OBJECT (sink, "offering %s (%" G_GINT64_FORMAT " bytes) to %u "
+      "members", name, size, g_hash_table_size (sink->recipients));
+  g_mutex_unlock (&sink->lock);
+
+  send_to_recipients (sink, offer, NULL);
+  post_progress (sink, GST_PROGRESS_TYPE_START, TRUE);
+  return GST_FLOW_OK;
+}
+
+/* Sends one data message once every recipient has room for it. */
+static GstFlowReturn
+send_data (GstHangoutSink *sink, GBytes *message)
+{
+  GstFlowReturn ret;
+
+  g_mutex_lock (&sink->lock);
+  ret = wait_for_window (sink);
+  g_mutex_unlock (&sink->lock);
+  if (ret == GST_FLOW_OK)
+    send_to_recipients (sink, NULL, message);
+  return ret;
+}
+
+/* ---- GstBaseSink ---- */
+
+static gboolean
+gst_hangout_sink_start (GstBaseSink *bsink)
+{
+  GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *room_name = NULL, *server = NULL, *name = NULL;
+  g_autofree gchar *stun = NULL, *turn = NULL;
+
+  GST_OBJECT_LOCK (sink);
+  room_name = g_strdup (sink->room_name);
+  server = g_strdup (sink->server);
+  name = g_strdup (sink->display_name);
+  stun = g_strdup (sink->stun_server);
+  turn = g_strdup (sink->turn_server);
+  GST_OBJECT_UNLOCK (sink);
+
+  if (room_name == NULL || *room_name == '\0') {
+    GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
+        ("No room given: set the \"room\" property"), (NULL));
+    return FALSE;
+  }
+  if (!server_url_is_valid (server)) {
+    GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
+        ("Invalid signalling server URL '%s': expected ws://HOST:PORT/PATH "
+            "or wss://…", server ? server : ""), (NULL));
+    return FALSE;
+  }
+  if (name == NULL)
+    name = g_strdup (g_get_host_name ());
+
+  sink->room = hangout_room_new (room_name, name, server);
+  g_object_set (sink->room, "stun-server", stun, "turn-server", turn, NULL);
+  g_signal_connect (sink->room, "peer-connected",
+      G_CALLBACK (on_peer_connected), sink);
+  g_signal_connect (sink->room, "member-left", G_CALLBACK (on_member_left),
+      sink);
+  g_signal_connect (sink->room, "message", G_CALLBACK (on_message), sink);
+  g_signal_connect (sink->room, "error", G_CALLBACK (on_room_error), sink);
+  sink->last_progress = 0;
+  if (!hangout_room_start (sink->room, &error)) {
+    GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
+        ("Could not join room '%s'", room_name), ("%s", error->message));
+    g_clear_object (&sink->room);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (sink, "joining room %s on %s as %s", room_name, server,
+      name);
+  return TRUE;
+}
+
+static gboolean
+gst_hangout_sink_stop (GstBaseSink *bsink)
+{
+  GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
+
+  if (sink->room != NULL) {
+    /* After this no handler runs: the network thread is joined. */
+    hangout_room_stop (sink->room);
+    g_signal_handlers_disconnect_by_data (sink->room, sink);
+  }
+  g_mutex_lock (&sink->lock);
+  g_hash_table_remove_all (sink->recipients);
+  g_hash_table_remove_all (sink->connected);
+  g_hash_table_remove_all (sink->names);
+  g_clear_pointer (&sink->sender, hangout_transfer_sender_free);
+  g_clear_pointer (&sink->room_error, g_free);
+  g_mutex_unlock (&sink->lock);
+  g_clear_object (&sink->room);
+  return TRUE;
+}
+
+static gboolean
+gst_hangout_sink_unlock (GstBaseSink *bsink)
+{
+  GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
+
+  g_mutex_lock (&sink->lock);
+  sink->flushing = TRUE;
+  g_cond_broadcast (&sink->cond);
+  g_mutex_unlock (&sink->lock);
+  return TRUE;
+}
+
+static gboolean
+gst_hangout_sink_unlock_stop (GstBaseSink *bsink)
+{
+  GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
+
+  g_mutex_lock (&sink->lock);
+  sink->flushing = FALSE;
+  g_mutex_unlock (&sink->lock);
+  return TRUE;
+}
+
+static GstFlowReturn
+gst_hangout_sink_render (GstBaseSink *bsink, GstBuffer *buffer)
+{
+  GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
+  g_autoptr (GError) error = NULL;
+  GPtrArray *messages;
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstMapInfo map;
+  guint i;
+
+  if (sink->sender == NULL && (ret = begin_file (sink)) != GST_FLOW_OK)
+    return ret;
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (sink, RESOURCE, READ, ("Cannot read a buffer"), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  /* The sender is only replaced in stop(), not concurrently with us; its
+   * recipient table is what the network thread touches, under the lock. */
+  g_mutex_lock (&sink->lock);
+  messages = hangout_transfer_sender_write (sink->sender, map.data, map.size,
+      &error);
+  g_mutex_unlock (&sink->lock);
+  gst_buffer_unmap (buffer, &map);
+  if (error != NULL) {
+    GST_ELEMENT_ERROR (sink, STREAM, FAILED, ("Cannot send this file"),
+        ("%s", error->message));
+    return GST_FLOW_ERROR;
+  }
+  for (i = 0; messages != NULL && i < messages->len && ret == GST_FLOW_OK; i++)
+    ret = send_data (sink, g_ptr_array_index (messages, i));
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  if (ret == GST_FLOW_OK)
+    post_progress (sink, GST_PROGRESS_TYPE_CONTINUE, FALSE);
+  return ret;
+}
+
+/* EOS: the last chunk, the end with the digest, then wait for the acks. */
+static GstFlowReturn
+finish_file (GstHangoutSink *sink)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) last = NULL;
+  g_autofree gchar *end = NULL;
+  GstFlowReturn ret = GST_FLOW_OK;
+  gint64 deadline;
+  guint timeout, ok, failed, left;
+
+  if (sink->sender == NULL && (ret = begin_file (sink)) != GST_FLOW_OK)
+    return ret;
+  g_mutex_lock (&sink->lock);
+  end = hangout_transfer_sender_finish (sink->sender, &last, &error);
+  g_mutex_unlock (&sink->lock);
+  if (end == NULL) {
+    GST_ELEMENT_ERROR (sink, STREAM, FAILED, ("Cannot finish this file"),
+        ("%s", error->message));
+    return GST_FLOW_ERROR;
+  }
+  if (last != NULL && (ret = send_data (sink, last)) != GST_FLOW_OK)
+    return ret;
+  send_to_recipients (sink, end, NULL);
+
+  GST_OBJECT_LOCK (sink);
+  timeout = sink->ack_timeout;
+  GST_OBJECT_UNLOCK (sink);
+  deadline = g_get_monotonic_time () + timeout * G_USEC_PER_SEC;
+  g_mutex_lock (&sink->lock);
+  while (hangout_transfer_sender_count (sink->sender,
+          HANGOUT_TRANSFER_RECIPIENT_PENDING) > 0 && !sink->flushing)
+    if (!g_cond_wait_until (&sink->cond, &sink->lock, deadline))
+      break;
+  ok = hangout_transfer_sender_count (sink->sender,
+      HANGOUT_TRANSFER_RECIPIENT_OK);
+  failed = hangout_transfer_sender_count (sink->sender,
+      HANGOUT_TRANSFER_RECIPIENT_FAILED);
+  left = hangout_transfer_sender_count (sink->sender,
+      HANGOUT_TRANSFER_RECIPIENT_PENDING);
+  if (sink->flushing)
+    ret = GST_FLOW_FLUSHING;
+  g_mutex_unlock (&sink->lock);
+  if (ret != GST_FLOW_OK)
+    return ret;
+
+  if (left > 0)
+    GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
+        ("%u members did not acknowledge the file within %u s (ack-timeout)",
+            left, timeout), (NULL));
+  post_progress (sink, ok > 0 && failed == 0 && left == 0 ?
+      GST_PROGRESS_TYPE_COMPLETE : GST_PROGRESS_TYPE_ERROR, TRUE);
+  GST_INFO_OBJECT (sink, "file sent: %u members have it, %u failed, %u did "
+      "not answer", ok, failed, left);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_hangout_sink_event (GstBaseSink *bsink, GstEvent *event)
+{
+  GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS
+      && finish_file (sink) != GST_FLOW_OK) {
+    gst_event_unref (event);
+    return FALSE;
+  }
+  return GST_BASE_SINK_CLASS (gst_hangout_sink_parent_class)->event (bsink,
+      event);
+}
+
+/* ---- GObject ---- */
+
+static void
+gst_hangout_sink_set_property (GObject *object, guint prop_id,
+    const GValue *value, GParamSpec *pspec)
+{
+  GstHangoutSink *sink = GST_HANGOUT_SINK (object);
+
+  GST_OBJECT_LOCK (sink);
+  switch (prop_id) {
+    case PROP_ROOM:
+      g_free (sink->room_name);
+      sink->room_name = g_value_dup_string (value);
+      break;
+    case PROP_SERVER:
+      g_free (sink->server);
+      sink->server = g_value_dup_string (value);
+      break;
+    case PROP_DISPLAY_NAME:
+      g_free (sink->display_name);
+      sink->display_name = g_value_dup_string (value);
+      break;
+    case PROP_MIN_PEERS:
+      sink->min_peers = g_value_get_uint (value);
+      break;
+    case PROP_JOIN_TIMEOUT:
+      sink->join_timeout = g_value_get_uint (value);
+      break;
+    case PROP_ACK_TIMEOUT:
+      sink->ack_timeout = g_value_get_uint (value);
+      break;
+    case PROP_CHUNK_SIZE:
+      sink->chunk_size = g_value_get_uint (value);
+      break;
+    case PROP_FILENAME:
+      g_free (sink->filename);
+      sink->filename = g_value_dup_string (value);
+      break;
+    case PROP_STUN_SERVER:
+      g_free (sink->stun_server);
+      sink->stun_server = g_value_dup_string (value);
+      break;
+    case PROP_TURN_SERVER:
+      g_free (sink->turn_server);
+      sink->turn_server = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (sink);
+}
+
+static void
+gst_hangout_sink_get_property (GObject *object, guint prop_id, GValue *value,
+    GParamSpec *pspec)
+{
+  GstHangoutSink *sink = GST_HANGOUT_SINK (object);
+
+  GST_OBJECT_LOCK (sink);
+  switch (prop_id) {
+    case PROP_ROOM:
+      g_value_set_string (value, sink->room_name);
+      break;
+    case PROP_SERVER:
+      g_value_set_string (value, sink->server);
+      break;
+    case PROP_DISPLAY_NAME:
+      g_value_set_string (value, sink->display_name);
+      break;
+    case PROP_MIN_PEERS:
+      g_value_set_uint (value, sink->min_peers);
+      break;
+    case PROP_JOIN_TIMEOUT:
+      g_value_set_uint (value, sink->join_timeout);
+      break;
+    case PROP_ACK_TIMEOUT:
+      g_value_set_uint (value, sink->ack_timeout);
+      break;
+    case PROP_CHUNK_SIZE:
+      g_value_set_uint (value, sink->chunk_size);
+      break;
+    case PROP_FILENAME:
+      g_value_set_string (value, sink->filename);
+      break;
+    case PROP_STUN_SERVER:
+      g_value_set_string (value, sink->stun_server);
+      break;
+    case PROP_TURN_SERVER:
+      g_value_set_string (value, sink->turn_server);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (sink);
+}
+
+static void
+gst_hangout_sink_finalize (GObject *object)
+{
+  GstHangoutSink *sink = GST_HANGOUT_SINK (object);
+
+  g_free (sink->room_name);
+  g_free (sink->server);
+  g_free (sink->display_name);
+  g_free (sink->filename);
+  g_free (sink->stun_server);
+  g_free (sink->turn_server);
+  g_hash_table_unref (sink->recipients);
+  g_hash_table_unref (sink->connected);
+  g_hash_table_unref (sink->names);
+  g_mutex_clear (&sink->lock);
+  g_cond_clear (&sink->cond);
+  G_OBJECT_CLASS (gst_hangout_sink_parent_class)->finalize (object);
+}
+
+static void
+gst_hangout_sink_init (GstHangoutSink *sink)
+{
+  sink->server = g_strdup (DEFAULT_SERVER);
+  sink->min_peers = DEFAULT_MIN_PEERS;
+  sink->join_timeout = DEFAULT_JOIN_TIMEOUT;
+  sink->ack_timeout = DEFAULT_ACK_TIMEOUT;
+  sink->chunk_size = DEFAULT_CHUNK_SIZE;
+  g_mutex_init (&sink->lock);
+  g_cond_init (&sink->cond);
+  sink->connected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  sink->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  sink->recipients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) recipient_free);
+  /* Files are not timed: render as soon as data arrives. */
+  gst_base_sink_set_sync (GST_BASE_SINK (sink), FALSE);
+}
+
+#define PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS \
+    | GST_PARAM_MUTABLE_READY)
+
+static void
+gst_hangout_sink_class_init (GstHangoutSinkClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
+
+  gobject_class->set_property = gst_hangout_sink_set_property;
+  gobject_class->get_property = gst_hangout_sink_get_property;
+  gobject_class->finalize = gst_hangout_sink_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_ROOM,
+      g_param_spec_string ("room", "Room",
+          "Name of the room to share the file in (required): 1 to 64 "
+          "characters from A-Z a-z 0-9 . _ -", NULL, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_SERVER,
+      g_param_spec_string ("server", "Signalling server",
+          "WebSocket URL of the hangout-server that introduces the members "
+          "(ws:// or wss://)", DEFAULT_SERVER, PARAM_FLAGS));
+  /* Not "name": that is every GstObject's element name. */
+  g_object_class_install_property (gobject_class, PROP_DISPLAY_NAME,
+      g_param_spec_string ("display-name", "Display name",
+          "How the other members see us (NULL: the host name); hangoutsrc's "
+          "\"from\" matches it", NULL, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_MIN_PEERS,
+      g_param_spec_uint ("min-peers", "Minimum peers",
+          "Wait until this many members are connected before sending; "
+          "members that connect later are not sent this file", 1, 1024,
+          DEFAULT_MIN_PEERS, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_JOIN_TIMEOUT,
+      g_param_spec_uint ("join-timeout", "Join timeout",
+          "Seconds to wait for min-peers members to connect before failing "
+          "with an error", 1, 24 * 3600, DEFAULT_JOIN_TIMEOUT, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_ACK_TIMEOUT,
+      g_param_spec_uint ("ack-timeout", "Acknowledgement timeout",
+          "Seconds to wait at the end of the file for every member to "
+          "acknowledge it (those that do not get a warning)", 1, 24 * 3600,
+          DEFAULT_ACK_TIMEOUT, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_CHUNK_SIZE,
+      g_param_spec_uint ("chunk-size", "Chunk size",
+          "Size in bytes of each data message, 25-byte header included; at "
+          "most the members' max-message-size (65536 suits every browser)",
+          HANGOUT_TRANSFER_MIN_CHUNK_SIZE, HANGOUT_TRANSFER_MAX_CHUNK_SIZE,
+          DEFAULT_CHUNK_SIZE, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_FILENAME,
+      g_param_spec_string ("filename", "File name",
+          "Name the file is announced with (NULL: the base name of the "
+          "upstream URI, e.g. filesrc's location, else hangout-DATE.bin)",
+          NULL, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_STUN_SERVER,
+      g_param_spec_string ("stun-server", "STUN server",
+          "STUN server as stun://HOST:PORT (NULL: none, host candidates "
+          "only)", NULL, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_TURN_SERVER,
+      g_param_spec_string ("turn-server", "TURN server",
+          "TURN server as turn(s)://USER:PASSWORD@HOST:PORT (NULL: none)",
+          NULL, PARAM_FLAGS));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_set_static_metadata (element_class, "Hangout sink",
+      "Sink/Network", "Shares a file with every member of a hangout room "
+      "over WebRTC data channels", "gst-hangout developers");
+
+  basesink_class->start = GST_DEBUG_FUNCPTR (gst_hangout_sink_start);
+  basesink_class->stop = GST_DEBUG_FUNCPTR (gst_hangout_sink_stop);
+  basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_hangout_sink_unlock);
+  basesink_class->unlock_stop =
+      GST_DEBUG_FUNCPTR (gst_hangout_sink_unlock_stop);
+  basesink_class->render = GST_DEBUG_FUNCPTR (gst_hangout_sink_render);
+  basesink_class->event = GST_DEBUG_FUNCPTR (gst_hangout_sink_event);
+}
