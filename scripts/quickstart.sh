@@ -1,6 +1,6 @@
 #!/bin/sh
 # The two README commands:
-#   scripts/quickstart.sh demo   set everything up and run the main job
+#   scripts/quickstart.sh demo [MIB]  set everything up and run the main job
 #   scripts/quickstart.sh test   set everything up and run every test suite
 set -eu
 cd "$(dirname "$0")/.."
@@ -34,10 +34,10 @@ cmd=${1:-}
 case "$cmd" in
   demo)
     setup build
-    # Until the elements exist, the main job is the loopback throughput
-    # benchmark of the data-channel stack (both peers in their own process,
-    # in a private network namespace), with webrtcbin as the reference.
-    exec tests/netns-run.sh build/bench/hangout-bench-throughput "$@"
+    # The main job: a room sharing a file (hangout-server, one gst-launch
+    # sender, three receivers, identical copies checked), in a private
+    # network namespace so nothing leaves the machine.
+    exec tests/netns-run.sh scripts/demo-room.sh build "$@"
     ;;
   test)
     setup build
