@@ -1,0 +1,81 @@
+// Pages and GStreamer pipelines in one room: hangoutsink shares a file with
+// two pages, and a page shares a file with two hangoutsrc pipelines. The
+// bytes are compared by SHA-256 computed outside the page (node's crypto for
+// what pipelines wrote, WebCrypto over the received blob for pages).
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, launchBrowser, waitConnected, receivedFile } from './lib.mjs';
+
+let server, chrome, dir;
+const children = new Set();
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hangout-pipelines-'));
+  server = await startServer();
+  chrome = await launchBrowser();
+});
+after(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await chrome?.close();
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// gst-launch-1.0 with a bound on its life; resolves with its exit code and
+// output.
+function gstLaunch(args, timeoutMs) {
+  const child = spawn('gst-launch-1.0', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) => child.on('exit', (code, signal) => {
+    clearTimeout(timer);
+    children.delete(child);
+    resolve({ code, signal, output });
+  }));
+}
+
+const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
+
+test('a pipeline shares 50 MiB with two pages', { timeout: 180000 }, async () => {
+  const data = randomBytes(50 * 1024 * 1024);
+  writeFileSync(join(dir, 'from-gst.bin'), data);
+  const pages = [];
+  for (const name of ['web1', 'web2'])
+    pages.push(await chrome.newPage(`${server.http}/?room=pipe&name=${name}`));
+  await Promise.all(pages.map((p) => waitConnected(p, 1)));
+
+  const sender = await gstLaunch(['filesrc', `location=${join(dir, 'from-gst.bin')}`, '!',
+    'hangoutsink', 'room=pipe', `server=${server.wsUrl}`, 'display-name=gst', 'min-peers=2'],
+  150000);
+  assert.equal(sender.code, 0, `the sender failed:\n${sender.output}`);
+  const want = sha256(data);
+  for (const page of pages) {
+    const got = await receivedFile(page, 'from-gst.bin');
+    assert.deepEqual(got, { size: data.length, sha256: want, linkSha256: want });
+  }
+});
+
+test('a page shares a file with two hangoutsrc pipelines', { timeout: 120000 }, async () => {
+  const data = randomBytes(8 * 1024 * 1024 + 5);
+  writeFileSync(join(dir, 'from-web.bin'), data);
+  const receivers = [1, 2].map((i) => gstLaunch(['hangoutsrc', 'room=web2gst',
+    `server=${server.wsUrl}`, `display-name=gst${i}`, '!', 'filesink',
+    `location=${join(dir, `copy-${i}.bin`)}`], 100000));
+  const page = await chrome.newPage(`${server.http}/?room=web2gst&name=web`);
+  await waitConnected(page, 2);
+  await page.setInputFiles('#files', join(dir, 'from-web.bin'));
+  for (const [i, done] of receivers.entries()) {
+    const r = await done;
+    assert.equal(r.code, 0, `receiver ${i + 1} failed:\n${r.output}`);
+    assert.equal(sha256(readFileSync(join(dir, `copy-${i + 1}.bin`))), sha256(data));
+  }
+  await page.waitForSelector('#transfers li[data-direction="out"][data-state="done"]', { timeout: 20000 });
+  assert.match(await page.textContent('#transfers li[data-direction="out"] .info'), /2 verified/);
+});
