@@ -209,6 +209,18 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
         error->message);
     return;
   }
+  if (control.type == HANGOUT_TRANSFER_OFFER) {
+    /* A sink only sends: say so at once, so that the offering member does
+     * not wait for an acknowledgement from us until it times out. */
+    g_autofree gchar *reject = hangout_transfer_build_reject (control.id,
+        "this member only shares files (hangoutsink)");
+
+    if (!hangout_room_send_string (room, member, reject, &error))
+      GST_DEBUG_OBJECT (sink, "could not reject an offer from %s: %s",
+          member, error->message);
+    hangout_transfer_control_clear (&control);
+    return;
+  }
   if (control.type == HANGOUT_TRANSFER_ACK
       || control.type == HANGOUT_TRANSFER_REJECT) {
     g_mutex_lock (&sink->lock);

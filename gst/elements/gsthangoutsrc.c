@@ -6,6 +6,13 @@
  * create() runs in the streaming thread and takes them off. `lock` guards
  * the queue and the receiver; `cond` wakes create().
  *
+ * Several files may arrive at once (one per sender, or more): the queue is
+ * kept per file (PendingFile, in offer order) and create() outputs one file
+ * at a time, the first in offer order, so the output stays one byte stream;
+ * the others wait in their queues until it is complete. A waiting file that
+ * fails (its sender left, a bad digest) is dropped with a warning; the file
+ * being output failing is an error, as before.
+ *
  * Memory: the queue is not bounded this session. The network thread cannot
  * wait for downstream, and version 1 of the protocol has no receiver window
  * to slow the sender down (the SCTP window only paces the network thread,
@@ -29,7 +36,10 @@
  *
  * Joins a hangout room and outputs the files its members share, one after
  * the other; each file starts with a DISCONT buffer and a tag event whose
- * title is the file's name.
+ * title is the file's name. Files that arrive at the same time (from
+ * several senders) are all accepted and output in offer order: the others
+ * wait until the current one is complete. A waiting file that fails is
+ * dropped with a warning; the file being output failing is an error.
  *
  * ## Example launch line
  * |[
@@ -68,6 +78,12 @@ typedef struct {
   gchar *sender_name;
 } Item;
 
+/* An accepted file: its items, not yet output. */
+typedef struct {
+  gchar *key;                   /* "member/id" */
+  GQueue items;                 /* Item */
+} PendingFile;
+
 struct _GstHangoutSrc {
   GstPushSrc parent;
 
@@ -84,12 +100,13 @@ struct _GstHangoutSrc {
   GCond cond;
   HangoutRoom *room;
   HangoutTransferReceiver *receiver;
-  GQueue queue;                 /* Item */
+  GQueue files;                 /* PendingFile, in offer order; the head is
+                                 * the file being output */
+  GHashTable *by_key;           /* "member/id" -> PendingFile (owned) */
   guint64 queued_bytes;
   guint64 queued_high;          /* logged high-water mark */
   gboolean flushing;
-  gchar *current;               /* "member/id" of the file accepted, or NULL */
-  guint accepted;               /* files accepted so far */
+  guint accepted;               /* files accepted and not dropped */
 
   /* Streaming thread only. */
   guint completed;
@@ -118,9 +135,18 @@ item_free (Item *item)
   g_free (item);
 }
 
-/* Moves @event onto the queue. Called with the lock. */
 static void
-push_item (GstHangoutSrc *src, ItemType type, HangoutTransferEvent *event)
+pending_file_free (PendingFile *file)
+{
+  g_queue_clear_full (&file->items, (GDestroyNotify) item_free);
+  g_free (file->key);
+  g_free (file);
+}
+
+/* Moves @event onto @file's queue. Called with the lock. */
+static void
+push_item (GstHangoutSrc *src, PendingFile *file, ItemType type,
+    HangoutTransferEvent *event)
 {
   Item *item = g_new0 (Item, 1);
 
@@ -137,14 +163,67 @@ push_item (GstHangoutSrc *src, ItemType type, HangoutTransferEvent *event)
           src->queued_bytes);
     }
   }
-  g_queue_push_tail (&src->queue, item);
-  g_cond_broadcast (&src->cond);
+  g_queue_push_tail (&file->items, item);
+  if (file == g_queue_peek_head (&src->files))
+    g_cond_broadcast (&src->cond);
 }
 
 static gchar *
 file_key (const gchar *member, const gchar *id)
 {
   return g_strconcat (member, "/", id, NULL);
+}
+
+/* The file named @key failed (@event FAILED, consumed). The file being
+ * output gets the failure queued (create() posts the error); a waiting one
+ * is dropped: returns a warning to post once the lock is released, else
+ * NULL. Called with the lock. */
+static gchar *
+file_failed (GstHangoutSrc *src, const gchar *key, HangoutTransferEvent *event)
+{
+  PendingFile *file = key ? g_hash_table_lookup (src->by_key, key) : NULL;
+  const gchar *sender = NULL;
+  Item *started;
+  gchar *warning;
+  GList *l;
+
+  if (file == NULL) {
+    hangout_transfer_event_clear (event);
+    return NULL;
+  }
+  if (file == g_queue_peek_head (&src->files)) {
+    push_item (src, file, ITEM_FAILED, event);
+    return NULL;
+  }
+  for (l = file->items.head; l != NULL; l = l->next) {
+    Item *item = l->data;
+
+    if (item->event.payload != NULL)
+      src->queued_bytes -= g_bytes_get_size (item->event.payload);
+  }
+  /* A waiting file has not been output at all: its first item is still
+   * ITEM_STARTED, which knew the sender's name (it may have left now). */
+  started = g_queue_peek_head (&file->items);
+  if (started != NULL && started->type == ITEM_STARTED)
+    sender = started->sender_name;
+  warning = g_strdup_printf ("Dropped '%s' from %s, waiting for its turn: %s",
+      event->name, sender ? sender : event->member, event->error ?
+      event->error->message : "failed");
+  g_queue_remove (&src->files, file);
+  g_hash_table_remove (src->by_key, key);
+  src->accepted--;
+  hangout_transfer_event_clear (event);
+  return warning;
+}
+
+static void
+post_drop_warning (GstHangoutSrc *src, gchar *warning)
+{
+  if (warning == NULL)
+    return;
+  GST_ELEMENT_WARNING (src, RESOURCE, READ, ("%s", warning),
+      ("the file is incomplete; the file being output goes on"));
+  g_free (warning);
 }
 
 /* ---- the room's signals (network thread) ---- */
@@ -158,6 +237,8 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
   g_autofree gchar *reply = NULL;
   g_autofree gchar *key = NULL;
   g_autofree gchar *from = NULL;
+  gchar *warning = NULL;
+  PendingFile *file;
   guint num_files;
 
   GST_OBJECT_LOCK (src);
@@ -181,12 +262,10 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
       g_autofree gchar *name = hangout_room_dup_member_name (room, member);
       const gchar *why = NULL;
 
-      /* One file at a time: interleaving two in one byte stream would
-       * corrupt both. */
+      /* Files arriving at once each get a queue; create() outputs them
+       * one after the other. */
       if (from != NULL && g_strcmp0 (name, from) != 0)
         why = "not from the member this receiver listens to";
-      else if (src->current != NULL)
-        why = "busy with another file";
       else if (num_files > 0 && src->accepted >= num_files)
         why = "has all the files it wanted";
       if (why != NULL) {
@@ -197,22 +276,28 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
         hangout_transfer_event_clear (&event);
         break;
       }
-      src->current = g_steal_pointer (&key);
+      if (!g_queue_is_empty (&src->files))
+        GST_INFO_OBJECT (src, "%s from %s waits for %u other files",
+            event.name, member, g_queue_get_length (&src->files));
+      file = g_new0 (PendingFile, 1);
+      file->key = g_steal_pointer (&key);
+      g_queue_init (&file->items);
+      g_hash_table_insert (src->by_key, file->key, file);
+      g_queue_push_tail (&src->files, file);
       src->accepted++;
-      push_item (src, ITEM_STARTED, &event);
+      push_item (src, file, ITEM_STARTED, &event);
       break;
     }
     case HANGOUT_TRANSFER_EVENT_DATA:
-      push_item (src, ITEM_DATA, &event);
-      break;
     case HANGOUT_TRANSFER_EVENT_COMPLETE:
-    case HANGOUT_TRANSFER_EVENT_FAILED:
-      if (g_strcmp0 (key, src->current) == 0) {
-        g_clear_pointer (&src->current, g_free);
-        push_item (src, event.type == HANGOUT_TRANSFER_EVENT_COMPLETE ?
-            ITEM_COMPLETE : ITEM_FAILED, &event);
-      }
+      file = key ? g_hash_table_lookup (src->by_key, key) : NULL;
+      if (file != NULL)
+        push_item (src, file, event.type == HANGOUT_TRANSFER_EVENT_DATA ?
+            ITEM_DATA : ITEM_COMPLETE, &event);
       hangout_transfer_event_clear (&event);
+      break;
+    case HANGOUT_TRANSFER_EVENT_FAILED:
+      warning = file_failed (src, key, &event);
       break;
     case HANGOUT_TRANSFER_EVENT_NONE:
       hangout_transfer_event_clear (&event);
@@ -220,6 +305,7 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
   }
   g_mutex_unlock (&src->lock);
 
+  post_drop_warning (src, warning);
   if (reply != NULL && !hangout_room_send_string (room, member, reply,
           &error))
     GST_WARNING_OBJECT (src, "could not answer %s: %s", member,
@@ -230,6 +316,7 @@ static void
 on_member_left (HangoutRoom *room, const gchar *member, GstHangoutSrc *src)
 {
   GPtrArray *events;
+  GPtrArray *warnings = g_ptr_array_new ();
   guint i;
 
   g_mutex_lock (&src->lock);
@@ -237,14 +324,16 @@ on_member_left (HangoutRoom *room, const gchar *member, GstHangoutSrc *src)
   for (i = 0; i < events->len; i++) {
     HangoutTransferEvent *event = g_ptr_array_index (events, i);
     g_autofree gchar *key = file_key (event->member, event->id);
+    gchar *warning = file_failed (src, key, event);
 
-    if (g_strcmp0 (key, src->current) == 0) {
-      g_clear_pointer (&src->current, g_free);
-      push_item (src, ITEM_FAILED, event);
-    }
+    if (warning != NULL)
+      g_ptr_array_add (warnings, warning);
   }
   g_mutex_unlock (&src->lock);
   g_ptr_array_unref (events);
+  for (i = 0; i < warnings->len; i++)
+    post_drop_warning (src, g_ptr_array_index (warnings, i));
+  g_ptr_array_unref (warnings);
 }
 
 /* ---- GstBaseSrc ---- */
@@ -322,9 +411,9 @@ gst_hangout_src_stop (GstBaseSrc *bsrc)
     g_signal_handlers_disconnect_by_data (src->room, src);
   }
   g_mutex_lock (&src->lock);
-  g_queue_clear_full (&src->queue, (GDestroyNotify) item_free);
+  g_queue_clear (&src->files);
+  g_hash_table_remove_all (src->by_key);
   src->queued_bytes = src->queued_high = 0;
-  g_clear_pointer (&src->current, g_free);
   g_clear_pointer (&src->receiver, hangout_transfer_receiver_free);
   g_mutex_unlock (&src->lock);
   g_clear_object (&src->room);
@@ -394,19 +483,26 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
   GstHangoutSrc *src = GST_HANGOUT_SRC (psrc);
 
   for (;;) {
+    PendingFile *file;
     Item *item;
     guint num_files;
 
     g_mutex_lock (&src->lock);
-    while (g_queue_is_empty (&src->queue) && !src->flushing)
+    while (((file = g_queue_peek_head (&src->files)) == NULL
+            || g_queue_is_empty (&file->items)) && !src->flushing)
       g_cond_wait (&src->cond, &src->lock);
     if (src->flushing) {
       g_mutex_unlock (&src->lock);
       return GST_FLOW_FLUSHING;
     }
-    item = g_queue_pop_head (&src->queue);
+    item = g_queue_pop_head (&file->items);
     if (item->event.payload != NULL)
       src->queued_bytes -= g_bytes_get_size (item->event.payload);
+    /* Its last item: the next file in offer order is output next. */
+    if (item->type == ITEM_COMPLETE || item->type == ITEM_FAILED) {
+      g_queue_pop_head (&src->files);
+      g_hash_table_remove (src->by_key, file->key);
+    }
     g_mutex_unlock (&src->lock);
 
     switch (item->type) {
@@ -581,6 +677,7 @@ gst_hangout_src_finalize (GObject *object)
   g_free (src->stun_server);
   g_free (src->turn_server);
   g_free (src->from);
+  g_hash_table_unref (src->by_key);
   g_mutex_clear (&src->lock);
   g_cond_clear (&src->cond);
   G_OBJECT_CLASS (gst_hangout_src_parent_class)->finalize (object);
@@ -593,7 +690,9 @@ gst_hangout_src_init (GstHangoutSrc *src)
   src->num_files = DEFAULT_NUM_FILES;
   g_mutex_init (&src->lock);
   g_cond_init (&src->cond);
-  g_queue_init (&src->queue);
+  g_queue_init (&src->files);
+  src->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      (GDestroyNotify) pending_file_free);
   gst_base_src_set_format (GST_BASE_SRC (src), GST_FORMAT_BYTES);
   gst_base_src_set_live (GST_BASE_SRC (src), FALSE);
 }
@@ -637,8 +736,8 @@ gst_hangout_src_class_init (GstHangoutSrcClass *klass)
   g_object_class_install_property (gobject_class, PROP_NUM_FILES,
       g_param_spec_uint ("num-files", "Number of files",
           "End the stream (EOS) after this many complete files; 0: keep "
-          "receiving. Files are taken one at a time: an offer that arrives "
-          "while a file is being received is declined", 0, G_MAXUINT,
+          "receiving. Files that arrive at once are all accepted and output "
+          "one after the other, in offer order", 0, G_MAXUINT,
           DEFAULT_NUM_FILES, PARAM_FLAGS));
   g_object_class_install_property (gobject_class, PROP_FROM,
       g_param_spec_string ("from", "From",

@@ -79,3 +79,41 @@ test('a page shares a file with two hangoutsrc pipelines', { timeout: 120000 }, 
   await page.waitForSelector('#transfers li[data-direction="out"][data-state="done"]', { timeout: 20000 });
   assert.match(await page.textContent('#transfers li[data-direction="out"] .info'), /2 verified/);
 });
+
+test('three pages and one pipeline each share a file; everyone gets every file',
+  { timeout: 180000 }, async () => {
+    const files = {};
+    for (const name of ['a', 'b', 'c', 'gst'])
+      files[name] = randomBytes(3 * 1024 * 1024 + name.length);
+    for (const [name, data] of Object.entries(files))
+      writeFileSync(join(dir, `${name}.bin`), data);
+    // One gst-launch pipeline with a sharing and a receiving branch: to the
+    // pages it is two members, "gst" and "gst-in" (which also receives what
+    // its sharing branch shares).
+    const pipeline = gstLaunch(['filesrc', `location=${join(dir, 'gst.bin')}`, '!',
+      'hangoutsink', 'room=all', `server=${server.wsUrl}`, 'display-name=gst', 'min-peers=4',
+      'hangoutsrc', 'room=all', `server=${server.wsUrl}`, 'display-name=gst-in',
+      'num-files=4', '!', 'multifilesink', `location=${join(dir, 'in-%d.bin')}`,
+      'next-file=discont'], 150000);
+    const pages = {};
+    for (const name of ['a', 'b', 'c'])
+      pages[name] = await chrome.newPage(`${server.http}/?room=all&name=${name}`);
+    await Promise.all(Object.values(pages).map((p) => waitConnected(p, 4)));
+    for (const [name, page] of Object.entries(pages))
+      await page.setInputFiles('#files', join(dir, `${name}.bin`));
+
+    const r = await pipeline;
+    assert.equal(r.code, 0, `the pipeline failed:\n${r.output}`);
+    // The pipeline wrote every file, in whatever order they came.
+    const got = [0, 1, 2, 3].map((i) => sha256(readFileSync(join(dir, `in-${i}.bin`)))).sort();
+    assert.deepEqual(got, Object.values(files).map(sha256).sort());
+    // Every page has every other member's file.
+    for (const [name, page] of Object.entries(pages)) {
+      for (const other of ['a', 'b', 'c', 'gst'].filter((n) => n !== name)) {
+        const want = sha256(files[other]);
+        const f = await receivedFile(page, `${other}.bin`);
+        assert.deepEqual(f, { size: files[other].length, sha256: want, linkSha256: want },
+          `page ${name}, file ${other}.bin`);
+      }
+    }
+  });

@@ -1,6 +1,8 @@
 /* gst-hangout — hangoutsink and hangoutsrc in one process against the real
  * hangout-server (so LeakSanitizer sees the whole data path): a file to two
- * receivers; the sender vanishing mid-file; a receiver stopped mid-file.
+ * receivers; the sender vanishing mid-file; a receiver stopped mid-file;
+ * two senders at once to one receiver; the sender of a waiting file
+ * vanishing.
  * The multi-process test with gst-launch-1.0 is test-elements.sh.
  *
  * HANGOUT_SERVER (server binary) and HANGOUT_PLUGIN_PATH (compiled in) come
@@ -13,6 +15,19 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+
+/* gst_debug_add_log_function() and _remove_ abandon the previous list on
+ * purpose (gst_debug_log() reads it without a lock);
+ * test_waiting_sender_vanishes adds one. */
+const char *
+__lsan_default_suppressions (void)
+{
+  return "leak:gst_debug_add_log_function\n"
+      "leak:gst_debug_remove_log_function\n";
+}
+#endif
 
 #define DEADLINE (30 * GST_SECOND)
 
@@ -139,8 +154,9 @@ wait_message (GstBus *bus, GstMessageType types, const gchar *name,
 /* ---- the sending side: a harness, so the test feeds it by hand ---- */
 
 static GstHarness *
-sender_start (const gchar *room, guint min_peers, guint join_timeout,
-    GstBus **bus)
+sender_start_full (const gchar *room, const gchar *name,
+    const gchar *filename, guint min_peers, guint join_timeout,
+    guint ack_timeout, GstBus **bus)
 {
   GstElement *sink = gst_element_factory_make ("hangoutsink", NULL);
   GstHarness *h;
@@ -149,12 +165,21 @@ sender_start (const gchar *room, guint min_peers, guint join_timeout,
   *bus = gst_bus_new ();
   gst_element_set_bus (sink, *bus);
   g_object_set (sink, "room", room, "server", server_url,
-      "display-name", "sender", "min-peers", min_peers, "filename",
-      "test.bin", "join-timeout", join_timeout, "ack-timeout", 20, NULL);
+      "display-name", name, "min-peers", min_peers, "filename",
+      filename, "join-timeout", join_timeout, "ack-timeout", ack_timeout,
+      NULL);
   h = gst_harness_new_with_element (sink, "sink", NULL);
   gst_object_unref (sink);
   gst_harness_set_src_caps_str (h, "application/octet-stream");
   return h;
+}
+
+static GstHarness *
+sender_start (const gchar *room, guint min_peers, guint join_timeout,
+    GstBus **bus)
+{
+  return sender_start_full (room, "sender", "test.bin", min_peers,
+      join_timeout, 20, bus);
 }
 
 /* Queued messages hold the sink, which holds the bus: drop them first. */
@@ -339,6 +364,265 @@ GST_START_TEST (test_join_timeout)
 
 GST_END_TEST;
 
+/* ---- what a source outputs, split into files ---- */
+
+typedef struct {
+  gchar *name;                  /* the tag event's title */
+  GChecksum *checksum;
+  guint64 size;
+  gboolean discont;             /* its first buffer was DISCONT */
+} OutputFile;
+
+typedef struct {
+  GMutex lock;
+  GPtrArray *files;             /* OutputFile */
+  gboolean tagged;              /* a tag event came, no buffer yet */
+  gboolean stray;               /* bytes outside a file, or a DISCONT inside */
+} Output;
+
+static void
+output_file_free (OutputFile *f)
+{
+  g_free (f->name);
+  g_checksum_free (f->checksum);
+  g_free (f);
+}
+
+/* Each file starts with a tag event (its name), then a DISCONT buffer. */
+static GstPadProbeReturn
+output_probe (GstPad *pad, GstPadProbeInfo *info, Output *out)
+{
+  g_mutex_lock (&out->lock);
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+    OutputFile *f = out->files->len ?
+        g_ptr_array_index (out->files, out->files->len - 1) : NULL;
+    GstMapInfo map;
+
+    if (f == NULL || GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT)
+        != out->tagged)
+      out->stray = TRUE;
+    if (f != NULL && out->tagged)
+      f->discont = GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+    out->tagged = FALSE;
+    if (f != NULL && gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+      g_checksum_update (f->checksum, map.data, map.size);
+      f->size += map.size;
+      gst_buffer_unmap (buffer, &map);
+    }
+  } else {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    GstTagList *tags;
+    gchar *title = NULL;
+
+    if (GST_EVENT_TYPE (event) == GST_EVENT_TAG) {
+      gst_event_parse_tag (event, &tags);
+      if (gst_tag_list_get_string (tags, GST_TAG_TITLE, &title)) {
+        OutputFile *f = g_new0 (OutputFile, 1);
+
+        f->name = title;
+        f->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+        g_ptr_array_add (out->files, f);
+        out->tagged = TRUE;
+      }
+    }
+  }
+  g_mutex_unlock (&out->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Two senders share a file each at the same time; the receiver accepts
+ * both and outputs them one after the other, each intact. */
+GST_START_TEST (test_two_senders)
+{
+  const gchar *names[2] = { "a.bin", "b.bin" };
+  GChecksum *checksum[2];
+  GstHarness *h[2];
+  GstBus *bus[2];
+  GstElement *pipeline, *src;
+  GstBus *rbus;
+  GstPad *pad;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *description = NULL;
+  Output out = { 0 };
+  guint i, j, completions = 0;
+
+  g_mutex_init (&out.lock);
+  out.files = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      output_file_free);
+  description = g_strdup_printf ("hangoutsrc name=src room=both server=%s "
+      "display-name=r1 num-files=2 ! fakesink", server_url);
+  pipeline = gst_parse_launch (description, &error);
+  fail_unless (pipeline != NULL);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  pad = gst_element_get_static_pad (src, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER
+      | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      (GstPadProbeCallback) output_probe, &out, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (src);
+  rbus = gst_element_get_bus (pipeline);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE);
+
+  /* Each sender also sees the other as a member (min-peers 2: the receiver
+   * and it). A sink ignores the other's offer and so never acknowledges
+   * it: ack-timeout 1 bounds that wait. */
+  for (i = 0; i < 2; i++) {
+    checksum[i] = g_checksum_new (G_CHECKSUM_SHA256);
+    h[i] = sender_start_full ("both", i ? "s2" : "s1", names[i], 2, 20, 1,
+        &bus[i]);
+  }
+  /* Interleaved: both files are in flight at once. */
+  for (j = 0; j < 20; j++)
+    for (i = 0; i < 2; i++)
+      fail_unless_equals_int (gst_harness_push (h[i], random_buffer (65536
+                  + 1000 * i + j, checksum[i])), GST_FLOW_OK);
+  for (i = 0; i < 2; i++)
+    fail_unless (gst_harness_push_event (h[i], gst_event_new_eos ()));
+
+  gst_message_unref (wait_message (rbus, GST_MESSAGE_EOS, NULL,
+          &completions));
+  fail_unless_equals_int (completions, 2);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  g_mutex_lock (&out.lock);
+  fail_if (out.stray);
+  fail_unless_equals_int (out.files->len, 2);
+  for (j = 0; j < 2; j++) {
+    OutputFile *f = g_ptr_array_index (out.files, j);
+
+    fail_unless (f->discont);
+    for (i = 0; i < 2; i++)
+      if (g_strcmp0 (f->name, names[i]) == 0)
+        break;
+    fail_unless (i < 2, "unexpected file %s", f->name);
+    fail_unless_equals_string (g_checksum_get_string (f->checksum),
+        g_checksum_get_string (checksum[i]));
+  }
+  fail_if (g_strcmp0 (((OutputFile *) g_ptr_array_index (out.files,
+                  0))->name, ((OutputFile *) g_ptr_array_index (out.files,
+                  1))->name) == 0);
+  g_mutex_unlock (&out.lock);
+
+  for (i = 0; i < 2; i++) {
+    sender_stop (h[i], bus[i]);
+    g_checksum_free (checksum[i]);
+  }
+  gst_object_unref (rbus);
+  gst_object_unref (pipeline);
+  g_ptr_array_unref (out.files);
+  g_mutex_clear (&out.lock);
+}
+
+GST_END_TEST;
+
+/* The source logs (INFO) when an accepted file has to wait: the only
+ * outside sign that it took the offer. */
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  gboolean seen;
+} LogWatch;
+
+static void
+log_watch (GstDebugCategory *category, GstDebugLevel level,
+    const gchar *file, const gchar *function, gint line, GObject *object,
+    GstDebugMessage *message, gpointer data)
+{
+  LogWatch *watch = data;
+  const gchar *text;
+
+  if (g_strcmp0 (gst_debug_category_get_name (category), "hangoutsrc") != 0)
+    return;
+  text = gst_debug_message_get (message);
+  if (text == NULL || strstr (text, "b.bin") == NULL
+      || strstr (text, "waits for") == NULL)
+    return;
+  g_mutex_lock (&watch->lock);
+  watch->seen = TRUE;
+  g_cond_broadcast (&watch->cond);
+  g_mutex_unlock (&watch->lock);
+}
+
+/* The sender of a file waiting for its turn leaves: that file is dropped
+ * with a warning naming it, the file being output completes intact. */
+GST_START_TEST (test_waiting_sender_vanishes)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "out", NULL);
+  g_autofree gchar *description = NULL;
+  g_autofree gchar *digest = NULL;
+  g_autoptr (GError) error = NULL;
+  GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  LogWatch watch = { 0 };
+  GstElement *pipeline;
+  GstHarness *h[2];
+  GstBus *bus[2], *rbus;
+  GstMessage *m;
+  gint64 end;
+  guint i;
+
+  g_mutex_init (&watch.lock);
+  g_cond_init (&watch.cond);
+  gst_debug_add_log_function (log_watch, &watch, NULL);
+  gst_debug_set_threshold_for_name ("hangoutsrc", GST_LEVEL_INFO);
+  description = g_strdup_printf ("hangoutsrc room=drop server=%s "
+      "display-name=r1 num-files=2 ! filesink location=%s", server_url,
+      path);
+  pipeline = gst_parse_launch (description, &error);
+  fail_unless (pipeline != NULL);
+  rbus = gst_element_get_bus (pipeline);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE);
+  h[0] = sender_start_full ("drop", "s1", "a.bin", 2, 20, 1, &bus[0]);
+  h[1] = sender_start_full ("drop", "s2", "b.bin", 2, 20, 1, &bus[1]);
+
+  fail_unless_equals_int (gst_harness_push (h[0], random_buffer (100000,
+              checksum)), GST_FLOW_OK);
+  gst_message_unref (wait_message (rbus, GST_MESSAGE_ELEMENT,
+          "hangout-file-started", NULL));
+  fail_unless_equals_int (gst_harness_push (h[1], random_buffer (100000,
+              NULL)), GST_FLOW_OK);
+  end = g_get_monotonic_time () + DEADLINE / GST_USECOND;
+  g_mutex_lock (&watch.lock);
+  while (!watch.seen)
+    if (!g_cond_wait_until (&watch.cond, &watch.lock, end))
+      break;
+  g_mutex_unlock (&watch.lock);
+  fail_unless (watch.seen, "b.bin was not accepted in time");
+  sender_stop (h[1], bus[1]);
+
+  m = wait_message (rbus, GST_MESSAGE_WARNING, NULL, NULL);
+  gst_message_parse_warning (m, &error, NULL);
+  fail_unless (strstr (error->message, "b.bin") != NULL
+      && strstr (error->message, "s2") != NULL, "%s", error->message);
+  gst_message_unref (m);
+
+  for (i = 0; i < 10; i++)
+    fail_unless_equals_int (gst_harness_push (h[0], random_buffer (100000,
+                checksum)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h[0], gst_event_new_eos ()));
+  gst_message_unref (wait_message (rbus, GST_MESSAGE_ELEMENT,
+          "hangout-file-complete", NULL));
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  digest = file_sha256 (path);
+  fail_unless_equals_string (digest, g_checksum_get_string (checksum));
+
+  sender_stop (h[0], bus[0]);
+  gst_debug_remove_log_function (log_watch);
+  gst_debug_set_threshold_for_name ("hangoutsrc", GST_LEVEL_NONE);
+  gst_object_unref (rbus);
+  gst_object_unref (pipeline);
+  g_checksum_free (checksum);
+  g_mutex_clear (&watch.lock);
+  g_cond_clear (&watch.cond);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 elements_suite (void)
 {
@@ -351,6 +635,8 @@ elements_suite (void)
   tcase_add_test (tc, test_sender_vanishes);
   tcase_add_test (tc, test_receiver_leaves);
   tcase_add_test (tc, test_join_timeout);
+  tcase_add_test (tc, test_two_senders);
+  tcase_add_test (tc, test_waiting_sender_vanishes);
   return s;
 }
 
