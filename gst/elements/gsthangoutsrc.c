@@ -52,6 +52,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_src_debug);
 
 #define DEFAULT_SERVER "ws://127.0.0.1:8080/ws"
 #define DEFAULT_NUM_FILES 1
+#define DEFAULT_JOIN_TIMEOUT 30     /* seconds, as hangoutsink's */
 #define PROGRESS_INTERVAL (G_USEC_PER_SEC / 2)
 
 enum {
@@ -63,6 +64,7 @@ enum {
   PROP_TURN_SERVER,
   PROP_NUM_FILES,
   PROP_FROM,
+  PROP_JOIN_TIMEOUT,
 };
 
 typedef enum {
@@ -95,6 +97,7 @@ struct _GstHangoutSrc {
   gchar *turn_server;
   guint num_files;
   gchar *from;
+  guint join_timeout;
 
   GMutex lock;
   GCond cond;
@@ -107,6 +110,8 @@ struct _GstHangoutSrc {
   guint64 queued_high;          /* logged high-water mark */
   gboolean flushing;
   guint accepted;               /* files accepted and not dropped */
+  gboolean joined;              /* the room has an id on the server */
+  gint64 join_deadline;         /* monotonic; fail when not joined by then */
 
   /* Streaming thread only. */
   guint completed;
@@ -350,6 +355,17 @@ server_url_is_valid (const gchar *url)
       || g_strcmp0 (g_uri_get_scheme (uri), "wss") == 0);
 }
 
+static void
+on_room_id (HangoutRoom *room, GParamSpec *pspec, GstHangoutSrc *src)
+{
+  g_autofree gchar *id = hangout_room_dup_id (room);
+
+  g_mutex_lock (&src->lock);
+  src->joined = id != NULL;
+  g_cond_broadcast (&src->cond);
+  g_mutex_unlock (&src->lock);
+}
+
 static gboolean
 gst_hangout_src_start (GstBaseSrc *bsrc)
 {
@@ -357,6 +373,7 @@ gst_hangout_src_start (GstBaseSrc *bsrc)
   g_autoptr (GError) error = NULL;
   g_autofree gchar *room_name = NULL, *server = NULL, *name = NULL;
   g_autofree gchar *stun = NULL, *turn = NULL;
+  guint join_timeout;
 
   GST_OBJECT_LOCK (src);
   room_name = g_strdup (src->room_name);
@@ -364,6 +381,7 @@ gst_hangout_src_start (GstBaseSrc *bsrc)
   name = g_strdup (src->display_name);
   stun = g_strdup (src->stun_server);
   turn = g_strdup (src->turn_server);
+  join_timeout = src->join_timeout;
   GST_OBJECT_UNLOCK (src);
 
   if (room_name == NULL || *room_name == '\0') {
@@ -384,7 +402,15 @@ gst_hangout_src_start (GstBaseSrc *bsrc)
   src->completed = 0;
   src->accepted = 0;
   src->last_progress = 0;
+  g_mutex_lock (&src->lock);
+  src->joined = FALSE;
+  src->join_deadline = g_get_monotonic_time ()
+      + (gint64) join_timeout * G_TIME_SPAN_SECOND;
+  g_mutex_unlock (&src->lock);
   src->room = hangout_room_new (room_name, name, server);
+  /* Joining happens on the room's thread; create() gives up on a server
+   * that never lets us in (unreachable, refusing) after join-timeout. */
+  g_signal_connect (src->room, "notify::id", G_CALLBACK (on_room_id), src);
   g_object_set (src->room, "stun-server", stun, "turn-server", turn, NULL);
   g_signal_connect (src->room, "member-left", G_CALLBACK (on_member_left),
       src);
@@ -489,8 +515,26 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
 
     g_mutex_lock (&src->lock);
     while (((file = g_queue_peek_head (&src->files)) == NULL
-            || g_queue_is_empty (&file->items)) && !src->flushing)
-      g_cond_wait (&src->cond, &src->lock);
+            || g_queue_is_empty (&file->items)) && !src->flushing) {
+      if (src->joined) {
+        g_cond_wait (&src->cond, &src->lock);
+      } else if (!g_cond_wait_until (&src->cond, &src->lock,
+              src->join_deadline) && !src->joined && !src->flushing) {
+        g_autofree gchar *server = NULL;
+        guint timeout;
+
+        g_mutex_unlock (&src->lock);
+        GST_OBJECT_LOCK (src);
+        server = g_strdup (src->server);
+        timeout = src->join_timeout;
+        GST_OBJECT_UNLOCK (src);
+        GST_ELEMENT_ERROR (src, RESOURCE, OPEN_READ,
+            ("Could not join the room within %u s", timeout),
+            ("the signalling server %s did not let us in (unreachable, or "
+                "it refused the join)", server));
+        return GST_FLOW_ERROR;
+      }
+    }
     if (src->flushing) {
       g_mutex_unlock (&src->lock);
       return GST_FLOW_FLUSHING;
@@ -619,6 +663,9 @@ gst_hangout_src_set_property (GObject *object, guint prop_id,
     case PROP_NUM_FILES:
       src->num_files = g_value_get_uint (value);
       break;
+    case PROP_JOIN_TIMEOUT:
+      src->join_timeout = g_value_get_uint (value);
+      break;
     case PROP_FROM:
       g_free (src->from);
       src->from = g_value_dup_string (value);
@@ -659,6 +706,9 @@ gst_hangout_src_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_FROM:
       g_value_set_string (value, src->from);
       break;
+    case PROP_JOIN_TIMEOUT:
+      g_value_set_uint (value, src->join_timeout);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -688,6 +738,7 @@ gst_hangout_src_init (GstHangoutSrc *src)
 {
   src->server = g_strdup (DEFAULT_SERVER);
   src->num_files = DEFAULT_NUM_FILES;
+  src->join_timeout = DEFAULT_JOIN_TIMEOUT;
   g_mutex_init (&src->lock);
   g_cond_init (&src->cond);
   g_queue_init (&src->files);
@@ -739,6 +790,11 @@ gst_hangout_src_class_init (GstHangoutSrcClass *klass)
           "receiving. Files that arrive at once are all accepted and output "
           "one after the other, in offer order", 0, G_MAXUINT,
           DEFAULT_NUM_FILES, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_JOIN_TIMEOUT,
+      g_param_spec_uint ("join-timeout", "Join timeout",
+          "Seconds to wait to join the room on the signalling server before "
+          "failing with an error (waiting for files afterwards has no limit)",
+          1, 86400, DEFAULT_JOIN_TIMEOUT, PARAM_FLAGS));
   g_object_class_install_property (gobject_class, PROP_FROM,
       g_param_spec_string ("from", "From",
           "Accept files only from members with this display name (NULL: "

@@ -170,6 +170,32 @@ GST_START_TEST (test_join_timeout)
 
 GST_END_TEST;
 
+/* The source waits for files without limit, but not for the room: a server
+ * that never lets it in ends it after join-timeout, not a hang. */
+GST_START_TEST (test_src_join_timeout)
+{
+  g_autoptr (GError) error = NULL;
+  GstElement *pipeline = gst_parse_launch ("hangoutsrc room=r join-timeout=1 "
+      "server=" UNREACHABLE " ! fakesink", &error);
+  g_autofree gchar *text = NULL;
+  gint64 start = g_get_monotonic_time ();
+  gint64 elapsed;
+
+  fail_unless (pipeline != NULL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  text = wait_error (pipeline, 10 * GST_SECOND);
+  elapsed = g_get_monotonic_time () - start;
+  fail_unless (strstr (text, "Could not join the room within 1 s") != NULL,
+      "%s", text);
+  fail_unless (elapsed >= G_USEC_PER_SEC * 9 / 10 && elapsed < 5 *
+      G_USEC_PER_SEC, "took %" G_GINT64_FORMAT " us", elapsed);
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* Up to PLAYING and down again, repeatedly: the sink is blocked waiting for
  * members (join-timeout far away) and the source waiting for files;
  * unlock() must release both at once. */
@@ -225,6 +251,7 @@ elements_suite (void)
   tcase_add_test (tc, test_no_room);
   tcase_add_test (tc, test_bad_server);
   tcase_add_test (tc, test_join_timeout);
+  tcase_add_test (tc, test_src_join_timeout);
   tcase_add_test (tc, test_state_changes);
   return s;
 }
