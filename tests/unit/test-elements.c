@@ -143,19 +143,18 @@ GST_START_TEST (test_bad_server)
 
 GST_END_TEST;
 
-/* The sink waits for members in render(); the server does not answer, so
- * join-timeout (1 s) ends it with an error, not a hang. */
-GST_START_TEST (test_join_timeout)
+/* Runs @description against a server that never answers and checks that
+ * join-timeout (1 s) ends it with a clear error, not a hang. */
+static void
+check_join_timeout (const gchar *description)
 {
   g_autoptr (GError) error = NULL;
-  GstElement *pipeline = gst_parse_launch ("fakesrc num-buffers=2 "
-      "sizetype=fixed sizemax=1000 ! hangoutsink room=r join-timeout=1 "
-      "server=" UNREACHABLE, &error);
+  GstElement *pipeline = gst_parse_launch (description, &error);
   g_autofree gchar *text = NULL;
   gint64 start = g_get_monotonic_time ();
   gint64 elapsed;
 
-  fail_unless (pipeline != NULL);
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   text = wait_error (pipeline, 10 * GST_SECOND);
   elapsed = g_get_monotonic_time () - start;
@@ -168,30 +167,20 @@ GST_START_TEST (test_join_timeout)
   gst_object_unref (pipeline);
 }
 
+/* The sink waits for members in render(). */
+GST_START_TEST (test_join_timeout)
+{
+  check_join_timeout ("fakesrc num-buffers=2 sizetype=fixed sizemax=1000 ! "
+      "hangoutsink room=r join-timeout=1 server=" UNREACHABLE);
+}
+
 GST_END_TEST;
 
-/* The source waits for files without limit, but not for the room: a server
- * that never lets it in ends it after join-timeout, not a hang. */
+/* The source waits for files without limit, but not for the room. */
 GST_START_TEST (test_src_join_timeout)
 {
-  g_autoptr (GError) error = NULL;
-  GstElement *pipeline = gst_parse_launch ("hangoutsrc room=r join-timeout=1 "
-      "server=" UNREACHABLE " ! fakesink", &error);
-  g_autofree gchar *text = NULL;
-  gint64 start = g_get_monotonic_time ();
-  gint64 elapsed;
-
-  fail_unless (pipeline != NULL);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  text = wait_error (pipeline, 10 * GST_SECOND);
-  elapsed = g_get_monotonic_time () - start;
-  fail_unless (strstr (text, "Could not join the room within 1 s") != NULL,
-      "%s", text);
-  fail_unless (elapsed >= G_USEC_PER_SEC * 9 / 10 && elapsed < 5 *
-      G_USEC_PER_SEC, "took %" G_GINT64_FORMAT " us", elapsed);
-  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
-      GST_STATE_CHANGE_SUCCESS);
-  gst_object_unref (pipeline);
+  check_join_timeout ("hangoutsrc room=r join-timeout=1 server=" UNREACHABLE
+      " ! fakesink");
 }
 
 GST_END_TEST;
