@@ -13,7 +13,7 @@
 #endif
 
 #include "gsthangoutsink.h"
-#include <hangout/room.h>
+#include "gsthangoutroomobject.h"
 #include <hangout/transfer.h>
 #include <string.h>
 
@@ -33,9 +33,7 @@
 GST_DEBUG_CATEGORY_STATIC (gst_hangout_sink_debug);
 #define GST_CAT_DEFAULT gst_hangout_sink_debug
 
-#define DEFAULT_SERVER "ws://127.0.0.1:8080/ws"
 #define DEFAULT_MIN_PEERS 1
-#define DEFAULT_JOIN_TIMEOUT 30
 #define DEFAULT_ACK_TIMEOUT 30
 #define DEFAULT_CHUNK_SIZE HANGOUT_TRANSFER_DEFAULT_CHUNK_SIZE
 
@@ -48,17 +46,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_sink_debug);
 #define PROGRESS_INTERVAL (G_USEC_PER_SEC / 2)
 
 enum {
-  PROP_0,
-  PROP_ROOM,
-  PROP_SERVER,
-  PROP_DISPLAY_NAME,
-  PROP_MIN_PEERS,
-  PROP_JOIN_TIMEOUT,
+  PROP_MIN_PEERS = GST_HANGOUT_ROOM_PROP_LAST,
   PROP_ACK_TIMEOUT,
   PROP_CHUNK_SIZE,
   PROP_FILENAME,
-  PROP_STUN_SERVER,
-  PROP_TURN_SERVER,
 };
 
 typedef struct {
@@ -69,17 +60,13 @@ typedef struct {
 struct _GstHangoutSink {
   GstBaseSink parent;
 
+  GstHangoutRoomObject *room_object;   /* room, server, … and joining */
+
   /* Properties, under the object lock. */
-  gchar *room_name;
-  gchar *server;
-  gchar *display_name;
   guint min_peers;
-  guint join_timeout;
   guint ack_timeout;
   guint chunk_size;
   gchar *filename;
-  gchar *stun_server;
-  gchar *turn_server;
 
   GMutex lock;
   GCond cond;
@@ -89,7 +76,6 @@ struct _GstHangoutSink {
   gboolean flushing;
   HangoutTransferSender *sender;        /* the file, from its first buffer */
   GHashTable *recipients;       /* member id → Recipient */
-  GHashTable *names;            /* member id → display name, all we met */
   guint64 low_events;           /* "buffered-amount-low" count */
   gint64 last_progress;
 };
@@ -111,28 +97,16 @@ recipient_free (Recipient *recipient)
   g_free (recipient);
 }
 
-/* A member's display name. The room forgets it once the member has left,
- * so the names of members that connected are kept here too. */
 static gchar *
 dup_member_name (GstHangoutSink *sink, const gchar *member)
 {
-  gchar *name = hangout_room_dup_member_name (sink->room, member);
-
-  if (name == NULL) {
-    g_mutex_lock (&sink->lock);
-    name = g_strdup (g_hash_table_lookup (sink->names, member));
-    g_mutex_unlock (&sink->lock);
-  }
-  return name;
+  return gst_hangout_room_object_dup_member_name (sink->room_object, member);
 }
 
-/* For messages: "name (id)". */
 static gchar *
 describe_member (GstHangoutSink *sink, const gchar *member)
 {
-  g_autofree gchar *name = dup_member_name (sink, member);
-
-  return g_strdup_printf ("%s (%s)", name ? name : "unnamed", member);
+  return gst_hangout_room_object_describe_member (sink->room_object, member);
 }
 
 static void
@@ -153,13 +127,11 @@ static void
 on_peer_connected (HangoutRoom *room, const gchar *member,
     GstHangoutSink *sink)
 {
-  gchar *name = hangout_room_dup_member_name (room, member);
+  g_autofree gchar *who = describe_member (sink, member);
 
-  GST_INFO_OBJECT (sink, "member %s (%s) connected", name, member);
+  GST_INFO_OBJECT (sink, "member %s connected", who);
   g_mutex_lock (&sink->lock);
   g_hash_table_add (sink->connected, g_strdup (member));
-  if (name != NULL)
-    g_hash_table_insert (sink->names, g_strdup (member), name);
   g_cond_broadcast (&sink->cond);
   g_mutex_unlock (&sink->lock);
   post_member_message (sink, "hangout-member-joined", member);
@@ -282,20 +254,6 @@ on_buffered_amount_low (HangoutDataChannel *channel, GstHangoutSink *sink)
 
 /* ---- helpers for the streaming thread ---- */
 
-/* A ws:// or wss:// URL with a host; the room would only find out on its
- * network thread, and say so in a log line rather than an error. */
-static gboolean
-server_url_is_valid (const gchar *url)
-{
-  g_autoptr (GUri) uri = url ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) :
-      NULL;
-
-  return uri != NULL && g_uri_get_host (uri) != NULL
-      && *g_uri_get_host (uri) != '\0'
-      && (g_strcmp0 (g_uri_get_scheme (uri), "ws") == 0
-      || g_strcmp0 (g_uri_get_scheme (uri), "wss") == 0);
-}
-
 /* Waits until min-peers members are connected. Called with the lock. */
 static GstFlowReturn
 wait_for_peers (GstHangoutSink *sink, guint min_peers, guint timeout)
@@ -310,19 +268,11 @@ wait_for_peers (GstHangoutSink *sink, guint min_peers, guint timeout)
         && g_hash_table_size (sink->connected) < min_peers) {
       g_autofree gchar *id = hangout_room_dup_id (sink->room);
       guint connected = g_hash_table_size (sink->connected);
-      g_autofree gchar *why = g_strdup (sink->room_error);
-
-      g_autofree gchar *server = NULL;
 
       g_mutex_unlock (&sink->lock);
-      GST_OBJECT_LOCK (sink);
-      server = g_strdup (sink->server);
-      GST_OBJECT_UNLOCK (sink);
       if (id == NULL)
-        GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
-            ("Could not join the room within %u s: the signalling server "
-                "did not answer", timeout),
-            ("server %s%s%s", server, why ? ": " : "", why ? why : ""));
+        gst_hangout_room_object_post_join_error (sink->room_object,
+            GST_RESOURCE_ERROR_OPEN_WRITE);
       else
         GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
             ("Only %u of the %u members asked for (min-peers) connected "
@@ -471,14 +421,15 @@ begin_file (GstHangoutSink *sink)
   g_autofree gchar *offer = NULL;
   HangoutTransferSender *sender;
   gint64 size = -1;
-  guint min_peers, join_timeout, chunk_size;
+  guint min_peers, chunk_size;
+  guint join_timeout =
+      gst_hangout_room_object_get_join_timeout (sink->room_object);
   GHashTableIter iter;
   gpointer key;
   GstFlowReturn ret;
 
   GST_OBJECT_LOCK (sink);
   min_peers = sink->min_peers;
-  join_timeout = sink->join_timeout;
   chunk_size = sink->chunk_size;
   GST_OBJECT_UNLOCK (sink);
 
@@ -552,54 +503,25 @@ send_data (GstHangoutSink *sink, GBytes *message)
 
 /* ---- GstBaseSink ---- */
 
+static void
+connect_room (HangoutRoom *room, gpointer data)
+{
+  g_signal_connect (room, "peer-connected", G_CALLBACK (on_peer_connected),
+      data);
+  g_signal_connect (room, "member-left", G_CALLBACK (on_member_left), data);
+  g_signal_connect (room, "message", G_CALLBACK (on_message), data);
+  g_signal_connect (room, "error", G_CALLBACK (on_room_error), data);
+}
+
 static gboolean
 gst_hangout_sink_start (GstBaseSink *bsink)
 {
   GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *room_name = NULL, *server = NULL, *name = NULL;
-  g_autofree gchar *stun = NULL, *turn = NULL;
 
-  GST_OBJECT_LOCK (sink);
-  room_name = g_strdup (sink->room_name);
-  server = g_strdup (sink->server);
-  name = g_strdup (sink->display_name);
-  stun = g_strdup (sink->stun_server);
-  turn = g_strdup (sink->turn_server);
-  GST_OBJECT_UNLOCK (sink);
-
-  if (room_name == NULL || *room_name == '\0') {
-    GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
-        ("No room given: set the \"room\" property"), (NULL));
-    return FALSE;
-  }
-  if (!server_url_is_valid (server)) {
-    GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS,
-        ("Invalid signalling server URL '%s': expected ws://HOST:PORT/PATH "
-            "or wss://…", server ? server : ""), (NULL));
-    return FALSE;
-  }
-  if (name == NULL)
-    name = g_strdup (g_get_host_name ());
-
-  sink->room = hangout_room_new (room_name, name, server);
-  g_object_set (sink->room, "stun-server", stun, "turn-server", turn, NULL);
-  g_signal_connect (sink->room, "peer-connected",
-      G_CALLBACK (on_peer_connected), sink);
-  g_signal_connect (sink->room, "member-left", G_CALLBACK (on_member_left),
-      sink);
-  g_signal_connect (sink->room, "message", G_CALLBACK (on_message), sink);
-  g_signal_connect (sink->room, "error", G_CALLBACK (on_room_error), sink);
   sink->last_progress = 0;
-  if (!hangout_room_start (sink->room, &error)) {
-    GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
-        ("Could not join room '%s'", room_name), ("%s", error->message));
-    g_clear_object (&sink->room);
-    return FALSE;
-  }
-  GST_INFO_OBJECT (sink, "joining room %s on %s as %s", room_name, server,
-      name);
-  return TRUE;
+  sink->room = gst_hangout_room_object_start (sink->room_object,
+      GST_RESOURCE_ERROR_OPEN_WRITE, connect_room, sink);
+  return sink->room != NULL;
 }
 
 static gboolean
@@ -607,19 +529,15 @@ gst_hangout_sink_stop (GstBaseSink *bsink)
 {
   GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
 
-  if (sink->room != NULL) {
-    /* After this no handler runs: the network thread is joined. */
-    hangout_room_stop (sink->room);
-    g_signal_handlers_disconnect_by_data (sink->room, sink);
-  }
+  /* After this no handler runs: the network thread is joined. */
+  gst_hangout_room_object_stop (sink->room_object, sink);
+  sink->room = NULL;
   g_mutex_lock (&sink->lock);
   g_hash_table_remove_all (sink->recipients);
   g_hash_table_remove_all (sink->connected);
-  g_hash_table_remove_all (sink->names);
   g_clear_pointer (&sink->sender, hangout_transfer_sender_free);
   g_clear_pointer (&sink->room_error, g_free);
   g_mutex_unlock (&sink->lock);
-  g_clear_object (&sink->room);
   return TRUE;
 }
 
@@ -762,25 +680,13 @@ gst_hangout_sink_set_property (GObject *object, guint prop_id,
 {
   GstHangoutSink *sink = GST_HANGOUT_SINK (object);
 
+  if (gst_hangout_room_object_set_property (sink->room_object, prop_id,
+          value))
+    return;
   GST_OBJECT_LOCK (sink);
   switch (prop_id) {
-    case PROP_ROOM:
-      g_free (sink->room_name);
-      sink->room_name = g_value_dup_string (value);
-      break;
-    case PROP_SERVER:
-      g_free (sink->server);
-      sink->server = g_value_dup_string (value);
-      break;
-    case PROP_DISPLAY_NAME:
-      g_free (sink->display_name);
-      sink->display_name = g_value_dup_string (value);
-      break;
     case PROP_MIN_PEERS:
       sink->min_peers = g_value_get_uint (value);
-      break;
-    case PROP_JOIN_TIMEOUT:
-      sink->join_timeout = g_value_get_uint (value);
       break;
     case PROP_ACK_TIMEOUT:
       sink->ack_timeout = g_value_get_uint (value);
@@ -791,14 +697,6 @@ gst_hangout_sink_set_property (GObject *object, guint prop_id,
     case PROP_FILENAME:
       g_free (sink->filename);
       sink->filename = g_value_dup_string (value);
-      break;
-    case PROP_STUN_SERVER:
-      g_free (sink->stun_server);
-      sink->stun_server = g_value_dup_string (value);
-      break;
-    case PROP_TURN_SERVER:
-      g_free (sink->turn_server);
-      sink->turn_server = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -813,22 +711,13 @@ gst_hangout_sink_get_property (GObject *object, guint prop_id, GValue *value,
 {
   GstHangoutSink *sink = GST_HANGOUT_SINK (object);
 
+  if (gst_hangout_room_object_get_property (sink->room_object, prop_id,
+          value))
+    return;
   GST_OBJECT_LOCK (sink);
   switch (prop_id) {
-    case PROP_ROOM:
-      g_value_set_string (value, sink->room_name);
-      break;
-    case PROP_SERVER:
-      g_value_set_string (value, sink->server);
-      break;
-    case PROP_DISPLAY_NAME:
-      g_value_set_string (value, sink->display_name);
-      break;
     case PROP_MIN_PEERS:
       g_value_set_uint (value, sink->min_peers);
-      break;
-    case PROP_JOIN_TIMEOUT:
-      g_value_set_uint (value, sink->join_timeout);
       break;
     case PROP_ACK_TIMEOUT:
       g_value_set_uint (value, sink->ack_timeout);
@@ -838,12 +727,6 @@ gst_hangout_sink_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_FILENAME:
       g_value_set_string (value, sink->filename);
-      break;
-    case PROP_STUN_SERVER:
-      g_value_set_string (value, sink->stun_server);
-      break;
-    case PROP_TURN_SERVER:
-      g_value_set_string (value, sink->turn_server);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -857,15 +740,10 @@ gst_hangout_sink_finalize (GObject *object)
 {
   GstHangoutSink *sink = GST_HANGOUT_SINK (object);
 
-  g_free (sink->room_name);
-  g_free (sink->server);
-  g_free (sink->display_name);
+  gst_hangout_room_object_free (sink->room_object);
   g_free (sink->filename);
-  g_free (sink->stun_server);
-  g_free (sink->turn_server);
   g_hash_table_unref (sink->recipients);
   g_hash_table_unref (sink->connected);
-  g_hash_table_unref (sink->names);
   g_mutex_clear (&sink->lock);
   g_cond_clear (&sink->cond);
   G_OBJECT_CLASS (gst_hangout_sink_parent_class)->finalize (object);
@@ -874,17 +752,14 @@ gst_hangout_sink_finalize (GObject *object)
 static void
 gst_hangout_sink_init (GstHangoutSink *sink)
 {
-  sink->server = g_strdup (DEFAULT_SERVER);
+  sink->room_object = gst_hangout_room_object_new (GST_ELEMENT (sink));
   sink->min_peers = DEFAULT_MIN_PEERS;
-  sink->join_timeout = DEFAULT_JOIN_TIMEOUT;
   sink->ack_timeout = DEFAULT_ACK_TIMEOUT;
   sink->chunk_size = DEFAULT_CHUNK_SIZE;
   g_mutex_init (&sink->lock);
   g_cond_init (&sink->cond);
   sink->connected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       NULL);
-  sink->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_free);
   sink->recipients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) recipient_free);
   /* Files are not timed: render as soon as data arrives. */
@@ -905,28 +780,14 @@ gst_hangout_sink_class_init (GstHangoutSinkClass *klass)
   gobject_class->get_property = gst_hangout_sink_get_property;
   gobject_class->finalize = gst_hangout_sink_finalize;
 
-  g_object_class_install_property (gobject_class, PROP_ROOM,
-      g_param_spec_string ("room", "Room",
-          "Name of the room to share the file in (required): 1 to 64 "
-          "characters from A-Z a-z 0-9 . _ -", NULL, PARAM_FLAGS));
-  g_object_class_install_property (gobject_class, PROP_SERVER,
-      g_param_spec_string ("server", "Signalling server",
-          "WebSocket URL of the hangout-server that introduces the members "
-          "(ws:// or wss://)", DEFAULT_SERVER, PARAM_FLAGS));
-  /* Not "name": that is every GstObject's element name. */
-  g_object_class_install_property (gobject_class, PROP_DISPLAY_NAME,
-      g_param_spec_string ("display-name", "Display name",
-          "How the other members see us (NULL: the host name); hangoutsrc's "
-          "\"from\" matches it", NULL, PARAM_FLAGS));
+  gst_hangout_room_object_install_properties (gobject_class,
+      "Seconds to wait for min-peers members to connect before failing "
+      "with an error");
   g_object_class_install_property (gobject_class, PROP_MIN_PEERS,
       g_param_spec_uint ("min-peers", "Minimum peers",
           "Wait until this many members are connected before sending; "
           "members that connect later are not sent this file", 1, 1024,
           DEFAULT_MIN_PEERS, PARAM_FLAGS));
-  g_object_class_install_property (gobject_class, PROP_JOIN_TIMEOUT,
-      g_param_spec_uint ("join-timeout", "Join timeout",
-          "Seconds to wait for min-peers members to connect before failing "
-          "with an error", 1, 24 * 3600, DEFAULT_JOIN_TIMEOUT, PARAM_FLAGS));
   g_object_class_install_property (gobject_class, PROP_ACK_TIMEOUT,
       g_param_spec_uint ("ack-timeout", "Acknowledgement timeout",
           "Seconds to wait at the end of the file for every member to "
@@ -942,14 +803,6 @@ gst_hangout_sink_class_init (GstHangoutSinkClass *klass)
       g_param_spec_string ("filename", "File name",
           "Name the file is announced with (NULL: the base name of the "
           "upstream URI, e.g. filesrc's location, else hangout-DATE.bin)",
-          NULL, PARAM_FLAGS));
-  g_object_class_install_property (gobject_class, PROP_STUN_SERVER,
-      g_param_spec_string ("stun-server", "STUN server",
-          "STUN server as stun://HOST:PORT (NULL: none, host candidates "
-          "only)", NULL, PARAM_FLAGS));
-  g_object_class_install_property (gobject_class, PROP_TURN_SERVER,
-      g_param_spec_string ("turn-server", "TURN server",
-          "TURN server as turn(s)://USER:PASSWORD@HOST:PORT (NULL: none)",
           NULL, PARAM_FLAGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);

@@ -13,20 +13,20 @@
  * fails (its sender left, a bad digest) is dropped with a warning; the file
  * being output failing is an error, as before.
  *
- * Memory: the queue is not bounded this session. The network thread cannot
- * wait for downstream, and version 1 of the protocol has no receiver window
- * to slow the sender down (the SCTP window only paces the network thread,
- * which drains it at once). The queue grows only while downstream is slower
- * than the link (filesink on a local disk is not); a receiver credit
- * message is the planned fix (a later session), and the queue's size is
- * logged at its high-water marks meanwhile.
+ * Memory: each file's queue is bounded. The network thread cannot wait for
+ * downstream (it carries every member's traffic), so when a file's queue
+ * holds QUEUE_HIGH bytes we stop reading from its sender
+ * (hangout_room_set_receiving()): SCTP's window closes, the sender's
+ * buffered amount grows and its hangoutsink (or page) waits. create()
+ * reads again below QUEUE_LOW. A file waiting for its turn is held the
+ * same way, so a second sender pauses instead of filling memory.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "gsthangoutsrc.h"
-#include <hangout/room.h>
+#include "gsthangoutroomobject.h"
 #include <hangout/transfer.h>
 #include <string.h>
 
@@ -50,21 +50,17 @@
 GST_DEBUG_CATEGORY_STATIC (gst_hangout_src_debug);
 #define GST_CAT_DEFAULT gst_hangout_src_debug
 
-#define DEFAULT_SERVER "ws://127.0.0.1:8080/ws"
 #define DEFAULT_NUM_FILES 1
-#define DEFAULT_JOIN_TIMEOUT 30     /* seconds, as hangoutsink's */
 #define PROGRESS_INTERVAL (G_USEC_PER_SEC / 2)
+/* A file's queue: stop reading from its sender above QUEUE_HIGH bytes,
+ * read again at QUEUE_LOW. The gap lets the sender refill while we drain. */
+#define QUEUE_HIGH (8 * 1024 * 1024)
+#define QUEUE_LOW (QUEUE_HIGH / 2)
 
 enum {
-  PROP_0,
-  PROP_ROOM,
-  PROP_SERVER,
-  PROP_DISPLAY_NAME,
-  PROP_STUN_SERVER,
-  PROP_TURN_SERVER,
-  PROP_NUM_FILES,
+  PROP_NUM_FILES = GST_HANGOUT_ROOM_PROP_LAST,
   PROP_FROM,
-  PROP_JOIN_TIMEOUT,
+  PROP_CURRENT_LEVEL_BYTES,
 };
 
 typedef enum {
@@ -83,21 +79,20 @@ typedef struct {
 /* An accepted file: its items, not yet output. */
 typedef struct {
   gchar *key;                   /* "member/id" */
+  gchar *member;                /* its sender */
   GQueue items;                 /* Item */
+  guint64 bytes;                /* of data in items */
+  gboolean paused;              /* not reading from the sender meanwhile */
 } PendingFile;
 
 struct _GstHangoutSrc {
   GstPushSrc parent;
 
+  GstHangoutRoomObject *room_object;   /* room, server, … and joining */
+
   /* Properties, under the object lock. */
-  gchar *room_name;
-  gchar *server;
-  gchar *display_name;
-  gchar *stun_server;
-  gchar *turn_server;
   guint num_files;
   gchar *from;
-  guint join_timeout;
 
   GMutex lock;
   GCond cond;
@@ -106,8 +101,7 @@ struct _GstHangoutSrc {
   GQueue files;                 /* PendingFile, in offer order; the head is
                                  * the file being output */
   GHashTable *by_key;           /* "member/id" -> PendingFile (owned) */
-  guint64 queued_bytes;
-  guint64 queued_high;          /* logged high-water mark */
+  guint64 level;                /* data bytes in every file's items */
   gboolean flushing;
   guint accepted;               /* files accepted and not dropped */
   gboolean joined;              /* the room has an id on the server */
@@ -145,7 +139,28 @@ pending_file_free (PendingFile *file)
 {
   g_queue_clear_full (&file->items, (GDestroyNotify) item_free);
   g_free (file->key);
+  g_free (file->member);
   g_free (file);
+}
+
+/* Reads from @file's sender again if we stopped. Called with the lock. */
+static void
+resume_sender (GstHangoutSrc *src, PendingFile *file)
+{
+  if (!file->paused)
+    return;
+  file->paused = FALSE;
+  GST_DEBUG_OBJECT (src, "reading from %s again (%" G_GUINT64_FORMAT
+      " bytes queued)", file->member, file->bytes);
+  hangout_room_set_receiving (src->room, file->member, TRUE);
+}
+
+/* Forgets @file, which is off src->files. Called with the lock. */
+static void
+remove_file (GstHangoutSrc *src, PendingFile *file)
+{
+  resume_sender (src, file);
+  g_hash_table_remove (src->by_key, file->key);
 }
 
 /* Moves @event onto @file's queue. Called with the lock. */
@@ -158,14 +173,20 @@ push_item (GstHangoutSrc *src, PendingFile *file, ItemType type,
   item->type = type;
   item->event = *event;
   memset (event, 0, sizeof *event);
-  item->sender_name = hangout_room_dup_member_name (src->room,
+  item->sender_name =
+      gst_hangout_room_object_dup_member_name (src->room_object,
       item->event.member);
   if (item->event.payload != NULL) {
-    src->queued_bytes += g_bytes_get_size (item->event.payload);
-    if (src->queued_bytes > src->queued_high + 16 * 1024 * 1024) {
-      src->queued_high = src->queued_bytes;
-      GST_INFO_OBJECT (src, "%" G_GUINT64_FORMAT " bytes wait for downstream",
-          src->queued_bytes);
+    src->level += g_bytes_get_size (item->event.payload);
+    file->bytes += g_bytes_get_size (item->event.payload);
+    if (!file->paused && file->bytes >= QUEUE_HIGH) {
+      /* We are on the network thread: this takes effect before the next
+       * message is read. */
+      file->paused = TRUE;
+      GST_DEBUG_OBJECT (src, "%" G_GUINT64_FORMAT " bytes of %s queued: "
+          "not reading from %s for now", file->bytes, file->key,
+          file->member);
+      hangout_room_set_receiving (src->room, file->member, FALSE);
     }
   }
   g_queue_push_tail (&file->items, item);
@@ -187,10 +208,8 @@ static gchar *
 file_failed (GstHangoutSrc *src, const gchar *key, HangoutTransferEvent *event)
 {
   PendingFile *file = key ? g_hash_table_lookup (src->by_key, key) : NULL;
-  const gchar *sender = NULL;
-  Item *started;
+  g_autofree gchar *sender = NULL;
   gchar *warning;
-  GList *l;
 
   if (file == NULL) {
     hangout_transfer_event_clear (event);
@@ -200,24 +219,16 @@ file_failed (GstHangoutSrc *src, const gchar *key, HangoutTransferEvent *event)
     push_item (src, file, ITEM_FAILED, event);
     return NULL;
   }
-  for (l = file->items.head; l != NULL; l = l->next) {
-    Item *item = l->data;
-
-    if (item->event.payload != NULL)
-      src->queued_bytes -= g_bytes_get_size (item->event.payload);
-  }
-  /* A waiting file has not been output at all: its first item is still
-   * ITEM_STARTED, which knew the sender's name (it may have left now). */
-  started = g_queue_peek_head (&file->items);
-  if (started != NULL && started->type == ITEM_STARTED)
-    sender = started->sender_name;
+  sender = gst_hangout_room_object_describe_member (src->room_object,
+      event->member);
   warning = g_strdup_printf ("Dropped '%s' from %s, waiting for its turn: %s",
-      event->name, sender ? sender : event->member, event->error ?
+      event->name, sender, event->error ?
       event->error->message : "failed");
   g_queue_remove (&src->files, file);
-  g_hash_table_remove (src->by_key, key);
+  src->level -= file->bytes;
   src->accepted--;
   hangout_transfer_event_clear (event);
+  remove_file (src, file);
   return warning;
 }
 
@@ -286,6 +297,7 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
             event.name, member, g_queue_get_length (&src->files));
       file = g_new0 (PendingFile, 1);
       file->key = g_steal_pointer (&key);
+      file->member = g_strdup (member);
       g_queue_init (&file->items);
       g_hash_table_insert (src->by_key, file->key, file);
       g_queue_push_tail (&src->files, file);
@@ -343,18 +355,6 @@ on_member_left (HangoutRoom *room, const gchar *member, GstHangoutSrc *src)
 
 /* ---- GstBaseSrc ---- */
 
-static gboolean
-server_url_is_valid (const gchar *url)
-{
-  g_autoptr (GUri) uri = url ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) :
-      NULL;
-
-  return uri != NULL && g_uri_get_host (uri) != NULL
-      && *g_uri_get_host (uri) != '\0'
-      && (g_strcmp0 (g_uri_get_scheme (uri), "ws") == 0
-      || g_strcmp0 (g_uri_get_scheme (uri), "wss") == 0);
-}
-
 static void
 on_room_id (HangoutRoom *room, GParamSpec *pspec, GstHangoutSrc *src)
 {
@@ -366,37 +366,22 @@ on_room_id (HangoutRoom *room, GParamSpec *pspec, GstHangoutSrc *src)
   g_mutex_unlock (&src->lock);
 }
 
+static void
+connect_room (HangoutRoom *room, gpointer data)
+{
+  /* Joining happens on the room's thread; create() gives up on a server
+   * that never lets us in (unreachable, refusing) after join-timeout. */
+  g_signal_connect (room, "notify::id", G_CALLBACK (on_room_id), data);
+  g_signal_connect (room, "member-left", G_CALLBACK (on_member_left), data);
+  g_signal_connect (room, "message", G_CALLBACK (on_message), data);
+}
+
 static gboolean
 gst_hangout_src_start (GstBaseSrc *bsrc)
 {
   GstHangoutSrc *src = GST_HANGOUT_SRC (bsrc);
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *room_name = NULL, *server = NULL, *name = NULL;
-  g_autofree gchar *stun = NULL, *turn = NULL;
-  guint join_timeout;
-
-  GST_OBJECT_LOCK (src);
-  room_name = g_strdup (src->room_name);
-  server = g_strdup (src->server);
-  name = g_strdup (src->display_name);
-  stun = g_strdup (src->stun_server);
-  turn = g_strdup (src->turn_server);
-  join_timeout = src->join_timeout;
-  GST_OBJECT_UNLOCK (src);
-
-  if (room_name == NULL || *room_name == '\0') {
-    GST_ELEMENT_ERROR (src, RESOURCE, SETTINGS,
-        ("No room given: set the \"room\" property"), (NULL));
-    return FALSE;
-  }
-  if (!server_url_is_valid (server)) {
-    GST_ELEMENT_ERROR (src, RESOURCE, SETTINGS,
-        ("Invalid signalling server URL '%s': expected ws://HOST:PORT/PATH "
-            "or wss://…", server ? server : ""), (NULL));
-    return FALSE;
-  }
-  if (name == NULL)
-    name = g_strdup (g_get_host_name ());
+  guint join_timeout =
+      gst_hangout_room_object_get_join_timeout (src->room_object);
 
   src->receiver = hangout_transfer_receiver_new ();
   src->completed = 0;
@@ -407,23 +392,12 @@ gst_hangout_src_start (GstBaseSrc *bsrc)
   src->join_deadline = g_get_monotonic_time ()
       + (gint64) join_timeout * G_TIME_SPAN_SECOND;
   g_mutex_unlock (&src->lock);
-  src->room = hangout_room_new (room_name, name, server);
-  /* Joining happens on the room's thread; create() gives up on a server
-   * that never lets us in (unreachable, refusing) after join-timeout. */
-  g_signal_connect (src->room, "notify::id", G_CALLBACK (on_room_id), src);
-  g_object_set (src->room, "stun-server", stun, "turn-server", turn, NULL);
-  g_signal_connect (src->room, "member-left", G_CALLBACK (on_member_left),
-      src);
-  g_signal_connect (src->room, "message", G_CALLBACK (on_message), src);
-  if (!hangout_room_start (src->room, &error)) {
-    GST_ELEMENT_ERROR (src, RESOURCE, OPEN_READ,
-        ("Could not join room '%s'", room_name), ("%s", error->message));
-    g_clear_object (&src->room);
+  src->room = gst_hangout_room_object_start (src->room_object,
+      GST_RESOURCE_ERROR_OPEN_READ, connect_room, src);
+  if (src->room == NULL) {
     g_clear_pointer (&src->receiver, hangout_transfer_receiver_free);
     return FALSE;
   }
-  GST_INFO_OBJECT (src, "joining room %s on %s as %s", room_name, server,
-      name);
   return TRUE;
 }
 
@@ -432,17 +406,14 @@ gst_hangout_src_stop (GstBaseSrc *bsrc)
 {
   GstHangoutSrc *src = GST_HANGOUT_SRC (bsrc);
 
-  if (src->room != NULL) {
-    hangout_room_stop (src->room);
-    g_signal_handlers_disconnect_by_data (src->room, src);
-  }
+  gst_hangout_room_object_stop (src->room_object, src);
   g_mutex_lock (&src->lock);
+  src->room = NULL;
   g_queue_clear (&src->files);
   g_hash_table_remove_all (src->by_key);
-  src->queued_bytes = src->queued_high = 0;
+  src->level = 0;
   g_clear_pointer (&src->receiver, hangout_transfer_receiver_free);
   g_mutex_unlock (&src->lock);
-  g_clear_object (&src->room);
   g_clear_pointer (&src->file_name, g_free);
   g_clear_pointer (&src->file_sender, g_free);
   return TRUE;
@@ -520,18 +491,9 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
         g_cond_wait (&src->cond, &src->lock);
       } else if (!g_cond_wait_until (&src->cond, &src->lock,
               src->join_deadline) && !src->joined && !src->flushing) {
-        g_autofree gchar *server = NULL;
-        guint timeout;
-
         g_mutex_unlock (&src->lock);
-        GST_OBJECT_LOCK (src);
-        server = g_strdup (src->server);
-        timeout = src->join_timeout;
-        GST_OBJECT_UNLOCK (src);
-        GST_ELEMENT_ERROR (src, RESOURCE, OPEN_READ,
-            ("Could not join the room within %u s", timeout),
-            ("the signalling server %s did not let us in (unreachable, or "
-                "it refused the join)", server));
+        gst_hangout_room_object_post_join_error (src->room_object,
+            GST_RESOURCE_ERROR_OPEN_READ);
         return GST_FLOW_ERROR;
       }
     }
@@ -540,12 +502,16 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
       return GST_FLOW_FLUSHING;
     }
     item = g_queue_pop_head (&file->items);
-    if (item->event.payload != NULL)
-      src->queued_bytes -= g_bytes_get_size (item->event.payload);
+    if (item->event.payload != NULL) {
+      src->level -= g_bytes_get_size (item->event.payload);
+      file->bytes -= g_bytes_get_size (item->event.payload);
+      if (file->bytes <= QUEUE_LOW)
+        resume_sender (src, file);
+    }
     /* Its last item: the next file in offer order is output next. */
     if (item->type == ITEM_COMPLETE || item->type == ITEM_FAILED) {
       g_queue_pop_head (&src->files);
-      g_hash_table_remove (src->by_key, file->key);
+      remove_file (src, file);
     }
     g_mutex_unlock (&src->lock);
 
@@ -638,33 +604,13 @@ gst_hangout_src_set_property (GObject *object, guint prop_id,
 {
   GstHangoutSrc *src = GST_HANGOUT_SRC (object);
 
+  if (gst_hangout_room_object_set_property (src->room_object, prop_id,
+          value))
+    return;
   GST_OBJECT_LOCK (src);
   switch (prop_id) {
-    case PROP_ROOM:
-      g_free (src->room_name);
-      src->room_name = g_value_dup_string (value);
-      break;
-    case PROP_SERVER:
-      g_free (src->server);
-      src->server = g_value_dup_string (value);
-      break;
-    case PROP_DISPLAY_NAME:
-      g_free (src->display_name);
-      src->display_name = g_value_dup_string (value);
-      break;
-    case PROP_STUN_SERVER:
-      g_free (src->stun_server);
-      src->stun_server = g_value_dup_string (value);
-      break;
-    case PROP_TURN_SERVER:
-      g_free (src->turn_server);
-      src->turn_server = g_value_dup_string (value);
-      break;
     case PROP_NUM_FILES:
       src->num_files = g_value_get_uint (value);
-      break;
-    case PROP_JOIN_TIMEOUT:
-      src->join_timeout = g_value_get_uint (value);
       break;
     case PROP_FROM:
       g_free (src->from);
@@ -683,31 +629,22 @@ gst_hangout_src_get_property (GObject *object, guint prop_id, GValue *value,
 {
   GstHangoutSrc *src = GST_HANGOUT_SRC (object);
 
+  if (gst_hangout_room_object_get_property (src->room_object, prop_id,
+          value))
+    return;
+  if (prop_id == PROP_CURRENT_LEVEL_BYTES) {
+    g_mutex_lock (&src->lock);
+    g_value_set_uint64 (value, src->level);
+    g_mutex_unlock (&src->lock);
+    return;
+  }
   GST_OBJECT_LOCK (src);
   switch (prop_id) {
-    case PROP_ROOM:
-      g_value_set_string (value, src->room_name);
-      break;
-    case PROP_SERVER:
-      g_value_set_string (value, src->server);
-      break;
-    case PROP_DISPLAY_NAME:
-      g_value_set_string (value, src->display_name);
-      break;
-    case PROP_STUN_SERVER:
-      g_value_set_string (value, src->stun_server);
-      break;
-    case PROP_TURN_SERVER:
-      g_value_set_string (value, src->turn_server);
-      break;
     case PROP_NUM_FILES:
       g_value_set_uint (value, src->num_files);
       break;
     case PROP_FROM:
       g_value_set_string (value, src->from);
-      break;
-    case PROP_JOIN_TIMEOUT:
-      g_value_set_uint (value, src->join_timeout);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -721,11 +658,7 @@ gst_hangout_src_finalize (GObject *object)
 {
   GstHangoutSrc *src = GST_HANGOUT_SRC (object);
 
-  g_free (src->room_name);
-  g_free (src->server);
-  g_free (src->display_name);
-  g_free (src->stun_server);
-  g_free (src->turn_server);
+  gst_hangout_room_object_free (src->room_object);
   g_free (src->from);
   g_hash_table_unref (src->by_key);
   g_mutex_clear (&src->lock);
@@ -736,9 +669,8 @@ gst_hangout_src_finalize (GObject *object)
 static void
 gst_hangout_src_init (GstHangoutSrc *src)
 {
-  src->server = g_strdup (DEFAULT_SERVER);
+  src->room_object = gst_hangout_room_object_new (GST_ELEMENT (src));
   src->num_files = DEFAULT_NUM_FILES;
-  src->join_timeout = DEFAULT_JOIN_TIMEOUT;
   g_mutex_init (&src->lock);
   g_cond_init (&src->cond);
   g_queue_init (&src->files);
@@ -763,42 +695,25 @@ gst_hangout_src_class_init (GstHangoutSrcClass *klass)
   gobject_class->get_property = gst_hangout_src_get_property;
   gobject_class->finalize = gst_hangout_src_finalize;
 
-  g_object_class_install_property (gobject_class, PROP_ROOM,
-      g_param_spec_string ("room", "Room",
-          "Name of the room to receive files in (required): 1 to 64 "
-          "characters from A-Z a-z 0-9 . _ -", NULL, PARAM_FLAGS));
-  g_object_class_install_property (gobject_class, PROP_SERVER,
-      g_param_spec_string ("server", "Signalling server",
-          "WebSocket URL of the hangout-server that introduces the members "
-          "(ws:// or wss://)", DEFAULT_SERVER, PARAM_FLAGS));
-  /* Not "name": that is every GstObject's element name. */
-  g_object_class_install_property (gobject_class, PROP_DISPLAY_NAME,
-      g_param_spec_string ("display-name", "Display name",
-          "How the other members see us (NULL: the host name)", NULL,
-          PARAM_FLAGS));
-  g_object_class_install_property (gobject_class, PROP_STUN_SERVER,
-      g_param_spec_string ("stun-server", "STUN server",
-          "STUN server as stun://HOST:PORT (NULL: none, host candidates "
-          "only)", NULL, PARAM_FLAGS));
-  g_object_class_install_property (gobject_class, PROP_TURN_SERVER,
-      g_param_spec_string ("turn-server", "TURN server",
-          "TURN server as turn(s)://USER:PASSWORD@HOST:PORT (NULL: none)",
-          NULL, PARAM_FLAGS));
+  gst_hangout_room_object_install_properties (gobject_class,
+      "Seconds to wait to join the room on the signalling server before "
+      "failing with an error (waiting for files afterwards has no limit)");
   g_object_class_install_property (gobject_class, PROP_NUM_FILES,
       g_param_spec_uint ("num-files", "Number of files",
           "End the stream (EOS) after this many complete files; 0: keep "
           "receiving. Files that arrive at once are all accepted and output "
           "one after the other, in offer order", 0, G_MAXUINT,
           DEFAULT_NUM_FILES, PARAM_FLAGS));
-  g_object_class_install_property (gobject_class, PROP_JOIN_TIMEOUT,
-      g_param_spec_uint ("join-timeout", "Join timeout",
-          "Seconds to wait to join the room on the signalling server before "
-          "failing with an error (waiting for files afterwards has no limit)",
-          1, 86400, DEFAULT_JOIN_TIMEOUT, PARAM_FLAGS));
   g_object_class_install_property (gobject_class, PROP_FROM,
       g_param_spec_string ("from", "From",
           "Accept files only from members with this display name (NULL: "
           "from anyone)", NULL, PARAM_FLAGS));
+
+  g_object_class_install_property (gobject_class, PROP_CURRENT_LEVEL_BYTES,
+      g_param_spec_uint64 ("current-level-bytes", "Current level (bytes)",
+          "Bytes received and not yet output. Bounded: above 8 MiB for a "
+          "file we stop reading from its sender until downstream catches up",
+          0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "Hangout source",

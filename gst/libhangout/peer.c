@@ -36,6 +36,7 @@ struct _HangoutPeerConnection {
   HangoutDtls *dtls;
   HangoutSctp *sctp;
   gboolean sctp_connected;
+  gboolean paused;              /* set_receiving (FALSE) */
 
   GHashTable *channels;         /* stream id → HangoutDataChannel */
   GPtrArray *unassigned;        /* channels waiting for the DTLS role */
@@ -499,6 +500,8 @@ dtls_connected (gpointer data)
   pc->sctp = hangout_sctp_new (pc->context, HANGOUT_SDP_DEFAULT_SCTP_PORT,
       pc->remote->sctp_port, mtu, pc->max_message_size,
       &sctp_callbacks, pc, &error);
+  if (pc->sctp != NULL)
+    hangout_sctp_set_receiving (pc->sctp, !pc->paused);
   if (pc->sctp == NULL || !hangout_sctp_connect (pc->sctp, &error))
     finish (pc, TRUE, error);
   leave (pc);
@@ -817,6 +820,16 @@ const GError *
 hangout_peer_connection_get_error (HangoutPeerConnection *pc)
 {
   return pc->error;
+}
+
+void
+hangout_peer_connection_set_receiving (HangoutPeerConnection *pc,
+    gboolean receiving)
+{
+  g_return_if_fail (HANGOUT_IS_PEER_CONNECTION (pc));
+  pc->paused = !receiving;
+  if (pc->sctp != NULL)
+    hangout_sctp_set_receiving (pc->sctp, receiving);
 }
 
 void

@@ -110,6 +110,7 @@ struct _Member {
   HangoutDataChannel *channel;
   HangoutDataChannel *control;
   GSource *ping_timeout;
+  gboolean paused;              /* the application stopped reading from it */
 };
 
 G_DEFINE_FINAL_TYPE (HangoutRoom, hangout_room, G_TYPE_OBJECT)
@@ -228,6 +229,16 @@ remove_member (HangoutRoom *room, Member *m, gboolean emit)
   if (emit && m->announced)
     g_signal_emit (room, signals[SIGNAL_MEMBER_LEFT], 0, m->id);
   member_free (m);
+}
+
+/* Reads from @m unless the application asked not to; but always while a
+ * ping waits for its answer, which would otherwise stay unread. */
+static void
+apply_receiving (Member *m)
+{
+  if (m->pc != NULL)
+    hangout_peer_connection_set_receiving (m->pc, !m->paused
+        || m->ping_timeout != NULL);
 }
 
 static void
@@ -407,6 +418,7 @@ on_control_message (HangoutDataChannel *channel, const gchar *text, Member *m)
     send_control (m, "pong", NULL, NULL);
   } else if (g_strcmp0 (type, "pong") == 0) {
     clear_source (&m->ping_timeout);
+    apply_receiving (m);
   } else if (g_strcmp0 (type, "id") == 0) {
     const gchar *id = get_string (json_node_get_object (root), "id");
 
@@ -540,6 +552,7 @@ on_member_left (HangoutSignaller *signaller, const gchar *id,
     m->ping_timeout = g_timeout_source_new (HANGOUT_ROOM_LIVENESS_TIMEOUT_MS);
     g_source_set_callback (m->ping_timeout, on_ping_timeout, m, NULL);
     g_source_attach (m->ping_timeout, room->context);
+    apply_receiving (m);
     send_control (m, "ping", NULL, NULL);
   }
 }
@@ -833,8 +846,14 @@ stop_in_thread (HangoutRoom *room, gpointer data)
 static void
 release_thread (HangoutRoom *room)
 {
+  GMainContext *context;
+
+  g_mutex_lock (&room->lock);
+  context = g_steal_pointer (&room->context);
+  g_mutex_unlock (&room->lock);
   g_clear_pointer (&room->loop, g_main_loop_unref);
-  g_clear_pointer (&room->context, g_main_context_unref);
+  /* Drops the calls still queued for the thread (their data is freed). */
+  g_clear_pointer (&context, g_main_context_unref);
   g_clear_pointer (&room->instance, g_free);
   g_clear_pointer (&room->start_room, g_free);
   g_clear_pointer (&room->start_name, g_free);
@@ -870,7 +889,9 @@ hangout_room_start (HangoutRoom *room, GError **error)
   room->start_turn = g_strdup (room->turn_server);
   g_mutex_unlock (&room->lock);
 
+  g_mutex_lock (&room->lock);
   room->context = g_main_context_new ();
+  g_mutex_unlock (&room->lock);
   room->loop = g_main_loop_new (room->context, FALSE);
   room->thread = g_thread_try_new ("hangout-room", network_thread, room,
       error);
@@ -929,6 +950,57 @@ hangout_room_get_context (HangoutRoom *room)
 {
   g_return_val_if_fail (HANGOUT_IS_ROOM (room), NULL);
   return room->context;
+}
+
+typedef struct {
+  HangoutRoom *room;
+  gchar *member;
+  gboolean receiving;
+} ReceivingCall;
+
+static void
+receiving_call_free (ReceivingCall *call)
+{
+  g_free (call->member);
+  g_free (call);
+}
+
+static gboolean
+set_receiving_in_thread (gpointer data)
+{
+  ReceivingCall *call = data;
+  Member *m = g_hash_table_lookup (call->room->members, call->member);
+
+  if (m != NULL && m->paused == call->receiving) {
+    m->paused = !call->receiving;
+    apply_receiving (m);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+void
+hangout_room_set_receiving (HangoutRoom *room, const gchar *member,
+    gboolean receiving)
+{
+  GMainContext *context = NULL;
+  ReceivingCall *call;
+
+  g_return_if_fail (HANGOUT_IS_ROOM (room));
+  g_return_if_fail (member != NULL);
+  g_mutex_lock (&room->lock);
+  if (room->context != NULL)
+    context = g_main_context_ref (room->context);
+  g_mutex_unlock (&room->lock);
+  if (context == NULL)
+    return;
+  call = g_new0 (ReceivingCall, 1);
+  call->room = room;
+  call->member = g_strdup (member);
+  call->receiving = receiving;
+  /* At once when called on the network thread (from "message"). */
+  g_main_context_invoke_full (context, G_PRIORITY_HIGH,
+      set_receiving_in_thread, call, (GDestroyNotify) receiving_call_free);
+  g_main_context_unref (context);
 }
 
 /* ---- sending ---- */

@@ -65,6 +65,7 @@ struct _HangoutSctp {
   guint16 local_port, remote_port;
   gsize max_message_size;
   State state;                  /* owner thread; CLOSED also read under send_lock */
+  gboolean paused;              /* owner thread: not reading, see set_receiving */
 
   gint events;                  /* atomic: an upcall asked for attention */
 
@@ -394,6 +395,20 @@ hangout_sctp_receive_packet (HangoutSctp *sctp, const guint8 *data, gsize len)
     process (sctp);
 }
 
+void
+hangout_sctp_set_receiving (HangoutSctp *sctp, gboolean receiving)
+{
+  if (sctp->paused == !receiving)
+    return;
+  sctp->paused = !receiving;
+  /* Whatever waits in the receive buffer raised no upcall of its own
+   * since: read it now, as if one had. */
+  if (receiving && sctp->state != STATE_CLOSED) {
+    g_atomic_int_set (&sctp->events, 1);
+    g_source_set_ready_time (sctp->wake, 0);
+  }
+}
+
 static SendResult
 try_send (HangoutSctp *sctp, const HangoutSctpSendParams *params,
     const guint8 *data, gsize len)
@@ -636,7 +651,7 @@ static gboolean
 process (HangoutSctp *sctp)
 {
   g_atomic_int_set (&sctp->events, 0);
-  while (sctp->state != STATE_CLOSED) {
+  while (sctp->state != STATE_CLOSED && !sctp->paused) {
     struct sctp_rcvinfo info;
     struct sockaddr_conn from;
     socklen_t from_len = sizeof from, info_len = sizeof info;

@@ -69,6 +69,12 @@ const GError *hangout_peer_connection_get_error (HangoutPeerConnection *pc);
 HangoutDataChannel *hangout_peer_connection_create_data_channel (HangoutPeerConnection *pc,
     const gchar *label, const HangoutDataChannelOptions *options, GError **error);
 
+/* Stops or resumes reading what the peer sends on any channel (default:
+ * reading); while stopped, SCTP's window closes and the peer's sends wait
+ * in its buffered amount (hangout_sctp_set_receiving()). */
+void hangout_peer_connection_set_receiving (HangoutPeerConnection *pc,
+    gboolean receiving);
+
 /* Closes every channel and the connection; the peer notices at once (SCTP
  * ABORT, DTLS close_notify). State becomes CLOSED. Idempotent. */
 void hangout_peer_connection_close (HangoutPeerConnection *pc);

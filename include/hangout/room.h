@@ -85,6 +85,15 @@ gboolean hangout_room_broadcast (HangoutRoom *room, GBytes *data,
 gboolean hangout_room_broadcast_string (HangoutRoom *room, const gchar *text,
     GError **error);
 
+/* Stops or resumes reading what @member sends (default: reading), for a
+ * receiver slower than the link: while stopped, the member's sends wait
+ * in its own buffered amount (SCTP's window closes), and nothing piles up
+ * here. Its control channel waits too, except while the room checks that
+ * it is alive. Thread-safe; takes effect on the network thread (at once
+ * when called there, e.g. from "message"). */
+void hangout_room_set_receiving (HangoutRoom *room, const gchar *member,
+    gboolean receiving);
+
 /* The application channel to @member, for flow control (buffered-amount,
  * buffered-amount-low), or NULL when it is not connected. (transfer full) */
 HangoutDataChannel *hangout_room_get_channel (HangoutRoom *room,

@@ -76,6 +76,14 @@ gboolean hangout_sctp_connect (HangoutSctp *sctp, GError **error);
 void hangout_sctp_receive_packet (HangoutSctp *sctp, const guint8 *data,
     gsize len);
 
+/* Stops or resumes reading received messages (default: reading). While
+ * stopped, what arrives stays in SCTP's receive buffer, whose window then
+ * closes: the peer stops sending until we read again. The way a receiver
+ * slower than the link paces the sender without holding data itself.
+ * Notifications wait too (they are read in order with the data). Owner
+ * thread. */
+void hangout_sctp_set_receiving (HangoutSctp *sctp, gboolean receiving);
+
 /* Sends one whole message, or queues it (in order) when SCTP's send buffer is
  * full; *@queued tells which (a queued one is reported by @message_sent).
  * Thread-safe. Fails when the association is closed. */

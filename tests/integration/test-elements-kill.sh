@@ -144,9 +144,8 @@ for i in 1 2 3; do
   # 124: timeout(1) ended it; the receiver did not notice by itself.
   [ "$s" != 0 ] && [ "$s" != 124 ] || {
     echo "b) receiver-$i exited $s"; fail=1; }
-  # The sender is named by its member id: it has left, so its display
-  # name is no longer known when the element reports it.
-  grep -q "ERROR: .*Receiving 'in.bin' from .* failed: the sender left" \
+  # Named as the user knows it, by its display name, though it has left.
+  grep -q "ERROR: .*Receiving 'in.bin' from sender failed: the sender left" \
       "$dir/b_recv_$i.err" || {
     echo "b) receiver-$i did not say the sender failed it"; fail=1; }
   ! grep -q "hangout-file-complete" "$dir/b_recv_$i.log" || {

@@ -84,23 +84,31 @@ typedef struct {
   gchar *path;
 } Receiver;
 
+/* @through: elements between hangoutsrc and the filesink, or "". */
 static Receiver *
-receiver_start (const gchar *room, const gchar *name, const gchar *dir)
+receiver_start_full (const gchar *room, const gchar *name, const gchar *dir,
+    const gchar *through)
 {
   Receiver *r = g_new0 (Receiver, 1);
   g_autoptr (GError) error = NULL;
   g_autofree gchar *description = NULL;
 
   r->path = g_build_filename (dir, name, NULL);
-  description = g_strdup_printf ("hangoutsrc room=%s server=%s "
-      "display-name=%s ! filesink location=%s", room, server_url, name,
-      r->path);
+  description = g_strdup_printf ("hangoutsrc name=src room=%s server=%s "
+      "display-name=%s ! %s filesink location=%s", room, server_url, name,
+      through, r->path);
   r->pipeline = gst_parse_launch (description, &error);
   fail_unless (r->pipeline != NULL);
   r->bus = gst_element_get_bus (r->pipeline);
   fail_if (gst_element_set_state (r->pipeline, GST_STATE_PLAYING)
       == GST_STATE_CHANGE_FAILURE);
   return r;
+}
+
+static Receiver *
+receiver_start (const gchar *room, const gchar *name, const gchar *dir)
+{
+  return receiver_start_full (room, name, dir, "");
 }
 
 static void
@@ -257,6 +265,54 @@ GST_START_TEST (test_two_receivers)
     fail_unless_equals_string (digest, g_checksum_get_string (checksum));
     receiver_free (r[i]);
   }
+  sender_stop (h, bus);
+  g_checksum_free (checksum);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
+/* Downstream of the receiver is slower than the link: what waits in
+ * hangoutsrc stays bounded (8 MiB a file), the sender is slowed down
+ * instead, and the file still arrives whole. */
+GST_START_TEST (test_slow_receiver)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  /* 2 ms a 64 KiB buffer: at most 33 MB/s, a tenth of the link. */
+  Receiver *r = receiver_start_full ("slow", "r1", dir,
+      "identity sleep-time=2000 !");
+  GstElement *src = gst_bin_get_by_name (GST_BIN (r->pipeline), "src");
+  g_autofree gchar *digest = NULL;
+  guint64 level, highest = 0;
+  guint i, completions = 0;
+  GstHarness *h;
+  GstBus *bus;
+
+  h = sender_start ("slow", 1, 20, &bus);
+  /* 40 MiB, five times the bound: each push returns once the sender's
+   * window has room, i.e. as fast as the receiver lets it. */
+  for (i = 0; i < 40; i++) {
+    fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
+                checksum)), GST_FLOW_OK);
+    g_object_get (src, "current-level-bytes", &level, NULL);
+    highest = MAX (highest, level);
+  }
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_message_unref (wait_message (r->bus, GST_MESSAGE_EOS, NULL,
+          &completions));
+  fail_unless_equals_int (completions, 1);
+  digest = file_sha256 (r->path);
+  fail_unless_equals_string (digest, g_checksum_get_string (checksum));
+  GST_INFO ("at most %" G_GUINT64_FORMAT " bytes waited in hangoutsrc",
+      highest);
+  /* One 64 KiB message may be read after the limit is reached. */
+  fail_unless (highest <= 8 * 1024 * 1024 + 65536, "%" G_GUINT64_FORMAT
+      " bytes queued", highest);
+  /* …and the limit was reached: downstream really was the slower. */
+  fail_unless (highest >= 4 * 1024 * 1024, "%" G_GUINT64_FORMAT, highest);
+  gst_object_unref (src);
+  receiver_free (r);
   sender_stop (h, bus);
   g_checksum_free (checksum);
   g_rmdir (dir);
@@ -632,6 +688,7 @@ elements_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_two_receivers);
+  tcase_add_test (tc, test_slow_receiver);
   tcase_add_test (tc, test_sender_vanishes);
   tcase_add_test (tc, test_receiver_leaves);
   tcase_add_test (tc, test_join_timeout);

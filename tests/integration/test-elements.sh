@@ -4,12 +4,12 @@
 # (hangoutsrc), a random file; every copy must be byte-identical.
 #
 # Environment: HANGOUT_SERVER (server binary), GST_PLUGIN_PATH (the plugin),
-# optional HANGOUT_TEST_MIB (file size, default 20). Run inside
+# optional HANGOUT_TEST_MIB (file size, default 200). Run inside
 # tests/netns-run.sh. Every wait is bounded (timeout(1)); no sleeps: the
 # receivers need not be up first, the sender waits for them (min-peers).
 set -eu
 
-MIB=${HANGOUT_TEST_MIB:-20}
+MIB=${HANGOUT_TEST_MIB:-200}
 LIMIT=${HANGOUT_TEST_TIMEOUT:-100}
 : "${HANGOUT_SERVER:?HANGOUT_SERVER is not set}"
 

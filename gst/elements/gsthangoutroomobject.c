@@ -1,0 +1,303 @@
+/* gst-hangout — the room side shared by hangoutsink and hangoutsrc.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gsthangoutroomobject.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_hangout_room_object_debug);
+#define GST_CAT_DEFAULT gst_hangout_room_object_debug
+
+struct _GstHangoutRoomObject {
+  GstElement *element;          /* not a reference: it owns us */
+
+  /* Properties, under the element's object lock. */
+  gchar *room_name;
+  gchar *server;
+  gchar *display_name;
+  gchar *stun_server;
+  gchar *turn_server;
+  guint join_timeout;
+
+  /* Streaming/state-change threads. */
+  HangoutRoom *room;
+
+  GMutex names_lock;
+  GHashTable *names;            /* member id → display name, all we met */
+};
+
+#define PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS \
+    | GST_PARAM_MUTABLE_READY)
+
+void
+gst_hangout_room_object_install_properties (GObjectClass *klass,
+    const gchar *join_timeout_blurb)
+{
+  g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_ROOM,
+      g_param_spec_string ("room", "Room",
+          "Name of the room to join (required): 1 to 64 characters from "
+          "A-Z a-z 0-9 . _ -", NULL, PARAM_FLAGS));
+  g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_SERVER,
+      g_param_spec_string ("server", "Signalling server",
+          "WebSocket URL of the hangout-server that introduces the members "
+          "(ws:// or wss://)", GST_HANGOUT_ROOM_DEFAULT_SERVER, PARAM_FLAGS));
+  /* Not "name": that is every GstObject's element name. */
+  g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_DISPLAY_NAME,
+      g_param_spec_string ("display-name", "Display name",
+          "How the other members see us (NULL: the host name); hangoutsrc's "
+          "\"from\" matches it", NULL, PARAM_FLAGS));
+  g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_STUN_SERVER,
+      g_param_spec_string ("stun-server", "STUN server",
+          "STUN server as stun://HOST:PORT (NULL: none, host candidates "
+          "only)", NULL, PARAM_FLAGS));
+  g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_TURN_SERVER,
+      g_param_spec_string ("turn-server", "TURN server",
+          "TURN server as turn(s)://USER:PASSWORD@HOST:PORT (NULL: none)",
+          NULL, PARAM_FLAGS));
+  g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT,
+      g_param_spec_uint ("join-timeout", "Join timeout", join_timeout_blurb,
+          1, 24 * 3600, GST_HANGOUT_ROOM_DEFAULT_JOIN_TIMEOUT, PARAM_FLAGS));
+}
+
+GstHangoutRoomObject *
+gst_hangout_room_object_new (GstElement *element)
+{
+  GstHangoutRoomObject *object = g_new0 (GstHangoutRoomObject, 1);
+  static gsize debug_initialized = 0;
+
+  if (g_once_init_enter (&debug_initialized)) {
+    GST_DEBUG_CATEGORY_INIT (gst_hangout_room_object_debug, "hangoutroom", 0,
+        "hangout elements: joining the room");
+    g_once_init_leave (&debug_initialized, 1);
+  }
+  object->element = element;
+  object->server = g_strdup (GST_HANGOUT_ROOM_DEFAULT_SERVER);
+  object->join_timeout = GST_HANGOUT_ROOM_DEFAULT_JOIN_TIMEOUT;
+  g_mutex_init (&object->names_lock);
+  object->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  return object;
+}
+
+void
+gst_hangout_room_object_free (GstHangoutRoomObject *object)
+{
+  g_warn_if_fail (object->room == NULL);
+  g_free (object->room_name);
+  g_free (object->server);
+  g_free (object->display_name);
+  g_free (object->stun_server);
+  g_free (object->turn_server);
+  g_hash_table_unref (object->names);
+  g_mutex_clear (&object->names_lock);
+  g_free (object);
+}
+
+static gchar **
+string_field (GstHangoutRoomObject *object, guint prop_id)
+{
+  switch (prop_id) {
+    case GST_HANGOUT_ROOM_PROP_ROOM:
+      return &object->room_name;
+    case GST_HANGOUT_ROOM_PROP_SERVER:
+      return &object->server;
+    case GST_HANGOUT_ROOM_PROP_DISPLAY_NAME:
+      return &object->display_name;
+    case GST_HANGOUT_ROOM_PROP_STUN_SERVER:
+      return &object->stun_server;
+    case GST_HANGOUT_ROOM_PROP_TURN_SERVER:
+      return &object->turn_server;
+    default:
+      return NULL;
+  }
+}
+
+gboolean
+gst_hangout_room_object_set_property (GstHangoutRoomObject *object,
+    guint prop_id, const GValue *value)
+{
+  gchar **field = string_field (object, prop_id);
+
+  if (field == NULL && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT)
+    return FALSE;
+  GST_OBJECT_LOCK (object->element);
+  if (field != NULL) {
+    g_free (*field);
+    *field = g_value_dup_string (value);
+  } else {
+    object->join_timeout = g_value_get_uint (value);
+  }
+  GST_OBJECT_UNLOCK (object->element);
+  return TRUE;
+}
+
+gboolean
+gst_hangout_room_object_get_property (GstHangoutRoomObject *object,
+    guint prop_id, GValue *value)
+{
+  gchar **field = string_field (object, prop_id);
+
+  if (field == NULL && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT)
+    return FALSE;
+  GST_OBJECT_LOCK (object->element);
+  if (field != NULL)
+    g_value_set_string (value, *field);
+  else
+    g_value_set_uint (value, object->join_timeout);
+  GST_OBJECT_UNLOCK (object->element);
+  return TRUE;
+}
+
+guint
+gst_hangout_room_object_get_join_timeout (GstHangoutRoomObject *object)
+{
+  guint timeout;
+
+  GST_OBJECT_LOCK (object->element);
+  timeout = object->join_timeout;
+  GST_OBJECT_UNLOCK (object->element);
+  return timeout;
+}
+
+/* GST_ELEMENT_ERROR with the code chosen at run time. Takes @text and
+ * @debug. */
+static void
+post_error (GstHangoutRoomObject *object, GstResourceError code, gchar *text,
+    gchar *debug)
+{
+  gst_element_message_full (object->element, GST_MESSAGE_ERROR,
+      GST_RESOURCE_ERROR, code, text, debug, __FILE__, GST_FUNCTION,
+      __LINE__);
+}
+
+/* A ws:// or wss:// URL with a host; the room would only find out on its
+ * network thread, and say so in a log line rather than an error. */
+static gboolean
+server_url_is_valid (const gchar *url)
+{
+  g_autoptr (GUri) uri = url ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) :
+      NULL;
+
+  return uri != NULL && g_uri_get_host (uri) != NULL
+      && *g_uri_get_host (uri) != '\0'
+      && (g_strcmp0 (g_uri_get_scheme (uri), "ws") == 0
+      || g_strcmp0 (g_uri_get_scheme (uri), "wss") == 0);
+}
+
+static void
+on_member_joined (HangoutRoom *room, const gchar *member, const gchar *name,
+    GstHangoutRoomObject *object)
+{
+  g_mutex_lock (&object->names_lock);
+  g_hash_table_insert (object->names, g_strdup (member), g_strdup (name));
+  g_mutex_unlock (&object->names_lock);
+}
+
+HangoutRoom *
+gst_hangout_room_object_start (GstHangoutRoomObject *object,
+    GstResourceError open_error,
+    void (*prepare) (HangoutRoom *room, gpointer user_data),
+    gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *room_name = NULL, *server = NULL, *name = NULL;
+  g_autofree gchar *stun = NULL, *turn = NULL;
+
+  g_return_val_if_fail (object->room == NULL, NULL);
+  GST_OBJECT_LOCK (object->element);
+  room_name = g_strdup (object->room_name);
+  server = g_strdup (object->server);
+  name = g_strdup (object->display_name);
+  stun = g_strdup (object->stun_server);
+  turn = g_strdup (object->turn_server);
+  GST_OBJECT_UNLOCK (object->element);
+
+  if (room_name == NULL || *room_name == '\0') {
+    post_error (object, GST_RESOURCE_ERROR_SETTINGS,
+        g_strdup ("No room given: set the \"room\" property"), NULL);
+    return NULL;
+  }
+  if (!server_url_is_valid (server)) {
+    post_error (object, GST_RESOURCE_ERROR_SETTINGS,
+        g_strdup_printf ("Invalid signalling server URL '%s': expected "
+            "ws://HOST:PORT/PATH or wss://…", server ? server : ""), NULL);
+    return NULL;
+  }
+  if (name == NULL)
+    name = g_strdup (g_get_host_name ());
+
+  object->room = hangout_room_new (room_name, name, server);
+  g_object_set (object->room, "stun-server", stun, "turn-server", turn, NULL);
+  g_signal_connect (object->room, "member-joined",
+      G_CALLBACK (on_member_joined), object);
+  prepare (object->room, user_data);
+  if (!hangout_room_start (object->room, &error)) {
+    post_error (object, open_error,
+        g_strdup_printf ("Could not join room '%s'", room_name),
+        g_strdup (error->message));
+    g_signal_handlers_disconnect_by_data (object->room, object);
+    g_signal_handlers_disconnect_by_data (object->room, user_data);
+    g_clear_object (&object->room);
+    return NULL;
+  }
+  GST_INFO_OBJECT (object->element, "joining room %s on %s as %s", room_name,
+      server, name);
+  return object->room;
+}
+
+void
+gst_hangout_room_object_stop (GstHangoutRoomObject *object,
+    gpointer user_data)
+{
+  if (object->room == NULL)
+    return;
+  /* After this no handler runs: the network thread is joined. */
+  hangout_room_stop (object->room);
+  g_signal_handlers_disconnect_by_data (object->room, object);
+  g_signal_handlers_disconnect_by_data (object->room, user_data);
+  g_clear_object (&object->room);
+  g_mutex_lock (&object->names_lock);
+  g_hash_table_remove_all (object->names);
+  g_mutex_unlock (&object->names_lock);
+}
+
+void
+gst_hangout_room_object_post_join_error (GstHangoutRoomObject *object,
+    GstResourceError open_error)
+{
+  g_autofree gchar *server = NULL;
+  guint timeout;
+
+  GST_OBJECT_LOCK (object->element);
+  server = g_strdup (object->server);
+  timeout = object->join_timeout;
+  GST_OBJECT_UNLOCK (object->element);
+  post_error (object, open_error,
+      g_strdup_printf ("Could not join the room within %u s (join-timeout)",
+          timeout),
+      g_strdup_printf ("the signalling server %s did not let us in "
+          "(unreachable, or it refused the join)", server));
+}
+
+gchar *
+gst_hangout_room_object_dup_member_name (GstHangoutRoomObject *object,
+    const gchar *member)
+{
+  gchar *name;
+
+  g_mutex_lock (&object->names_lock);
+  name = g_strdup (g_hash_table_lookup (object->names, member));
+  g_mutex_unlock (&object->names_lock);
+  return name;
+}
+
+gchar *
+gst_hangout_room_object_describe_member (GstHangoutRoomObject *object,
+    const gchar *member)
+{
+  g_autofree gchar *name = gst_hangout_room_object_dup_member_name (object,
+      member);
+
+  return g_strdup_printf ("%s (%s)", name ? name : "unnamed", member);
+}
