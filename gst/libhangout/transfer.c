@@ -2,6 +2,7 @@
  * (docs/protocol.md §2). Pure logic on top of the room's messages.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <hangout/transfer.h>
+#include <gnutls/crypto.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -9,6 +10,181 @@
 /* Control messages are small; anything this large is not one of ours. */
 #define MAX_CONTROL_SIZE 65536
 #define MAX_TEXT 4096
+
+/* ---- SHA-256 of a file ----
+ *
+ * Both ends hash every byte of a file on the path of the data: the sender
+ * in its streaming thread, which also runs the SCTP and DTLS send path, the
+ * receiver on the room's network thread, which runs the receive path. Two
+ * choices keep the hash off those threads' time:
+ *
+ * - GnuTLS (Nettle) computes it, with the CPU's SHA extensions where there
+ *   are some: about 2 GB/s with SHA-NI here, against 0.5 GB/s for GLib's
+ *   portable GChecksum, which is slower than the link on loopback.
+ *   GChecksum remains the fallback should GnuTLS refuse the digest.
+ * - The messages themselves (GBytes, immutable) are hashed by a thread of
+ *   the file's own, in order, so that on a multi-core machine the hash
+ *   overlaps with the transport instead of adding to it. At most
+ *   HASH_BACKLOG bytes wait for it; beyond that the caller waits (as if it
+ *   hashed itself), so memory stays bounded whatever the file size. The
+ *   digest is read once the thread has caught up. */
+
+#define HASH_BACKLOG (2 * 1024 * 1024)
+
+typedef struct {
+  GBytes *bytes;
+  gsize offset;
+  gsize len;
+} HashItem;
+
+typedef struct {
+  gnutls_hash_hd_t hd;          /* NULL: glib is used */
+  GChecksum *glib;
+  gchar hex[65];                /* once finished */
+  gboolean finished;
+
+  GThread *thread;              /* started with the first bytes */
+  GMutex lock;
+  GCond cond;
+  GQueue queue;                 /* HashItem, in file order */
+  gsize backlog;                /* bytes in queue */
+  gboolean stop;                /* no more items: exit once drained */
+  gboolean discard;             /* exit at once */
+} Sha256;
+
+static Sha256 *
+sha256_new (void)
+{
+  Sha256 *sha = g_new0 (Sha256, 1);
+
+  if (gnutls_hash_init (&sha->hd, GNUTLS_DIG_SHA256) < 0) {
+    sha->hd = NULL;
+    sha->glib = g_checksum_new (G_CHECKSUM_SHA256);
+  }
+  g_mutex_init (&sha->lock);
+  g_cond_init (&sha->cond);
+  g_queue_init (&sha->queue);
+  return sha;
+}
+
+static void
+hash_item_free (HashItem *item)
+{
+  g_bytes_unref (item->bytes);
+  g_free (item);
+}
+
+static gpointer
+sha256_thread (gpointer data)
+{
+  Sha256 *sha = data;
+  HashItem *item;
+
+  g_mutex_lock (&sha->lock);
+  for (;;) {
+    while (g_queue_is_empty (&sha->queue) && !sha->stop && !sha->discard)
+      g_cond_wait (&sha->cond, &sha->lock);
+    if (sha->discard || (sha->stop && g_queue_is_empty (&sha->queue)))
+      break;
+    item = g_queue_pop_head (&sha->queue);
+    g_mutex_unlock (&sha->lock);
+    {
+      const guint8 *bytes = (const guint8 *) g_bytes_get_data (item->bytes,
+          NULL) + item->offset;
+
+      if (sha->hd != NULL)
+        gnutls_hash (sha->hd, bytes, item->len);
+      else
+        g_checksum_update (sha->glib, bytes, item->len);
+    }
+    g_mutex_lock (&sha->lock);
+    sha->backlog -= item->len;
+    hash_item_free (item);
+    g_cond_broadcast (&sha->cond);
+  }
+  g_mutex_unlock (&sha->lock);
+  return NULL;
+}
+
+/* Hashes @len bytes of @bytes from @offset, after everything given before.
+ * Waits while more than HASH_BACKLOG bytes are still to be hashed. */
+static void
+sha256_update_bytes (Sha256 *sha, GBytes *bytes, gsize offset, gsize len)
+{
+  HashItem *item;
+
+  g_return_if_fail (!sha->finished);
+  if (len == 0)
+    return;
+  if (sha->thread == NULL)
+    sha->thread = g_thread_new ("hangout-sha256", sha256_thread, sha);
+  item = g_new (HashItem, 1);
+  item->bytes = g_bytes_ref (bytes);
+  item->offset = offset;
+  item->len = len;
+  g_mutex_lock (&sha->lock);
+  while (sha->backlog > HASH_BACKLOG)
+    g_cond_wait (&sha->cond, &sha->lock);
+  g_queue_push_tail (&sha->queue, item);
+  sha->backlog += len;
+  g_cond_broadcast (&sha->cond);
+  g_mutex_unlock (&sha->lock);
+}
+
+/* Ends the thread: once it has hashed everything (@discard FALSE), or at
+ * once, dropping what waits. */
+static void
+sha256_join (Sha256 *sha, gboolean discard)
+{
+  if (sha->thread == NULL)
+    return;
+  g_mutex_lock (&sha->lock);
+  sha->stop = TRUE;
+  sha->discard = discard;
+  g_cond_broadcast (&sha->cond);
+  g_mutex_unlock (&sha->lock);
+  g_thread_join (sha->thread);
+  sha->thread = NULL;
+  g_queue_clear_full (&sha->queue, (GDestroyNotify) hash_item_free);
+  sha->backlog = 0;
+}
+
+/* Lower-case hex; the digest is final from then on, as GChecksum's. */
+static const gchar *
+sha256_get_string (Sha256 *sha)
+{
+  if (!sha->finished) {
+    sha256_join (sha, FALSE);
+    if (sha->hd != NULL) {
+      guint8 digest[32];
+      gsize i;
+
+      gnutls_hash_deinit (sha->hd, digest);
+      sha->hd = NULL;
+      for (i = 0; i < sizeof digest; i++)
+        g_snprintf (sha->hex + 2 * i, 3, "%02x", digest[i]);
+    } else {
+      g_strlcpy (sha->hex, g_checksum_get_string (sha->glib), sizeof sha->hex);
+    }
+    sha->finished = TRUE;
+  }
+  return sha->hex;
+}
+
+static void
+sha256_free (Sha256 *sha)
+{
+  if (sha == NULL)
+    return;
+  sha256_join (sha, TRUE);
+  if (sha->hd != NULL)
+    gnutls_hash_deinit (sha->hd, NULL);
+  if (sha->glib != NULL)
+    g_checksum_free (sha->glib);
+  g_mutex_clear (&sha->lock);
+  g_cond_clear (&sha->cond);
+  g_free (sha);
+}
 
 static gboolean
 invalid (GError **error, const gchar *format, ...) G_GNUC_PRINTF (2, 3);
@@ -360,7 +536,7 @@ struct _HangoutTransferSender {
   gchar *mime;
   gint64 size;
   guint chunk_size;
-  GChecksum *checksum;
+  Sha256 *checksum;
   guint64 offset;               /* bytes written so far */
   /* The chunk being filled: header already written at its file offset. */
   guint8 *chunk;
@@ -396,7 +572,7 @@ hangout_transfer_sender_new (const gchar *name, gint64 size,
   sender->mime = g_strdup (mime ? mime : "application/octet-stream");
   sender->size = size < 0 ? -1 : size;
   sender->chunk_size = chunk_size;
-  sender->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  sender->checksum = sha256_new ();
   sender->chunk = g_malloc (chunk_size);
   write_header (sender->chunk, sender->id, 0);
   sender->recipients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -411,7 +587,7 @@ hangout_transfer_sender_free (HangoutTransferSender *sender)
     return;
   g_free (sender->name);
   g_free (sender->mime);
-  g_checksum_free (sender->checksum);
+  sha256_free (sender->checksum);
   g_free (sender->chunk);
   g_free (sender->sha256);
   g_hash_table_unref (sender->recipients);
@@ -494,13 +670,18 @@ hangout_transfer_sender_count (HangoutTransferSender *sender,
   return n;
 }
 
-/* The filled chunk as a message; the next chunk starts at sender->offset. */
+/* The filled chunk as a message, without a copy: the message takes the
+ * buffer and a new one is started at sender->offset. */
 static GBytes *
 take_chunk (HangoutTransferSender *sender)
 {
-  GBytes *message = g_bytes_new (sender->chunk,
+  GBytes *message = g_bytes_new_take (sender->chunk,
       HANGOUT_TRANSFER_HEADER_SIZE + sender->chunk_fill);
 
+  /* The message is immutable from here on: hashed as it is sent. */
+  sha256_update_bytes (sender->checksum, message,
+      HANGOUT_TRANSFER_HEADER_SIZE, sender->chunk_fill);
+  sender->chunk = g_malloc (sender->chunk_size);
   sender->chunk_fill = 0;
   write_header (sender->chunk, sender->id, sender->offset);
   return message;
@@ -524,7 +705,6 @@ hangout_transfer_sender_write (HangoutTransferSender *sender,
         sender->name, sender->size);
     return NULL;
   }
-  g_checksum_update (sender->checksum, data, len);
   while (len > 0) {
     gsize n = MIN (len, payload_max - sender->chunk_fill);
 
@@ -562,7 +742,7 @@ hangout_transfer_sender_finish (HangoutTransferSender *sender, GBytes **last,
   }
   if (sender->chunk_fill > 0)
     *last = take_chunk (sender);
-  sender->sha256 = g_strdup (g_checksum_get_string (sender->checksum));
+  sender->sha256 = g_strdup (sha256_get_string (sender->checksum));
   return hangout_transfer_build_end (sender->id, sender->offset,
       sender->sha256);
 }
@@ -623,7 +803,7 @@ typedef struct {
   gint64 size;
   guint chunk_size;
   guint64 received;
-  GChecksum *checksum;
+  Sha256 *checksum;
   gboolean rejected;            /* drop its data silently */
   GError *failure;              /* set once it went wrong; awaits end/abort */
 } Incoming;
@@ -639,7 +819,7 @@ incoming_free (Incoming *in)
   g_free (in->id);
   g_free (in->name);
   g_free (in->mime);
-  g_checksum_free (in->checksum);
+  sha256_free (in->checksum);
   g_clear_error (&in->failure);
   g_free (in);
 }
@@ -764,7 +944,7 @@ handle_data (HangoutTransferReceiver *receiver, const gchar *member,
     event->error = g_error_copy (in->failure);
     return TRUE;
   }
-  g_checksum_update (in->checksum, payload, payload_len);
+  sha256_update_bytes (in->checksum, message, payload - data, payload_len);
   event_for (event, HANGOUT_TRANSFER_EVENT_DATA, in);
   event->offset = offset;
   event->payload = g_bytes_new_from_bytes (message,
@@ -806,7 +986,7 @@ handle_control (HangoutTransferReceiver *receiver, const gchar *member,
       in->mime = g_strdup (control.mime);
       in->size = control.size;
       in->chunk_size = control.chunk_size;
-      in->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+      in->checksum = sha256_new ();
       g_hash_table_insert (receiver->files, g_steal_pointer (&key), in);
       event_for (event, HANGOUT_TRANSFER_EVENT_STARTED, in);
       break;
@@ -818,7 +998,7 @@ handle_control (HangoutTransferReceiver *receiver, const gchar *member,
             control.id, member);
         break;
       }
-      digest = g_checksum_get_string (in->checksum);
+      digest = sha256_get_string (in->checksum);
       if (in->rejected || in->failure != NULL) {
         /* Already reported to the caller. */
         if (in->failure != NULL)
