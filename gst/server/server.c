@@ -827,8 +827,10 @@ server_clear_source (GSource **source)
  * orphan; with a libsoup that does not leak it is one and we drop only
  * ours. "Done" is: for a WebSocket, an idle after our connection object
  * was finalized; for plain HTTP (no signal tells us when libsoup lets go),
- * the socket has been closed for a whole sweep interval; and at exit,
- * after the SoupServer is gone. */
+ * the socket has been closed for a whole sweep interval; and when the server
+ * stops, after its SoupServer is gone. Each server keeps its own sockets, so
+ * servers started and stopped one after another, or side by side, in one
+ * process never release each other's. */
 static void
 release_socket (GSocket *sock)
 {
@@ -893,7 +895,7 @@ client_free (Client *c)
   /* Back to the sweep, marked as seen closed, and sweep at the next idle:
    * the connection is finalized only after its "closed" emission. (With
    * TLS, libsoup may hold the socket a little longer; then a later sweep,
-   * or the one at exit, releases it.) */
+   * or the one at stop, releases it.) */
   if (c->socket) {
     g_hash_table_insert (c->server->sockets, c->socket, GINT_TO_POINTER (1));
     if (!c->server->sweep_idle)

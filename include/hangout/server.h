@@ -69,16 +69,19 @@ HangoutServer *hangout_server_start (const HangoutServerOptions *options,
 
 /**
  * hangout_server_get_url:
+ * @server: a running server
  *
  * Returns: (transfer none): the signalling URL, "ws://HOST:PORT/ws" (or
  *   wss:// with a certificate), HOST being the address listened on and PORT
- *   the real port (also when @port was 0). IPv6 addresses are in brackets.
+ *   the real port (also when the options asked for 0). IPv6 addresses are
+ *   in brackets.
  *   Valid until hangout_server_stop().
  */
 const gchar *hangout_server_get_url (HangoutServer *server);
 
 /**
  * hangout_server_get_web_url:
+ * @server: a running server
  *
  * Returns: (transfer none): where a browser opens the web client:
  *   "http://HOST:PORT/" (https:// with a certificate). Valid until

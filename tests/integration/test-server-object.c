@@ -103,9 +103,13 @@ member_join (HangoutServer * server, const gchar * room)
   return member;
 }
 
+/* The server was stopped: @member must have been closed with 1001. */
 static void
-member_free (Member * member)
+member_free_after_stop (Member * member)
 {
+  fail_unless (wait_for (&member->closed), "the member was not closed");
+  fail_unless_equals_int (member->close_code,
+      SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
   g_signal_handlers_disconnect_by_data (member->ws, member);
   g_object_unref (member->ws);
   g_free (member->message);
@@ -238,10 +242,7 @@ GST_START_TEST (test_join_page_stop)
 
   /* The member answers the close at once: no waiting for the grace time. */
   stop_while_running (server, 20000);
-  fail_unless (wait_for (&member->closed), "the member was not closed");
-  fail_unless_equals_int (member->close_code,
-      SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
-  member_free (member);
+  member_free_after_stop (member);
 }
 
 GST_END_TEST;
@@ -262,10 +263,7 @@ GST_START_TEST (test_stop_grace)
   took_ms = (g_get_monotonic_time () - start) / 1000;
   fail_unless (took_ms >= 300 && took_ms < 5000, "stop took %" G_GINT64_FORMAT
       " ms with a grace of 300 ms", took_ms);
-  fail_unless (wait_for (&member->closed), "the member was not closed");
-  fail_unless_equals_int (member->close_code,
-      SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
-  member_free (member);
+  member_free_after_stop (member);
 }
 
 GST_END_TEST;
@@ -283,10 +281,7 @@ GST_START_TEST (test_restart)
     member = member_join (server, "again");
     fail_unless_equals_int (http_get (server, "", &page, &type), 200);
     stop_while_running (server, 5000);
-    fail_unless (wait_for (&member->closed));
-    fail_unless_equals_int (member->close_code,
-        SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
-    member_free (member);
+    member_free_after_stop (member);
   }
 }
 
@@ -330,8 +325,7 @@ GST_START_TEST (test_start_errors)
   /* The running server never noticed. */
   member = member_join (running, "still");
   stop_while_running (running, 5000);
-  fail_unless (wait_for (&member->closed));
-  member_free (member);
+  member_free_after_stop (member);
 }
 
 GST_END_TEST;
