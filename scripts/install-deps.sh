@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="meson ninja-build pkg-config gcc
-  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libglib2.0-dev libglib2.0-dev-bin libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libgstreamer-plugins-bad1.0-dev gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
   gstreamer1.0-tools libnice-dev libusrsctp-dev libgnutls28-dev

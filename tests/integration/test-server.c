@@ -1150,17 +1150,34 @@ GST_END_TEST;
 GST_START_TEST (test_http)
 {
   Server *s = server_start (NULL);
-  char *body, *ctype, *status;
+  char *body, *ctype, *status, *resp;
   gint64 r, m;
   Tc *a;
 
-  /* Placeholder page without --web-root. */
+  /* The built-in web client without --web-root: gst/web's files. */
   fail_unless_equals_int (http_get (s, "/", &body, &ctype), 200);
-  fail_unless (g_str_has_prefix (ctype, "text/html"));
-  fail_unless (strstr (body, "hangout-server") && strstr (body, "/ws"));
+  fail_unless (g_str_has_prefix (ctype, "text/html"), "%s", ctype);
+  fail_unless (strstr (body, "<script type=\"module\" src=\"hangout.js\"></script>"), "%s", body);
   g_free (body);
   g_free (ctype);
-  fail_unless_equals_int (http_get (s, "/index.js", NULL, NULL), 404);
+  fail_unless_equals_int (http_get (s, "/hangout.js", &body, &ctype), 200);
+  fail_unless (g_str_has_prefix (ctype, "text/javascript"), "%s", ctype);
+  fail_unless (strstr (body, "/ws") != NULL);
+  g_free (body);
+  g_free (ctype);
+  fail_unless_equals_int (http_get (s, "/style.css", NULL, &ctype), 200);
+  fail_unless (g_str_has_prefix (ctype, "text/css"), "%s", ctype);
+  g_free (ctype);
+  status = raw_http (s, "GET", "/", &resp);
+  fail_unless (strstr (status, " 200"), "%s", status);
+  fail_unless (g_regex_match_simple ("^X-Content-Type-Options: nosniff\r$", resp,
+                                     G_REGEX_MULTILINE | G_REGEX_CASELESS, 0), "%s", resp);
+  g_free (status);
+  g_free (resp);
+  fail_unless_equals_int (http_get (s, "/nope", NULL, NULL), 404);
+  status = raw_http (s, "GET", "/../meson.build", NULL);
+  fail_unless (strstr (status, " 404"), "%s", status);
+  g_free (status);
 
   healthz (s, &r, &m);
   fail_unless (r == 0 && m == 0);

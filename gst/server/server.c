@@ -1,0 +1,1489 @@
+/* gst-hangout — the signalling server (include/hangout/server.h).
+ *
+ * Members of a room find each other here, then connect directly (WebRTC data
+ * channels). This implements docs/protocol.md section 1 exactly: one
+ * WebSocket per member at /ws carrying JSON text frames, plus a little HTTP on
+ * the same port (web client, /healthz).
+ *
+ * Everything of a server runs on its own thread, on its own GMainContext
+ * (pushed as the thread-default context, so that libsoup's sources land
+ * there too); there is no locking because nothing else touches its state.
+ * Before the thread exists, hangout_server_start() sets up on the caller's
+ * thread with that context pushed; the thread takes over once created.
+ * Any input a client sends is answered (or dropped) without blocking the
+ * loop for long and without affecting other clients.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <hangout/server.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "web-resources.h"
+
+/* ---------------------------------------------------------------------- */
+/* Protocol constants (docs/protocol.md §1)                                */
+
+#define PROTOCOL_VERSION 1
+/* A message of more than this many bytes is answered with too-big. */
+#define MAX_MESSAGE_SIZE 65536
+#define MAX_ROOM_LEN 64
+#define MAX_NAME_CHARS 64
+#define ID_HEX_LEN 32
+/* Rate limit: a token bucket of RATE_BURST tokens refilled at RATE_PER_SEC;
+ * each incoming frame costs one token. */
+#define RATE_BURST 100.0
+#define RATE_PER_SEC 20.0
+/* While a client keeps sending over the limit it gets at most one
+ * rate-limited error per this interval: answering every dropped message
+ * would let a flooding client make us queue unbounded output for it. */
+#define RATE_ERROR_INTERVAL_US G_USEC_PER_SEC
+/* json-glib's parser is recursive: "[[[[…" 64 KiB deep overflows the stack
+ * (checked: json-glib 1.6 segfaults). No valid message nests deeper than a
+ * few levels, so we refuse anything deeper than this before parsing. */
+#define MAX_JSON_DEPTH 32
+/* Ping idle connections so that dead peers are eventually noticed and
+ * middleboxes keep the connection open. */
+#define KEEPALIVE_SECONDS 30
+/* Largest static file we serve (they are read into memory). */
+#define MAX_STATIC_FILE_SIZE (64 * 1024 * 1024)
+
+#define LISTEN_BACKLOG 1024
+/* How often closed HTTP connections' sockets are looked at (release_socket). */
+#define SOCKET_SWEEP_SECONDS 10
+
+/* Where gst/server/web.gresource.xml puts the files of gst/web. */
+#define WEB_RESOURCE_PREFIX "/org/gst-hangout/web/"
+
+/* ---------------------------------------------------------------------- */
+/* State                                                                   */
+
+typedef struct _Room Room;
+typedef struct _Client Client;
+
+struct _Room {
+  char *name;
+  /* Client*, in join order, so that welcome lists members oldest first. */
+  GPtrArray *members;
+};
+
+struct _Client {
+  HangoutServer *server;
+  SoupWebsocketConnection *conn; /* owned */
+  GSocket *socket;               /* owned; see release_socket() */
+  char *peer;                    /* remote address, for logs */
+  char id[ID_HEX_LEN + 1];       /* "" until joined */
+  char *name;                    /* NULL until joined */
+  Room *room;                    /* NULL until joined */
+  double tokens;
+  gint64 last_refill_us;
+  gint64 last_rate_error_us;
+  gboolean rate_error_sent;
+};
+
+struct _HangoutServer {
+  /* Set by hangout_server_start() and read-only afterwards: the only part
+   * other threads see. */
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  char *url;
+  char *web_url;
+  guint grace_ms;      /* written before the stop request is queued */
+
+  /* The server's thread only. */
+  SoupServer *soup;
+  GSocket *listener;
+  GTlsCertificate *certificate;
+  GHashTable *rooms;   /* name → Room* (owned) */
+  GHashTable *members; /* id → Client* (joined clients only) */
+  GHashTable *clients; /* Client* set (owned), every open WebSocket */
+  GHashTable *sockets; /* GSocket* (ref) → state, see release_socket() */
+  GSource *sweep_timer;
+  GSource *sweep_idle;
+  guint max_members;
+  int web_root_fd;     /* O_PATH fd of the web root, or -1 */
+  char *web_root_real; /* realpath of the web root, or NULL */
+  gboolean shutting_down;
+  GSource *shutdown_timer;
+};
+
+/* ---------------------------------------------------------------------- */
+/* Small helpers                                                           */
+
+/* 128 random bits as 32 lower-case hex digits, from the kernel CSPRNG:
+ * ids must be unguessable (knowing an id lets you signal that member), so
+ * g_random_* (a Mersenne Twister) is not good enough. */
+static gboolean
+random_id (char out[ID_HEX_LEN + 1])
+{
+  guint8 buf[ID_HEX_LEN / 2];
+  gsize got = 0;
+
+  while (got < sizeof buf) {
+    ssize_t n = getrandom (buf + got, sizeof buf - got, 0);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return FALSE;
+    }
+    got += (gsize) n;
+  }
+  for (gsize i = 0; i < sizeof buf; i++)
+    g_snprintf (out + 2 * i, 3, "%02x", buf[i]);
+  return TRUE;
+}
+
+static gboolean
+valid_room_name (const char *s)
+{
+  gsize len = strlen (s);
+
+  if (len < 1 || len > MAX_ROOM_LEN)
+    return FALSE;
+  for (gsize i = 0; i < len; i++) {
+    char c = s[i];
+    if (!(g_ascii_isalnum (c) || c == '.' || c == '_' || c == '-'))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+valid_member_name (const char *s)
+{
+  glong n = 0;
+
+  if (!g_utf8_validate (s, -1, NULL))
+    return FALSE;
+  for (const char *p = s; *p; p = g_utf8_next_char (p)) {
+    gunichar c = g_utf8_get_char (p);
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f))
+      return FALSE;
+    n++;
+  }
+  return n >= 1 && n <= MAX_NAME_CHARS;
+}
+
+/* A strict JSON (RFC 8259) syntax check, run before json-glib sees a
+ * message, so that json-glib only ever parses well-formed text. Reasons:
+ * - json-glib 1.6 leaks memory on its error paths (a GString per
+ *   malformed string, found with LeakSanitizer): any client could grow the
+ *   server with garbage;
+ * - its parser is recursive: "[[[[…" 64 KiB deep overflows the stack
+ *   (checked: it segfaults), so nesting is limited to MAX_JSON_DEPTH;
+ * - it silently truncates strings at \u0000, so a name or payload would
+ *   change behind our back: refused (docs/protocol.md §1.1);
+ * - it accepts "{}{}": trailing data is refused;
+ * - lone UTF-16 surrogates (\ud800) cannot become UTF-8: refused.
+ * The text itself is valid UTF-8 (libsoup checks text frames). */
+typedef struct {
+  const char *p, *end;
+  const char *why;
+} JsonCheck;
+
+static void
+jc_ws (JsonCheck *j)
+{
+  while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+    j->p++;
+}
+
+static gboolean
+jc_fail (JsonCheck *j, const char *why)
+{
+  if (!j->why)
+    j->why = why;
+  return FALSE;
+}
+
+static gboolean
+jc_hex4 (JsonCheck *j, guint *out)
+{
+  guint v = 0;
+
+  if (j->end - j->p < 4)
+    return jc_fail (j, "not valid JSON");
+  for (int k = 0; k < 4; k++) {
+    int d = g_ascii_xdigit_value (j->p[k]);
+    if (d < 0)
+      return jc_fail (j, "not valid JSON");
+    v = v * 16 + (guint) d;
+  }
+  j->p += 4;
+  *out = v;
+  return TRUE;
+}
+
+static gboolean
+jc_string (JsonCheck *j)
+{
+  j->p++; /* opening quote */
+  while (j->p < j->end) {
+    unsigned char c = (unsigned char) *j->p++;
+    if (c == '"')
+      return TRUE;
+    if (c < 0x20)
+      return jc_fail (j, "not valid JSON");
+    if (c != '\\')
+      continue;
+    if (j->p >= j->end)
+      break;
+    c = (unsigned char) *j->p++;
+    if (c == 'u') {
+      guint u, lo;
+      if (!jc_hex4 (j, &u))
+        return FALSE;
+      if (u == 0)
+        return jc_fail (j, "strings must not contain U+0000");
+      if (u >= 0xdc00 && u <= 0xdfff)
+        return jc_fail (j, "not valid JSON (lone surrogate)");
+      if (u >= 0xd800 && u <= 0xdbff) {
+        if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
+          return jc_fail (j, "not valid JSON (lone surrogate)");
+        j->p += 2;
+        if (!jc_hex4 (j, &lo))
+          return FALSE;
+        if (lo < 0xdc00 || lo > 0xdfff)
+          return jc_fail (j, "not valid JSON (lone surrogate)");
+      }
+    } else if (!strchr ("\"\\/bfnrt", c) || c == '\0') {
+      return jc_fail (j, "not valid JSON");
+    }
+  }
+  return jc_fail (j, "not valid JSON");
+}
+
+static gboolean
+jc_digits (JsonCheck *j)
+{
+  const char *start = j->p;
+  while (j->p < j->end && g_ascii_isdigit (*j->p))
+    j->p++;
+  return j->p > start || jc_fail (j, "not valid JSON");
+}
+
+static gboolean
+jc_number (JsonCheck *j)
+{
+  if (*j->p == '-')
+    j->p++;
+  if (j->p < j->end && *j->p == '0')
+    j->p++;
+  else if (!jc_digits (j))
+    return FALSE;
+  if (j->p < j->end && *j->p == '.') {
+    j->p++;
+    if (!jc_digits (j))
+      return FALSE;
+  }
+  if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+    j->p++;
+    if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+      j->p++;
+    if (!jc_digits (j))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+jc_literal (JsonCheck *j, const char *word)
+{
+  gsize n = strlen (word);
+  if ((gsize) (j->end - j->p) < n || memcmp (j->p, word, n) != 0)
+    return jc_fail (j, "not valid JSON");
+  j->p += n;
+  return TRUE;
+}
+
+static gboolean jc_value (JsonCheck *j, int depth);
+
+static gboolean
+jc_container (JsonCheck *j, int depth)
+{
+  char close = *j->p == '{' ? '}' : ']';
+  gboolean object = close == '}';
+
+  if (depth >= MAX_JSON_DEPTH)
+    return jc_fail (j, "JSON nested too deeply");
+  j->p++;
+  jc_ws (j);
+  if (j->p < j->end && *j->p == close) {
+    j->p++;
+    return TRUE;
+  }
+  for (;;) {
+    if (object) {
+      jc_ws (j);
+      if (j->p >= j->end || *j->p != '"' || !jc_string (j))
+        return jc_fail (j, "not valid JSON");
+      jc_ws (j);
+      if (j->p >= j->end || *j->p++ != ':')
+        return jc_fail (j, "not valid JSON");
+    }
+    if (!jc_value (j, depth + 1))
+      return FALSE;
+    jc_ws (j);
+    if (j->p >= j->end)
+      return jc_fail (j, "not valid JSON");
+    if (*j->p == close) {
+      j->p++;
+      return TRUE;
+    }
+    if (*j->p++ != ',')
+      return jc_fail (j, "not valid JSON");
+  }
+}
+
+static gboolean
+jc_value (JsonCheck *j, int depth)
+{
+  jc_ws (j);
+  if (j->p >= j->end)
+    return jc_fail (j, "not valid JSON");
+  switch (*j->p) {
+  case '{':
+  case '[':
+    return jc_container (j, depth);
+  case '"':
+    return jc_string (j);
+  case 't':
+    return jc_literal (j, "true");
+  case 'f':
+    return jc_literal (j, "false");
+  case 'n':
+    return jc_literal (j, "null");
+  default:
+    if (*j->p == '-' || g_ascii_isdigit (*j->p))
+      return jc_number (j);
+    return jc_fail (j, "not valid JSON");
+  }
+}
+
+static gboolean
+json_text_acceptable (const char *s, gsize len, const char **why)
+{
+  JsonCheck j = { s, s + len, NULL };
+
+  if (jc_value (&j, 0)) {
+    jc_ws (&j);
+    if (j.p == j.end)
+      return TRUE;
+    jc_fail (&j, "trailing data after the JSON value");
+  }
+  *why = j.why ? j.why : "not valid JSON";
+  return FALSE;
+}
+
+static char *
+node_to_text (JsonNode *node)
+{
+  JsonGenerator *gen = json_generator_new ();
+  char *text;
+
+  json_generator_set_root (gen, node);
+  text = json_generator_to_data (gen, NULL);
+  g_object_unref (gen);
+  return text;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sending                                                                 */
+
+static void
+client_send_text (Client *c, const char *text)
+{
+  /* libsoup ignores sends on a closing connection, but say so explicitly:
+   * a client may be mid-close while others still talk about it. */
+  if (soup_websocket_connection_get_state (c->conn) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  soup_websocket_connection_send_text (c->conn, text);
+}
+
+static void
+client_send_node (Client *c, JsonNode *node)
+{
+  char *text = node_to_text (node);
+  client_send_text (c, text);
+  g_free (text);
+}
+
+/* Sends the object built in @b to every member of @r; consumes @b. */
+static void
+room_send_all (Room *r, JsonBuilder *b)
+{
+  JsonNode *node = json_builder_get_root (b);
+  char *text = node_to_text (node);
+
+  for (guint i = 0; i < r->members->len; i++)
+    client_send_text (g_ptr_array_index (r->members, i), text);
+  g_free (text);
+  json_node_unref (node);
+  g_object_unref (b);
+}
+
+static const char *
+client_label (Client *c)
+{
+  return c->id[0] ? c->id : "(not joined)";
+}
+
+static void
+client_send_error (Client *c, const char *code, const char *reason)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonNode *node;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "error");
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, code);
+  json_builder_set_member_name (b, "reason");
+  json_builder_add_string_value (b, reason);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  client_send_node (c, node);
+  json_node_unref (node);
+  g_object_unref (b);
+
+  /* info, not message: any client can trigger these at will, and a log
+   * line per bad frame would let it flood the log. */
+  g_info ("%s %s: error %s: %s", c->peer, client_label (c), code, reason);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Rooms                                                                   */
+
+static void
+room_free (Room *r)
+{
+  g_ptr_array_unref (r->members);
+  g_free (r->name);
+  g_free (r);
+}
+
+/* Removes a joined client from its room, tells the others, and drops the
+ * room when it becomes empty. */
+static void
+client_leave (Client *c)
+{
+  HangoutServer *s = c->server;
+  Room *r = c->room;
+  JsonBuilder *b;
+
+  if (!r)
+    return;
+
+  g_ptr_array_remove (r->members, c);
+  g_hash_table_remove (s->members, c->id);
+  c->room = NULL;
+
+  g_message ("leave: %s left room '%s' (%u left)", c->id, r->name, r->members->len);
+
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "member-left");
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, c->id);
+  json_builder_end_object (b);
+  room_send_all (r, b);
+
+  if (r->members->len == 0)
+    g_hash_table_remove (s->rooms, r->name); /* frees r */
+}
+
+/* ---------------------------------------------------------------------- */
+/* Message handlers                                                        */
+
+static void
+handle_join (Client *c, JsonObject *msg)
+{
+  HangoutServer *s = c->server;
+  JsonNode *room_node, *name_node, *version_node;
+  const char *room_name, *name;
+  Room *r;
+  JsonBuilder *b;
+  JsonNode *node;
+
+  if (c->room) {
+    client_send_error (c, "already-joined", "this connection has already joined a room");
+    return;
+  }
+
+  room_node = json_object_get_member (msg, "room");
+  name_node = json_object_get_member (msg, "name");
+  version_node = json_object_get_member (msg, "version");
+
+  if (!room_node || !JSON_NODE_HOLDS_VALUE (room_node) ||
+      json_node_get_value_type (room_node) != G_TYPE_STRING) {
+    client_send_error (c, "bad-message", "join needs a string member 'room'");
+    return;
+  }
+  if (!name_node || !JSON_NODE_HOLDS_VALUE (name_node) ||
+      json_node_get_value_type (name_node) != G_TYPE_STRING) {
+    client_send_error (c, "bad-message", "join needs a string member 'name'");
+    return;
+  }
+  if (version_node) {
+    if (!JSON_NODE_HOLDS_VALUE (version_node) ||
+        json_node_get_value_type (version_node) != G_TYPE_INT64) {
+      client_send_error (c, "bad-message", "'version' must be an integer");
+      return;
+    }
+    if (json_node_get_int (version_node) != PROTOCOL_VERSION) {
+      client_send_error (c, "bad-message", "unsupported protocol version (this server speaks 1)");
+      return;
+    }
+  }
+
+  room_name = json_node_get_string (room_node);
+  name = json_node_get_string (name_node);
+  if (!valid_room_name (room_name)) {
+    client_send_error (c, "bad-room", "a room name is 1 to 64 characters from A-Z a-z 0-9 . _ -");
+    return;
+  }
+  if (!valid_member_name (name)) {
+    client_send_error (c, "bad-name", "a name is 1 to 64 characters of UTF-8 without control characters");
+    return;
+  }
+
+  r = g_hash_table_lookup (s->rooms, room_name);
+  if (r && r->members->len >= s->max_members) {
+    client_send_error (c, "room-full", "the room has the maximum number of members");
+    return;
+  }
+
+  /* A collision of 128 random bits will not happen, but checking is free
+   * and keeps ids unique by construction rather than by probability. */
+  do {
+    if (!random_id (c->id)) {
+      c->id[0] = '\0';
+      g_warning ("getrandom failed: %s", g_strerror (errno));
+      client_send_error (c, "internal", "the server could not make an id");
+      return;
+    }
+  } while (g_hash_table_contains (s->members, c->id));
+
+  if (!r) {
+    r = g_new0 (Room, 1);
+    r->name = g_strdup (room_name);
+    r->members = g_ptr_array_new ();
+    g_hash_table_insert (s->rooms, r->name, r);
+  }
+
+  /* welcome: the members already there, not the newcomer. */
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "welcome");
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, c->id);
+  json_builder_set_member_name (b, "room");
+  json_builder_add_string_value (b, r->name);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, PROTOCOL_VERSION);
+  json_builder_set_member_name (b, "members");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < r->members->len; i++) {
+    Client *m = g_ptr_array_index (r->members, i);
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "id");
+    json_builder_add_string_value (b, m->id);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, m->name);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  client_send_node (c, node);
+  json_node_unref (node);
+  g_object_unref (b);
+
+  /* member-joined to everyone already there. */
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "member-joined");
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, c->id);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, name);
+  json_builder_end_object (b);
+  room_send_all (r, b);
+
+  c->name = g_strdup (name);
+  c->room = r;
+  g_ptr_array_add (r->members, c);
+  g_hash_table_insert (s->members, c->id, c);
+
+  g_message ("join: %s %s joined room '%s' (%u members)", c->peer, c->id, r->name,
+             r->members->len);
+}
+
+static void
+handle_signal (Client *c, JsonObject *msg)
+{
+  HangoutServer *s = c->server;
+  JsonNode *to_node, *payload_node;
+  Client *target;
+  JsonObject *out;
+  JsonNode *node;
+  char *text;
+
+  if (!c->room) {
+    client_send_error (c, "not-joined", "join a room before sending signals");
+    return;
+  }
+  to_node = json_object_get_member (msg, "to");
+  payload_node = json_object_get_member (msg, "payload");
+  if (!to_node || !JSON_NODE_HOLDS_VALUE (to_node) ||
+      json_node_get_value_type (to_node) != G_TYPE_STRING) {
+    client_send_error (c, "bad-message", "signal needs a string member 'to'");
+    return;
+  }
+  if (!payload_node || !JSON_NODE_HOLDS_OBJECT (payload_node)) {
+    client_send_error (c, "bad-message", "signal needs an object member 'payload'");
+    return;
+  }
+  target = g_hash_table_lookup (s->members, json_node_get_string (to_node));
+  /* A member of another room gets the same answer as an unknown id: a
+   * client must not learn anything about rooms it is not in. */
+  if (!target || target->room != c->room) {
+    client_send_error (c, "no-such-member", "'to' is not a member of your room");
+    return;
+  }
+
+  out = json_object_new ();
+  json_object_set_string_member (out, "type", "signal");
+  json_object_set_string_member (out, "from", c->id);
+  json_object_set_member (out, "payload", json_node_ref (payload_node));
+  node = json_node_init_object (json_node_alloc (), out);
+  text = node_to_text (node);
+  json_node_unref (node);
+  json_object_unref (out);
+
+  /* The payload passed our checks as parsed JSON; its regenerated text is
+   * UTF-8 because the frame was. Relay it untouched otherwise. */
+  client_send_text (target, text);
+  g_free (text);
+}
+
+/* Token bucket; returns TRUE when the message may be processed. */
+static gboolean
+client_take_token (Client *c)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  c->tokens += (double) (now - c->last_refill_us) * RATE_PER_SEC / G_USEC_PER_SEC;
+  if (c->tokens > RATE_BURST)
+    c->tokens = RATE_BURST;
+  c->last_refill_us = now;
+  if (c->tokens >= 1.0) {
+    c->tokens -= 1.0;
+    return TRUE;
+  }
+  if (!c->rate_error_sent || now - c->last_rate_error_us >= RATE_ERROR_INTERVAL_US) {
+    c->rate_error_sent = TRUE;
+    c->last_rate_error_us = now;
+    client_send_error (c, "rate-limited",
+                       "more than 100 messages at once or 20 per second sustained; message dropped");
+  }
+  return FALSE;
+}
+
+static void
+on_too_big (Client *c)
+{
+  if (soup_websocket_connection_get_state (c->conn) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+  client_send_error (c, "too-big", "a message is at most 65536 bytes; closing");
+  soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too big");
+}
+
+static void
+on_ws_message (SoupWebsocketConnection *conn, gint type, GBytes *bytes, gpointer user_data)
+{
+  Client *c = user_data;
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+  const char *why = NULL;
+  JsonParser *parser;
+  GError *error = NULL;
+  JsonNode *root;
+  JsonObject *msg;
+  JsonNode *type_node;
+  const char *mtype;
+
+  /* Only reachable for fragmented messages: single frames over the limit
+   * are caught by libsoup (see on_ws_error). */
+  if (len > MAX_MESSAGE_SIZE) {
+    on_too_big (c);
+    return;
+  }
+  /* Before any parsing, so that a flood costs us as little as possible. */
+  if (!client_take_token (c))
+    return;
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    client_send_error (c, "bad-message", "binary frames are not allowed; send JSON text frames");
+    return;
+  }
+  if (!json_text_acceptable (data, len, &why)) {
+    client_send_error (c, "bad-json", why);
+    return;
+  }
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, (gssize) len, &error)) {
+    client_send_error (c, "bad-json", "not valid JSON");
+    g_clear_error (&error);
+    g_object_unref (parser);
+    return;
+  }
+  root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
+    client_send_error (c, "bad-json", "a message must be a JSON object");
+    g_object_unref (parser);
+    return;
+  }
+  msg = json_node_get_object (root);
+  type_node = json_object_get_member (msg, "type");
+  if (!type_node || !JSON_NODE_HOLDS_VALUE (type_node) ||
+      json_node_get_value_type (type_node) != G_TYPE_STRING) {
+    client_send_error (c, "bad-type", "a message needs a string member 'type'");
+    g_object_unref (parser);
+    return;
+  }
+  mtype = json_node_get_string (type_node);
+  if (g_str_equal (mtype, "join"))
+    handle_join (c, msg);
+  else if (g_str_equal (mtype, "signal"))
+    handle_signal (c, msg);
+  else
+    client_send_error (c, "bad-type", "unknown message type");
+  g_object_unref (parser);
+}
+
+static void
+on_ws_error (SoupWebsocketConnection *conn, GError *error, gpointer user_data)
+{
+  Client *c = user_data;
+
+  /* libsoup refuses a frame larger than max-incoming-payload-size by
+   * emitting this and then dropping the TCP connection at once, without a
+   * close frame. The protocol wants an error frame and close code 1009, so
+   * send both from here: libsoup writes queued frames immediately when the
+   * socket can take them, i.e. before it closes the stream. */
+  if (error->domain == SOUP_WEBSOCKET_ERROR && error->code == SOUP_WEBSOCKET_CLOSE_TOO_BIG) {
+    on_too_big (c);
+    return;
+  }
+  g_info ("%s %s: websocket error: %s", c->peer, client_label (c), error->message);
+}
+
+/* Our own sources go to the server's context by name: g_timeout_add() and
+ * g_idle_add() would attach them to the global default context, whatever
+ * context is pushed. Returns @source (the caller's reference). */
+static GSource *
+server_attach (HangoutServer *s, GSource *source, GSourceFunc func)
+{
+  g_source_set_callback (source, func, s, NULL);
+  g_source_attach (source, s->context);
+  return source;
+}
+
+static void
+server_clear_source (GSource **source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
+
+/* libsoup 3.2 leaks one reference to the GSocket of every connection it
+ * accepts (found with LeakSanitizer and heaptrack: one GSocket, ~350 bytes,
+ * per connection, so the server grew with every member that ever joined
+ * and every HTTP request; the file descriptor itself is closed). We take our
+ * own reference to each connection's socket when its first request starts
+ * (on_request_started) and give the orphan back once libsoup is done with
+ * the connection: at that point a count of exactly two means ours plus the
+ * orphan; with a libsoup that does not leak it is one and we drop only
+ * ours. "Done" is: for a WebSocket, an idle after our connection object
+ * was finalized; for plain HTTP (no signal tells us when libsoup lets go),
+ * the socket has been closed for a whole sweep interval; and when the server
+ * stops, after its SoupServer is gone. Each server keeps its own sockets, so
+ * servers started and stopped one after another, or side by side, in one
+ * process never release each other's. */
+static void
+release_socket (GSocket *sock)
+{
+  if (G_OBJECT (sock)->ref_count == 2)
+    g_object_unref (sock);
+  g_object_unref (sock);
+}
+
+/* HangoutServer.sockets maps each socket to 0 (open) or 1 (closed at the last sweep). */
+static gboolean
+on_sweep_sockets (gpointer user_data)
+{
+  HangoutServer *s = user_data;
+  GHashTableIter it;
+  gpointer key, value;
+  GPtrArray *done = g_ptr_array_new ();
+
+  /* Not g_hash_table_foreach_remove: sweep_socket also updates values. */
+  g_hash_table_iter_init (&it, s->sockets);
+  while (g_hash_table_iter_next (&it, &key, &value)) {
+    GSocket *sock = key;
+    if (!g_socket_is_closed (sock))
+      continue;
+    if (GPOINTER_TO_INT (value) == 0)
+      g_hash_table_iter_replace (&it, GINT_TO_POINTER (1));
+    else if (G_OBJECT (sock)->ref_count <= 2)
+      g_ptr_array_add (done, sock);
+  }
+  for (guint i = 0; i < done->len; i++) {
+    g_hash_table_remove (s->sockets, done->pdata[i]);
+    release_socket (done->pdata[i]);
+  }
+  g_ptr_array_unref (done);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
+{
+  HangoutServer *s = user_data;
+  GSocket *sock = soup_server_message_get_socket (msg);
+
+  if (sock && !g_hash_table_contains (s->sockets, sock))
+    g_hash_table_insert (s->sockets, g_object_ref (sock), GINT_TO_POINTER (0));
+}
+
+static gboolean
+sweep_sockets_idle (gpointer user_data)
+{
+  HangoutServer *s = user_data;
+
+  g_clear_pointer (&s->sweep_idle, g_source_unref);
+  on_sweep_sockets (s);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+client_free (Client *c)
+{
+  g_signal_handlers_disconnect_by_data (c->conn, c);
+  g_object_unref (c->conn);
+  /* Back to the sweep, marked as seen closed, and sweep at the next idle:
+   * the connection is finalized only after its "closed" emission. (With
+   * TLS, libsoup may hold the socket a little longer; then a later sweep,
+   * or the one at stop, releases it.) */
+  if (c->socket) {
+    g_hash_table_insert (c->server->sockets, c->socket, GINT_TO_POINTER (1));
+    if (!c->server->sweep_idle)
+      c->server->sweep_idle = server_attach (c->server, g_idle_source_new (), sweep_sockets_idle);
+  }
+  g_free (c->name);
+  g_free (c->peer);
+  g_free (c);
+}
+
+static void
+on_ws_closed (SoupWebsocketConnection *conn, gpointer user_data)
+{
+  Client *c = user_data;
+  HangoutServer *s = c->server;
+
+  g_info ("%s %s: closed (code %u)", c->peer, client_label (c),
+          soup_websocket_connection_get_close_code (conn));
+  client_leave (c);
+  g_hash_table_remove (s->clients, c); /* frees c */
+  if (s->shutting_down && g_hash_table_size (s->clients) == 0)
+    g_main_loop_quit (s->loop);
+}
+
+static void
+on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
+              SoupWebsocketConnection *conn, gpointer user_data)
+{
+  HangoutServer *s = user_data;
+  Client *c;
+
+  if (s->shutting_down) {
+    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
+    return;
+  }
+
+  c = g_new0 (Client, 1);
+  c->server = s;
+  c->conn = g_object_ref (conn);
+  /* Take over the reference on_request_started took for the upgrade
+   * request, so that the socket is released as soon as we are done. */
+  c->socket = soup_server_message_get_socket (msg);
+  if (c->socket && !g_hash_table_steal (s->sockets, c->socket))
+    c->socket = NULL;
+  c->peer = g_strdup (soup_server_message_get_remote_host (msg));
+  if (!c->peer)
+    c->peer = g_strdup ("?");
+  c->tokens = RATE_BURST;
+  c->last_refill_us = g_get_monotonic_time ();
+
+  /* One byte over the protocol limit: a frame of exactly 65536 bytes is
+   * fine (libsoup refuses payload_len >= this value). */
+  soup_websocket_connection_set_max_incoming_payload_size (conn, MAX_MESSAGE_SIZE + 1);
+  soup_websocket_connection_set_keepalive_interval (conn, KEEPALIVE_SECONDS);
+  g_signal_connect (conn, "message", G_CALLBACK (on_ws_message), c);
+  g_signal_connect (conn, "error", G_CALLBACK (on_ws_error), c);
+  g_signal_connect (conn, "closed", G_CALLBACK (on_ws_closed), c);
+  g_hash_table_add (s->clients, c);
+  g_info ("%s: websocket connected", c->peer);
+}
+
+/* ---------------------------------------------------------------------- */
+/* HTTP: /healthz and static files                                         */
+
+static void
+on_healthz (SoupServer *soup, SoupServerMessage *msg, const char *path,
+            GHashTable *query, gpointer user_data)
+{
+  HangoutServer *s = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  char *body;
+
+  if (!g_str_equal (path, "/healthz")) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "GET, HEAD");
+    return;
+  }
+  body = g_strdup_printf ("{\"rooms\":%u,\"members\":%u}\n", g_hash_table_size (s->rooms),
+                          g_hash_table_size (s->members));
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control", "no-store");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, body, strlen (body));
+}
+
+static const char *
+mime_for (const char *file)
+{
+  /* Explicit for what the web client uses: browsers refuse module scripts
+   * with a wrong MIME type, and shared-mime-info may not be installed. */
+  static const struct { const char *ext, *mime; } table[] = {
+    { ".html", "text/html; charset=utf-8" }, { ".htm", "text/html; charset=utf-8" },
+    { ".js", "text/javascript; charset=utf-8" }, { ".mjs", "text/javascript; charset=utf-8" },
+    { ".css", "text/css; charset=utf-8" }, { ".json", "application/json" },
+    { ".svg", "image/svg+xml" }, { ".png", "image/png" }, { ".ico", "image/x-icon" },
+    { ".wasm", "application/wasm" }, { ".txt", "text/plain; charset=utf-8" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
+    if (g_str_has_suffix (file, table[i].ext))
+      return table[i].mime;
+  return "application/octet-stream";
+}
+
+/* Opens REL (a relative path without "." or ".." components) below the
+ * web root, never leaving it: openat2(RESOLVE_BENEATH) refuses symlinks
+ * and ".." that would escape, atomically. Where openat2 is unavailable
+ * (old kernel, seccomp), fall back to comparing realpath() with the root. */
+static int
+open_beneath (HangoutServer *s, const char *rel)
+{
+  struct open_how how = {
+    .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+  };
+  long fd = syscall (SYS_openat2, s->web_root_fd, rel, &how, sizeof how);
+  char *joined, *real;
+  gsize rootlen;
+
+  if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+    return (int) fd;
+
+  joined = g_build_filename (s->web_root_real, rel, NULL);
+  real = realpath (joined, NULL);
+  g_free (joined);
+  if (!real)
+    return -1;
+  rootlen = strlen (s->web_root_real);
+  if (strncmp (real, s->web_root_real, rootlen) != 0 ||
+      (real[rootlen] != '/' && real[rootlen] != '\0' && !g_str_equal (s->web_root_real, "/"))) {
+    free (real);
+    errno = EXDEV;
+    return -1;
+  }
+  fd = open (real, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  free (real);
+  return (int) fd;
+}
+
+/* Reads a regular file completely; FALSE for anything else. */
+static gboolean
+read_regular_file (int fd, guint8 **out, gsize *out_len, gboolean *is_dir)
+{
+  struct stat st;
+  guint8 *buf;
+  gsize got = 0;
+
+  *is_dir = FALSE;
+  if (fstat (fd, &st) < 0)
+    return FALSE;
+  if (S_ISDIR (st.st_mode)) {
+    *is_dir = TRUE;
+    return FALSE;
+  }
+  if (!S_ISREG (st.st_mode) || st.st_size > MAX_STATIC_FILE_SIZE)
+    return FALSE;
+  buf = g_malloc ((gsize) st.st_size + 1);
+  while (got < (gsize) st.st_size) {
+    ssize_t n = read (fd, buf + got, (gsize) st.st_size - got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break; /* error, or the file shrank: serve what is there */
+    got += (gsize) n;
+  }
+  *out = buf;
+  *out_len = got;
+  return TRUE;
+}
+
+/* The built-in web client: the files of gst/web, compiled in. Only names
+ * at the top level exist there; "/" is index.html. The path is still
+ * percent-encoded, so anything encoded (or with "..") fails the name check
+ * and is not found. */
+static void
+serve_builtin (SoupServerMessage *msg, const char *path)
+{
+  const char *name = g_str_equal (path, "/") ? "index.html" : path + 1;
+  gboolean ok = name[0] != '\0' && name[0] != '.';
+  GBytes *data = NULL;
+
+  for (const char *p = name; ok && *p; p++)
+    ok = g_ascii_isalnum (*p) || *p == '.' || *p == '_' || *p == '-';
+  if (ok) {
+    char *resource_path = g_strconcat (WEB_RESOURCE_PREFIX, name, NULL);
+    data = g_resource_lookup_data (hangout_web_get_resource (), resource_path,
+                                   G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+    g_free (resource_path);
+  }
+  if (!data) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Content-Type",
+                                mime_for (name));
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), data);
+  g_bytes_unref (data);
+}
+
+/* Turns the request path into a relative path below the root, or NULL if
+ * it is not acceptable. The path from libsoup is still percent-encoded, so
+ * "%2e%2e" arrives as such and is decoded (and refused) here; "%2f" and
+ * "%00" are refused outright by g_uri_unescape_string. */
+static char *
+safe_relative_path (const char *path)
+{
+  char *decoded, **parts;
+  GString *rel;
+
+  if (!path || path[0] != '/')
+    return NULL;
+  decoded = g_uri_unescape_string (path, "/");
+  if (!decoded)
+    return NULL;
+  parts = g_strsplit (decoded, "/", -1);
+  g_free (decoded);
+  rel = g_string_new (NULL);
+  for (char **p = parts; *p; p++) {
+    if (**p == '\0' || g_str_equal (*p, "."))
+      continue;
+    if (g_str_equal (*p, "..") || strchr (*p, '\\')) {
+      g_strfreev (parts);
+      g_string_free (rel, TRUE);
+      return NULL;
+    }
+    if (rel->len)
+      g_string_append_c (rel, '/');
+    g_string_append (rel, *p);
+  }
+  g_strfreev (parts);
+  if (rel->len == 0)
+    g_string_assign (rel, ".");
+  return g_string_free (rel, FALSE);
+}
+
+static void
+on_http (SoupServer *soup, SoupServerMessage *msg, const char *path,
+         GHashTable *query, gpointer user_data)
+{
+  HangoutServer *s = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
+  char *rel, *index_rel;
+  int fd;
+  guint8 *data = NULL;
+  gsize len = 0;
+  gboolean is_dir = FALSE, ok;
+  const char *served;
+
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    soup_message_headers_replace (hdrs, "Allow", "GET, HEAD");
+    return;
+  }
+  soup_message_headers_replace (hdrs, "X-Content-Type-Options", "nosniff");
+
+  if (s->web_root_fd < 0) {
+    serve_builtin (msg, path);
+    return;
+  }
+
+  rel = safe_relative_path (path);
+  if (!rel) {
+    g_info ("http: refused path %s", path);
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  served = rel;
+  index_rel = NULL;
+  fd = open_beneath (s, rel);
+  ok = fd >= 0 && read_regular_file (fd, &data, &len, &is_dir);
+  if (fd >= 0)
+    close (fd);
+  if (!ok && is_dir) {
+    index_rel = g_strconcat (rel, "/index.html", NULL);
+    served = index_rel;
+    fd = open_beneath (s, index_rel);
+    ok = fd >= 0 && read_regular_file (fd, &data, &len, &is_dir);
+    if (fd >= 0)
+      close (fd);
+  }
+  if (!ok) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+  } else {
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    soup_server_message_set_response (msg, mime_for (served), SOUP_MEMORY_TAKE,
+                                      (const char *) data, len);
+  }
+  g_free (index_rel);
+  g_free (rel);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Startup and shutdown                                                    */
+
+static gboolean
+on_shutdown_timeout (gpointer user_data)
+{
+  HangoutServer *s = user_data;
+
+  g_main_loop_quit (s->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* hangout_server_stop()'s request, on the server's thread. */
+static gboolean
+shut_down (gpointer user_data)
+{
+  HangoutServer *s = user_data;
+  GHashTableIter it;
+  gpointer key;
+
+  g_message ("shutting down (%u connections)", g_hash_table_size (s->clients));
+  s->shutting_down = TRUE;
+  /* No new connections while we close the existing ones. */
+  soup_server_disconnect (s->soup);
+  if (g_hash_table_size (s->clients) == 0) {
+    g_main_loop_quit (s->loop);
+    return G_SOURCE_REMOVE;
+  }
+  /* Give clients a moment to answer our close; then drop the rest. */
+  s->shutdown_timer = server_attach (s, g_timeout_source_new (s->grace_ms), on_shutdown_timeout);
+  g_hash_table_iter_init (&it, s->clients);
+  while (g_hash_table_iter_next (&it, &key, NULL)) {
+    Client *c = key;
+    if (soup_websocket_connection_get_state (c->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* Drops every connection and the SoupServer. Runs on the thread that has
+ * the server's context pushed: the server's own once it has run, the
+ * starting thread when hangout_server_start() fails. */
+static void
+server_teardown (HangoutServer *s)
+{
+  GHashTableIter it;
+  gpointer key;
+
+  /* shut_down sent close(1001) to everyone and the loop ran until all had
+   * answered or the grace time passed; drop whoever is left. */
+  server_clear_source (&s->shutdown_timer);
+  g_hash_table_iter_init (&it, s->clients);
+  while (g_hash_table_iter_next (&it, &key, NULL)) {
+    Client *c = key;
+    c->room = NULL;
+    g_hash_table_iter_remove (&it); /* client_free: drops our ref */
+  }
+  g_hash_table_remove_all (s->members);
+  g_hash_table_remove_all (s->rooms);
+
+  server_clear_source (&s->sweep_timer);
+  server_clear_source (&s->sweep_idle);
+  g_clear_object (&s->soup);
+  /* Let libsoup finish closing streams it still owns (async closes). */
+  while (g_main_context_iteration (s->context, FALSE))
+    ;
+  /* libsoup owns nothing any more: return every orphaned socket. */
+  g_hash_table_iter_init (&it, s->sockets);
+  while (g_hash_table_iter_next (&it, &key, NULL)) {
+    g_hash_table_iter_remove (&it);
+    release_socket (key);
+  }
+}
+
+/* After server_teardown(), with no thread left on the context. */
+static void
+server_free (HangoutServer *s)
+{
+  g_clear_object (&s->listener);
+  g_clear_object (&s->certificate);
+  g_hash_table_unref (s->clients);
+  g_hash_table_unref (s->members);
+  g_hash_table_unref (s->rooms);
+  g_hash_table_unref (s->sockets);
+  if (s->web_root_fd >= 0)
+    close (s->web_root_fd);
+  free (s->web_root_real);
+  g_main_loop_unref (s->loop);
+  g_main_context_unref (s->context);
+  g_free (s->url);
+  g_free (s->web_url);
+  g_free (s);
+}
+
+static gpointer
+server_thread (gpointer data)
+{
+  HangoutServer *s = data;
+
+  g_main_context_push_thread_default (s->context);
+  g_main_loop_run (s->loop);
+  server_teardown (s);
+  g_main_context_pop_thread_default (s->context);
+  return NULL;
+}
+
+static gboolean
+open_web_root (HangoutServer *s, const char *web_root, GError **error)
+{
+  s->web_root_real = realpath (web_root, NULL);
+  if (s->web_root_real)
+    s->web_root_fd = open (s->web_root_real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (s->web_root_fd < 0) {
+    int errsv = errno;
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "web root %s: %s", web_root,
+                 g_strerror (errsv));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static GInetAddress *
+resolve_host (const char *host, GError **error)
+{
+  GInetAddress *addr = g_inet_address_new_from_string (host);
+  GResolver *resolver;
+  GList *list;
+
+  if (addr)
+    return addr;
+  resolver = g_resolver_get_default ();
+  list = g_resolver_lookup_by_name (resolver, host, NULL, error);
+  g_object_unref (resolver);
+  if (!list) {
+    g_prefix_error (error, "host %s: ", host);
+    return NULL;
+  }
+  addr = g_object_ref (list->data);
+  g_resolver_free_addresses (list);
+  return addr;
+}
+
+/* Listens on HOST:PORT and sets the URLs from the address we got. */
+static gboolean
+server_listen (HangoutServer *s, const char *host, guint16 port, GError **error)
+{
+  GInetAddress *addr = resolve_host (host, error);
+  GSocketAddress *saddr, *local;
+  gboolean ok, tls = s->certificate != NULL;
+
+  if (!addr)
+    return FALSE;
+  saddr = g_inet_socket_address_new (addr, port);
+  /* Our own socket rather than soup_server_listen(): that one listens with
+   * GLib's default backlog of 10, so a burst of members joining at once
+   * (a class opening a page) overflows the accept queue and their SYNs
+   * wait for TCP retransmission, seconds each. */
+  s->listener = g_socket_new (g_inet_address_get_family (addr), G_SOCKET_TYPE_STREAM,
+                              G_SOCKET_PROTOCOL_TCP, error);
+  ok = s->listener != NULL;
+  if (ok) {
+    g_socket_set_listen_backlog (s->listener, LISTEN_BACKLOG);
+    ok = g_socket_bind (s->listener, saddr, TRUE, error) && g_socket_listen (s->listener, error) &&
+         soup_server_listen_socket (s->soup, s->listener, tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+  }
+  g_object_unref (saddr);
+  g_object_unref (addr);
+  if (!ok) {
+    g_prefix_error (error, "cannot listen on %s port %u: ", host, port);
+    return FALSE;
+  }
+
+  /* The URL from our own socket: it knows the port that port 0 got. (Also,
+   * soup_server_get_uris() in libsoup 3.2 leaks an address per call.) */
+  local = g_socket_get_local_address (s->listener, error);
+  if (!local)
+    return FALSE;
+  {
+    char *ip = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+    gboolean v6 = strchr (ip, ':') != NULL;
+    char *hostport = g_strdup_printf ("%s%s%s:%u", v6 ? "[" : "", ip, v6 ? "]" : "",
+                                      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
+
+    s->url = g_strdup_printf ("%s://%s/ws", tls ? "wss" : "ws", hostport);
+    s->web_url = g_strdup_printf ("%s://%s/", tls ? "https" : "http", hostport);
+    g_free (hostport);
+    g_free (ip);
+  }
+  g_object_unref (local);
+  g_message ("listening on %s (max %u members per room)", s->web_url, s->max_members);
+  return TRUE;
+}
+
+/* On the starting thread, with the server's context pushed. */
+static gboolean
+server_setup (HangoutServer *s, const HangoutServerOptions *options, GError **error)
+{
+  if (options->web_root && !open_web_root (s, options->web_root, error))
+    return FALSE;
+
+  s->soup = soup_server_new ("server-header", "hangout-server/" HANGOUT_VERSION " ",
+                             "tls-certificate", s->certificate, NULL);
+  /* permessage-deflate is on by default in libsoup 3. It is of no use for
+   * small signalling messages, and libsoup applies the size limit to the
+   * compressed frame: a 64 KiB frame could inflate to megabytes. */
+  soup_server_remove_websocket_extension (s->soup, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  soup_server_add_websocket_handler (s->soup, "/ws", NULL, NULL, on_websocket, s, NULL);
+  soup_server_add_handler (s->soup, "/healthz", on_healthz, s, NULL);
+  soup_server_add_handler (s->soup, NULL, on_http, s, NULL);
+  g_signal_connect (s->soup, "request-started", G_CALLBACK (on_request_started), s);
+  s->sweep_timer = server_attach (s, g_timeout_source_new_seconds (SOCKET_SWEEP_SECONDS), on_sweep_sockets);
+
+  return server_listen (s, options->host ? options->host : HANGOUT_SERVER_DEFAULT_HOST, options->port,
+                        error);
+}
+
+/* Runs server_teardown() where no thread runs the context. */
+static void
+server_teardown_here (HangoutServer *s)
+{
+  g_main_context_push_thread_default (s->context);
+  server_teardown (s);
+  g_main_context_pop_thread_default (s->context);
+}
+
+HangoutServer *
+hangout_server_start (const HangoutServerOptions *options, GError **error)
+{
+  static const HangoutServerOptions defaults = { 0 };
+  HangoutServer *s;
+  gboolean ok;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (!options)
+    options = &defaults;
+
+  s = g_new0 (HangoutServer, 1);
+  s->max_members = options->max_members ? options->max_members : HANGOUT_SERVER_DEFAULT_MAX_MEMBERS;
+  s->web_root_fd = -1;
+  s->certificate = options->certificate ? g_object_ref (options->certificate) : NULL;
+  s->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) room_free);
+  s->members = g_hash_table_new (g_str_hash, g_str_equal);
+  s->clients = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) client_free, NULL);
+  s->sockets = g_hash_table_new (NULL, NULL);
+  s->context = g_main_context_new ();
+  s->loop = g_main_loop_new (s->context, FALSE);
+
+  /* Popped before the thread starts: pushing acquires the context, and the
+   * thread must acquire it next. */
+  g_main_context_push_thread_default (s->context);
+  ok = server_setup (s, options, error);
+  g_main_context_pop_thread_default (s->context);
+  if (ok) {
+    s->thread = g_thread_try_new ("hangout-server", server_thread, s, error);
+    ok = s->thread != NULL;
+  }
+  if (!ok) {
+    server_teardown_here (s);
+    server_free (s);
+    return NULL;
+  }
+  return s;
+}
+
+const gchar *
+hangout_server_get_url (HangoutServer *server)
+{
+  g_return_val_if_fail (server != NULL, NULL);
+  return server->url;
+}
+
+const gchar *
+hangout_server_get_web_url (HangoutServer *server)
+{
+  g_return_val_if_fail (server != NULL, NULL);
+  return server->web_url;
+}
+
+void
+hangout_server_stop (HangoutServer *server, guint grace_ms)
+{
+  GSource *request;
+
+  g_return_if_fail (server != NULL);
+
+  server->grace_ms = grace_ms;
+  /* A source of the context rather than g_main_context_invoke(): that
+   * would run shut_down right here if the server's thread has not yet
+   * acquired its context, and its loop would then never quit. */
+  request = g_idle_source_new ();
+  server_attach (server, request, shut_down);
+  g_source_unref (request);
+  g_thread_join (server->thread);
+  server_free (server);
+  g_message ("stopped");
+}

@@ -1,0 +1,105 @@
+/* gst-hangout — the signalling server (docs/protocol.md section 1) as an
+ * object, so that the hangout-server program and a GStreamer pipeline host
+ * the same server. Besides the WebSocket at /ws it answers GET /healthz and
+ * serves the web client: the one built into the library, or a directory.
+ *
+ * Threads: a started server runs on a thread of its own, with its own
+ * GMainContext; nothing of it ever runs on the caller's threads or on the
+ * global default context. The functions below may be called from any
+ * thread, but not concurrently for the same server. The server invokes no
+ * callbacks and emits no signals; it logs with the domain "hangout-server"
+ * (g_message for joins, leaves, start and stop; g_info, shown only when
+ * debug output is enabled (G_MESSAGES_DEBUG, g_log_set_debug_enabled()),
+ * for every connection and every error sent to a client).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define HANGOUT_SERVER_DEFAULT_HOST "127.0.0.1"
+#define HANGOUT_SERVER_DEFAULT_MAX_MEMBERS 32
+
+typedef struct _HangoutServer HangoutServer;
+
+/**
+ * HangoutServerOptions:
+ * @host: where to listen: an IP address or a host name (its first address
+ *   is used); NULL for %HANGOUT_SERVER_DEFAULT_HOST. "0.0.0.0" or "::"
+ *   accept other machines.
+ * @port: the TCP port for HTTP and WebSocket; 0 picks a free one (see
+ *   hangout_server_get_url()).
+ * @web_root: a directory whose files are served at / (index.html for a
+ *   directory), never anything outside it; NULL serves the built-in web
+ *   client (index.html at /, hangout.js, style.css).
+ * @max_members: members per room; 0 for
+ *   %HANGOUT_SERVER_DEFAULT_MAX_MEMBERS.
+ * @certificate: with a certificate (and its private key) the server speaks
+ *   only https:// and wss://; NULL for http:// and ws://.
+ *
+ * Zero-initialise and set what you need: all zeros is a server on
+ * 127.0.0.1, on a free port, with the built-in client. The server copies
+ * what it needs (and refs @certificate) during hangout_server_start().
+ */
+typedef struct {
+  const gchar *host;
+  guint16 port;
+  const gchar *web_root;
+  guint max_members;
+  GTlsCertificate *certificate;
+} HangoutServerOptions;
+
+/**
+ * hangout_server_start:
+ * @options: (nullable): NULL for all defaults
+ * @error: why the server could not start: the web root cannot be opened,
+ *   the host cannot be resolved, the port is taken, the thread could not
+ *   be created (#G_IO_ERROR codes, or the resolver's or GThread's)
+ *
+ * Opens the web root, listens, and starts the server's thread. When it
+ * returns a server, connections to its URL are accepted.
+ *
+ * Returns: (transfer full) (nullable): the running server, to be given back
+ *   with hangout_server_stop(); NULL on error
+ */
+HangoutServer *hangout_server_start (const HangoutServerOptions *options,
+    GError **error);
+
+/**
+ * hangout_server_get_url:
+ * @server: a running server
+ *
+ * Returns: (transfer none): the signalling URL, "ws://HOST:PORT/ws" (or
+ *   wss:// with a certificate), HOST being the address listened on and PORT
+ *   the real port (also when the options asked for 0). IPv6 addresses are
+ *   in brackets.
+ *   Valid until hangout_server_stop().
+ */
+const gchar *hangout_server_get_url (HangoutServer *server);
+
+/**
+ * hangout_server_get_web_url:
+ * @server: a running server
+ *
+ * Returns: (transfer none): where a browser opens the web client:
+ *   "http://HOST:PORT/" (https:// with a certificate). Valid until
+ *   hangout_server_stop().
+ */
+const gchar *hangout_server_get_web_url (HangoutServer *server);
+
+/**
+ * hangout_server_stop:
+ * @server: (transfer full): a server from hangout_server_start()
+ * @grace_ms: how long to wait for the clients to answer the close
+ *
+ * Stops accepting connections, closes every WebSocket with code 1001
+ * ("going away", reason "server shutting down"), waits until every client
+ * has answered its close or @grace_ms have passed, drops whatever is left,
+ * ends the server's thread and frees the server. Blocks for at most about
+ * @grace_ms.
+ */
+void hangout_server_stop (HangoutServer *server, guint grace_ms);
+
+G_END_DECLS
