@@ -5,9 +5,13 @@
 #endif
 
 #include "gsthangoutroomobject.h"
+#include <hangout/server.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_hangout_room_object_debug);
 #define GST_CAT_DEFAULT gst_hangout_room_object_debug
+
+/* How long a server we run waits for its clients to answer its close. */
+#define SERVER_GRACE_MS 1000
 
 struct _GstHangoutRoomObject {
   GstElement *element;          /* not a reference: it owns us */
@@ -19,8 +23,10 @@ struct _GstHangoutRoomObject {
   gchar *stun_server;
   gchar *turn_server;
   guint join_timeout;
+  gboolean run_server;
 
-  /* Streaming/state-change threads. */
+  /* State-change thread. */
+  HangoutServer *server_run;    /* the server we run (run-server) */
   HangoutRoom *room;
 
   GMutex names_lock;
@@ -58,6 +64,14 @@ gst_hangout_room_object_install_properties (GObjectClass *klass,
   g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT,
       g_param_spec_uint ("join-timeout", "Join timeout", join_timeout_blurb,
           1, 24 * 3600, GST_HANGOUT_ROOM_DEFAULT_JOIN_TIMEOUT, PARAM_FLAGS));
+  g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_RUN_SERVER,
+      g_param_spec_boolean ("run-server", "Run server",
+          "Run the signalling server, and the web client for browsers, in "
+          "this pipeline, listening where \"server\" points (ws:// only; "
+          "port 0: a free one; host 0.0.0.0: other machines can join): one "
+          "pipeline opens a room with no other process. Its URLs are posted "
+          "as an element message \"hangout-server\" and an info message",
+          FALSE, PARAM_FLAGS));
 }
 
 GstHangoutRoomObject *
@@ -83,7 +97,7 @@ gst_hangout_room_object_new (GstElement *element)
 void
 gst_hangout_room_object_free (GstHangoutRoomObject *object)
 {
-  g_warn_if_fail (object->room == NULL);
+  g_warn_if_fail (object->room == NULL && object->server_run == NULL);
   g_free (object->room_name);
   g_free (object->server);
   g_free (object->display_name);
@@ -119,14 +133,17 @@ gst_hangout_room_object_set_property (GstHangoutRoomObject *object,
 {
   gchar **field = string_field (object, prop_id);
 
-  if (field == NULL && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT)
+  if (field == NULL && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT
+      && prop_id != GST_HANGOUT_ROOM_PROP_RUN_SERVER)
     return FALSE;
   GST_OBJECT_LOCK (object->element);
   if (field != NULL) {
     g_free (*field);
     *field = g_value_dup_string (value);
-  } else {
+  } else if (prop_id == GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT) {
     object->join_timeout = g_value_get_uint (value);
+  } else {
+    object->run_server = g_value_get_boolean (value);
   }
   GST_OBJECT_UNLOCK (object->element);
   return TRUE;
@@ -138,13 +155,16 @@ gst_hangout_room_object_get_property (GstHangoutRoomObject *object,
 {
   gchar **field = string_field (object, prop_id);
 
-  if (field == NULL && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT)
+  if (field == NULL && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT
+      && prop_id != GST_HANGOUT_ROOM_PROP_RUN_SERVER)
     return FALSE;
   GST_OBJECT_LOCK (object->element);
   if (field != NULL)
     g_value_set_string (value, *field);
-  else
+  else if (prop_id == GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT)
     g_value_set_uint (value, object->join_timeout);
+  else
+    g_value_set_boolean (value, object->run_server);
   GST_OBJECT_UNLOCK (object->element);
   return TRUE;
 }
@@ -185,6 +205,63 @@ server_url_is_valid (const gchar *url)
       || g_strcmp0 (g_uri_get_scheme (uri), "wss") == 0);
 }
 
+/* Starts the server @url points at (host and port; ws:// only: the
+ * server has no certificate to offer). Returns the URL to join it at,
+ * with the real port; NULL after posting an error. */
+static gchar *
+run_server (GstHangoutRoomObject *object, const gchar *url,
+    const gchar *room_name, GstResourceError open_error)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GError) error = NULL;
+  HangoutServerOptions options = { 0 };
+  gint port = g_uri_get_port (uri);
+
+  if (g_strcmp0 (g_uri_get_scheme (uri), "ws") != 0) {
+    post_error (object, GST_RESOURCE_ERROR_SETTINGS,
+        g_strdup_printf ("run-server needs a ws:// server URL, not '%s'",
+            url), g_strdup ("the server run in the pipeline has no TLS "
+            "certificate; run hangout-server --tls-cert for wss://"));
+    return NULL;
+  }
+  options.host = g_uri_get_host (uri);
+  options.port = port < 0 ? 80 : (guint16) port;
+  object->server_run = hangout_server_start (&options, &error);
+  if (object->server_run == NULL) {
+    post_error (object, open_error,
+        g_strdup_printf ("Could not run the signalling server (run-server) "
+            "at %s", url), g_strdup (error->message));
+    return NULL;
+  }
+  GST_INFO_OBJECT (object->element, "running the signalling server at %s, "
+      "the web client at %s", hangout_server_get_url (object->server_run),
+      hangout_server_get_web_url (object->server_run));
+  gst_element_post_message (object->element,
+      gst_message_new_element (GST_OBJECT (object->element),
+          gst_structure_new ("hangout-server",
+              "url", G_TYPE_STRING, hangout_server_get_url (object->server_run),
+              "web-url", G_TYPE_STRING,
+              hangout_server_get_web_url (object->server_run), NULL)));
+  /* gst-launch-1.0 prints an info message's debug text: the user learns
+   * where browsers go. */
+  gst_element_message_full (object->element, GST_MESSAGE_INFO,
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_OPEN_READ_WRITE,
+      g_strdup ("Running the signalling server and the web client"),
+      g_strdup_printf ("signalling server at %s; browsers join at %s?room=%s",
+          hangout_server_get_url (object->server_run),
+          hangout_server_get_web_url (object->server_run), room_name),
+      __FILE__, GST_FUNCTION, __LINE__);
+  return g_strdup (hangout_server_get_url (object->server_run));
+}
+
+static void
+stop_server (GstHangoutRoomObject *object)
+{
+  if (object->server_run != NULL)
+    hangout_server_stop (g_steal_pointer (&object->server_run),
+        SERVER_GRACE_MS);
+}
+
 static void
 on_member_joined (HangoutRoom *room, const gchar *member, const gchar *name,
     GstHangoutRoomObject *object)
@@ -203,6 +280,7 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
   g_autoptr (GError) error = NULL;
   g_autofree gchar *room_name = NULL, *server = NULL, *name = NULL;
   g_autofree gchar *stun = NULL, *turn = NULL;
+  gboolean run;
 
   g_return_val_if_fail (object->room == NULL, NULL);
   GST_OBJECT_LOCK (object->element);
@@ -211,6 +289,7 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
   name = g_strdup (object->display_name);
   stun = g_strdup (object->stun_server);
   turn = g_strdup (object->turn_server);
+  run = object->run_server;
   GST_OBJECT_UNLOCK (object->element);
 
   if (room_name == NULL || *room_name == '\0') {
@@ -226,6 +305,14 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
   }
   if (name == NULL)
     name = g_strdup (g_get_host_name ());
+  if (run) {
+    gchar *url = run_server (object, server, room_name, open_error);
+
+    if (url == NULL)
+      return NULL;
+    g_free (server);
+    server = url;
+  }
 
   object->room = hangout_room_new (room_name, name, server);
   g_object_set (object->room, "stun-server", stun, "turn-server", turn, NULL);
@@ -239,6 +326,7 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
     g_signal_handlers_disconnect_by_data (object->room, object);
     g_signal_handlers_disconnect_by_data (object->room, user_data);
     g_clear_object (&object->room);
+    stop_server (object);
     return NULL;
   }
   GST_INFO_OBJECT (object->element, "joining room %s on %s as %s", room_name,
@@ -250,13 +338,15 @@ void
 gst_hangout_room_object_stop (GstHangoutRoomObject *object,
     gpointer user_data)
 {
-  if (object->room == NULL)
-    return;
-  /* After this no handler runs: the network thread is joined. */
-  hangout_room_stop (object->room);
-  g_signal_handlers_disconnect_by_data (object->room, object);
-  g_signal_handlers_disconnect_by_data (object->room, user_data);
-  g_clear_object (&object->room);
+  if (object->room != NULL) {
+    /* After this no handler runs: the network thread is joined. */
+    hangout_room_stop (object->room);
+    g_signal_handlers_disconnect_by_data (object->room, object);
+    g_signal_handlers_disconnect_by_data (object->room, user_data);
+    g_clear_object (&object->room);
+  }
+  /* After the room: we leave before the members see the server go. */
+  stop_server (object);
   g_mutex_lock (&object->names_lock);
   g_hash_table_remove_all (object->names);
   g_mutex_unlock (&object->names_lock);

@@ -1,6 +1,7 @@
 /* gst-hangout — what hangoutsink and hangoutsrc share: the properties that
- * say which room to join and how, joining it, and the names of the members
- * met there. A plain object each element owns, as GStreamer's srt plugin
+ * say which room to join and how, joining it (and, with run-server,
+ * hosting its signalling server and web client), and the names of the
+ * members met there. A plain object each element owns, as GStreamer's srt plugin
  * shares GstSRTObject between srtsrc and srtsink.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
@@ -19,6 +20,7 @@ enum {
   GST_HANGOUT_ROOM_PROP_STUN_SERVER,
   GST_HANGOUT_ROOM_PROP_TURN_SERVER,
   GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT,
+  GST_HANGOUT_ROOM_PROP_RUN_SERVER,
   GST_HANGOUT_ROOM_PROP_LAST
 };
 
@@ -42,7 +44,8 @@ gboolean gst_hangout_room_object_set_property (GstHangoutRoomObject *object,
 gboolean gst_hangout_room_object_get_property (GstHangoutRoomObject *object,
     guint prop_id, GValue *value);
 
-/* Checks the properties and joins the room; the caller connects to the
+/* Checks the properties, starts the signalling server when run-server is
+ * set, and joins the room; the caller connects to the
  * room's signals before hangout_room_start() through @prepare. On failure
  * posts an error (resource domain, @open_error: OPEN_READ or OPEN_WRITE)
  * and returns NULL. (transfer none: the object keeps the room until
@@ -51,7 +54,8 @@ HangoutRoom *gst_hangout_room_object_start (GstHangoutRoomObject *object,
     GstResourceError open_error,
     void (*prepare) (HangoutRoom *room, gpointer user_data),
     gpointer user_data);
-/* Leaves the room; afterwards no handler of the room runs. Idempotent.
+/* Leaves the room, then stops the server we run, if any; afterwards no
+ * handler of the room runs. Idempotent.
  * Handlers connected with @user_data are disconnected. */
 void gst_hangout_room_object_stop (GstHangoutRoomObject *object,
     gpointer user_data);

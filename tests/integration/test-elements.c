@@ -2,7 +2,8 @@
  * hangout-server (so LeakSanitizer sees the whole data path): a file to two
  * receivers; the sender vanishing mid-file; a receiver stopped mid-file;
  * two senders at once to one receiver; the sender of a waiting file
- * vanishing.
+ * vanishing; a blocked downstream (bounded queue); a sink that runs the
+ * server itself (run-server).
  * The multi-process test with gst-launch-1.0 is test-elements.sh.
  *
  * HANGOUT_SERVER (server binary) and HANGOUT_PLUGIN_PATH (compiled in) come
@@ -11,6 +12,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gio/gio.h>
+#include <libsoup/soup.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <signal.h>
@@ -85,7 +87,8 @@ typedef struct {
 } Receiver;
 
 static Receiver *
-receiver_start (const gchar *room, const gchar *name, const gchar *dir)
+receiver_start_at (const gchar *url, const gchar *room, const gchar *name,
+    const gchar *dir)
 {
   Receiver *r = g_new0 (Receiver, 1);
   g_autoptr (GError) error = NULL;
@@ -93,14 +96,19 @@ receiver_start (const gchar *room, const gchar *name, const gchar *dir)
 
   r->path = g_build_filename (dir, name, NULL);
   description = g_strdup_printf ("hangoutsrc name=src room=%s server=%s "
-      "display-name=%s ! filesink location=%s", room, server_url, name,
-      r->path);
+      "display-name=%s ! filesink location=%s", room, url, name, r->path);
   r->pipeline = gst_parse_launch (description, &error);
   fail_unless (r->pipeline != NULL);
   r->bus = gst_element_get_bus (r->pipeline);
   fail_if (gst_element_set_state (r->pipeline, GST_STATE_PLAYING)
       == GST_STATE_CHANGE_FAILURE);
   return r;
+}
+
+static Receiver *
+receiver_start (const gchar *room, const gchar *name, const gchar *dir)
+{
+  return receiver_start_at (server_url, room, name, dir);
 }
 
 static void
@@ -352,6 +360,126 @@ GST_START_TEST (test_slow_receiver)
   sender_stop (pusher.h, bus);
   g_checksum_free (pusher.checksum);
   g_rmdir (dir);
+}
+
+GST_END_TEST;
+
+/* GET @url; its body as a string. */
+static gchar *
+http_get (const gchar *url)
+{
+  g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout",
+      10, NULL);
+  g_autoptr (SoupMessage) message = soup_message_new ("GET", url);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read (session, message,
+      NULL, &error);
+
+  fail_unless (body != NULL, "GET %s: %s", url, error ? error->message : "");
+  fail_unless_equals_int (soup_message_get_status (message), 200);
+  return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+}
+
+/* A sink that runs the signalling server and the web client itself
+ * (run-server): one pipeline opens a room. A member joins it there and
+ * gets the file; a browser gets the page. The server goes with the
+ * pipeline. */
+GST_START_TEST (test_run_server)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  GstElement *sink = gst_element_factory_make ("hangoutsink", NULL);
+  GstBus *bus = gst_bus_new ();
+  g_autofree gchar *url = NULL, *web_url = NULL, *page = NULL;
+  g_autofree gchar *digest = NULL;
+  guint i, completions = 0;
+  GstHarness *h;
+  GstMessage *m;
+  Receiver *r;
+
+  gst_element_set_bus (sink, bus);
+  /* Port 0: a free one, told in the "hangout-server" message. */
+  g_object_set (sink, "room", "own", "server", "ws://127.0.0.1:0/ws",
+      "run-server", TRUE, "display-name", "host", "filename", "own.bin",
+      NULL);
+  h = gst_harness_new_with_element (sink, "sink", NULL);
+  gst_object_unref (sink);
+  gst_harness_set_src_caps_str (h, "application/octet-stream");
+  m = wait_message (bus, GST_MESSAGE_ELEMENT, "hangout-server", NULL);
+  url = g_strdup (gst_structure_get_string (gst_message_get_structure (m),
+          "url"));
+  web_url = g_strdup (gst_structure_get_string (gst_message_get_structure
+          (m), "web-url"));
+  gst_message_unref (m);
+  fail_unless (g_str_has_prefix (url, "ws://127.0.0.1:")
+      && !g_str_has_suffix (url, ":0/ws"), "%s", url);
+  page = http_get (web_url);
+  fail_unless (strstr (page, "<title>Hangout</title>") != NULL);
+
+  r = receiver_start_at (url, "own", "r1", dir);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
+                checksum)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_message_unref (wait_message (r->bus, GST_MESSAGE_EOS, NULL,
+          &completions));
+  fail_unless_equals_int (completions, 1);
+  digest = file_sha256 (r->path);
+  fail_unless_equals_string (digest, g_checksum_get_string (checksum));
+  receiver_free (r);
+  sender_stop (h, bus);
+
+  /* Gone with the pipeline: the port is closed. */
+  {
+    g_autoptr (SoupSession) session = soup_session_new ();
+    g_autoptr (SoupMessage) message = soup_message_new ("GET", web_url);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GBytes) body = soup_session_send_and_read (session, message,
+        NULL, &error);
+
+    fail_unless (body == NULL && g_error_matches (error, G_IO_ERROR,
+            G_IO_ERROR_CONNECTION_REFUSED), "%s", error ? error->message :
+        "the server still answers");
+  }
+  g_checksum_free (checksum);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
+/* run-server where it cannot run: a clear error, no hang. */
+GST_START_TEST (test_run_server_errors)
+{
+  const struct {
+    const gchar *server, *expect;
+  } cases[] = {
+    /* The test's own hangout-server has that port. */
+    { NULL, "Could not run the signalling server (run-server) at ws://" },
+    { "wss://127.0.0.1:0/ws", "run-server needs a ws:// server URL" },
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *description = g_strdup_printf ("fakesrc ! hangoutsink "
+        "room=r run-server=true server=%s", cases[i].server ? cases[i].server
+        : server_url);
+    g_autoptr (GError) error = NULL;
+    GstElement *pipeline = gst_parse_launch (description, &error);
+    GstBus *bus = gst_element_get_bus (pipeline);
+    GstMessage *m;
+
+    fail_unless_equals_int (gst_element_set_state (pipeline,
+            GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+    m = wait_message (bus, GST_MESSAGE_ERROR, NULL, NULL);
+    gst_message_parse_error (m, &error, NULL);
+    fail_unless (error->domain == GST_RESOURCE_ERROR);
+    fail_unless (strstr (error->message, cases[i].expect) != NULL, "%s",
+        error->message);
+    gst_message_unref (m);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (bus);
+    gst_object_unref (pipeline);
+  }
 }
 
 GST_END_TEST;
@@ -725,6 +853,8 @@ elements_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_two_receivers);
   tcase_add_test (tc, test_slow_receiver);
+  tcase_add_test (tc, test_run_server);
+  tcase_add_test (tc, test_run_server_errors);
   tcase_add_test (tc, test_sender_vanishes);
   tcase_add_test (tc, test_receiver_leaves);
   tcase_add_test (tc, test_join_timeout);
