@@ -59,7 +59,9 @@ typedef struct {
  *   be created (#G_IO_ERROR codes, or the resolver's or GThread's)
  *
  * Opens the web root, listens, and starts the server's thread. When it
- * returns a server, connections to its URL are accepted.
+ * returns a server, connections to its URL are accepted. A host name is
+ * resolved on the caller's thread, blocking it meanwhile; an address is
+ * not looked up.
  *
  * Returns: (transfer full) (nullable): the running server, to be given back
  *   with hangout_server_stop(); NULL on error

@@ -195,6 +195,17 @@ stop_while_running (HangoutServer * server, guint grace_ms)
 
 /* ---- tests ---- */
 
+/* A server with the defaults (NULL options). */
+static HangoutServer *
+start_default (void)
+{
+  g_autoptr (GError) error = NULL;
+  HangoutServer *server = hangout_server_start (NULL, &error);
+
+  fail_unless (server != NULL, "start: %s", error ? error->message : "");
+  return server;
+}
+
 static void
 setup (void)
 {
@@ -249,13 +260,10 @@ GST_END_TEST;
 
 GST_START_TEST (test_stop_grace)
 {
-  g_autoptr (GError) error = NULL;
-  HangoutServer *server = hangout_server_start (NULL, &error);
-  Member *member;
+  HangoutServer *server = start_default ();
+  Member *member = member_join (server, "grace");
   gint64 start, took_ms;
 
-  fail_unless (server != NULL, "start: %s", error ? error->message : "");
-  member = member_join (server, "grace");
   /* Stopped on this thread, the member cannot answer: the server waits the
    * grace time, then drops it; the close frame was sent all the same. */
   start = g_get_monotonic_time ();
@@ -271,14 +279,10 @@ GST_END_TEST;
 GST_START_TEST (test_restart)
 {
   for (int round = 0; round < 3; round++) {
-    g_autoptr (GError) error = NULL;
-    HangoutServer *server = hangout_server_start (NULL, &error);
+    HangoutServer *server = start_default ();
+    Member *member = member_join (server, "again");
     g_autofree gchar *page = NULL, *type = NULL;
-    Member *member;
 
-    fail_unless (server != NULL, "start %d: %s", round,
-        error ? error->message : "");
-    member = member_join (server, "again");
     fail_unless_equals_int (http_get (server, "", &page, &type), 200);
     stop_while_running (server, 5000);
     member_free_after_stop (member);
@@ -289,14 +293,13 @@ GST_END_TEST;
 
 GST_START_TEST (test_start_errors)
 {
+  HangoutServer *running = start_default ();
   g_autoptr (GError) error = NULL;
-  HangoutServer *running = hangout_server_start (NULL, &error);
   g_autoptr (GUri) uri = NULL;
   HangoutServerOptions options = { 0 };
   g_autofree gchar *expected = NULL;
   Member *member;
 
-  fail_unless (running != NULL, "start: %s", error ? error->message : "");
   uri = g_uri_parse (hangout_server_get_url (running), G_URI_FLAGS_NONE, NULL);
   fail_unless (uri != NULL);
 
