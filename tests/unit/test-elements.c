@@ -55,6 +55,8 @@ GST_START_TEST (test_properties)
   g_autofree gchar *filename = NULL, *stun = NULL, *turn = NULL;
   g_autofree gchar *from = NULL;
   guint min_peers, join_timeout, ack_timeout, chunk_size, num_files;
+  gboolean sink_runs_server, src_runs_server;
+  guint64 level;
 
   fail_unless (sink != NULL && src != NULL);
   g_object_get (sink, "server", &server, "room", &room, "display-name",
@@ -68,6 +70,11 @@ GST_START_TEST (test_properties)
   fail_unless_equals_int (join_timeout, 30);
   fail_unless_equals_int (ack_timeout, 30);
   fail_unless_equals_int (chunk_size, 65536);
+  g_object_get (sink, "run-server", &sink_runs_server, NULL);
+  g_object_get (src, "run-server", &src_runs_server, "current-level-bytes",
+      &level, NULL);
+  fail_unless (!sink_runs_server && !src_runs_server);
+  fail_unless_equals_uint64 (level, 0);
 
   g_object_set (sink, "room", "team", "min-peers", 3, "chunk-size", 16384,
       "filename", "x.bin", NULL);
