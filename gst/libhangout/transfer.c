@@ -1,5 +1,6 @@
 /* gst-hangout — file transfer, version 1: wire format, sender, receiver
- * (docs/protocol.md §2). Pure logic on top of the room's messages.
+ * (docs/protocol.md §2). Pure logic on top of the room's messages, but
+ * for a thread per file that hashes it (SHA-256, below).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <hangout/transfer.h>
 #include <gnutls/crypto.h>

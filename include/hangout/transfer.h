@@ -5,8 +5,10 @@
  * messages to send, the receiver consumes the messages the room hands out
  * ("message" signal) and says what happened; the caller does the I/O (the
  * elements through HangoutRoom, the unit tests directly). So this layer
- * needs no socket and no thread of its own, and is not thread-safe: each
- * object is used under its owner's lock.
+ * needs no socket; the only thread it starts is a file's SHA-256 (hashing
+ * beside the transport, at most 2 MiB behind, joined before a digest is
+ * read or the file freed, invisible to the caller). It is not thread-safe:
+ * each object is used under its owner's lock.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 

@@ -226,6 +226,21 @@ file_sha256 (const gchar *path)
       len);
 }
 
+/* Waits for @r's EOS: exactly one file completed, and its bytes on disk
+ * have the SHA-256 in @checksum. */
+static void
+expect_whole_file (Receiver *r, GChecksum *checksum)
+{
+  g_autofree gchar *digest = NULL;
+  guint completions = 0;
+
+  gst_message_unref (wait_message (r->bus, GST_MESSAGE_EOS, NULL,
+          &completions));
+  fail_unless_equals_int (completions, 1);
+  digest = file_sha256 (r->path);
+  fail_unless_equals_string (digest, g_checksum_get_string (checksum));
+}
+
 GST_START_TEST (test_two_receivers)
 {
   g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
@@ -233,7 +248,7 @@ GST_START_TEST (test_two_receivers)
   Receiver *r[2];
   GstHarness *h;
   GstBus *bus;
-  guint i, acks = 0, completions;
+  guint i, acks = 0;
 
   r[0] = receiver_start ("two", "r1", dir);
   r[1] = receiver_start ("two", "r2", dir);
@@ -255,14 +270,7 @@ GST_START_TEST (test_two_receivers)
     acks++;
   }
   for (i = 0; i < 2; i++) {
-    g_autofree gchar *digest = NULL;
-
-    completions = 0;
-    gst_message_unref (wait_message (r[i]->bus, GST_MESSAGE_EOS, NULL,
-            &completions));
-    fail_unless_equals_int (completions, 1);
-    digest = file_sha256 (r[i]->path);
-    fail_unless_equals_string (digest, g_checksum_get_string (checksum));
+    expect_whole_file (r[i], checksum);
     receiver_free (r[i]);
   }
   sender_stop (h, bus);
@@ -315,8 +323,6 @@ GST_START_TEST (test_slow_receiver)
   GstElement *src = gst_bin_get_by_name (GST_BIN (r->pipeline), "src");
   GstPad *pad = gst_element_get_static_pad (src, "src");
   const guint64 bound = 8 * 1024 * 1024 + 65536;  /* one message over */
-  g_autofree gchar *digest = NULL;
-  guint completions = 0;
   GThread *thread;
   gint64 end;
   gulong probe;
@@ -349,11 +355,7 @@ GST_START_TEST (test_slow_receiver)
 
   gst_pad_remove_probe (pad, probe);
   g_thread_join (thread);
-  gst_message_unref (wait_message (r->bus, GST_MESSAGE_EOS, NULL,
-          &completions));
-  fail_unless_equals_int (completions, 1);
-  digest = file_sha256 (r->path);
-  fail_unless_equals_string (digest, g_checksum_get_string (pusher.checksum));
+  expect_whole_file (r, pusher.checksum);
   gst_object_unref (pad);
   gst_object_unref (src);
   receiver_free (r);
@@ -391,8 +393,7 @@ GST_START_TEST (test_run_server)
   GstElement *sink = gst_element_factory_make ("hangoutsink", NULL);
   GstBus *bus = gst_bus_new ();
   g_autofree gchar *url = NULL, *web_url = NULL, *page = NULL;
-  g_autofree gchar *digest = NULL;
-  guint i, completions = 0;
+  guint i;
   GstHarness *h;
   GstMessage *m;
   Receiver *r;
@@ -421,11 +422,7 @@ GST_START_TEST (test_run_server)
     fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
                 checksum)), GST_FLOW_OK);
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
-  gst_message_unref (wait_message (r->bus, GST_MESSAGE_EOS, NULL,
-          &completions));
-  fail_unless_equals_int (completions, 1);
-  digest = file_sha256 (r->path);
-  fail_unless_equals_string (digest, g_checksum_get_string (checksum));
+  expect_whole_file (r, checksum);
   receiver_free (r);
   sender_stop (h, bus);
 
@@ -522,13 +519,11 @@ GST_START_TEST (test_receiver_leaves)
   g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
   GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *digest = NULL;
   Receiver *r1 = receiver_start ("leave", "r1", dir);
   Receiver *r2 = receiver_start ("leave", "r2", dir);
   GstHarness *h;
   GstBus *bus;
   GstMessage *m;
-  guint completions = 0;
 
   h = sender_start ("leave", 2, 20, &bus);
   fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
@@ -546,11 +541,7 @@ GST_START_TEST (test_receiver_leaves)
       && strstr (error->message, "left") != NULL, "%s", error->message);
   gst_message_unref (m);
 
-  gst_message_unref (wait_message (r1->bus, GST_MESSAGE_EOS, NULL,
-          &completions));
-  fail_unless_equals_int (completions, 1);
-  digest = file_sha256 (r1->path);
-  fail_unless_equals_string (digest, g_checksum_get_string (checksum));
+  expect_whole_file (r1, checksum);
   receiver_free (r1);
   sender_stop (h, bus);
   g_checksum_free (checksum);
