@@ -56,6 +56,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_src_debug);
  * read again at QUEUE_LOW. The gap lets the sender refill while we drain. */
 #define QUEUE_HIGH (8 * 1024 * 1024)
 #define QUEUE_LOW (QUEUE_HIGH / 2)
+/* create() waiting for data is woken once this much has gathered (or
+ * anything but data arrives), not for every message. */
+#define WAKE_BATCH (256 * 1024)
 
 enum {
   PROP_NUM_FILES = GST_HANGOUT_ROOM_PROP_LAST,
@@ -102,6 +105,7 @@ struct _GstHangoutSrc {
                                  * the file being output */
   GHashTable *by_key;           /* "member/id" -> PendingFile (owned) */
   guint64 level;                /* data bytes in every file's items */
+  gboolean waiting;             /* create() waits for items */
   gboolean flushing;
   guint accepted;               /* files accepted and not dropped */
   gboolean joined;              /* the room has an id on the server */
@@ -190,7 +194,8 @@ push_item (GstHangoutSrc *src, PendingFile *file, ItemType type,
     }
   }
   g_queue_push_tail (&file->items, item);
-  if (file == g_queue_peek_head (&src->files))
+  if (src->waiting && file == g_queue_peek_head (&src->files)
+      && (type != ITEM_DATA || file->bytes >= WAKE_BATCH))
     g_cond_broadcast (&src->cond);
 }
 
@@ -488,7 +493,9 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
     while (((file = g_queue_peek_head (&src->files)) == NULL
             || g_queue_is_empty (&file->items)) && !src->flushing) {
       if (src->joined) {
+        src->waiting = TRUE;
         g_cond_wait (&src->cond, &src->lock);
+        src->waiting = FALSE;
       } else if (!g_cond_wait_until (&src->cond, &src->lock,
               src->join_deadline) && !src->joined && !src->flushing) {
         g_mutex_unlock (&src->lock);

@@ -31,6 +31,9 @@
  *   digest is read once the thread has caught up. */
 
 #define HASH_BACKLOG (2 * 1024 * 1024)
+/* The thread is woken once this much has gathered (or the file ends), not
+ * for every message: a wake-up costs more than hashing a small message. */
+#define HASH_BATCH (256 * 1024)
 
 typedef struct {
   GBytes *bytes;
@@ -48,7 +51,9 @@ typedef struct {
   GMutex lock;
   GCond cond;
   GQueue queue;                 /* HashItem, in file order */
-  gsize backlog;                /* bytes in queue */
+  gsize backlog;                /* bytes in queue or being hashed */
+  gboolean worker_idle;         /* the thread waits for a batch */
+  gboolean producer_blocked;    /* the caller waits for the backlog */
   gboolean stop;                /* no more items: exit once drained */
   gboolean discard;             /* exit at once */
 } Sha256;
@@ -83,8 +88,13 @@ sha256_thread (gpointer data)
 
   g_mutex_lock (&sha->lock);
   for (;;) {
-    while (g_queue_is_empty (&sha->queue) && !sha->stop && !sha->discard)
-      g_cond_wait (&sha->cond, &sha->lock);
+    if (g_queue_is_empty (&sha->queue)) {
+      while (sha->backlog < HASH_BATCH && !sha->stop && !sha->discard) {
+        sha->worker_idle = TRUE;
+        g_cond_wait (&sha->cond, &sha->lock);
+        sha->worker_idle = FALSE;
+      }
+    }
     if (sha->discard || (sha->stop && g_queue_is_empty (&sha->queue)))
       break;
     item = g_queue_pop_head (&sha->queue);
@@ -101,7 +111,8 @@ sha256_thread (gpointer data)
     g_mutex_lock (&sha->lock);
     sha->backlog -= item->len;
     hash_item_free (item);
-    g_cond_broadcast (&sha->cond);
+    if (sha->producer_blocked && sha->backlog <= HASH_BACKLOG)
+      g_cond_signal (&sha->cond);
   }
   g_mutex_unlock (&sha->lock);
   return NULL;
@@ -124,11 +135,17 @@ sha256_update_bytes (Sha256 *sha, GBytes *bytes, gsize offset, gsize len)
   item->offset = offset;
   item->len = len;
   g_mutex_lock (&sha->lock);
-  while (sha->backlog > HASH_BACKLOG)
+  while (sha->backlog > HASH_BACKLOG) {
+    sha->producer_blocked = TRUE;
     g_cond_wait (&sha->cond, &sha->lock);
+    sha->producer_blocked = FALSE;
+  }
   g_queue_push_tail (&sha->queue, item);
   sha->backlog += len;
-  g_cond_broadcast (&sha->cond);
+  /* Only one of the two ever waits: the caller while the backlog is full,
+   * the thread while it is nearly empty. */
+  if (sha->worker_idle && sha->backlog >= HASH_BATCH)
+    g_cond_signal (&sha->cond);
   g_mutex_unlock (&sha->lock);
 }
 
