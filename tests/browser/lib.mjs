@@ -1,5 +1,6 @@
-// Shared helpers of the browser suite: a hangout-server serving gst/web, the
-// C member (room-peer), and headless Chromium launched with exactly the
+// Shared helpers of the browser suite: a hangout-server serving its built-in
+// web client (what users get: gst/web compiled in, no --web-root), the C
+// member (room-peer), and headless Chromium launched with exactly the
 // suite's flags. Everything started here is stopped by the returned close().
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
@@ -61,8 +62,10 @@ function spawnWithLines(cmd, args, options = {}) {
   return { child, lines, waitForLine, stop };
 }
 
+// The page comes from the server's built-in resource: the suite tests the
+// page users get, and meson rebuilds the server when gst/web changes.
 export async function startServer() {
-  const proc = spawnWithLines(env('HANGOUT_SERVER'), ['--port', '0', '--web-root', env('HANGOUT_WEB_ROOT')]);
+  const proc = spawnWithLines(env('HANGOUT_SERVER'), ['--port', '0']);
   const wsUrl = await proc.waitForLine(/^wss?:\/\//, 10000, 'the server URL');
   const http = wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '');
   return { wsUrl, http, stop: proc.stop };
