@@ -1,6 +1,8 @@
-// Shared helpers of the browser suite: a hangout-server serving gst/web, the
-// C member (room-peer), and headless Chromium launched with exactly the
-// suite's flags. Everything started here is stopped by the returned close().
+// Shared helpers of the browser suite: a hangout-server serving its built-in
+// web client (what users get: gst/web compiled in, no --web-root), the C
+// member (room-peer), gst-launch-1.0, and headless Chromium launched with
+// exactly the suite's flags. Everything started here is stopped by the
+// returned close() / stop() / kill().
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,8 +63,10 @@ function spawnWithLines(cmd, args, options = {}) {
   return { child, lines, waitForLine, stop };
 }
 
+// The page comes from the server's built-in resource: the suite tests the
+// page users get, and meson rebuilds the server when gst/web changes.
 export async function startServer() {
-  const proc = spawnWithLines(env('HANGOUT_SERVER'), ['--port', '0', '--web-root', env('HANGOUT_WEB_ROOT')]);
+  const proc = spawnWithLines(env('HANGOUT_SERVER'), ['--port', '0']);
   const wsUrl = await proc.waitForLine(/^wss?:\/\//, 10000, 'the server URL');
   const http = wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '');
   return { wsUrl, http, stop: proc.stop };
@@ -71,6 +75,50 @@ export async function startServer() {
 export function startRoomPeer(wsUrl, room, name, file = null, { wrongSha256 = false } = {}) {
   return spawnWithLines(env('HANGOUT_ROOM_PEER'), [wsUrl, room, name, ...(file ? [file] : [])],
     { env: { ...process.env, ROOM_PEER_WRONG_SHA256: wrongSha256 ? '1' : '0' } });
+}
+
+// gst-launch-1.0 with a bound on its life (SIGKILL after `timeoutMs`).
+// `done` resolves with its exit code, signal and output (stdout and stderr
+// together) once its pipes are closed; waitForOutput() resolves with the
+// match of `re` in the output so far or to come, and rejects when the
+// process ends or `waitMs` passes first.
+export function gstLaunch(args, timeoutMs) {
+  const child = spawn('gst-launch-1.0', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  let ended = false;
+  const waiters = new Set();
+  const onData = (d) => {
+    output += d;
+    for (const w of [...waiters]) w();
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const done = new Promise((resolve) => child.on('close', (code, signal) => {
+    clearTimeout(timer);
+    ended = true;
+    for (const w of [...waiters]) w();
+    resolve({ code, signal, output });
+  }));
+  function waitForOutput(re, waitMs = 30000, what = String(re)) {
+    return new Promise((resolve, reject) => {
+      const w = () => {
+        const m = output.match(re);
+        if (!m && !ended) return;
+        waiters.delete(w);
+        clearTimeout(t);
+        if (m) resolve(m);
+        else reject(new Error(`gst-launch-1.0 ended without printing ${what}:\n${output}`));
+      };
+      const t = setTimeout(() => {
+        waiters.delete(w);
+        reject(new Error(`gst-launch-1.0 printed no ${what} within ${waitMs} ms:\n${output}`));
+      }, waitMs);
+      waiters.add(w);
+      w();
+    });
+  }
+  return { child, done, waitForOutput, kill: () => child.kill('SIGKILL') };
 }
 
 // One browser (its own fresh profile); pages from it share nothing that matters here.

@@ -4,12 +4,12 @@
 // what pipelines wrote, WebCrypto over the received blob for pages).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launchBrowser, waitConnected, receivedFile } from './lib.mjs';
+import { startServer, launchBrowser, waitConnected, receivedFile, gstLaunch as launchPipeline }
+  from './lib.mjs';
 
 let server, chrome, dir;
 const children = new Set();
@@ -19,26 +19,18 @@ before(async () => {
   chrome = await launchBrowser();
 });
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of children) c.kill();
   await chrome?.close();
   await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-// gst-launch-1.0 with a bound on its life; resolves with its exit code and
-// output.
+// gst-launch-1.0 (lib.mjs) with a bound on its life, killed by after() if
+// a test gives up on it; resolves with its exit code and output.
 function gstLaunch(args, timeoutMs) {
-  const child = spawn('gst-launch-1.0', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) => child.on('exit', (code, signal) => {
-    clearTimeout(timer);
-    children.delete(child);
-    resolve({ code, signal, output });
-  }));
+  const p = launchPipeline(args, timeoutMs);
+  children.add(p);
+  return p.done.finally(() => children.delete(p));
 }
 
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
