@@ -30,6 +30,8 @@ main (int argc, char **argv)
 {
   char *opt_host = NULL, *opt_web_root = NULL, *opt_cert = NULL, *opt_key = NULL;
   int opt_port = DEFAULT_PORT, opt_max_members = HANGOUT_SERVER_DEFAULT_MAX_MEMBERS;
+  int opt_max_connections = HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS;
+  int opt_join_timeout = HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT;
   gboolean opt_verbose = FALSE;
   GOptionEntry entries[] = {
     { "host", 0, 0, G_OPTION_ARG_STRING, &opt_host,
@@ -42,6 +44,11 @@ main (int argc, char **argv)
       "built-in web client, e.g. gst/web while working on the page", "DIR" },
     { "max-members", 0, 0, G_OPTION_ARG_INT, &opt_max_members,
       "Maximum members per room (default 32)", "N" },
+    { "max-connections", 0, 0, G_OPTION_ARG_INT, &opt_max_connections,
+      "Maximum WebSockets open at once; more are closed with code 1008 (default 512)", "N" },
+    { "join-timeout", 0, 0, G_OPTION_ARG_INT, &opt_join_timeout,
+      "Close a WebSocket that has not joined a room after this many seconds "
+      "(code 1008; default 30)", "SECONDS" },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
       "PEM certificate (chain): serve https:// and wss:// (needs --tls-key)", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key, "PEM private key for --tls-cert", "FILE" },
@@ -90,6 +97,14 @@ main (int argc, char **argv)
     g_printerr ("hangout-server: --max-members must be at least 1\n");
     goto out;
   }
+  if (opt_max_connections < 1) {
+    g_printerr ("hangout-server: --max-connections must be at least 1\n");
+    goto out;
+  }
+  if (opt_join_timeout < 1) {
+    g_printerr ("hangout-server: --join-timeout must be at least 1\n");
+    goto out;
+  }
   if ((opt_cert == NULL) != (opt_key == NULL)) {
     g_printerr ("hangout-server: --tls-cert and --tls-key go together\n");
     goto out;
@@ -108,6 +123,8 @@ main (int argc, char **argv)
                                    .port = (guint16) opt_port,
                                    .web_root = opt_web_root,
                                    .max_members = (guint) opt_max_members,
+                                   .max_connections = (guint) opt_max_connections,
+                                   .join_timeout = (guint) opt_join_timeout,
                                    .certificate = cert,
                                  }, &error);
   if (!server) {

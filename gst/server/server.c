@@ -87,6 +87,7 @@ struct _Client {
   char id[ID_HEX_LEN + 1];       /* "" until joined */
   char *name;                    /* NULL until joined */
   Room *room;                    /* NULL until joined */
+  GSource *join_deadline;        /* until joined */
   double tokens;
   gint64 last_refill_us;
   gint64 last_rate_error_us;
@@ -114,6 +115,8 @@ struct _HangoutServer {
   GSource *sweep_timer;
   GSource *sweep_idle;
   guint max_members;
+  guint max_connections;
+  guint join_timeout;
   int web_root_fd;     /* O_PATH fd of the web root, or -1 */
   char *web_root_real; /* realpath of the web root, or NULL */
   gboolean shutting_down;
@@ -122,6 +125,26 @@ struct _HangoutServer {
 
 /* ---------------------------------------------------------------------- */
 /* Small helpers                                                           */
+
+/* Our own sources go to the server's context by name: g_timeout_add() and
+ * g_idle_add() would attach them to the global default context, whatever
+ * context is pushed. Returns @source (the caller's reference). */
+static GSource *
+server_attach (HangoutServer *s, GSource *source, GSourceFunc func)
+{
+  g_source_set_callback (source, func, s, NULL);
+  g_source_attach (source, s->context);
+  return source;
+}
+
+static void
+server_clear_source (GSource **source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_clear_pointer (source, g_source_unref);
+  }
+}
 
 /* 128 random bits as 32 lower-case hex digits, from the kernel CSPRNG:
  * ids must be unguessable (knowing an id lets you signal that member), so
@@ -631,6 +654,7 @@ handle_join (Client *c, JsonObject *msg)
   c->room = r;
   g_ptr_array_add (r->members, c);
   g_hash_table_insert (s->members, c->id, c);
+  server_clear_source (&c->join_deadline);
 
   g_message ("join: %s %s joined room '%s' (%u members)", c->peer, c->id, r->name,
              r->members->len);
@@ -797,26 +821,6 @@ on_ws_error (SoupWebsocketConnection *conn, GError *error, gpointer user_data)
   g_info ("%s %s: websocket error: %s", c->peer, client_label (c), error->message);
 }
 
-/* Our own sources go to the server's context by name: g_timeout_add() and
- * g_idle_add() would attach them to the global default context, whatever
- * context is pushed. Returns @source (the caller's reference). */
-static GSource *
-server_attach (HangoutServer *s, GSource *source, GSourceFunc func)
-{
-  g_source_set_callback (source, func, s, NULL);
-  g_source_attach (source, s->context);
-  return source;
-}
-
-static void
-server_clear_source (GSource **source)
-{
-  if (*source) {
-    g_source_destroy (*source);
-    g_clear_pointer (source, g_source_unref);
-  }
-}
-
 /* libsoup 3.2 leaks one reference to the GSocket of every connection it
  * accepts (found with LeakSanitizer and heaptrack: one GSocket, ~350 bytes,
  * per connection, so the server grew with every member that ever joined
@@ -890,6 +894,7 @@ sweep_sockets_idle (gpointer user_data)
 static void
 client_free (Client *c)
 {
+  server_clear_source (&c->join_deadline);
   g_signal_handlers_disconnect_by_data (c->conn, c);
   g_object_unref (c->conn);
   /* Back to the sweep, marked as seen closed, and sweep at the next idle:
@@ -920,6 +925,21 @@ on_ws_closed (SoupWebsocketConnection *conn, gpointer user_data)
     g_main_loop_quit (s->loop);
 }
 
+/* A connection that holds a socket without joining: a client that broke
+ * down before its join, or one that only takes up room. */
+static gboolean
+on_join_deadline (gpointer data)
+{
+  Client *c = data;
+  char *reason = g_strdup_printf ("no join within %u s", c->server->join_timeout);
+
+  g_info ("%s: %s, closing", c->peer, reason);
+  g_clear_pointer (&c->join_deadline, g_source_unref);
+  soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, reason);
+  g_free (reason);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
               SoupWebsocketConnection *conn, gpointer user_data)
@@ -929,6 +949,16 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
 
   if (s->shutting_down) {
     soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
+    return;
+  }
+  /* Each connection is a file descriptor: beyond the cap, a flood of
+   * connections would make accept() fail for everyone. */
+  if (g_hash_table_size (s->clients) >= s->max_connections) {
+    g_info ("%s: refused, %u connections already", soup_server_message_get_remote_host (msg),
+            g_hash_table_size (s->clients));
+    /* 1008: 1013 ("try again later") would fit better, but libsoup 3.2
+     * clients, ours among them, take it for a protocol error (1002). */
+    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "server full");
     return;
   }
 
@@ -953,6 +983,9 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
   g_signal_connect (conn, "message", G_CALLBACK (on_ws_message), c);
   g_signal_connect (conn, "error", G_CALLBACK (on_ws_error), c);
   g_signal_connect (conn, "closed", G_CALLBACK (on_ws_closed), c);
+  c->join_deadline = g_timeout_source_new_seconds (s->join_timeout);
+  g_source_set_callback (c->join_deadline, on_join_deadline, c, NULL);
+  g_source_attach (c->join_deadline, s->context);
   g_hash_table_add (s->clients, c);
   g_info ("%s: websocket connected", c->peer);
 }
@@ -1429,6 +1462,9 @@ hangout_server_start (const HangoutServerOptions *options, GError **error)
 
   s = g_new0 (HangoutServer, 1);
   s->max_members = options->max_members ? options->max_members : HANGOUT_SERVER_DEFAULT_MAX_MEMBERS;
+  s->max_connections = options->max_connections ? options->max_connections
+                                                : HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS;
+  s->join_timeout = options->join_timeout ? options->join_timeout : HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT;
   s->web_root_fd = -1;
   s->certificate = options->certificate ? g_object_ref (options->certificate) : NULL;
   s->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) room_free);

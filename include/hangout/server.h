@@ -21,6 +21,8 @@ G_BEGIN_DECLS
 
 #define HANGOUT_SERVER_DEFAULT_HOST "127.0.0.1"
 #define HANGOUT_SERVER_DEFAULT_MAX_MEMBERS 32
+#define HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS 512
+#define HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT 30
 
 typedef struct _HangoutServer HangoutServer;
 
@@ -36,6 +38,13 @@ typedef struct _HangoutServer HangoutServer;
  *   client (index.html at /, hangout.js, style.css).
  * @max_members: members per room; 0 for
  *   %HANGOUT_SERVER_DEFAULT_MAX_MEMBERS.
+ * @max_connections: WebSockets open at once, joined or not; one more is
+ *   closed at once with code 1008, reason "server full". 0 for
+ *   %HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS, which stays below the usual
+ *   limit of 1024 open files.
+ * @join_timeout: seconds a WebSocket may stay open without joining a room
+ *   before it is closed with code 1008; 0 for
+ *   %HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT.
  * @certificate: with a certificate (and its private key) the server speaks
  *   only https:// and wss://; NULL for http:// and ws://.
  *
@@ -48,6 +57,8 @@ typedef struct {
   guint16 port;
   const gchar *web_root;
   guint max_members;
+  guint max_connections;
+  guint join_timeout;
   GTlsCertificate *certificate;
 } HangoutServerOptions;
 

@@ -1310,6 +1310,49 @@ GST_START_TEST (test_sigterm)
 }
 GST_END_TEST;
 
+/* A connection that never joins is closed after --join-timeout (code
+ * 1008); one that joined in time is not. */
+GST_START_TEST (test_join_timeout)
+{
+  Server *s = server_start ("--join-timeout", "1", NULL);
+  Tc *idle = tc_connect (s), *joined = tc_connect (s);
+  gint64 t0 = g_get_monotonic_time ();
+
+  json_object_unref (tc_join (joined, "r", "j"));
+  fail_unless (wait_until (cond_closed, idle, 5000), "an idle connection stayed open");
+  fail_unless_equals_int (idle->close_code, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  fail_unless (g_get_monotonic_time () - t0 >= 900 * 1000, "closed before 1 s");
+  /* The member that joined is still served. */
+  tc_sync (joined);
+  fail_if (joined->closed);
+  expect_health (s, 1, 1);
+  tc_free (idle);
+  tc_free (joined);
+  server_stop (s);
+}
+GST_END_TEST;
+
+/* --max-connections: one WebSocket more is closed at once (1008); once
+ * one closes, a new one is accepted. */
+GST_START_TEST (test_max_connections)
+{
+  Server *s = server_start ("--max-connections", "2", NULL);
+  Tc *a = tc_connect (s), *b = tc_connect (s), *c = tc_connect (s), *d;
+
+  fail_unless (wait_until (cond_closed, c, DEADLINE_MS), "a third connection was kept");
+  fail_unless_equals_int (c->close_code, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  json_object_unref (tc_join (a, "r", "a"));
+  tc_free (b);
+  d = tc_connect (s);
+  json_object_unref (tc_join (d, "r", "d"));
+  fail_if (d->closed);
+  tc_free (a);
+  tc_free (c);
+  tc_free (d);
+  server_stop (s);
+}
+GST_END_TEST;
+
 /* Garbage: random bytes, mutations of valid messages and known-nasty
  * inputs, all ASCII (so valid UTF-8 text frames) and under 64 KiB. */
 static char *
@@ -1891,6 +1934,8 @@ server_suite (void)
   tcase_add_test (tc, test_web_root);
   tcase_add_test (tc, test_sigterm);
   tcase_add_test (tc, test_garbage_flood);
+  tcase_add_test (tc, test_join_timeout);
+  tcase_add_test (tc, test_max_connections);
   tcase_add_test (tc, test_parser_fuzz);
   tcase_add_test (tc, test_churn);
   tcase_add_test (tc, test_tls);
