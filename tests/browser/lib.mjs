@@ -81,9 +81,11 @@ export function startRoomPeer(wsUrl, room, name, file = null, { wrongSha256 = fa
 // `done` resolves with its exit code, signal and output (stdout and stderr
 // together) once its pipes are closed; waitForOutput() resolves with the
 // match of `re` in the output so far or to come, and rejects when the
-// process ends or `waitMs` passes first.
-export function gstLaunch(args, timeoutMs) {
-  const child = spawn('gst-launch-1.0', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+// process ends or `waitMs` passes first. `env` adds to the environment
+// (GST_DEBUG, for one).
+export function gstLaunch(args, timeoutMs, { env = {} } = {}) {
+  const child = spawn('gst-launch-1.0', args,
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let output = '';
   let ended = false;
   const waiters = new Set();
