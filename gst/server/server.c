@@ -983,7 +983,8 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
   g_signal_connect (conn, "message", G_CALLBACK (on_ws_message), c);
   g_signal_connect (conn, "error", G_CALLBACK (on_ws_error), c);
   g_signal_connect (conn, "closed", G_CALLBACK (on_ws_closed), c);
-  c->join_deadline = g_timeout_source_new_seconds (s->join_timeout);
+  /* Not _seconds(): that one may fire up to a second early. */
+  c->join_deadline = g_timeout_source_new (s->join_timeout * 1000);
   g_source_set_callback (c->join_deadline, on_join_deadline, c, NULL);
   g_source_attach (c->join_deadline, s->context);
   g_hash_table_add (s->clients, c);

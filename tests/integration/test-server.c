@@ -18,6 +18,7 @@
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -94,6 +95,14 @@ typedef struct {
 
 static SoupSession *session;
 
+/* A server must not outlive a test that fails (with CK_FORK=no a failure
+ * skips server_stop()). Runs in the child between fork and exec. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 static void
 on_line (GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -150,6 +159,7 @@ server_start (const char *first_extra, ...)
    * blocked on a full pipe would look like a server bug. */
   l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_stderr_file_path (l, s->log_path);
+  g_subprocess_launcher_set_child_setup (l, die_with_parent, NULL, NULL);
   s->proc = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, &error);
   g_object_unref (l);
   g_ptr_array_unref (argv);
