@@ -57,8 +57,11 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_src_debug);
 #define QUEUE_HIGH (8 * 1024 * 1024)
 #define QUEUE_LOW (QUEUE_HIGH / 2)
 /* create() waiting for data is woken once this much has gathered (or
- * anything but data arrives), not for every message. */
+ * anything but data arrives), not for every message; it also looks by
+ * itself every WAKE_INTERVAL, so that a slow sender's bytes do not wait
+ * for a batch. */
 #define WAKE_BATCH (256 * 1024)
+#define WAKE_INTERVAL (G_USEC_PER_SEC / 10)
 
 enum {
   PROP_NUM_FILES = GST_HANGOUT_ROOM_PROP_LAST,
@@ -494,7 +497,8 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
             || g_queue_is_empty (&file->items)) && !src->flushing) {
       if (src->joined) {
         src->waiting = TRUE;
-        g_cond_wait (&src->cond, &src->lock);
+        g_cond_wait_until (&src->cond, &src->lock,
+            g_get_monotonic_time () + WAKE_INTERVAL);
         src->waiting = FALSE;
       } else if (!g_cond_wait_until (&src->cond, &src->lock,
               src->join_deadline) && !src->joined && !src->flushing) {
