@@ -43,6 +43,7 @@
 #include <glib/gstdio.h>
 #include <gnutls/crypto.h>
 #include <gst/gst.h>
+#include "stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -509,25 +510,6 @@ server_stop (Bench * b)
 
 /* ---- one room ---- */
 
-static gint
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static gdouble
-median (gdouble * v, guint n)
-{
-  gdouble *c = g_memdup2 (v, n * sizeof *v), m;
-
-  qsort (c, n, sizeof *c, compare_doubles);
-  m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
-  g_free (c);
-  return m;
-}
-
 /* @copies: NULL, or a directory the receivers write copy-I.bin into. */
 static gboolean
 run_room (Bench * b, const gchar * file, guint64 size, const gchar * sha,
@@ -721,13 +703,13 @@ mode_fanout (Bench * b, const gchar * file, guint64 size, const gchar * sha,
           lo = MIN (lo, v[i]);
           hi = MAX (hi, v[i]);
         }
-        med[good] = median (v, n);
+        med[good] = bench_median (v, n);
         mn[good] = lo;
         mx[good] = hi;
         agg[good] = res.agg_mbps;
         good++;
         g_print ("%-3u %-3u %9.1f %9.1f %9.1f %9.1f %8.2f %8.2f %8.2f %9.1f "
-            "%9.1f\n", n, r + 1, lo, median (v, n), hi, res.agg_mbps,
+            "%9.1f\n", n, r + 1, lo, bench_median (v, n), hi, res.agg_mbps,
             res.secs_last, res.sink_cpu, res.src_cpu_max,
             res.sink_rss_kib / 1024.0, res.src_rss_kib_max / 1024.0);
       } else {
@@ -738,8 +720,8 @@ mode_fanout (Bench * b, const gchar * file, guint64 size, const gchar * sha,
     }
     if (good > 0)
       g_print ("N=%u medians of %u: per-receiver %.1f MB/s (min %.1f, max "
-          "%.1f), aggregate %.1f MB/s\n", n, good, median (med, good),
-          median (mn, good), median (mx, good), median (agg, good));
+          "%.1f), aggregate %.1f MB/s\n", n, good, bench_median (med, good),
+          bench_median (mn, good), bench_median (mx, good), bench_median (agg, good));
     g_free (med);
     g_free (agg);
     g_free (mn);
@@ -786,9 +768,9 @@ mode_link (Bench * b, const gchar * file, guint64 size, const gchar * sha,
   }
   if (ne && nr)
     g_print ("medians: elements %.1f MB/s (%.2f CPU-s), raw stack %.1f MB/s "
-        "(%.2f CPU-s); elements/raw %.1f%%\n", median (el, ne),
-        median (elcpu, ne), median (raw, nr), median (rawcpu, nr),
-        100 * median (el, ne) / median (raw, nr));
+        "(%.2f CPU-s); elements/raw %.1f%%\n", bench_median (el, ne),
+        bench_median (elcpu, ne), bench_median (raw, nr), bench_median (rawcpu, nr),
+        100 * bench_median (el, ne) / bench_median (raw, nr));
   g_free (el);
   g_free (raw);
   g_free (elcpu);

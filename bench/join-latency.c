@@ -37,6 +37,7 @@
 #include <gio/gio.h>
 #include <hangout/peer.h>
 #include <hangout/room.h>
+#include "stats.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -391,26 +392,6 @@ describe_stall (GPtrArray *nodes, guint timeout_ms)
   return text;
 }
 
-static gint
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-/* Sorts @values. */
-static gdouble
-median (GArray *values)
-{
-  guint n = values->len;
-
-  g_array_sort (values, compare_doubles);
-  return n % 2 ? g_array_index (values, gdouble, n / 2) :
-      (g_array_index (values, gdouble, n / 2 - 1)
-      + g_array_index (values, gdouble, n / 2)) / 2;
-}
-
 static gdouble
 maximum (GArray *values)
 {
@@ -496,9 +477,9 @@ measure_joins (const Config *cfg, const gchar *url, guint n, guint run,
 
   if (ok) {
     result->join_max = maximum (join);
-    result->join_med = median (join);
+    result->join_med = bench_median_array (join);
     result->seen_max = maximum (seen);
-    result->seen_med = median (seen);
+    result->seen_med = bench_median_array (seen);
   }
   nodes_free (nodes);
   g_array_unref (join);
@@ -947,7 +928,7 @@ static void
 print_ms (GArray *values)
 {
   if (values->len)
-    g_print (" %9.1f", median (values));
+    g_print (" %9.1f", bench_median_array (values));
   else
     g_print (" %9s", "-");
 }
@@ -956,7 +937,7 @@ static void
 print_ratio (GArray *values, gdouble reference)
 {
   if (values->len && reference > 0)
-    g_print (" %8.2fx", median (values) / reference);
+    g_print (" %8.2fx", bench_median_array (values) / reference);
   else
     g_print (" %9s", "-");
 }
@@ -1091,11 +1072,12 @@ main (int argc, char **argv)
 
   g_print ("\n");
   if (bare->len) {
-    g_array_sort (bare, compare_doubles);
+    g_array_sort (bare, bench_compare_doubles);
     g_print ("reference, bare pair: %.1f ms (median of %u, range %.1f to %.1f)"
-        "\n", median (bare), bare->len, g_array_index (bare, gdouble, 0),
+        "\n", bench_median_array (bare), bare->len,
+        g_array_index (bare, gdouble, 0),
         g_array_index (bare, gdouble, bare->len - 1));
-    reference = median (bare);
+    reference = bench_median_array (bare);
   } else {
     g_print ("reference, bare pair: every run failed; no ratios\n");
   }
@@ -1112,7 +1094,7 @@ main (int argc, char **argv)
     print_ms (res->seen_med);
     print_ms (res->seen_max);
     if (res->mesh->len)
-      g_print (" %11.1f", median (res->mesh));
+      g_print (" %11.1f", bench_median_array (res->mesh));
     else
       g_print (" %11s", "-");
     print_ratio (res->join_med, reference);
@@ -1124,7 +1106,8 @@ main (int argc, char **argv)
     /* The target. */
     if (res->n == 8 && res->mesh->len)
       g_print ("    8 members all at once: %.0f ms, target <= 1000 ms: %s\n",
-          median (res->mesh), median (res->mesh) <= 1000 ? "met" : "MISSED");
+          bench_median_array (res->mesh),
+          bench_median_array (res->mesh) <= 1000 ? "met" : "MISSED");
   }
 
   server_free (server);

@@ -44,6 +44,7 @@
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 #include <hangout/peer.h>
+#include "stats.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -1207,25 +1208,6 @@ run_clear (Run * run)
   g_free (run->tx_sha);
 }
 
-static gint
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static gdouble
-median (GArray * values)
-{
-  guint n = values->len;
-
-  g_array_sort (values, compare_doubles);
-  return n % 2 ? g_array_index (values, gdouble, n / 2) :
-      (g_array_index (values, gdouble, n / 2 - 1)
-      + g_array_index (values, gdouble, n / 2)) / 2;
-}
-
 /* Over the successful runs of @stack; FALSE if there were none. */
 static gboolean
 median_of (GArray * runs, Stack stack, gdouble * mbps, gdouble * cpu)
@@ -1247,8 +1229,8 @@ median_of (GArray * runs, Stack stack, gdouble * mbps, gdouble * cpu)
   }
   any = m->len > 0;
   if (any) {
-    *mbps = median (m);
-    *cpu = median (c);
+    *mbps = bench_median_array (m);
+    *cpu = bench_median_array (c);
   }
   g_array_unref (m);
   g_array_unref (c);
