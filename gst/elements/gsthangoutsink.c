@@ -541,26 +541,27 @@ gst_hangout_sink_stop (GstBaseSink *bsink)
   return TRUE;
 }
 
+/* unlock() and unlock_stop(): a waiting render/create returns FLUSHING. */
+static void
+set_flushing (GstHangoutSink *sink, gboolean flushing)
+{
+  g_mutex_lock (&sink->lock);
+  sink->flushing = flushing;
+  g_cond_broadcast (&sink->cond);
+  g_mutex_unlock (&sink->lock);
+}
+
 static gboolean
 gst_hangout_sink_unlock (GstBaseSink *bsink)
 {
-  GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
-
-  g_mutex_lock (&sink->lock);
-  sink->flushing = TRUE;
-  g_cond_broadcast (&sink->cond);
-  g_mutex_unlock (&sink->lock);
+  set_flushing (GST_HANGOUT_SINK (bsink), TRUE);
   return TRUE;
 }
 
 static gboolean
 gst_hangout_sink_unlock_stop (GstBaseSink *bsink)
 {
-  GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
-
-  g_mutex_lock (&sink->lock);
-  sink->flushing = FALSE;
-  g_mutex_unlock (&sink->lock);
+  set_flushing (GST_HANGOUT_SINK (bsink), FALSE);
   return TRUE;
 }
 

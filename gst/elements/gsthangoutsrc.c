@@ -107,7 +107,6 @@ struct _GstHangoutSrc {
   GQueue files;                 /* PendingFile, in offer order; the head is
                                  * the file being output */
   GHashTable *by_key;           /* "member/id" -> PendingFile (owned) */
-  guint64 level;                /* data bytes in every file's items */
   gboolean waiting;             /* create() waits for items */
   gboolean flushing;
   guint accepted;               /* files accepted and not dropped */
@@ -184,7 +183,6 @@ push_item (GstHangoutSrc *src, PendingFile *file, ItemType type,
       gst_hangout_room_object_dup_member_name (src->room_object,
       item->event.member);
   if (item->event.payload != NULL) {
-    src->level += g_bytes_get_size (item->event.payload);
     file->bytes += g_bytes_get_size (item->event.payload);
     if (!file->paused && file->bytes >= QUEUE_HIGH) {
       /* We are on the network thread: this takes effect before the next
@@ -233,7 +231,6 @@ file_failed (GstHangoutSrc *src, const gchar *key, HangoutTransferEvent *event)
       event->name, sender, event->error ?
       event->error->message : "failed");
   g_queue_remove (&src->files, file);
-  src->level -= file->bytes;
   src->accepted--;
   hangout_transfer_event_clear (event);
   remove_file (src, file);
@@ -419,7 +416,6 @@ gst_hangout_src_stop (GstBaseSrc *bsrc)
   src->room = NULL;
   g_queue_clear (&src->files);
   g_hash_table_remove_all (src->by_key);
-  src->level = 0;
   g_clear_pointer (&src->receiver, hangout_transfer_receiver_free);
   g_mutex_unlock (&src->lock);
   g_clear_pointer (&src->file_name, g_free);
@@ -427,26 +423,27 @@ gst_hangout_src_stop (GstBaseSrc *bsrc)
   return TRUE;
 }
 
+/* unlock() and unlock_stop(): a waiting render/create returns FLUSHING. */
+static void
+set_flushing (GstHangoutSrc *src, gboolean flushing)
+{
+  g_mutex_lock (&src->lock);
+  src->flushing = flushing;
+  g_cond_broadcast (&src->cond);
+  g_mutex_unlock (&src->lock);
+}
+
 static gboolean
 gst_hangout_src_unlock (GstBaseSrc *bsrc)
 {
-  GstHangoutSrc *src = GST_HANGOUT_SRC (bsrc);
-
-  g_mutex_lock (&src->lock);
-  src->flushing = TRUE;
-  g_cond_broadcast (&src->cond);
-  g_mutex_unlock (&src->lock);
+  set_flushing (GST_HANGOUT_SRC (bsrc), TRUE);
   return TRUE;
 }
 
 static gboolean
 gst_hangout_src_unlock_stop (GstBaseSrc *bsrc)
 {
-  GstHangoutSrc *src = GST_HANGOUT_SRC (bsrc);
-
-  g_mutex_lock (&src->lock);
-  src->flushing = FALSE;
-  g_mutex_unlock (&src->lock);
+  set_flushing (GST_HANGOUT_SRC (bsrc), FALSE);
   return TRUE;
 }
 
@@ -514,7 +511,6 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
     }
     item = g_queue_pop_head (&file->items);
     if (item->event.payload != NULL) {
-      src->level -= g_bytes_get_size (item->event.payload);
       file->bytes -= g_bytes_get_size (item->event.payload);
       if (file->bytes <= QUEUE_LOW)
         resume_sender (src, file);
@@ -644,9 +640,14 @@ gst_hangout_src_get_property (GObject *object, guint prop_id, GValue *value,
           value))
     return;
   if (prop_id == PROP_CURRENT_LEVEL_BYTES) {
+    guint64 level = 0;
+    GList *l;
+
     g_mutex_lock (&src->lock);
-    g_value_set_uint64 (value, src->level);
+    for (l = src->files.head; l != NULL; l = l->next)
+      level += ((PendingFile *) l->data)->bytes;
     g_mutex_unlock (&src->lock);
+    g_value_set_uint64 (value, level);
     return;
   }
   GST_OBJECT_LOCK (src);
