@@ -12,6 +12,7 @@
 # Run inside tests/netns-run.sh. Every wait is bounded: timeout(1) on each
 # process, and a deadline on the one poll (the victim's progress).
 set -eu
+. "$(dirname "$0")/server.sh"
 
 MIB=${HANGOUT_TEST_MIB:-128}
 LIMIT=${HANGOUT_TEST_TIMEOUT:-60}
@@ -36,12 +37,7 @@ trap cleanup EXIT INT TERM
 
 head -c "$SIZE" /dev/urandom > "$dir/in.bin"
 
-mkfifo "$dir/server.out"
-"$HANGOUT_SERVER" --port 0 > "$dir/server.out" &
-server_pid=$!
-exec 3< "$dir/server.out"
-read -r url <&3 || { echo "hangout-server printed no URL"; exit 1; }
-echo "server at $url"
+start_server "$dir"
 
 # run NAME CMD...: starts CMD under timeout(1) in the background, its
 # output in $dir/NAME.log and its errors in $dir/NAME.err (apart: stdout to

@@ -8,6 +8,7 @@
 # tests/netns-run.sh. Every wait is bounded (timeout(1)); no sleeps: the
 # receivers need not be up first, the sender waits for them (min-peers).
 set -eu
+. "$(dirname "$0")/server.sh"
 
 MIB=${HANGOUT_TEST_MIB:-200}
 LIMIT=${HANGOUT_TEST_TIMEOUT:-100}
@@ -23,13 +24,7 @@ trap cleanup EXIT INT TERM
 
 head -c "$((MIB * 1024 * 1024))" /dev/urandom > "$dir/in.bin"
 
-# The server prints its URL on its first line once it listens.
-mkfifo "$dir/server.out"
-"$HANGOUT_SERVER" --port 0 > "$dir/server.out" &
-server_pid=$!
-exec 3< "$dir/server.out"
-read -r url <&3 || { echo "hangout-server printed no URL"; exit 1; }
-echo "server at $url"
+start_server "$dir"
 
 start=$(date +%s.%N)
 pids=

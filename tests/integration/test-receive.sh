@@ -7,6 +7,7 @@
 # Environment: HANGOUT_SERVER, HANGOUT_RECEIVE (the example), GST_PLUGIN_PATH.
 # Run inside tests/netns-run.sh. Every wait is bounded by timeout(1).
 set -eu
+. "$(dirname "$0")/server.sh"
 
 LIMIT=${HANGOUT_TEST_TIMEOUT:-60}
 : "${HANGOUT_SERVER:?HANGOUT_SERVER is not set}"
@@ -28,11 +29,7 @@ mkdir -p "$top/a/b/dir"
 dir=$top/a/b/dir
 head -c $((3 * 1024 * 1024)) /dev/urandom > "$top/in.bin"
 
-mkfifo "$top/server.out"
-"$HANGOUT_SERVER" --port 0 > "$top/server.out" &
-server_pid=$!
-exec 3< "$top/server.out"
-read -r url <&3 || { echo "hangout-server printed no URL"; exit 1; }
+start_server "$top"
 
 # The receiver runs from inside --dir's parent, so a name taken relative
 # to the working directory would show up too.
