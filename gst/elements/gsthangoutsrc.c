@@ -79,7 +79,7 @@ typedef enum {
 typedef struct {
   ItemType type;
   HangoutTransferEvent event;
-  gchar *sender_name;
+  gchar *sender_name;           /* for messages; not on data items */
 } Item;
 
 /* An accepted file: its items, not yet output. */
@@ -179,9 +179,10 @@ push_item (GstHangoutSrc *src, PendingFile *file, ItemType type,
   item->type = type;
   item->event = *event;
   memset (event, 0, sizeof *event);
-  item->sender_name =
-      gst_hangout_room_object_dup_member_name (src->room_object,
-      item->event.member);
+  if (type != ITEM_DATA)
+    item->sender_name =
+        gst_hangout_room_object_dup_member_name (src->room_object,
+        item->event.member);
   if (item->event.payload != NULL) {
     file->bytes += g_bytes_get_size (item->event.payload);
     if (!file->paused && file->bytes >= QUEUE_HIGH) {
