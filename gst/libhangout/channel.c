@@ -4,6 +4,9 @@
 
 #include <stdatomic.h>
 #include <string.h>
+#include "debug-private.h"
+
+#define GST_CAT_DEFAULT hangout_debug_channel
 
 #define DCEP_OPEN_HEADER_SIZE 12
 #define CHANNEL_TYPE_UNORDERED 0x80
@@ -422,7 +425,7 @@ hangout_data_channel_handle_message (HangoutDataChannel *self, guint32 ppid,
           && !self->remote_opened && !self->negotiated)
         open_channel (self);
       else
-        g_debug ("data channel '%s': ignoring an unexpected DCEP message",
+        GST_DEBUG ("data channel '%s': ignoring an unexpected DCEP message",
             self->label);
       return;
     case HANGOUT_SCTP_PPID_STRING:
@@ -433,7 +436,7 @@ hangout_data_channel_handle_message (HangoutDataChannel *self, guint32 ppid,
       if (ppid == HANGOUT_SCTP_PPID_STRING_EMPTY)
         len = 0;
       if (!g_utf8_validate_len ((const gchar *) data, len, NULL)) {
-        g_warning ("data channel '%s': dropping a text message that is not "
+        GST_WARNING ("data channel '%s': dropping a text message that is not "
             "UTF-8", self->label);
         return;
       }
@@ -455,7 +458,7 @@ hangout_data_channel_handle_message (HangoutDataChannel *self, guint32 ppid,
       return;
     }
     default:
-      g_debug ("data channel '%s': ignoring a message with PPID %u",
+      GST_DEBUG ("data channel '%s': ignoring a message with PPID %u",
           self->label, ppid);
       return;
   }
@@ -644,6 +647,7 @@ hangout_data_channel_class_init (HangoutDataChannelClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
+  hangout_debug_init ();
   object_class->get_property = hangout_data_channel_get_property;
   object_class->set_property = hangout_data_channel_set_property;
   object_class->finalize = hangout_data_channel_finalize;

@@ -29,6 +29,9 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/dtls.h>
 #include <gnutls/x509.h>
+#include "debug-private.h"
+
+#define GST_CAT_DEFAULT hangout_debug_dtls
 
 /* DTLS 1.2 only: GnuTLS 3.7 has no DTLS 1.3 and browsers fall back through
  * supported_versions. AEAD suites with ECDHE only, AES-128-GCM first (the RFC
@@ -162,6 +165,7 @@ hangout_certificate_new (GError ** error)
   const gchar *what;
   int ret;
 
+  hangout_debug_init ();
   /* Each call either succeeds or leaves "what" naming the failing step. */
   what = "cannot generate the DTLS key";
   if ((ret = gnutls_x509_privkey_init (&key)) < 0 ||
@@ -374,7 +378,7 @@ emit_closed (HangoutDtls * dtls, const GError * error)
   set_state (dtls, STATE_CLOSED);
   disarm_timer (dtls);
   if (error)
-    g_debug ("DTLS %s closed: %s", dtls->is_client ? "client" : "server",
+    GST_DEBUG ("DTLS %s closed: %s", dtls->is_client ? "client" : "server",
         error->message);
   if (dtls->callbacks.closed)
     dtls->callbacks.closed (dtls->user_data, error);
@@ -513,7 +517,7 @@ handshake_complete (HangoutDtls * dtls)
       MAX_RECORD_PLAINTEXT);
 
   set_state (dtls, STATE_CONNECTED);
-  g_debug ("DTLS %s connected (max payload %" G_GSIZE_FORMAT ")",
+  GST_DEBUG ("DTLS %s connected (max payload %" G_GSIZE_FORMAT ")",
       dtls->is_client ? "client" : "server", dtls->max_payload);
   if (dtls->callbacks.connected)
     dtls->callbacks.connected (dtls->user_data);
@@ -547,7 +551,7 @@ handshake_step (HangoutDtls * dtls)
       handshake_failed (dtls, ret);
       return;
     }
-    g_debug ("DTLS handshake: %s", gnutls_strerror (ret));
+    GST_DEBUG ("DTLS handshake: %s", gnutls_strerror (ret));
     arm_retransmit_timer (dtls);
   }
 }
@@ -583,7 +587,7 @@ receive_records (HangoutDtls * dtls)
         send_alert (dtls, GNUTLS_AL_WARNING, GNUTLS_A_NO_RENEGOTIATION);
         break;
       case GNUTLS_E_WARNING_ALERT_RECEIVED:
-        g_debug ("DTLS peer sent warning alert \"%s\"",
+        GST_DEBUG ("DTLS peer sent warning alert \"%s\"",
             gnutls_alert_get_name (gnutls_alert_get (dtls->session)));
         break;
       case GNUTLS_E_FATAL_ALERT_RECEIVED:
@@ -600,7 +604,7 @@ receive_records (HangoutDtls * dtls)
       default:
         /* Anyone can spoof a datagram: a record that does not decrypt or
          * parse is dropped, never a reason to end the session. */
-        g_debug ("DTLS dropped a record: %s", gnutls_strerror (ret));
+        GST_DEBUG ("DTLS dropped a record: %s", gnutls_strerror (ret));
         errors++;
         break;
     }
@@ -655,6 +659,7 @@ hangout_dtls_new (GMainContext * context, gboolean is_client,
   unsigned int flags;
   int ret;
 
+  hangout_debug_init ();
   g_return_val_if_fail (context != NULL, NULL);
   g_return_val_if_fail (callbacks != NULL, NULL);
   g_return_val_if_fail (callbacks->send_datagram != NULL, NULL);
@@ -863,7 +868,7 @@ hangout_dtls_receive (HangoutDtls * dtls, const guint8 * data, gsize len)
   state = get_state (dtls);
   if (state == STATE_NEW) {
     if (dtls->is_client) {
-      g_debug ("DTLS client got a datagram before start, dropped");
+      GST_DEBUG ("DTLS client got a datagram before start, dropped");
       return;
     }
     /* A ClientHello can overtake our own start(); answer it anyway. */
@@ -881,7 +886,7 @@ hangout_dtls_receive (HangoutDtls * dtls, const guint8 * data, gsize len)
   else
     receive_records (dtls);
   if (dtls->pending != NULL)
-    g_debug ("DTLS ignored a %" G_GSIZE_FORMAT "-byte datagram", len);
+    GST_DEBUG ("DTLS ignored a %" G_GSIZE_FORMAT "-byte datagram", len);
   dtls->pending = NULL;
   dtls->pending_len = 0;
   leave (dtls);
@@ -923,7 +928,7 @@ hangout_dtls_send (HangoutDtls * dtls, const guint8 * data, gsize len,
 
   if (G_LIKELY (ret == (ssize_t) len))
     return TRUE;
-  g_debug ("DTLS record_send: %s", ret < 0 ? gnutls_strerror (ret) : "short");
+  GST_DEBUG ("DTLS record_send: %s", ret < 0 ? gnutls_strerror (ret) : "short");
   if (ret == GNUTLS_E_LARGE_PACKET)
     g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_MESSAGE_TOO_BIG,
         "DTLS record of %" G_GSIZE_FORMAT " bytes is too large", len);

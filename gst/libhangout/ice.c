@@ -7,6 +7,9 @@
 #include <gio/gio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "debug-private.h"
+
+#define GST_CAT_DEFAULT hangout_debug_ice
 
 /* A data channel needs one component: BUNDLE and rtcp-mux are implied. */
 #define COMPONENT_ID 1
@@ -119,7 +122,7 @@ on_new_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
     grow_socket_buffer (socket, SO_RCVBUF, SO_RCVBUFFORCE);
     g_object_unref (socket);
   }
-  g_debug ("ICE: selected pair %s", hangout_ice_selected_pair_is_loopback (ice)
+  GST_DEBUG ("ICE: selected pair %s", hangout_ice_selected_pair_is_loopback (ice)
       ? "on loopback" : "");
 }
 
@@ -266,6 +269,7 @@ hangout_ice_new (GMainContext *context, gboolean controlling,
 {
   HangoutIce *ice = g_new0 (HangoutIce, 1);
 
+  hangout_debug_init ();
   ice->context = g_main_context_ref (context);
   ice->callbacks = *callbacks;
   ice->user_data = user_data;
@@ -417,13 +421,13 @@ hangout_ice_add_remote_candidate (HangoutIce *ice, const gchar *candidate,
   if (*end != '\0' || port > 65535)
     goto malformed;
   if (component != COMPONENT_ID) {
-    g_debug ("ICE: skipping candidate of component %" G_GUINT64_FORMAT,
+    GST_DEBUG ("ICE: skipping candidate of component %" G_GUINT64_FORMAT,
         component);
     return TRUE;
   }
   if (g_ascii_strcasecmp (tokens[2], "udp") != 0) {
     /* We gather UDP only; a TCP candidate cannot pair with ours. */
-    g_debug ("ICE: skipping %s candidate", tokens[2]);
+    GST_DEBUG ("ICE: skipping %s candidate", tokens[2]);
     return TRUE;
   }
   if (!g_hostname_is_ip_address (tokens[4])) {
@@ -431,7 +435,7 @@ hangout_ice_add_remote_candidate (HangoutIce *ice, const gchar *candidate,
       /* Browsers hide host addresses behind mDNS names. We do not resolve
        * them: the browser's checks reach us and teach libnice a
        * peer-reflexive candidate for the same address. */
-      g_debug ("ICE: skipping mDNS candidate %s", tokens[4]);
+      GST_DEBUG ("ICE: skipping mDNS candidate %s", tokens[4]);
       return TRUE;
     }
     g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_CANDIDATE,

@@ -8,6 +8,9 @@
 #include "channel-private.h"
 
 #include <string.h>
+#include "debug-private.h"
+
+#define GST_CAT_DEFAULT hangout_debug_peer
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 30000
 #define MID "0"
@@ -171,7 +174,7 @@ finish (HangoutPeerConnection *pc, gboolean failed, GError *error)
     return;
   }
   if (error != NULL)
-    g_debug ("peer connection %s: %s", failed ? "failed" : "closed",
+    GST_DEBUG ("peer connection %s: %s", failed ? "failed" : "closed",
         error->message);
   g_clear_error (&pc->error);
   pc->error = error;
@@ -355,12 +358,12 @@ handle_dcep_open (HangoutPeerConnection *pc, guint16 stream_id,
   HangoutDataChannel *channel;
 
   if ((stream_id % 2 == 0) == pc->dtls_client) {
-    g_warning ("peer opened a data channel on stream %u, which is ours to "
+    GST_WARNING ("peer opened a data channel on stream %u, which is ours to "
         "use (RFC 8832 §6): ignored", stream_id);
     return;
   }
   if (!hangout_dcep_parse_open (data, len, &open, &error)) {
-    g_warning ("peer sent a malformed %s on stream %u", error->message,
+    GST_WARNING ("peer sent a malformed %s on stream %u", error->message,
         stream_id);
     return;
   }
@@ -425,13 +428,13 @@ sctp_message (gpointer data, guint16 stream_id, guint32 ppid,
     if (channel == NULL)
       handle_dcep_open (pc, stream_id, message, len);
     else
-      g_warning ("peer opened stream %u, which is in use: ignored", stream_id);
+      GST_WARNING ("peer opened stream %u, which is in use: ignored", stream_id);
   } else if (channel != NULL) {
     g_object_ref (channel);
     hangout_data_channel_handle_message (channel, ppid, message, len);
     g_object_unref (channel);
   } else {
-    g_debug ("message on stream %u, which has no channel: dropped", stream_id);
+    GST_DEBUG ("message on stream %u, which has no channel: dropped", stream_id);
   }
   leave (pc);
 }
@@ -751,13 +754,13 @@ hangout_peer_connection_set_remote_description (HangoutPeerConnection *pc,
     g_autoptr (GError) err = NULL;
 
     if (!add_candidate (pc, pc->remote->candidates->pdata[i], &err))
-      g_warning ("remote description: %s", err->message);
+      GST_WARNING ("remote description: %s", err->message);
   }
   for (guint i = 0; i < pc->pending_candidates->len; i++) {
     g_autoptr (GError) err = NULL;
 
     if (!add_candidate (pc, pc->pending_candidates->pdata[i], &err))
-      g_warning ("early candidate: %s", err->message);
+      GST_WARNING ("early candidate: %s", err->message);
   }
   g_ptr_array_set_size (pc->pending_candidates, 0);
   if (pc->remote->end_of_candidates || pc->pending_end_of_candidates)
@@ -961,6 +964,7 @@ hangout_peer_connection_class_init (HangoutPeerConnectionClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
 
+  hangout_debug_init ();
   object_class->set_property = hangout_peer_connection_set_property;
   object_class->get_property = hangout_peer_connection_get_property;
   object_class->dispose = hangout_peer_connection_dispose;

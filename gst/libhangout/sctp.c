@@ -23,6 +23,9 @@
 #include <usrsctp.h>
 #if defined(__x86_64__)
 #include <nmmintrin.h>
+#include "debug-private.h"
+
+#define GST_CAT_DEFAULT hangout_debug_sctp
 #endif
 
 /* Send and receive buffers. The receive buffer is the window the peer may
@@ -322,6 +325,7 @@ hangout_sctp_new (GMainContext *context, guint16 local_port,
 {
   HangoutSctp *sctp = g_new0 (HangoutSctp, 1);
 
+  hangout_debug_init ();
   global_ref ();
   sctp->context = g_main_context_ref (context);
   sctp->callbacks = *callbacks;
@@ -496,7 +500,7 @@ try_reset (HangoutSctp *sctp, guint16 stream_id)
   {
     int err = errno;            /* the caller looks at it */
 
-    g_debug ("SCTP: resetting stream %u: %s", stream_id, g_strerror (err));
+    GST_DEBUG ("SCTP: resetting stream %u: %s", stream_id, g_strerror (err));
     errno = err;
   }
   return FALSE;
@@ -597,7 +601,7 @@ flush (HangoutSctp *sctp)
         if (result == SEND_WOULD_BLOCK)
           break;
         if (result == SEND_ERROR)
-          g_warning ("SCTP: dropping a queued message on stream %u: %s",
+          GST_WARNING ("SCTP: dropping a queued message on stream %u: %s",
               p->params.stream_id, g_strerror (errno));
         sent[n_sent].stream_id = p->params.stream_id;
         sent[n_sent].len = p->len;
@@ -744,7 +748,7 @@ process (HangoutSctp *sctp)
     }
     if (sctp->message->len + (gsize) n > sctp->max_message_size + READ_CHUNK_SIZE) {
       /* Larger than we advertised: drop it rather than grow without bound. */
-      g_warning ("SCTP: dropping an oversized message on stream %u",
+      GST_WARNING ("SCTP: dropping an oversized message on stream %u",
           info.rcv_sid);
       g_byte_array_set_size (sctp->message, 0);
       sctp->discarding = !(flags & MSG_EOR);

@@ -28,6 +28,9 @@
 
 #include <string.h>
 #include <gst/sdp/sdp.h>
+#include "debug-private.h"
+
+#define GST_CAT_DEFAULT hangout_debug_sdp
 
 /* RFC 8839 §5.4: ice-ufrag = 4*256ice-char, ice-pwd = 22*256ice-char. */
 #define ICE_UFRAG_MIN_LEN 4
@@ -549,6 +552,7 @@ hangout_sdp_description_new (HangoutSdpType type)
 {
   HangoutSdpDescription *desc;
 
+  hangout_debug_init ();
   g_return_val_if_fail (type == HANGOUT_SDP_OFFER
       || type == HANGOUT_SDP_ANSWER, NULL);
 
@@ -612,7 +616,7 @@ add_candidates (GstSDPMedia * media, const GPtrArray * candidates)
     if (g_str_has_prefix (candidate, "a="))
       candidate += 2;
     if (!g_str_has_prefix (candidate, "candidate:")) {
-      g_warning ("Ignoring malformed ICE candidate '%s'", candidate);
+      GST_WARNING ("Ignoring malformed ICE candidate '%s'", candidate);
       continue;
     }
     gst_sdp_media_add_attribute (media, "candidate",
@@ -707,6 +711,7 @@ hangout_sdp_description_parse (const gchar * text, HangoutSdpType type,
   gboolean ok;
   guint i;
 
+  hangout_debug_init ();
   g_return_val_if_fail (type == HANGOUT_SDP_OFFER
       || type == HANGOUT_SDP_ANSWER, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);

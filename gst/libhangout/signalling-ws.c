@@ -14,9 +14,13 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <hangout/signalling.h>
+#include <hangout/json.h>
 #include <libsoup/soup.h>
 
 #include <string.h>
+#include "debug-private.h"
+
+#define GST_CAT_DEFAULT hangout_debug_signalling
 
 #define PROTOCOL_VERSION 1
 #define MAX_FRAME_SIZE 65536
@@ -111,7 +115,7 @@ emit_error (HangoutWebSocketSignaller *self, const gchar *format, ...)
   error = g_error_new_valist (HANGOUT_ERROR, HANGOUT_ERROR_SIGNALLING, format,
       args);
   va_end (args);
-  g_debug ("signaller %s: %s", self->url, error->message);
+  GST_DEBUG ("signaller %s: %s", self->url, error->message);
   hangout_signaller_emit_error (HANGOUT_SIGNALLER (self), error);
 }
 
@@ -228,7 +232,7 @@ schedule_retry (HangoutWebSocketSignaller *self)
 
   self->failures++;
   clear_source (&self->retry);
-  g_debug ("signaller %s: reconnecting in %u ms", self->url, ms);
+  GST_DEBUG ("signaller %s: reconnecting in %u ms", self->url, ms);
   self->retry = attach_timeout (self, ms, on_retry);
 }
 
@@ -279,7 +283,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
     if (self->failures == 0)
       emit_error (self, "cannot connect to %s: %s", self->url, error->message);
     else
-      g_debug ("signaller %s: %s", self->url, error->message);
+      GST_DEBUG ("signaller %s: %s", self->url, error->message);
     connection_lost (self);
   } else if (self->state != HANGOUT_SIGNALLER_STATE_CONNECTING
       && self->state != HANGOUT_SIGNALLER_STATE_RECONNECTING) {
@@ -324,26 +328,15 @@ on_closed (SoupWebsocketConnection *conn, gpointer data)
 
 /* ---- incoming messages ---- */
 
-static const gchar *
-get_string (JsonObject *object, const gchar *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
 static void
 handle_welcome (HangoutWebSocketSignaller *self, JsonObject *msg)
 {
-  const gchar *id = get_string (msg, "id");
+  const gchar *id = hangout_json_get_string (msg, "id");
   JsonNode *node = json_object_get_member (msg, "members");
   g_autoptr (GPtrArray) members = NULL;
 
   if (id == NULL || node == NULL || !JSON_NODE_HOLDS_ARRAY (node)) {
-    g_warning ("signaller %s: malformed welcome: ignored", self->url);
+    GST_WARNING ("signaller %s: malformed welcome: ignored", self->url);
     return;
   }
   members = g_ptr_array_new_with_free_func ((GDestroyNotify)
@@ -355,8 +348,8 @@ handle_welcome (HangoutWebSocketSignaller *self, JsonObject *msg)
 
     if (!JSON_NODE_HOLDS_OBJECT (element))
       continue;
-    member_id = get_string (json_node_get_object (element), "id");
-    name = get_string (json_node_get_object (element), "name");
+    member_id = hangout_json_get_string (json_node_get_object (element), "id");
+    name = hangout_json_get_string (json_node_get_object (element), "name");
     if (member_id != NULL)
       g_ptr_array_add (members, hangout_signaller_member_new (member_id,
               name != NULL ? name : ""));
@@ -372,8 +365,8 @@ handle_welcome (HangoutWebSocketSignaller *self, JsonObject *msg)
 static void
 handle_error (HangoutWebSocketSignaller *self, JsonObject *msg)
 {
-  const gchar *code = get_string (msg, "code");
-  const gchar *reason = get_string (msg, "reason");
+  const gchar *code = hangout_json_get_string (msg, "code");
+  const gchar *reason = hangout_json_get_string (msg, "reason");
 
   if (code == NULL)
     code = "unknown";
@@ -394,56 +387,51 @@ handle_error (HangoutWebSocketSignaller *self, JsonObject *msg)
   set_state (self, HANGOUT_SIGNALLER_STATE_FAILED);
 }
 
+/* What libsoup accepts by default (max-incoming-payload-size). */
+#define MAX_SERVER_MESSAGE (128 * 1024)
+
 static void
 handle_text (HangoutWebSocketSignaller *self, const gchar *text, gsize len)
 {
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (JsonObject) msg = NULL;
   g_autoptr (GError) error = NULL;
-  JsonNode *root;
-  JsonObject *msg;
   const gchar *type;
 
-  if (!json_parser_load_from_data (parser, text, len, &error)) {
-    g_warning ("signaller %s: the server sent bad JSON: %s", self->url,
-        error->message);
+  msg = hangout_json_parse_object (text, len, MAX_SERVER_MESSAGE, &error);
+  if (msg == NULL) {
+    GST_WARNING ("signaller %s: message from the server ignored: %s",
+        self->url, error->message);
     return;
   }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_warning ("signaller %s: the server sent something not an object",
-        self->url);
-    return;
-  }
-  msg = json_node_get_object (root);
-  type = get_string (msg, "type");
+  type = hangout_json_get_string (msg, "type");
   if (g_strcmp0 (type, "welcome") == 0) {
     handle_welcome (self, msg);
   } else if (g_strcmp0 (type, "error") == 0) {
     handle_error (self, msg);
   } else if (!self->joined) {
-    g_debug ("signaller %s: '%s' before welcome: ignored", self->url, type);
+    GST_DEBUG ("signaller %s: '%s' before welcome: ignored", self->url, type);
   } else if (g_strcmp0 (type, "member-joined") == 0) {
-    const gchar *id = get_string (msg, "id"), *name = get_string (msg, "name");
+    const gchar *id = hangout_json_get_string (msg, "id"), *name = hangout_json_get_string (msg, "name");
 
     if (id != NULL)
       hangout_signaller_emit_member_joined (HANGOUT_SIGNALLER (self), id,
           name != NULL ? name : "");
   } else if (g_strcmp0 (type, "member-left") == 0) {
-    const gchar *id = get_string (msg, "id");
+    const gchar *id = hangout_json_get_string (msg, "id");
 
     if (id != NULL)
       hangout_signaller_emit_member_left (HANGOUT_SIGNALLER (self), id);
   } else if (g_strcmp0 (type, "signal") == 0) {
-    const gchar *from = get_string (msg, "from");
+    const gchar *from = hangout_json_get_string (msg, "from");
     JsonNode *payload = json_object_get_member (msg, "payload");
 
     if (from != NULL && payload != NULL && JSON_NODE_HOLDS_OBJECT (payload))
       hangout_signaller_emit_signal (HANGOUT_SIGNALLER (self), from,
           json_node_get_object (payload));
     else
-      g_warning ("signaller %s: malformed signal: ignored", self->url);
+      GST_WARNING ("signaller %s: malformed signal: ignored", self->url);
   } else {
-    g_debug ("signaller %s: unknown message type '%s': ignored", self->url,
+    GST_DEBUG ("signaller %s: unknown message type '%s': ignored", self->url,
         type);
   }
 }
@@ -457,7 +445,7 @@ on_message (SoupWebsocketConnection *conn, gint type, GBytes *message,
   const gchar *text = g_bytes_get_data (message, &len);
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
-    g_warning ("signaller %s: binary frame from the server: ignored",
+    GST_WARNING ("signaller %s: binary frame from the server: ignored",
         self->url);
   else
     handle_text (self, text, len);
@@ -647,6 +635,7 @@ hangout_websocket_signaller_class_init (HangoutWebSocketSignallerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  hangout_debug_init ();
   object_class->set_property = hangout_websocket_signaller_set_property;
   object_class->get_property = hangout_websocket_signaller_get_property;
   object_class->dispose = hangout_websocket_signaller_dispose;

@@ -4,13 +4,15 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <hangout/transfer.h>
 #include <gnutls/crypto.h>
-#include <json-glib/json-glib.h>
+#include <hangout/json.h>
 #include <string.h>
+#include "debug-private.h"
+
+#define GST_CAT_DEFAULT hangout_debug_transfer
 
 #define ID_HEX (2 * HANGOUT_TRANSFER_FILE_ID_SIZE)
 /* Control messages are small; anything this large is not one of ours. */
 #define MAX_CONTROL_SIZE 65536
-#define MAX_TEXT 4096
 
 /* ---- SHA-256 of a file ----
  *
@@ -248,20 +250,17 @@ hangout_transfer_control_clear (HangoutTransferControl *control)
   memset (control, 0, sizeof *control);
 }
 
-/* A string member, valid UTF-8 of at most MAX_TEXT bytes. */
+/* A string member. Its length is bounded by the message's; the limits of
+ * names are the receiver's to apply (it rejects the offer, with a reason,
+ * rather than ignoring it). */
 static gboolean
 get_string (JsonObject *object, const gchar *member, gchar **out,
     GError **error)
 {
-  JsonNode *node = json_object_get_member (object, member);
-  const gchar *value;
+  const gchar *value = hangout_json_get_string (object, member);
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
+  if (value == NULL)
     return invalid (error, "\"%s\" is missing or not a string", member);
-  value = json_node_get_string (node);
-  if (strlen (value) > MAX_TEXT)
-    return invalid (error, "\"%s\" is longer than %d bytes", member, MAX_TEXT);
   *out = g_strdup (value);
   return TRUE;
 }
@@ -290,11 +289,10 @@ static gboolean
 parse_object (JsonObject *object, HangoutTransferControl *control,
     GError **error)
 {
-  const gchar *type = json_object_get_string_member_with_default (object,
-      "type", NULL);
+  const gchar *type = hangout_json_get_string (object, "type");
   JsonNode *node;
 
-  if (!json_object_has_member (object, "type") || type == NULL)
+  if (type == NULL)
     return invalid (error, "no string \"type\"");
   if (g_str_equal (type, "offer"))
     control->type = HANGOUT_TRANSFER_OFFER;
@@ -373,23 +371,14 @@ gboolean
 hangout_transfer_parse_control (const gchar *text, gsize len,
     HangoutTransferControl *control, GError **error)
 {
-  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (JsonObject) object = NULL;
   g_autoptr (GError) local = NULL;
-  JsonNode *root;
 
   memset (control, 0, sizeof *control);
-  if (len > MAX_CONTROL_SIZE)
-    return invalid (error, "control message of %" G_GSIZE_FORMAT
-        " bytes is too large", len);
-  if (!g_utf8_validate_len (text, len, NULL))
-    return invalid (error, "control message is not UTF-8");
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, text, (gssize) len, &local))
-    return invalid (error, "control message is not JSON: %s", local->message);
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return invalid (error, "control message is not a JSON object");
-  if (!parse_object (json_node_get_object (root), control, error)) {
+  object = hangout_json_parse_object (text, len, MAX_CONTROL_SIZE, &local);
+  if (object == NULL)
+    return invalid (error, "control message refused: %s", local->message);
+  if (!parse_object (object, control, error)) {
     hangout_transfer_control_clear (control);
     return FALSE;
   }
@@ -570,6 +559,7 @@ hangout_transfer_sender_new (const gchar *name, gint64 size,
   HangoutTransferSender *sender;
   gsize i;
 
+  hangout_debug_init ();
   if (chunk_size < HANGOUT_TRANSFER_MIN_CHUNK_SIZE
       || chunk_size > HANGOUT_TRANSFER_MAX_CHUNK_SIZE) {
     g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
@@ -874,6 +864,7 @@ hangout_transfer_receiver_new (void)
 {
   HangoutTransferReceiver *receiver = g_new0 (HangoutTransferReceiver, 1);
 
+  hangout_debug_init ();
   receiver->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) incoming_free);
   return receiver;

@@ -17,6 +17,7 @@
  */
 
 #include <hangout/server.h>
+#include <hangout/json.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -50,10 +51,6 @@
  * rate-limited error per this interval: answering every dropped message
  * would let a flooding client make us queue unbounded output for it. */
 #define RATE_ERROR_INTERVAL_US G_USEC_PER_SEC
-/* json-glib's parser is recursive: "[[[[…" 64 KiB deep overflows the stack
- * (checked: json-glib 1.6 segfaults). No valid message nests deeper than a
- * few levels, so we refuse anything deeper than this before parsing. */
-#define MAX_JSON_DEPTH 32
 /* Ping idle connections so that dead peers are eventually noticed and
  * middleboxes keep the connection open. */
 #define KEEPALIVE_SECONDS 30
@@ -198,217 +195,6 @@ valid_member_name (const char *s)
     n++;
   }
   return n >= 1 && n <= MAX_NAME_CHARS;
-}
-
-/* A strict JSON (RFC 8259) syntax check, run before json-glib sees a
- * message, so that json-glib only ever parses well-formed text. Reasons:
- * - json-glib 1.6 leaks memory on its error paths (a GString per
- *   malformed string, found with LeakSanitizer): any client could grow the
- *   server with garbage;
- * - its parser is recursive: "[[[[…" 64 KiB deep overflows the stack
- *   (checked: it segfaults), so nesting is limited to MAX_JSON_DEPTH;
- * - it silently truncates strings at \u0000, so a name or payload would
- *   change behind our back: refused (docs/protocol.md §1.1);
- * - it accepts "{}{}": trailing data is refused;
- * - lone UTF-16 surrogates (\ud800) cannot become UTF-8: refused.
- * The text itself is valid UTF-8 (libsoup checks text frames). */
-typedef struct {
-  const char *p, *end;
-  const char *why;
-} JsonCheck;
-
-static void
-jc_ws (JsonCheck *j)
-{
-  while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-    j->p++;
-}
-
-static gboolean
-jc_fail (JsonCheck *j, const char *why)
-{
-  if (!j->why)
-    j->why = why;
-  return FALSE;
-}
-
-static gboolean
-jc_hex4 (JsonCheck *j, guint *out)
-{
-  guint v = 0;
-
-  if (j->end - j->p < 4)
-    return jc_fail (j, "not valid JSON");
-  for (int k = 0; k < 4; k++) {
-    int d = g_ascii_xdigit_value (j->p[k]);
-    if (d < 0)
-      return jc_fail (j, "not valid JSON");
-    v = v * 16 + (guint) d;
-  }
-  j->p += 4;
-  *out = v;
-  return TRUE;
-}
-
-static gboolean
-jc_string (JsonCheck *j)
-{
-  j->p++; /* opening quote */
-  while (j->p < j->end) {
-    unsigned char c = (unsigned char) *j->p++;
-    if (c == '"')
-      return TRUE;
-    if (c < 0x20)
-      return jc_fail (j, "not valid JSON");
-    if (c != '\\')
-      continue;
-    if (j->p >= j->end)
-      break;
-    c = (unsigned char) *j->p++;
-    if (c == 'u') {
-      guint u, lo;
-      if (!jc_hex4 (j, &u))
-        return FALSE;
-      if (u == 0)
-        return jc_fail (j, "strings must not contain U+0000");
-      if (u >= 0xdc00 && u <= 0xdfff)
-        return jc_fail (j, "not valid JSON (lone surrogate)");
-      if (u >= 0xd800 && u <= 0xdbff) {
-        if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
-          return jc_fail (j, "not valid JSON (lone surrogate)");
-        j->p += 2;
-        if (!jc_hex4 (j, &lo))
-          return FALSE;
-        if (lo < 0xdc00 || lo > 0xdfff)
-          return jc_fail (j, "not valid JSON (lone surrogate)");
-      }
-    } else if (!strchr ("\"\\/bfnrt", c) || c == '\0') {
-      return jc_fail (j, "not valid JSON");
-    }
-  }
-  return jc_fail (j, "not valid JSON");
-}
-
-static gboolean
-jc_digits (JsonCheck *j)
-{
-  const char *start = j->p;
-  while (j->p < j->end && g_ascii_isdigit (*j->p))
-    j->p++;
-  return j->p > start || jc_fail (j, "not valid JSON");
-}
-
-static gboolean
-jc_number (JsonCheck *j)
-{
-  if (*j->p == '-')
-    j->p++;
-  if (j->p < j->end && *j->p == '0')
-    j->p++;
-  else if (!jc_digits (j))
-    return FALSE;
-  if (j->p < j->end && *j->p == '.') {
-    j->p++;
-    if (!jc_digits (j))
-      return FALSE;
-  }
-  if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-    j->p++;
-    if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
-      j->p++;
-    if (!jc_digits (j))
-      return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
-jc_literal (JsonCheck *j, const char *word)
-{
-  gsize n = strlen (word);
-  if ((gsize) (j->end - j->p) < n || memcmp (j->p, word, n) != 0)
-    return jc_fail (j, "not valid JSON");
-  j->p += n;
-  return TRUE;
-}
-
-static gboolean jc_value (JsonCheck *j, int depth);
-
-static gboolean
-jc_container (JsonCheck *j, int depth)
-{
-  char close = *j->p == '{' ? '}' : ']';
-  gboolean object = close == '}';
-
-  if (depth >= MAX_JSON_DEPTH)
-    return jc_fail (j, "JSON nested too deeply");
-  j->p++;
-  jc_ws (j);
-  if (j->p < j->end && *j->p == close) {
-    j->p++;
-    return TRUE;
-  }
-  for (;;) {
-    if (object) {
-      jc_ws (j);
-      if (j->p >= j->end || *j->p != '"' || !jc_string (j))
-        return jc_fail (j, "not valid JSON");
-      jc_ws (j);
-      if (j->p >= j->end || *j->p++ != ':')
-        return jc_fail (j, "not valid JSON");
-    }
-    if (!jc_value (j, depth + 1))
-      return FALSE;
-    jc_ws (j);
-    if (j->p >= j->end)
-      return jc_fail (j, "not valid JSON");
-    if (*j->p == close) {
-      j->p++;
-      return TRUE;
-    }
-    if (*j->p++ != ',')
-      return jc_fail (j, "not valid JSON");
-  }
-}
-
-static gboolean
-jc_value (JsonCheck *j, int depth)
-{
-  jc_ws (j);
-  if (j->p >= j->end)
-    return jc_fail (j, "not valid JSON");
-  switch (*j->p) {
-  case '{':
-  case '[':
-    return jc_container (j, depth);
-  case '"':
-    return jc_string (j);
-  case 't':
-    return jc_literal (j, "true");
-  case 'f':
-    return jc_literal (j, "false");
-  case 'n':
-    return jc_literal (j, "null");
-  default:
-    if (*j->p == '-' || g_ascii_isdigit (*j->p))
-      return jc_number (j);
-    return jc_fail (j, "not valid JSON");
-  }
-}
-
-static gboolean
-json_text_acceptable (const char *s, gsize len, const char **why)
-{
-  JsonCheck j = { s, s + len, NULL };
-
-  if (jc_value (&j, 0)) {
-    jc_ws (&j);
-    if (j.p == j.end)
-      return TRUE;
-    jc_fail (&j, "trailing data after the JSON value");
-  }
-  *why = j.why ? j.why : "not valid JSON";
-  return FALSE;
 }
 
 static char *
@@ -746,12 +532,8 @@ on_ws_message (SoupWebsocketConnection *conn, gint type, GBytes *bytes, gpointer
   Client *c = user_data;
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
-  const char *why = NULL;
-  JsonParser *parser;
-  GError *error = NULL;
-  JsonNode *root;
-  JsonObject *msg;
-  JsonNode *type_node;
+  g_autoptr (JsonObject) msg = NULL;
+  g_autoptr (GError) error = NULL;
   const char *mtype;
 
   /* Only reachable for fragmented messages: single frames over the limit
@@ -768,40 +550,22 @@ on_ws_message (SoupWebsocketConnection *conn, gint type, GBytes *bytes, gpointer
     client_send_error (c, "bad-message", "binary frames are not allowed; send JSON text frames");
     return;
   }
-  if (!json_text_acceptable (data, len, &why)) {
-    client_send_error (c, "bad-json", why);
+  msg = hangout_json_parse_object (data, len, MAX_MESSAGE_SIZE, &error);
+  if (msg == NULL) {
+    client_send_error (c, "bad-json", error->message);
     return;
   }
-
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, data, (gssize) len, &error)) {
-    client_send_error (c, "bad-json", "not valid JSON");
-    g_clear_error (&error);
-    g_object_unref (parser);
-    return;
-  }
-  root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
-    client_send_error (c, "bad-json", "a message must be a JSON object");
-    g_object_unref (parser);
-    return;
-  }
-  msg = json_node_get_object (root);
-  type_node = json_object_get_member (msg, "type");
-  if (!type_node || !JSON_NODE_HOLDS_VALUE (type_node) ||
-      json_node_get_value_type (type_node) != G_TYPE_STRING) {
+  mtype = hangout_json_get_string (msg, "type");
+  if (mtype == NULL) {
     client_send_error (c, "bad-type", "a message needs a string member 'type'");
-    g_object_unref (parser);
     return;
   }
-  mtype = json_node_get_string (type_node);
   if (g_str_equal (mtype, "join"))
     handle_join (c, msg);
   else if (g_str_equal (mtype, "signal"))
     handle_signal (c, msg);
   else
     client_send_error (c, "bad-type", "unknown message type");
-  g_object_unref (parser);
 }
 
 static void

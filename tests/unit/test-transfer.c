@@ -147,6 +147,53 @@ GST_START_TEST (test_control_invalid)
 
 GST_END_TEST;
 
+/* What any member can send on the application channel, to the receiver as
+ * the room hands it over. Each of these crashed every C member once. */
+GST_START_TEST (test_hostile_control)
+{
+  HangoutTransferReceiver *receiver = hangout_transfer_receiver_new ();
+  HangoutTransferEvent event;
+  g_autoptr (GError) error = NULL;
+  /* An empty text message: GBytes without data (NULL). */
+  g_autoptr (GBytes) empty = g_bytes_new (NULL, 0);
+  /* 60,000 '[', under the size limit: json-glib's recursive parser
+   * overflows the stack on it. */
+  gsize deep_len = 60000;
+  gchar *deep = g_malloc (deep_len);
+  g_autoptr (GBytes) nested = NULL;
+  /* A "type" that is an object: json-glib's string getter is critical. */
+  g_autoptr (GBytes) object_type = text_bytes ("{\"type\":{\"a\":1},"
+      "\"id\":\"" ID "\"}");
+
+  memset (deep, '[', deep_len);
+  nested = g_bytes_new_take (deep, deep_len);
+  fail_if (hangout_transfer_receiver_handle (receiver, "m", TRUE, empty,
+          &event, &error));
+  fail_unless (g_error_matches (error, HANGOUT_ERROR,
+          HANGOUT_ERROR_INVALID_MESSAGE));
+  fail_unless (strstr (error->message, "empty") != NULL, "%s",
+      error->message);
+  fail_unless_equals_int (event.type, HANGOUT_TRANSFER_EVENT_NONE);
+  g_clear_error (&error);
+  fail_if (hangout_transfer_receiver_handle (receiver, "m", TRUE, nested,
+          &event, &error));
+  fail_unless (strstr (error->message, "nested too deeply") != NULL, "%s",
+      error->message);
+  g_clear_error (&error);
+  fail_if (hangout_transfer_receiver_handle (receiver, "m", TRUE,
+          object_type, &event, &error));
+  fail_unless (strstr (error->message, "type") != NULL, "%s",
+      error->message);
+  g_clear_error (&error);
+  /* An empty binary message is a data message too short to be one. */
+  fail_if (hangout_transfer_receiver_handle (receiver, "m", FALSE, empty,
+          &event, &error));
+  fail_unless_equals_int (hangout_transfer_receiver_get_active (receiver), 0);
+  hangout_transfer_receiver_free (receiver);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_data_header)
 {
   const guint8 payload[] = { 1, 2, 3 };
@@ -519,6 +566,7 @@ transfer_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_control_round_trip);
   tcase_add_test (tc, test_control_invalid);
+  tcase_add_test (tc, test_hostile_control);
   tcase_add_test (tc, test_data_header);
   tcase_add_test (tc, test_transfer);
   tcase_add_test (tc, test_receiver_failures);

@@ -1,0 +1,41 @@
+/* gst-hangout — the library's debug categories (debug-private.h).
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "debug-private.h"
+
+GST_DEBUG_CATEGORY (hangout_debug_sdp);
+GST_DEBUG_CATEGORY (hangout_debug_ice);
+GST_DEBUG_CATEGORY (hangout_debug_dtls);
+GST_DEBUG_CATEGORY (hangout_debug_sctp);
+GST_DEBUG_CATEGORY (hangout_debug_channel);
+GST_DEBUG_CATEGORY (hangout_debug_peer);
+GST_DEBUG_CATEGORY (hangout_debug_signalling);
+GST_DEBUG_CATEGORY (hangout_debug_room);
+GST_DEBUG_CATEGORY (hangout_debug_transfer);
+
+void
+hangout_debug_init (void)
+{
+  static gsize done = 0;
+
+  if (!g_once_init_enter (&done))
+    return;
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_sdp, "hangout-sdp", 0,
+      "gst-hangout: session descriptions and ICE candidates");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_ice, "hangout-ice", 0,
+      "gst-hangout: ICE (libnice)");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_dtls, "hangout-dtls", 0,
+      "gst-hangout: DTLS (GnuTLS)");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_sctp, "hangout-sctp", 0,
+      "gst-hangout: SCTP (usrsctp)");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_channel, "hangout-channel", 0,
+      "gst-hangout: data channels and DCEP");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_peer, "hangout-peer", 0,
+      "gst-hangout: peer connections");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_signalling, "hangout-signalling", 0,
+      "gst-hangout: the signalling client");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_room, "hangout-room", 0,
+      "gst-hangout: rooms, the full mesh");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_transfer, "hangout-transfer", 0,
+      "gst-hangout: the file transfer protocol");
+  g_once_init_leave (&done, 1);
+}
