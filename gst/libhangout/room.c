@@ -25,22 +25,36 @@
  * The signaller reconnects with backoff and rejoins; the server gives us a
  * new id. What we do about that:
  *
- * - Every started room has a random instance key. Offers and answers carry
- *   it as an extra payload member "instance" (ignored by browsers).
- * - A rejoined member offers, as any newcomer, to the welcome's members it
- *   does not know by id (its peers that rejoined before it have new ids).
- *   The receiver looks the instance up: if it already has a *connected*
- *   peer with that key it does not answer but replies
- *   {"type":"connected","instance":K}; both sides then drop the new
- *   attempt and file the existing connection under the new id. So peers
- *   are matched by instance, not by name (names are not unique), and the
- *   match is decided by the receiver of the offer, which cannot race.
- * - Right after a rejoin we also tell every connected peer our new id on
- *   the control channel ({"type":"id","id":…}), so that later member-left
- *   or signals from that id find the connection.
+ * - Who may change what. A message changes only its sender's own state:
+ *   what arrives on a member's control channel (DTLS-authenticated, so
+ *   from that member) concerns that member's connection; a signal concerns
+ *   the signalling id the server stamped on it. Nothing is decided on a
+ *   value other members have seen (ids, instance keys, fingerprints).
+ * - A new id is proven with both. Right after a rejoin we draw a random
+ *   token per connected peer and send it twice: on the peer's control
+ *   channel with our new id ({"type":"id","id":NEW,"token":T}), and through
+ *   the server ({"type":"id","token":T}, which the server stamps "from
+ *   NEW"). The peer files its connection to us under NEW only when both
+ *   agree: the channel proves it is us, the server's stamp that NEW is
+ *   ours, and T (seen by nobody else) ties the two. A member claiming
+ *   another member's id over its own channel gets nowhere, because no
+ *   signal from that id carries its token. When a peer's claim reaches us
+ *   before we know its new id, we send our own proof to the id it claims,
+ *   so two members that both rejoined (a server restart) still meet.
+ * - Every started room has a random instance key, carried in offers and
+ *   answers ("instance", ignored by browsers) as a hint only. A rejoined
+ *   member offers, as any newcomer, to the welcome's members it does not
+ *   know by id. The receiver looks the instance up: if it has a
+ *   *connected* peer with that key it does not answer but replies
+ *   {"type":"connected","instance":K}, and the offerer drops its attempt;
+ *   neither changes its existing connection, which the id proof above
+ *   refiles. Forging someone's instance only costs the forger its own
+ *   attempt.
  * - If the receiver claims a connection that we no longer have (its side has
  *   not noticed the failure yet), we send {"type":"close"} and offer again;
- *   the receiver drops its stale connection and answers.
+ *   the receiver drops the connection it holds for the sender's id, and
+ *   answers. An answer whose instance matches another connected peer of
+ *   ours only makes us check that peer with a ping (below).
  * - A member-left from the server means a member closed *or lost* its
  *   WebSocket. For a connected member we ping it on the control channel and
  *   drop it only without a pong within HANGOUT_ROOM_LIVENESS_TIMEOUT_MS; a
@@ -58,7 +72,12 @@
 #include <hangout/peer.h>
 #include <hangout/sdp.h>
 
+#include <gnutls/crypto.h>
+#include <hangout/json.h>
 #include <string.h>
+#include "debug-private.h"
+
+#define GST_CAT_DEFAULT hangout_debug_room
 
 /* How long stop waits for cancelled operations and closing connections. */
 #define DRAIN_TIMEOUT_MS 3000
@@ -91,6 +110,7 @@ struct _HangoutRoom {
   gchar *instance;
   GHashTable *by_signal;        /* signalling id → Member (not owned) */
   GHashTable *names;            /* signalling id → name */
+  GHashTable *proofs;           /* signalling id → id token it signalled */
   gchar *start_room, *start_name, *start_server, *start_stun, *start_turn;
 };
 
@@ -111,6 +131,9 @@ struct _Member {
   HangoutDataChannel *control;
   GSource *ping_timeout;
   gboolean paused;              /* the application stopped reading from it */
+  gchar *token;                 /* ours for it, since our last rejoin */
+  gchar *claim_id;              /* the new id it claimed on its channel */
+  gchar *claim_token;           /* ... and the token that proves it */
 };
 
 G_DEFINE_FINAL_TYPE (HangoutRoom, hangout_room, G_TYPE_OBJECT)
@@ -148,17 +171,6 @@ clear_source (GSource **source)
     g_source_destroy (*source);
     g_clear_pointer (source, g_source_unref);
   }
-}
-
-static const gchar *
-get_string (JsonObject *object, const gchar *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
 }
 
 static gchar *
@@ -211,6 +223,9 @@ member_free (Member *m)
   g_free (m->instance);
   g_free (m->local_ufrag);
   g_free (m->remote_ufrag);
+  g_free (m->token);
+  g_free (m->claim_id);
+  g_free (m->claim_token);
   g_free (m);
 }
 
@@ -224,7 +239,7 @@ remove_member (HangoutRoom *room, Member *m, gboolean emit)
   g_hash_table_steal (room->members, m->id);
   m->connected = FALSE;
   g_mutex_unlock (&room->lock);
-  g_debug ("room %s: member %s (%s) removed", room->start_room, m->id,
+  GST_DEBUG ("room %s: member %s (%s) removed", room->start_room, m->id,
       m->name);
   if (emit && m->announced)
     g_signal_emit (room, signals[SIGNAL_MEMBER_LEFT], 0, m->id);
@@ -250,7 +265,10 @@ announce (HangoutRoom *room, Member *m)
   g_signal_emit (room, signals[SIGNAL_MEMBER_JOINED], 0, m->id, m->name);
 }
 
-/* Files @m under the signalling id @signal_id from now on. */
+/* Files @m under the signalling id @signal_id, proven to be its (see the
+ * top of the file). An attempt of ours still connecting under that id is
+ * an attempt to @m itself, and goes; a connected member under it would
+ * mean the server stamps one id on two members: then nothing changes. */
 static void
 remap (HangoutRoom *room, Member *m, const gchar *signal_id)
 {
@@ -259,11 +277,16 @@ remap (HangoutRoom *room, Member *m, const gchar *signal_id)
   if (g_strcmp0 (m->signal_id, signal_id) == 0)
     return;
   other = g_hash_table_lookup (room->by_signal, signal_id);
-  if (other != NULL && other != m)
+  if (other != NULL && other->connected) {
+    GST_WARNING ("room %s: %s proved the id %s, which connected member %s "
+        "holds: ignored", room->start_room, m->id, signal_id, other->id);
+    return;
+  }
+  if (other != NULL)
     remove_member (room, other, TRUE);
   if (g_hash_table_lookup (room->by_signal, m->signal_id) == m)
     g_hash_table_remove (room->by_signal, m->signal_id);
-  g_debug ("room %s: member %s is now known as %s", room->start_room, m->id,
+  GST_DEBUG ("room %s: member %s is now known as %s", room->start_room, m->id,
       signal_id);
   g_free (m->signal_id);
   m->signal_id = g_strdup (signal_id);
@@ -293,7 +316,7 @@ send_payload (HangoutRoom *room, const gchar *to, JsonObject *payload)
 
   if (room->signaller == NULL
       || !hangout_signaller_send (room->signaller, to, payload, &error))
-    g_debug ("room %s: cannot signal %s: %s", room->start_room, to,
+    GST_DEBUG ("room %s: cannot signal %s: %s", room->start_room, to,
         error ? error->message : "stopped");
 }
 
@@ -309,22 +332,77 @@ send_description (HangoutRoom *room, Member *m, const gchar *type,
   send_payload (room, m->signal_id, payload);
 }
 
+/* Sends {"type":TYPE, KEY:VALUE...} (string members, NULL-terminated
+ * pairs) on @m's control channel. */
 static void
-send_control (Member *m, const gchar *type, const gchar *key,
-    const gchar *value)
+send_control (Member *m, const gchar *type, ...) G_GNUC_NULL_TERMINATED;
+
+static void
+send_control (Member *m, const gchar *type, ...)
 {
   g_autoptr (JsonObject) msg = json_object_new ();
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   g_autofree gchar *text = NULL;
   g_autoptr (GError) error = NULL;
+  const gchar *key;
+  va_list args;
 
   json_object_set_string_member (msg, "type", type);
-  if (key != NULL)
-    json_object_set_string_member (msg, key, value);
+  va_start (args, type);
+  while ((key = va_arg (args, const gchar *)) != NULL)
+    json_object_set_string_member (msg, key, va_arg (args, const gchar *));
+  va_end (args);
   json_node_set_object (node, msg);
   text = json_to_string (node, FALSE);
   if (!hangout_data_channel_send_string (m->control, text, &error))
-    g_debug ("control message to %s: %s", m->id, error->message);
+    GST_DEBUG ("control message to %s: %s", m->id, error->message);
+}
+
+/* 128 random bits as 32 hex digits, unguessable (GnuTLS's generator). */
+static gchar *
+random_token (void)
+{
+  guint8 bytes[16];
+  gchar *hex = g_new (gchar, 2 * sizeof bytes + 1);
+
+  if (gnutls_rnd (GNUTLS_RND_NONCE, bytes, sizeof bytes) < 0)
+    g_error ("GnuTLS has no random numbers");
+  for (gsize i = 0; i < sizeof bytes; i++)
+    g_snprintf (hex + 2 * i, 3, "%02x", bytes[i]);
+  return hex;
+}
+
+/* Our half of an id proof: {"type":"id","token":T} through the server, to
+ * every id that may be @m's. */
+static void
+send_id_proof (HangoutRoom *room, Member *m)
+{
+  g_autoptr (JsonObject) payload = json_object_new ();
+
+  json_object_set_string_member (payload, "type", "id");
+  json_object_set_string_member (payload, "token", m->token);
+  send_payload (room, m->signal_id, payload);
+  if (m->claim_id != NULL && g_strcmp0 (m->claim_id, m->signal_id) != 0)
+    send_payload (room, m->claim_id, payload);
+}
+
+/* Refiles @m under the id it claimed once the server relayed the matching
+ * token from that id. */
+static void
+try_confirm (HangoutRoom *room, Member *m)
+{
+  const gchar *proof;
+  g_autofree gchar *id = NULL;
+
+  if (m->claim_id == NULL)
+    return;
+  proof = g_hash_table_lookup (room->proofs, m->claim_id);
+  if (proof == NULL || g_strcmp0 (proof, m->claim_token) != 0)
+    return;
+  id = g_steal_pointer (&m->claim_id);
+  g_clear_pointer (&m->claim_token, g_free);
+  g_hash_table_remove (room->proofs, id);
+  remap (room, m, id);
 }
 
 /* -- peer connection and channel callbacks (network thread) -- */
@@ -355,7 +433,7 @@ on_pc_state (HangoutPeerConnection *pc, HangoutPeerConnectionState state,
       && state != HANGOUT_PEER_CONNECTION_STATE_CLOSED)
     return;
   error = hangout_peer_connection_get_error (pc);
-  g_debug ("room %s: connection to %s %s: %s", m->room->start_room, m->id,
+  GST_DEBUG ("room %s: connection to %s %s: %s", m->room->start_room, m->id,
       state == HANGOUT_PEER_CONNECTION_STATE_FAILED ? "failed" : "closed",
       error ? error->message : "");
   remove_member (m->room, m, TRUE);
@@ -393,37 +471,53 @@ on_ping_timeout (gpointer data)
   Member *m = data;
 
   g_clear_pointer (&m->ping_timeout, g_source_unref);
-  g_debug ("room %s: %s left the server and does not answer: dropped",
+  GST_DEBUG ("room %s: %s left the server and does not answer: dropped",
       m->room->start_room, m->id);
   remove_member (m->room, m, TRUE);
   return G_SOURCE_REMOVE;
 }
 
+/* Control messages are a few dozen bytes; this leaves room for later ones. */
+#define MAX_CONTROL_MESSAGE 4096
+
 static void
 on_control_message (HangoutDataChannel *channel, const gchar *text, Member *m)
 {
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  JsonNode *root;
+  HangoutRoom *room = m->room;
+  g_autoptr (JsonObject) msg = NULL;
+  g_autoptr (GError) error = NULL;
   const gchar *type;
 
-  if (!json_parser_load_from_data (parser, text, -1, NULL)
-      || (root = json_parser_get_root (parser)) == NULL
-      || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_warning ("room %s: malformed control message from %s: ignored",
-        m->room->start_room, m->id);
+  msg = hangout_json_parse_object (text, strlen (text), MAX_CONTROL_MESSAGE,
+      &error);
+  if (msg == NULL) {
+    GST_INFO ("room %s: control message from %s ignored: %s",
+        room->start_room, m->id, error->message);
     return;
   }
-  type = get_string (json_node_get_object (root), "type");
+  type = hangout_json_get_string (msg, "type");
   if (g_strcmp0 (type, "ping") == 0) {
-    send_control (m, "pong", NULL, NULL);
+    send_control (m, "pong", NULL);
   } else if (g_strcmp0 (type, "pong") == 0) {
     clear_source (&m->ping_timeout);
     apply_receiving (m);
   } else if (g_strcmp0 (type, "id") == 0) {
-    const gchar *id = get_string (json_node_get_object (root), "id");
+    const gchar *id = hangout_json_get_string (msg, "id");
+    const gchar *token = hangout_json_get_string (msg, "token");
 
-    if (id != NULL)
-      remap (m->room, m, id);
+    /* Its claim to a new id, to be proven through the server. */
+    if (id == NULL || token == NULL) {
+      GST_INFO ("room %s: id claim from %s without id or token: ignored",
+          room->start_room, m->id);
+      return;
+    }
+    g_free (m->claim_id);
+    g_free (m->claim_token);
+    m->claim_id = g_strdup (id);
+    m->claim_token = g_strdup (token);
+    if (m->token != NULL)
+      send_id_proof (room, m);
+    try_confirm (room, m);
   }
 }
 
@@ -485,7 +579,7 @@ offer_to (HangoutRoom *room, const gchar *signal_id)
   if (m != NULL)
     offer = hangout_peer_connection_create_offer (m->pc, &error);
   if (offer == NULL) {
-    g_warning ("room %s: cannot offer to %s: %s", room->start_room, signal_id,
+    GST_WARNING ("room %s: cannot offer to %s: %s", room->start_room, signal_id,
         error->message);
     if (m != NULL)
       remove_member (room, m, FALSE);
@@ -507,14 +601,18 @@ on_welcome (HangoutSignaller *signaller, const gchar *own_id,
   room->own_id = g_strdup (own_id);
   g_mutex_unlock (&room->lock);
   g_object_notify_by_pspec (G_OBJECT (room), properties[PROP_ID]);
-  g_debug ("room %s: joined as %s (%s), %u others", room->start_room, own_id,
+  GST_DEBUG ("room %s: joined as %s (%s), %u others", room->start_room, own_id,
       room->start_name, members->len);
 
-  /* After a rejoin: tell the peers we still have our new id. */
+  /* After a rejoin: prove our new id to the peers we still have. */
   g_hash_table_iter_init (&iter, room->members);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & m)) {
-    if (m->connected)
-      send_control (m, "id", "id", own_id);
+    if (!m->connected)
+      continue;
+    g_free (m->token);
+    m->token = random_token ();
+    send_control (m, "id", "id", own_id, "token", m->token, NULL);
+    send_id_proof (room, m);
   }
   for (guint i = 0; i < members->len; i++) {
     HangoutSignallerMember *member = members->pdata[i];
@@ -534,6 +632,20 @@ on_member_joined (HangoutSignaller *signaller, const gchar *id,
   g_hash_table_insert (room->names, g_strdup (id), g_strdup (name));
 }
 
+/* Pings connected @m on its control channel; without a pong in time it is
+ * dropped. */
+static void
+check_alive (HangoutRoom *room, Member *m)
+{
+  if (m->ping_timeout != NULL)
+    return;
+  m->ping_timeout = g_timeout_source_new (HANGOUT_ROOM_LIVENESS_TIMEOUT_MS);
+  g_source_set_callback (m->ping_timeout, on_ping_timeout, m, NULL);
+  g_source_attach (m->ping_timeout, room->context);
+  apply_receiving (m);
+  send_control (m, "ping", NULL);
+}
+
 static void
 on_member_left (HangoutSignaller *signaller, const gchar *id,
     HangoutRoom *room)
@@ -541,6 +653,7 @@ on_member_left (HangoutSignaller *signaller, const gchar *id,
   Member *m = g_hash_table_lookup (room->by_signal, id);
 
   g_hash_table_remove (room->names, id);
+  g_hash_table_remove (room->proofs, id);
   if (m == NULL)
     return;
   if (!m->connected) {
@@ -548,26 +661,20 @@ on_member_left (HangoutSignaller *signaller, const gchar *id,
     return;
   }
   /* Left the server, or only lost its WebSocket? Ask it. */
-  if (m->ping_timeout == NULL) {
-    m->ping_timeout = g_timeout_source_new (HANGOUT_ROOM_LIVENESS_TIMEOUT_MS);
-    g_source_set_callback (m->ping_timeout, on_ping_timeout, m, NULL);
-    g_source_attach (m->ping_timeout, room->context);
-    apply_receiving (m);
-    send_control (m, "ping", NULL, NULL);
-  }
+  check_alive (room, m);
 }
 
 static void
 handle_offer (HangoutRoom *room, const gchar *from, JsonObject *payload)
 {
-  const gchar *sdp = get_string (payload, "sdp");
-  const gchar *instance = get_string (payload, "instance");
+  const gchar *sdp = hangout_json_get_string (payload, "sdp");
+  const gchar *instance = hangout_json_get_string (payload, "instance");
   g_autoptr (GError) error = NULL;
   g_autofree gchar *answer = NULL;
   Member *existing, *m;
 
   if (sdp == NULL) {
-    g_warning ("room %s: offer from %s without sdp: ignored",
+    GST_WARNING ("room %s: offer from %s without sdp: ignored",
         room->start_room, from);
     return;
   }
@@ -575,8 +682,10 @@ handle_offer (HangoutRoom *room, const gchar *from, JsonObject *payload)
   if (existing != NULL) {
     g_autoptr (JsonObject) reply = json_object_new ();
 
-    /* A peer we are connected to, rejoined under a new id. */
-    remap (room, existing, from);
+    /* A peer we are connected to, rejoined under a new id (or someone
+     * using its key): no answer. Its id proof refiles the connection. */
+    GST_DEBUG ("room %s: offer from %s with the instance of connected %s: "
+        "not answered", room->start_room, from, existing->id);
     json_object_set_string_member (reply, "type", "connected");
     json_object_set_string_member (reply, "instance", room->instance);
     send_payload (room, from, reply);
@@ -590,7 +699,7 @@ handle_offer (HangoutRoom *room, const gchar *from, JsonObject *payload)
      * from the lower id wins. */
     if (existing->offerer && !existing->answered
         && g_strcmp0 (own_id, from) < 0) {
-      g_warning ("room %s: %s offered to us while we offered to it: "
+      GST_WARNING ("room %s: %s offered to us while we offered to it: "
           "ignored", room->start_room, from);
       return;
     }
@@ -603,7 +712,7 @@ handle_offer (HangoutRoom *room, const gchar *from, JsonObject *payload)
           HANGOUT_SDP_OFFER, sdp, &error)
       || (answer = hangout_peer_connection_create_answer (m->pc,
               &error)) == NULL) {
-    g_warning ("room %s: cannot answer %s: %s", room->start_room, from,
+    GST_WARNING ("room %s: cannot answer %s: %s", room->start_room, from,
         error->message);
     if (m != NULL)
       remove_member (room, m, FALSE);
@@ -619,20 +728,20 @@ handle_offer (HangoutRoom *room, const gchar *from, JsonObject *payload)
 static void
 handle_answer (HangoutRoom *room, const gchar *from, JsonObject *payload)
 {
-  const gchar *sdp = get_string (payload, "sdp");
-  const gchar *instance = get_string (payload, "instance");
+  const gchar *sdp = hangout_json_get_string (payload, "sdp");
+  const gchar *instance = hangout_json_get_string (payload, "instance");
   Member *m = g_hash_table_lookup (room->by_signal, from);
   Member *stale;
   g_autoptr (GError) error = NULL;
 
   if (m == NULL || !m->offerer || m->answered || sdp == NULL) {
-    g_debug ("room %s: unexpected answer from %s: ignored", room->start_room,
+    GST_DEBUG ("room %s: unexpected answer from %s: ignored", room->start_room,
         from);
     return;
   }
   if (!hangout_peer_connection_set_remote_description (m->pc,
           HANGOUT_SDP_ANSWER, sdp, &error)) {
-    g_warning ("room %s: bad answer from %s: %s", room->start_room, from,
+    GST_WARNING ("room %s: bad answer from %s: %s", room->start_room, from,
         error->message);
     remove_member (room, m, FALSE);
     return;
@@ -641,10 +750,11 @@ handle_answer (HangoutRoom *room, const gchar *from, JsonObject *payload)
   m->instance = g_strdup (instance);
   m->remote_ufrag = ufrag_of (sdp, HANGOUT_SDP_ANSWER);
   /* It answered, so it holds no connection to us: one we think we have
-   * with it is stale. */
+   * with it may be stale. The key is only a hint (anyone can repeat it):
+   * ask that peer, on its own channel, whether it is still there. */
   stale = find_connected_instance (room, instance);
   if (stale != NULL && stale != m)
-    remove_member (room, stale, TRUE);
+    check_alive (room, stale);
   announce (room, m);
 }
 
@@ -653,19 +763,18 @@ handle_connected (HangoutRoom *room, const gchar *from, JsonObject *payload)
 {
   Member *m = g_hash_table_lookup (room->by_signal, from);
   Member *existing = find_connected_instance (room,
-      get_string (payload, "instance"));
+      hangout_json_get_string (payload, "instance"));
   g_autoptr (JsonObject) close = NULL;
 
   if (m == NULL || !m->offerer || m->answered)
     return;
   remove_member (room, m, FALSE);
-  if (existing != NULL) {
-    remap (room, existing, from);
+  /* Our connection to it is refiled by its id proof, not by this key. */
+  if (existing != NULL)
     return;
-  }
   /* It has a connection to us that we no longer have: make it drop that
    * one, then offer again (the server keeps the order). */
-  g_debug ("room %s: %s holds a stale connection to us: renegotiating",
+  GST_DEBUG ("room %s: %s holds a stale connection to us: renegotiating",
       room->start_room, from);
   close = json_object_new ();
   json_object_set_string_member (close, "type", "close");
@@ -673,16 +782,37 @@ handle_connected (HangoutRoom *room, const gchar *from, JsonObject *payload)
   offer_to (room, from);
 }
 
+/* The server's half of an id proof: the token that @from signalled. One
+ * per id, so a member can store no more than its own. */
+static void
+handle_id_proof (HangoutRoom *room, const gchar *from, JsonObject *payload)
+{
+  const gchar *token = hangout_json_get_string (payload, "token");
+  GHashTableIter iter;
+  Member *m;
+
+  if (token == NULL || strlen (token) > 64)
+    return;
+  g_hash_table_insert (room->proofs, g_strdup (from), g_strdup (token));
+  g_hash_table_iter_init (&iter, room->members);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & m)) {
+    if (g_strcmp0 (m->claim_id, from) == 0) {
+      try_confirm (room, m);
+      return;
+    }
+  }
+}
+
 static void
 handle_candidate (HangoutRoom *room, const gchar *from, JsonObject *payload)
 {
-  const gchar *candidate = get_string (payload, "candidate");
-  const gchar *ufrag = get_string (payload, "usernameFragment");
+  const gchar *candidate = hangout_json_get_string (payload, "candidate");
+  const gchar *ufrag = hangout_json_get_string (payload, "usernameFragment");
   Member *m = g_hash_table_lookup (room->by_signal, from);
   g_autoptr (GError) error = NULL;
 
   if (m == NULL || candidate == NULL) {
-    g_debug ("room %s: candidate from %s dropped", room->start_room, from);
+    GST_DEBUG ("room %s: candidate from %s dropped", room->start_room, from);
     return;
   }
   /* For another session than ours (a superseded offer). */
@@ -690,7 +820,7 @@ handle_candidate (HangoutRoom *room, const gchar *from, JsonObject *payload)
       && g_strcmp0 (ufrag, m->remote_ufrag) != 0)
     return;
   if (!hangout_peer_connection_add_ice_candidate (m->pc, candidate, &error))
-    g_debug ("room %s: candidate from %s refused: %s", room->start_room,
+    GST_DEBUG ("room %s: candidate from %s refused: %s", room->start_room,
         from, error->message);
 }
 
@@ -698,7 +828,7 @@ static void
 on_signal (HangoutSignaller *signaller, const gchar *from,
     JsonObject *payload, HangoutRoom *room)
 {
-  const gchar *type = get_string (payload, "type");
+  const gchar *type = hangout_json_get_string (payload, "type");
 
   if (json_object_has_member (payload, "candidate"))
     handle_candidate (room, from, payload);
@@ -708,13 +838,15 @@ on_signal (HangoutSignaller *signaller, const gchar *from,
     handle_answer (room, from, payload);
   else if (g_strcmp0 (type, "connected") == 0)
     handle_connected (room, from, payload);
+  else if (g_strcmp0 (type, "id") == 0)
+    handle_id_proof (room, from, payload);
   else if (g_strcmp0 (type, "close") == 0) {
     Member *m = g_hash_table_lookup (room->by_signal, from);
 
     if (m != NULL)
       remove_member (room, m, TRUE);
   } else
-    g_debug ("room %s: unknown payload from %s: ignored", room->start_room,
+    GST_DEBUG ("room %s: unknown payload from %s: ignored", room->start_room,
         from);
 }
 
@@ -756,7 +888,7 @@ network_thread (gpointer data)
   g_source_unref (ticker);
   while (g_main_context_iteration (room->context, FALSE));
   if (g_atomic_int_get (room->alive) > 0)
-    g_warning ("room %s: %d objects still busy %d ms after stop",
+    GST_WARNING ("room %s: %d objects still busy %d ms after stop",
         room->start_room, g_atomic_int_get (room->alive), DRAIN_TIMEOUT_MS);
   g_main_context_pop_thread_default (room->context);
   return NULL;
@@ -1240,6 +1372,7 @@ hangout_room_finalize (GObject *object)
   g_hash_table_unref (room->members);
   g_hash_table_unref (room->by_signal);
   g_hash_table_unref (room->names);
+  g_hash_table_unref (room->proofs);
   g_atomic_rc_box_release (room->alive);
   g_free (room->room_name);
   g_free (room->name);
@@ -1265,6 +1398,8 @@ hangout_room_init (HangoutRoom *room)
   room->by_signal = g_hash_table_new (g_str_hash, g_str_equal);
   room->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
+  room->proofs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
   room->alive = g_atomic_rc_box_new0 (gint);
 }
 
@@ -1274,6 +1409,7 @@ hangout_room_class_init (HangoutRoomClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
 
+  hangout_debug_init ();
   object_class->set_property = hangout_room_set_property;
   object_class->get_property = hangout_room_get_property;
   object_class->dispose = hangout_room_dispose;
