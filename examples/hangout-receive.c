@@ -6,17 +6,22 @@
  *   GST_PLUGIN_PATH=build/gst/elements build/examples/hangout-receive \
  *       --room team --server ws://HOST:PORT/ws --dir ~/Downloads
  *
- * The pipeline is "hangoutsrc num-files=N ! fakesink"; the bytes are taken
- * from hangoutsrc's pad by a probe. The element's "hangout-file-started"
- * and "hangout-file-complete" messages are posted from the streaming
- * thread, so a synchronous bus handler sees them in order with the
- * buffers: started, the file's bytes, complete. Every file is written to a
- * hidden temporary file first and only takes its name once complete (its
- * SHA-256 verified by the element), so a partial file never looks like a
- * received one.
+ * The pipeline is "hangoutsrc num-files=N skip-failed=true ! fakesink"; the
+ * bytes are taken from hangoutsrc's pad by a probe. The element's
+ * "hangout-file-started", "-complete" and "-failed" messages are posted
+ * from the streaming thread, so a synchronous bus handler sees them in
+ * order with the buffers: started, the file's bytes, complete or failed.
+ * Every file is written to a hidden temporary file first and only takes
+ * its name once complete (its SHA-256 verified by the element), so a
+ * partial file never looks like a received one. A file that fails costs
+ * only itself: with skip-failed the element goes on with the next file,
+ * and the files waiting behind it (some already acknowledged to their
+ * senders) are kept. Names and errors are printed with their control and
+ * bidirectional characters escaped: members choose them.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "safe-name.h"
+#include <hangout/transfer.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,8 +43,9 @@ typedef struct {
    * (gst_element_set_state (NULL) joins the streaming thread). */
   FILE *out;
   gchar *tmp_path;
-  gchar *name;
-  gchar *sender;
+  gchar *name;                  /* as the sender chose it */
+  gchar *shown;                 /* for the terminal */
+  gchar *sender;                /* display name, for the terminal */
   guint64 written;
   gboolean write_failed;
 } Receiver;
@@ -68,6 +74,7 @@ discard_partial (Receiver *r)
     g_clear_pointer (&r->tmp_path, g_free);
   }
   g_clear_pointer (&r->name, g_free);
+  g_clear_pointer (&r->shown, g_free);
   g_clear_pointer (&r->sender, g_free);
   r->written = 0;
   r->write_failed = FALSE;
@@ -82,7 +89,9 @@ file_started (Receiver *r, const GstStructure *s)
    * anything left over is not worth keeping. */
   discard_partial (r);
   r->name = g_strdup (gst_structure_get_string (s, "name"));
-  r->sender = g_strdup (gst_structure_get_string (s, "sender-name"));
+  r->shown = hangout_transfer_printable (r->name != NULL ? r->name : "");
+  r->sender = hangout_transfer_printable (gst_structure_get_string (s,
+          "sender-name"));
   /* A leading dot: no sanitised name can collide with it (they never
    * start with one). */
   r->tmp_path = g_build_filename (r->dir, ".hangout-XXXXXX.part", NULL);
@@ -97,8 +106,7 @@ file_started (Receiver *r, const GstStructure *s)
     post_error (r, "Could not create a file in the directory", err);
     return;
   }
-  g_print ("receiving '%s' from %s\n", r->name ? r->name : "",
-      r->sender ? r->sender : "?");
+  g_print ("receiving '%s' from %s\n", r->shown, r->sender);
 }
 
 static void
@@ -121,7 +129,7 @@ file_complete (Receiver *r, const GstStructure *s)
   /* The element verified the SHA-256; this only guards our own writes. */
   if (size >= 0 && (guint64) size != r->written) {
     g_printerr ("'%s': wrote %" G_GUINT64_FORMAT " bytes of %" G_GINT64_FORMAT
-        "; not saved\n", r->name, r->written, size);
+        "; not saved\n", r->shown, r->written, size);
     discard_partial (r);
     return;
   }
@@ -132,10 +140,22 @@ file_complete (Receiver *r, const GstStructure *s)
     g_error_free (error);
   } else {
     g_print ("saved '%s' from %s as %s (%" G_GUINT64_FORMAT " bytes)\n",
-        r->name, r->sender ? r->sender : "?", path, r->written);
+        r->shown, r->sender, path, r->written);
     g_free (path);
     g_clear_pointer (&r->tmp_path, g_free);
   }
+  discard_partial (r);
+}
+
+static void
+file_failed (Receiver *r, const GstStructure *s)
+{
+  g_autofree gchar *why = hangout_transfer_printable (gst_structure_get_string
+      (s, "error"));
+
+  if (r->shown != NULL)
+    g_printerr ("'%s' from %s failed: %s; not saved\n", r->shown, r->sender,
+        why);
   discard_partial (r);
 }
 
@@ -152,6 +172,8 @@ on_sync_message (GstBus *bus, GstMessage *message, Receiver *r)
     file_started (r, s);
   else if (gst_structure_has_name (s, "hangout-file-complete"))
     file_complete (r, s);
+  else if (gst_structure_has_name (s, "hangout-file-failed"))
+    file_failed (r, s);
   return GST_BUS_PASS;
 }
 
@@ -183,20 +205,14 @@ on_message (GstBus *bus, GstMessage *message, Receiver *r)
   switch (GST_MESSAGE_TYPE (message)) {
     case GST_MESSAGE_ERROR:{
       GError *error = NULL;
-      gboolean mid_file;
+      g_autofree gchar *text = NULL;
 
+      /* A file that fails is skipped by the element (skip-failed); what
+       * remains (no server, a full disk) would only fail again. */
       gst_message_parse_error (message, &error, NULL);
-      g_printerr ("error: %s\n", error->message);
+      text = hangout_transfer_printable (error->message);
+      g_printerr ("error: %s\n", text);
       g_error_free (error);
-      gst_element_set_state (r->pipeline, GST_STATE_NULL);
-      /* A file that failed (its sender left, a hash mismatch) costs only
-       * that file: join again and wait for the next one. Anything else
-       * (no server, a full disk) would only fail again. */
-      mid_file = r->out != NULL && !r->write_failed;
-      discard_partial (r);
-      if (mid_file && gst_element_set_state (r->pipeline,
-              GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE)
-        break;
       r->status = 1;
       g_main_loop_quit (r->loop);
       break;
@@ -280,7 +296,8 @@ main (int argc, char **argv)
     g_free (r.dir);
     return 1;
   }
-  g_object_set (src, "room", room, "num-files", (guint) count, NULL);
+  g_object_set (src, "room", room, "num-files", (guint) count,
+      "skip-failed", TRUE, NULL);
   if (server != NULL)
     g_object_set (src, "server", server, NULL);
   if (name != NULL)

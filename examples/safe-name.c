@@ -4,6 +4,7 @@
  * carry bytes a terminal or a file manager would interpret.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "safe-name.h"
+#include <hangout/transfer.h>
 
 #include <errno.h>
 #include <string.h>
@@ -44,7 +45,8 @@ last_component (const gchar *name)
 }
 
 /* Valid UTF-8 without C0/C1 controls or DEL (they would drive terminals
- * listing the directory), and no leading dot. */
+ * listing the directory) or bidirectional controls (a file manager would
+ * show "…\u202Egnp.exe" as "…exe.png"), and no leading dot. */
 static gchar *
 clean (const gchar *component)
 {
@@ -55,7 +57,7 @@ clean (const gchar *component)
   for (p = valid; *p != '\0'; p = g_utf8_next_char (p)) {
     gunichar c = g_utf8_get_char (p);
 
-    if (g_unichar_iscntrl (c))
+    if (hangout_transfer_is_unsafe_char (c))
       g_string_append_c (out, '_');
     else
       g_string_append_unichar (out, c);

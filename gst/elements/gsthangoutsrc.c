@@ -7,11 +7,18 @@
  * the queue and the receiver; `cond` wakes create().
  *
  * Several files may arrive at once (one per sender, or more): the queue is
- * kept per file (PendingFile, in offer order) and create() outputs one file
- * at a time, the first in offer order, so the output stays one byte stream;
- * the others wait in their queues until it is complete. A waiting file that
- * fails (its sender left, a bad digest) is dropped with a warning; the file
- * being output failing is an error, as before.
+ * kept per file (PendingFile) and create() outputs one file at a time, so
+ * the output stays one byte stream; the others wait in their queues until
+ * it is complete. Which file goes first is decided by its data, not by its
+ * offer: files are ordered by the arrival of their first data message (an
+ * offer alone never takes the place, so a member cannot hold the source
+ * with offers it never follows), and create() commits to a file (posts
+ * hangout-file-started) only once it has data. A waiting file that fails
+ * (its sender left or stalled, a bad digest) is dropped with a warning.
+ * The file being output failing is an error, except (docs/architecture.md
+ * "Which files a receiver takes"): before any file completed, the source
+ * flushes downstream (filesink truncates) and outputs the next file, if
+ * another is waiting; with skip-failed it always goes on to the next.
  *
  * Memory: each file's queue is bounded. The network thread cannot wait for
  * downstream (it carries every member's traffic), so when a file's queue
@@ -36,10 +43,25 @@
  *
  * Joins a hangout room and outputs the files its members share, one after
  * the other; each file starts with a DISCONT buffer and a tag event whose
- * title is the file's name. Files that arrive at the same time (from
- * several senders) are all accepted and output in offer order: the others
- * wait until the current one is complete. A waiting file that fails is
- * dropped with a warning; the file being output failing is an error.
+ * title is the file's name.
+ *
+ * Which files it takes: files that arrive at the same time (from several
+ * members, up to 16) are all held, each queue bounded, and output in the
+ * order their data began; an offer alone never takes the place, and a file
+ * whose data stops for #GstHangoutSrc:stall-timeout seconds fails. A
+ * waiting file that fails is dropped with a warning. The file being output
+ * failing is an error, unless no file has completed yet and another one is
+ * waiting: then the source flushes downstream (filesink truncates its
+ * file), warns and outputs that one, so a broken file from one member
+ * does not end the pipeline while another member shares a good one. With
+ * #GstHangoutSrc:skip-failed it always goes on. #GstHangoutSrc:from takes
+ * files from one display name only (names are not authenticated).
+ *
+ * Element messages: `hangout-file-started` (name, size, mime, sender,
+ * sender-name) before a file's first buffer, `hangout-file-complete`
+ * (name, size, sha256, sender, sender-name) once its SHA-256 is verified,
+ * `hangout-file-failed` (name, error, sender, sender-name) when the file
+ * being output fails.
  *
  * ## Example launch line
  * |[
@@ -51,6 +73,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_src_debug);
 #define GST_CAT_DEFAULT gst_hangout_src_debug
 
 #define DEFAULT_NUM_FILES 1
+#define DEFAULT_STALL_TIMEOUT HANGOUT_TRANSFER_STALL_TIMEOUT_S
+/* Files held at once (being output or waiting); more offers are declined.
+ * Each holds at most QUEUE_HIGH, and the receiver allows each member 16. */
+#define MAX_HELD_FILES 16
 #define PROGRESS_INTERVAL (G_USEC_PER_SEC / 2)
 /* A file's queue: stop reading from its sender above QUEUE_HIGH bytes,
  * read again at QUEUE_LOW. The gap lets the sender refill while we drain. */
@@ -66,6 +92,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_src_debug);
 enum {
   PROP_NUM_FILES = GST_HANGOUT_ROOM_PROP_LAST,
   PROP_FROM,
+  PROP_STALL_TIMEOUT,
+  PROP_SKIP_FAILED,
   PROP_CURRENT_LEVEL_BYTES,
 };
 
@@ -89,6 +117,7 @@ typedef struct {
   GQueue items;                 /* Item */
   guint64 bytes;                /* of data in items */
   gboolean paused;              /* not reading from the sender meanwhile */
+  gboolean flowing;             /* its data began: it may be output */
 } PendingFile;
 
 struct _GstHangoutSrc {
@@ -99,22 +128,25 @@ struct _GstHangoutSrc {
   /* Properties, under the object lock. */
   guint num_files;
   gchar *from;
+  guint stall_timeout;
+  gboolean skip_failed;
 
   GMutex lock;
   GCond cond;
   HangoutRoom *room;
   HangoutTransferReceiver *receiver;
-  GQueue files;                 /* PendingFile, in offer order; the head is
-                                 * the file being output */
+  GQueue files;                 /* PendingFile: those flowing first, in the
+                                 * order their data began, then the others */
+  PendingFile *current;         /* being output (committed), or NULL */
   GHashTable *by_key;           /* "member/id" -> PendingFile (owned) */
+  GSource *stall_check;         /* on the room's context */
   gboolean waiting;             /* create() waits for items */
   gboolean flushing;
-  guint accepted;               /* files accepted and not dropped */
+  guint completed;              /* files output complete */
   gboolean joined;              /* the room has an id on the server */
   gint64 join_deadline;         /* monotonic; fail when not joined by then */
 
   /* Streaming thread only. */
-  guint completed;
   gboolean discont;
   gint64 last_progress;
   gchar *file_name;
@@ -156,6 +188,7 @@ resume_sender (GstHangoutSrc *src, PendingFile *file)
   if (!file->paused)
     return;
   file->paused = FALSE;
+  hangout_transfer_receiver_set_held (src->receiver, file->member, FALSE);
   GST_DEBUG_OBJECT (src, "reading from %s again (%" G_GUINT64_FORMAT
       " bytes queued)", file->member, file->bytes);
   hangout_room_set_receiving (src->room, file->member, TRUE);
@@ -165,8 +198,22 @@ resume_sender (GstHangoutSrc *src, PendingFile *file)
 static void
 remove_file (GstHangoutSrc *src, PendingFile *file)
 {
+  if (src->current == file)
+    src->current = NULL;
   resume_sender (src, file);
   g_hash_table_remove (src->by_key, file->key);
+}
+
+/* The file create() outputs next: the one being output, else the first
+ * whose data began. Called with the lock. */
+static PendingFile *
+next_file (GstHangoutSrc *src)
+{
+  PendingFile *head = g_queue_peek_head (&src->files);
+
+  if (src->current != NULL)
+    return src->current;
+  return head != NULL && head->flowing ? head : NULL;
 }
 
 /* Moves @event onto @file's queue. Called with the lock. */
@@ -189,6 +236,7 @@ push_item (GstHangoutSrc *src, PendingFile *file, ItemType type,
       /* We are on the network thread: this takes effect before the next
        * message is read. */
       file->paused = TRUE;
+      hangout_transfer_receiver_set_held (src->receiver, file->member, TRUE);
       GST_DEBUG_OBJECT (src, "%" G_GUINT64_FORMAT " bytes of %s queued: "
           "not reading from %s for now", file->bytes, file->key,
           file->member);
@@ -196,9 +244,32 @@ push_item (GstHangoutSrc *src, PendingFile *file, ItemType type,
     }
   }
   g_queue_push_tail (&file->items, item);
-  if (src->waiting && file == g_queue_peek_head (&src->files)
+  if (type != ITEM_STARTED && !file->flowing) {
+    /* Its data began: behind the files whose data began earlier, ahead of
+     * those that have only been offered. */
+    GList *l;
+
+    file->flowing = TRUE;
+    g_queue_remove (&src->files, file);
+    l = src->files.head;
+    while (l != NULL && ((PendingFile *) l->data)->flowing)
+      l = l->next;
+    if (l != NULL)
+      g_queue_insert_before (&src->files, l, file);
+    else
+      g_queue_push_tail (&src->files, file);
+  }
+  if (src->waiting && file == next_file (src)
       && (type != ITEM_DATA || file->bytes >= WAKE_BATCH))
     g_cond_broadcast (&src->cond);
+}
+
+/* @text for a message or log line: control and bidi characters escaped
+ * (names are chosen by remote members). */
+static gchar *
+printable (const gchar *text)
+{
+  return hangout_transfer_printable (text != NULL ? text : "");
 }
 
 static gchar *
@@ -216,23 +287,24 @@ file_failed (GstHangoutSrc *src, const gchar *key, HangoutTransferEvent *event)
 {
   PendingFile *file = key ? g_hash_table_lookup (src->by_key, key) : NULL;
   g_autofree gchar *sender = NULL;
+  g_autofree gchar *name = NULL;
   gchar *warning;
 
   if (file == NULL) {
     hangout_transfer_event_clear (event);
     return NULL;
   }
-  if (file == g_queue_peek_head (&src->files)) {
+  if (file == src->current) {
     push_item (src, file, ITEM_FAILED, event);
     return NULL;
   }
   sender = gst_hangout_room_object_describe_member (src->room_object,
       event->member);
+  name = printable (event->name);
   warning = g_strdup_printf ("Dropped '%s' from %s, waiting for its turn: %s",
-      event->name, sender, event->error ?
+      name, sender, event->error ?
       event->error->message : "failed");
   g_queue_remove (&src->files, file);
-  src->accepted--;
   hangout_transfer_event_clear (event);
   remove_file (src, file);
   return warning;
@@ -288,8 +360,10 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
        * one after the other. */
       if (from != NULL && g_strcmp0 (name, from) != 0)
         why = "not from the member this receiver listens to";
-      else if (num_files > 0 && src->accepted >= num_files)
+      else if (num_files > 0 && src->completed >= num_files)
         why = "has all the files it wanted";
+      else if (g_queue_get_length (&src->files) >= MAX_HELD_FILES)
+        why = "already holds 16 files";
       if (why != NULL) {
         GST_INFO_OBJECT (src, "declining %s from %s: %s", event.name, member,
             why);
@@ -307,7 +381,6 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
       g_queue_init (&file->items);
       g_hash_table_insert (src->by_key, file->key, file);
       g_queue_push_tail (&src->files, file);
-      src->accepted++;
       push_item (src, file, ITEM_STARTED, &event);
       break;
     }
@@ -333,6 +406,44 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
           &error))
     GST_WARNING_OBJECT (src, "could not answer %s: %s", member,
         error->message);
+}
+
+/* Every second on the room's thread: files whose data stopped. */
+static gboolean
+check_stalls (gpointer data)
+{
+  GstHangoutSrc *src = data;
+  g_autoptr (GPtrArray) warnings = g_ptr_array_new ();
+  g_autoptr (GPtrArray) replies = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) members = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *events;
+  gint64 timeout;
+
+  GST_OBJECT_LOCK (src);
+  timeout = (gint64) src->stall_timeout * G_USEC_PER_SEC;
+  GST_OBJECT_UNLOCK (src);
+  g_mutex_lock (&src->lock);
+  events = hangout_transfer_receiver_expire (src->receiver, timeout);
+  for (guint i = 0; i < events->len; i++) {
+    HangoutTransferEvent *event = g_ptr_array_index (events, i);
+    g_autofree gchar *key = file_key (event->member, event->id);
+    gchar *warning;
+
+    GST_INFO_OBJECT (src, "%s stalled: %s", key, event->error->message);
+    g_ptr_array_add (members, g_strdup (event->member));
+    g_ptr_array_add (replies, g_steal_pointer (&event->reply));
+    warning = file_failed (src, key, event);
+    if (warning != NULL)
+      g_ptr_array_add (warnings, warning);
+  }
+  g_mutex_unlock (&src->lock);
+  g_ptr_array_unref (events);
+  for (guint i = 0; i < replies->len; i++)
+    hangout_room_send_string (src->room, members->pdata[i],
+        replies->pdata[i], NULL);
+  for (guint i = 0; i < warnings->len; i++)
+    post_drop_warning (src, g_ptr_array_index (warnings, i));
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -391,7 +502,6 @@ gst_hangout_src_start (GstBaseSrc *bsrc)
 
   src->receiver = hangout_transfer_receiver_new ();
   src->completed = 0;
-  src->accepted = 0;
   src->last_progress = 0;
   g_mutex_lock (&src->lock);
   src->joined = FALSE;
@@ -404,6 +514,9 @@ gst_hangout_src_start (GstBaseSrc *bsrc)
     g_clear_pointer (&src->receiver, hangout_transfer_receiver_free);
     return FALSE;
   }
+  src->stall_check = g_timeout_source_new_seconds (1);
+  g_source_set_callback (src->stall_check, check_stalls, src, NULL);
+  g_source_attach (src->stall_check, hangout_room_get_context (src->room));
   return TRUE;
 }
 
@@ -412,10 +525,17 @@ gst_hangout_src_stop (GstBaseSrc *bsrc)
 {
   GstHangoutSrc *src = GST_HANGOUT_SRC (bsrc);
 
+  /* Destroyed before the room's thread is joined: a check still running
+   * finishes before the room stops. */
+  if (src->stall_check != NULL) {
+    g_source_destroy (src->stall_check);
+    g_clear_pointer (&src->stall_check, g_source_unref);
+  }
   gst_hangout_room_object_stop (src->room_object, src);
   g_mutex_lock (&src->lock);
   src->room = NULL;
   g_queue_clear (&src->files);
+  src->current = NULL;
   g_hash_table_remove_all (src->by_key);
   g_clear_pointer (&src->receiver, hangout_transfer_receiver_free);
   g_mutex_unlock (&src->lock);
@@ -480,6 +600,44 @@ post_progress (GstHangoutSrc *src, GstProgressType type, gboolean force)
   g_free (text);
 }
 
+/* Discards what downstream has of the file being output, before anything
+ * else was: a flush (filesink truncates on flush-stop) and a new segment. */
+static void
+flush_downstream (GstHangoutSrc *src)
+{
+  GstPad *pad = GST_BASE_SRC_PAD (src);
+  GstSegment segment;
+
+  gst_pad_push_event (pad, gst_event_new_flush_start ());
+  gst_pad_push_event (pad, gst_event_new_flush_stop (TRUE));
+  gst_segment_init (&segment, GST_FORMAT_BYTES);
+  gst_pad_push_event (pad, gst_event_new_segment (&segment));
+}
+
+/* Declines every file still held (at EOS): their senders stop waiting for
+ * us. */
+static void
+decline_held (GstHangoutSrc *src, const gchar *why)
+{
+  g_autoptr (GPtrArray) replies = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) members = g_ptr_array_new_with_free_func (g_free);
+  PendingFile *file;
+
+  g_mutex_lock (&src->lock);
+  while ((file = g_queue_pop_head (&src->files)) != NULL) {
+    const gchar *id = strchr (file->key, '/') + 1;
+
+    g_ptr_array_add (members, g_strdup (file->member));
+    g_ptr_array_add (replies, hangout_transfer_receiver_reject (src->receiver,
+            file->member, id, why));
+    remove_file (src, file);
+  }
+  g_mutex_unlock (&src->lock);
+  for (guint i = 0; i < replies->len; i++)
+    hangout_room_send_string (src->room, members->pdata[i],
+        replies->pdata[i], NULL);
+}
+
 static GstFlowReturn
 gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
 {
@@ -488,10 +646,11 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
   for (;;) {
     PendingFile *file;
     Item *item;
-    guint num_files;
+    guint num_files, completed, others;
+    gboolean skip_failed;
 
     g_mutex_lock (&src->lock);
-    while (((file = g_queue_peek_head (&src->files)) == NULL
+    while (((file = next_file (src)) == NULL
             || g_queue_is_empty (&file->items)) && !src->flushing) {
       if (src->joined) {
         src->waiting = TRUE;
@@ -516,11 +675,17 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
       if (file->bytes <= QUEUE_LOW)
         resume_sender (src, file);
     }
-    /* Its last item: the next file in offer order is output next. */
+    if (item->type == ITEM_STARTED)
+      src->current = file;
+    /* Its last item: the next file whose data began is output next. */
     if (item->type == ITEM_COMPLETE || item->type == ITEM_FAILED) {
-      g_queue_pop_head (&src->files);
+      g_queue_remove (&src->files, file);
       remove_file (src, file);
     }
+    if (item->type == ITEM_COMPLETE)
+      src->completed++;
+    completed = src->completed;
+    others = g_queue_get_length (&src->files);
     g_mutex_unlock (&src->lock);
 
     switch (item->type) {
@@ -583,23 +748,52 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
                     "sender-name", G_TYPE_STRING, item->sender_name, NULL)));
         post_progress (src, GST_PROGRESS_TYPE_COMPLETE, TRUE);
         item_free (item);
-        src->completed++;
         GST_OBJECT_LOCK (src);
         num_files = src->num_files;
         GST_OBJECT_UNLOCK (src);
-        if (num_files > 0 && src->completed >= num_files)
+        if (num_files > 0 && completed >= num_files) {
+          decline_held (src, "has all the files it wanted");
           return GST_FLOW_EOS;
+        }
         continue;
-      case ITEM_FAILED:
+      case ITEM_FAILED:{
+        g_autofree gchar *name = printable (item->event.name);
+        g_autofree gchar *sender = printable (item->sender_name ?
+            item->sender_name : item->event.member);
+
         post_progress (src, GST_PROGRESS_TYPE_ERROR, TRUE);
+        gst_element_post_message (GST_ELEMENT (src),
+            gst_message_new_element (GST_OBJECT (src),
+                gst_structure_new ("hangout-file-failed",
+                    "name", G_TYPE_STRING, item->event.name,
+                    "error", G_TYPE_STRING, item->event.error->message,
+                    "sender", G_TYPE_STRING, item->event.member,
+                    "sender-name", G_TYPE_STRING, item->sender_name, NULL)));
+        GST_OBJECT_LOCK (src);
+        skip_failed = src->skip_failed;
+        GST_OBJECT_UNLOCK (src);
+        if (skip_failed || (completed == 0 && others > 0)) {
+          /* Nothing else was output yet: flush it away (filesink truncates
+           * its file) and take the next file. */
+          if (!skip_failed)
+            flush_downstream (src);
+          GST_ELEMENT_WARNING (src, RESOURCE, READ,
+              ("Receiving '%s' from %s failed: %s; going on with the next "
+                  "file", name, sender, item->event.error->message),
+              ("after %" G_GUINT64_FORMAT " bytes%s", item->event.offset,
+                  skip_failed ? "; its bytes were output" :
+                  "; flushed downstream"));
+          item_free (item);
+          continue;
+        }
         GST_ELEMENT_ERROR (src, RESOURCE, READ,
-            ("Receiving '%s' from %s failed: %s", item->event.name,
-                item->sender_name ? item->sender_name : item->event.member,
+            ("Receiving '%s' from %s failed: %s", name, sender,
                 item->event.error->message),
             ("after %" G_GUINT64_FORMAT " bytes; the file is incomplete",
                 item->event.offset));
         item_free (item);
         return GST_FLOW_ERROR;
+      }
     }
   }
 }
@@ -623,6 +817,12 @@ gst_hangout_src_set_property (GObject *object, guint prop_id,
     case PROP_FROM:
       g_free (src->from);
       src->from = g_value_dup_string (value);
+      break;
+    case PROP_STALL_TIMEOUT:
+      src->stall_timeout = g_value_get_uint (value);
+      break;
+    case PROP_SKIP_FAILED:
+      src->skip_failed = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -659,6 +859,12 @@ gst_hangout_src_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_FROM:
       g_value_set_string (value, src->from);
       break;
+    case PROP_STALL_TIMEOUT:
+      g_value_set_uint (value, src->stall_timeout);
+      break;
+    case PROP_SKIP_FAILED:
+      g_value_set_boolean (value, src->skip_failed);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -684,6 +890,7 @@ gst_hangout_src_init (GstHangoutSrc *src)
 {
   src->room_object = gst_hangout_room_object_new (GST_ELEMENT (src));
   src->num_files = DEFAULT_NUM_FILES;
+  src->stall_timeout = DEFAULT_STALL_TIMEOUT;
   g_mutex_init (&src->lock);
   g_cond_init (&src->cond);
   g_queue_init (&src->files);
@@ -713,10 +920,25 @@ gst_hangout_src_class_init (GstHangoutSrcClass *klass)
       "failing with an error (waiting for files afterwards has no limit)");
   g_object_class_install_property (gobject_class, PROP_NUM_FILES,
       g_param_spec_uint ("num-files", "Number of files",
-          "End the stream (EOS) after this many complete files; 0: keep "
-          "receiving. Files that arrive at once are all accepted and output "
-          "one after the other, in offer order", 0, G_MAXUINT,
-          DEFAULT_NUM_FILES, PARAM_FLAGS));
+          "End the stream (EOS) after this many complete files (files still "
+          "arriving are then declined); 0: keep receiving. Files that arrive "
+          "at once (up to 16) are all held and output one after the other, "
+          "in the order their data began: an offer alone never takes the "
+          "place", 0, G_MAXUINT, DEFAULT_NUM_FILES, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_STALL_TIMEOUT,
+      g_param_spec_uint ("stall-timeout", "Stall timeout",
+          "Seconds a file's data may stop (while we read from its sender) "
+          "before the file fails, so that no member can hang the source",
+          1, G_MAXUINT, DEFAULT_STALL_TIMEOUT, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_SKIP_FAILED,
+      g_param_spec_boolean ("skip-failed", "Skip failed files",
+          "When the file being output fails (sender left or stalled, bad "
+          "SHA-256), post a warning and hangout-file-failed and go on with "
+          "the next file, whose bytes follow the failed one's: for "
+          "applications that tell files apart by the messages. Without it "
+          "such a failure is an error, unless no file has completed yet and "
+          "another is waiting: then downstream is flushed (filesink "
+          "truncates) and the next file is output", FALSE, PARAM_FLAGS));
   g_object_class_install_property (gobject_class, PROP_FROM,
       g_param_spec_string ("from", "From",
           "Accept files only from members with this display name (NULL: "

@@ -237,6 +237,39 @@ is_hex (const gchar *text, gsize digits)
   return TRUE;
 }
 
+/* ---- names ---- */
+
+gboolean
+hangout_transfer_is_unsafe_char (gunichar c)
+{
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c || c == 0x200e
+      || c == 0x200f || (c >= 0x202a && c <= 0x202e)
+      || (c >= 0x2066 && c <= 0x2069);
+}
+
+gchar *
+hangout_transfer_printable (const gchar *text)
+{
+  GString *out = g_string_new (NULL);
+  const gchar *p;
+
+  for (p = text; *p != '\0';) {
+    gunichar c = g_utf8_get_char_validated (p, -1);
+
+    if (c == (gunichar) - 1 || c == (gunichar) - 2) {
+      g_string_append_printf (out, "\\x%02x", (guchar) * p);
+      p++;
+      continue;
+    }
+    if (hangout_transfer_is_unsafe_char (c))
+      g_string_append_printf (out, "\\u%04x", c);
+    else
+      g_string_append_unichar (out, c);
+    p = g_utf8_next_char (p);
+  }
+  return g_string_free (out, FALSE);
+}
+
 /* ---- control messages ---- */
 
 void
@@ -814,6 +847,8 @@ typedef struct {
   Sha256 *checksum;
   gboolean rejected;            /* drop its data silently */
   GError *failure;              /* set once it went wrong; awaits end/abort */
+  gint64 last_heard;            /* monotonic µs of its last message */
+  gboolean held;                /* we are not reading from its sender */
 } Incoming;
 
 struct _HangoutTransferReceiver {
@@ -930,6 +965,7 @@ handle_data (HangoutTransferReceiver *receiver, const gchar *member,
   if (in == NULL)
     return invalid (error, "data for file %s, which %s never offered", id,
         member);
+  in->last_heard = g_get_monotonic_time ();
   if (in->rejected || in->failure != NULL)
     return TRUE;                /* declined, or already failed: drop */
   if (len > in->chunk_size)
@@ -962,6 +998,28 @@ handle_data (HangoutTransferReceiver *receiver, const gchar *member,
   return TRUE;
 }
 
+/* Why @control (an offer from @member) is over a limit, or NULL. */
+static const gchar *
+over_limit (HangoutTransferReceiver *receiver, const gchar *member,
+    const HangoutTransferControl *control)
+{
+  GHashTableIter iter;
+  Incoming *in;
+  guint files = 0;
+
+  if (strlen (control->name) > HANGOUT_TRANSFER_MAX_NAME_BYTES)
+    return "name longer than 1024 bytes";
+  if (strlen (control->mime) > HANGOUT_TRANSFER_MAX_MIME_BYTES)
+    return "mime longer than 255 bytes";
+  g_hash_table_iter_init (&iter, receiver->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & in))
+    if (g_str_equal (in->member, member))
+      files++;
+  if (files >= HANGOUT_TRANSFER_MAX_FILES_PER_MEMBER)
+    return "too many files outstanding (16 per member)";
+  return NULL;
+}
+
 static gboolean
 handle_control (HangoutTransferReceiver *receiver, const gchar *member,
     GBytes *message, HangoutTransferEvent *event, GError **error)
@@ -979,13 +1037,25 @@ handle_control (HangoutTransferReceiver *receiver, const gchar *member,
     goto done;                  /* later versions: ignore */
   key = file_key (member, control.id);
   in = g_hash_table_lookup (receiver->files, key);
+  if (in != NULL)
+    in->last_heard = g_get_monotonic_time ();
 
   switch (control.type) {
-    case HANGOUT_TRANSFER_OFFER:
+    case HANGOUT_TRANSFER_OFFER:{
+      const gchar *over;
+
       if (in != NULL) {
         fail_file (receiver, in, event, g_error_new (HANGOUT_ERROR,
                 HANGOUT_ERROR_INVALID_MESSAGE, "file %s offered twice",
                 control.id));
+        break;
+      }
+      over = over_limit (receiver, member, &control);
+      if (over != NULL) {
+        /* Not kept: its data, if any follows, is dropped as never offered. */
+        GST_INFO ("offer of %s from %s rejected: %s", control.id, member,
+            over);
+        event->reply = hangout_transfer_build_reject (control.id, over);
         break;
       }
       in = g_new0 (Incoming, 1);
@@ -996,9 +1066,11 @@ handle_control (HangoutTransferReceiver *receiver, const gchar *member,
       in->size = control.size;
       in->chunk_size = control.chunk_size;
       in->checksum = sha256_new ();
+      in->last_heard = g_get_monotonic_time ();
       g_hash_table_insert (receiver->files, g_steal_pointer (&key), in);
       event_for (event, HANGOUT_TRANSFER_EVENT_STARTED, in);
       break;
+    }
     case HANGOUT_TRANSFER_END:{
       const gchar *digest;
 
@@ -1087,35 +1159,82 @@ hangout_transfer_receiver_reject (HangoutTransferReceiver *receiver,
   return hangout_transfer_build_reject (id, reason);
 }
 
-GPtrArray *
-hangout_transfer_receiver_member_left (HangoutTransferReceiver *receiver,
-    const gchar *member)
+/* Forgets the files @gone (Incoming*, taken off nothing yet), reporting
+ * those in progress as FAILED with @why; @reply adds a reject for their
+ * senders. */
+static GPtrArray *
+drop_files (HangoutTransferReceiver *receiver, GPtrArray *gone,
+    gboolean reply, const gchar *why)
 {
   GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify)
       hangout_transfer_event_free);
-  g_autoptr (GPtrArray) gone = g_ptr_array_new ();
-  GHashTableIter iter;
-  Incoming *in;
-  guint i;
 
-  g_hash_table_iter_init (&iter, receiver->files);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & in))
-    if (g_str_equal (in->member, member))
-      g_ptr_array_add (gone, in);
-  for (i = 0; i < gone->len; i++) {
+  for (guint i = 0; i < gone->len; i++) {
+    Incoming *in = g_ptr_array_index (gone, i);
     HangoutTransferEvent *event;
 
-    in = g_ptr_array_index (gone, i);
     if (in->rejected || in->failure != NULL) {
       g_autofree gchar *key = file_key (in->member, in->id);
       g_hash_table_remove (receiver->files, key);
       continue;
     }
     event = g_new0 (HangoutTransferEvent, 1);
+    if (reply)
+      event->reply = hangout_transfer_build_reject (in->id, why);
     fail_file (receiver, in, event, g_error_new (HANGOUT_ERROR,
-            HANGOUT_ERROR_CLOSED, "the sender left after %" G_GUINT64_FORMAT
-            " bytes, before the end of the file", in->received));
+            HANGOUT_ERROR_CLOSED, "%s (after %" G_GUINT64_FORMAT " bytes)",
+            why, in->received));
     g_ptr_array_add (events, event);
   }
   return events;
+}
+
+void
+hangout_transfer_receiver_set_held (HangoutTransferReceiver *receiver,
+    const gchar *member, gboolean held)
+{
+  GHashTableIter iter;
+  Incoming *in;
+
+  g_hash_table_iter_init (&iter, receiver->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & in)) {
+    if (!g_str_equal (in->member, member) || in->held == held)
+      continue;
+    in->held = held;
+    in->last_heard = g_get_monotonic_time ();
+  }
+}
+
+GPtrArray *
+hangout_transfer_receiver_expire (HangoutTransferReceiver *receiver,
+    gint64 timeout_us)
+{
+  g_autoptr (GPtrArray) gone = g_ptr_array_new ();
+  gint64 now = g_get_monotonic_time ();
+  g_autofree gchar *why = g_strdup_printf ("no data from the sender for %g s",
+      timeout_us / (gdouble) G_USEC_PER_SEC);
+  GHashTableIter iter;
+  Incoming *in;
+
+  g_hash_table_iter_init (&iter, receiver->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & in))
+    if (!in->held && now - in->last_heard >= timeout_us)
+      g_ptr_array_add (gone, in);
+  return drop_files (receiver, gone, TRUE, why);
+}
+
+GPtrArray *
+hangout_transfer_receiver_member_left (HangoutTransferReceiver *receiver,
+    const gchar *member)
+{
+  g_autoptr (GPtrArray) gone = g_ptr_array_new ();
+  GHashTableIter iter;
+  Incoming *in;
+
+  g_hash_table_iter_init (&iter, receiver->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & in))
+    if (g_str_equal (in->member, member))
+      g_ptr_array_add (gone, in);
+  return drop_files (receiver, gone, FALSE, "the sender left before the end "
+      "of the file");
 }

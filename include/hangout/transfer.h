@@ -26,6 +26,15 @@ G_BEGIN_DECLS
 #define HANGOUT_TRANSFER_MIN_CHUNK_SIZE (HANGOUT_TRANSFER_HEADER_SIZE + 1)
 #define HANGOUT_TRANSFER_MAX_CHUNK_SIZE (16 * 1024 * 1024)
 
+/* A receiver's limits per member (docs/protocol.md §2.6). An offer over
+ * one is rejected with a reason; the member's other files go on. */
+#define HANGOUT_TRANSFER_MAX_NAME_BYTES 1024
+#define HANGOUT_TRANSFER_MAX_MIME_BYTES 255
+/* Files offered and neither ended nor aborted, declined ones included. */
+#define HANGOUT_TRANSFER_MAX_FILES_PER_MEMBER 16
+/* A file whose data stops this long while we read from its sender fails. */
+#define HANGOUT_TRANSFER_STALL_TIMEOUT_S 60
+
 /* ---- wire format ---- */
 
 typedef enum {
@@ -79,6 +88,15 @@ gboolean hangout_transfer_parse_data (const guint8 *data, gsize len,
 /* @id: 32 hex digits. */
 GBytes *hangout_transfer_build_data (const gchar *id, guint64 offset,
     const guint8 *payload, gsize len);
+
+/* Characters a name chosen by a member must not carry to people as they
+ * are: controls (C0, DEL, C1), which drive terminals, and the
+ * bidirectional controls that reorder what follows them (U+061C,
+ * U+200E/F, U+202A–E, U+2066–9), which make "…exe" look like "…png". */
+gboolean hangout_transfer_is_unsafe_char (gunichar c);
+/* @text (any bytes) for a terminal, a log or a message: unsafe characters
+ * written as \\uXXXX, invalid bytes as \\xXX. (transfer full) */
+gchar *hangout_transfer_printable (const gchar *text);
 
 /* ---- sender ---- */
 
@@ -176,7 +194,9 @@ void hangout_transfer_receiver_free (HangoutTransferReceiver *receiver);
  * event) for a message to ignore: malformed, or data for a file never
  * offered. Violations within a known file (data out of order, past the
  * announced size, larger than the chunk size; a second offer of the same
- * id) fail that file: TRUE with a FAILED event. */
+ * id) fail that file: TRUE with a FAILED event. An offer over a limit
+ * (name, mime, files per member) is TRUE with a NONE event whose reply
+ * rejects it. */
 gboolean hangout_transfer_receiver_handle (HangoutTransferReceiver *receiver,
     const gchar *member, gboolean is_string, GBytes *message,
     HangoutTransferEvent *event, GError **error);
@@ -184,6 +204,17 @@ gboolean hangout_transfer_receiver_handle (HangoutTransferReceiver *receiver,
  * now on; returns the reject message to send back. */
 gchar *hangout_transfer_receiver_reject (HangoutTransferReceiver *receiver,
     const gchar *member, const gchar *id, const gchar *reason);
+/* While @held, @member's files do not stall: we stopped reading from it
+ * (back-pressure), so no data is its fault. Releasing restarts their
+ * clocks. */
+void hangout_transfer_receiver_set_held (HangoutTransferReceiver *receiver,
+    const gchar *member, gboolean held);
+/* Fails every file not held whose data (or end) has not come for
+ * @timeout_us (HANGOUT_TRANSFER_STALL_TIMEOUT_S in production): returns a
+ * FAILED event for each file in progress, whose reply (a reject) tells its
+ * sender; declined or failed ones are forgotten quietly. (transfer full) */
+GPtrArray *hangout_transfer_receiver_expire (HangoutTransferReceiver *receiver,
+    gint64 timeout_us);
 /* @member left: returns a FAILED event for each file of it in progress
  * (HangoutTransferEvent*, transfer full), possibly empty. */
 GPtrArray *hangout_transfer_receiver_member_left

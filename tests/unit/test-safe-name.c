@@ -58,6 +58,10 @@ GST_START_TEST (test_empty_and_controls)
   /* C1 controls (U+009B is a terminal's CSI). */
   check_name ("a\xc2\x9b" "b", "a_b");
   check_name ("report 2024 — final.pdf", "report 2024 — final.pdf");
+  /* Bidirectional controls: U+202E makes "rtl-K088\u202Egnp.exe" show as
+   * "rtl-K088exe.png" in a file manager. */
+  check_name ("rtl-K088\xe2\x80\xaegnp.exe", "rtl-K088_gnp.exe");
+  check_name ("a\xe2\x81\xa6" "b\xe2\x80\x8f.txt", "a_b_.txt");
 }
 
 GST_END_TEST;

@@ -194,6 +194,182 @@ GST_START_TEST (test_hostile_control)
 
 GST_END_TEST;
 
+/* A file id from a number: "000…0N". */
+static gchar *
+numbered_id (guint n)
+{
+  return g_strdup_printf ("%032x", n);
+}
+
+static HangoutTransferEventType
+offer_named (HangoutTransferReceiver *receiver, const gchar *member,
+    const gchar *id, const gchar *name, const gchar *mime,
+    HangoutTransferEvent *event)
+{
+  g_autofree gchar *offer = hangout_transfer_build_offer (id, name, 10, mime,
+      HANGOUT_TRANSFER_DEFAULT_CHUNK_SIZE);
+
+  feed_text (receiver, member, offer, event);
+  return event->type;
+}
+
+/* Rejected with a reason that says which limit. */
+static void
+assert_rejected (HangoutTransferEvent *event, const gchar *reason)
+{
+  HangoutTransferControl reply;
+
+  fail_unless_equals_int (event->type, HANGOUT_TRANSFER_EVENT_NONE);
+  fail_unless (event->reply != NULL, "no reply");
+  fail_unless (hangout_transfer_parse_control (event->reply,
+          strlen (event->reply), &reply, NULL));
+  fail_unless_equals_int (reply.type, HANGOUT_TRANSFER_REJECT);
+  fail_unless (strstr (reply.reason, reason) != NULL, "reason '%s'",
+      reply.reason);
+  hangout_transfer_control_clear (&reply);
+}
+
+GST_START_TEST (test_receiver_limits)
+{
+  HangoutTransferReceiver *receiver = hangout_transfer_receiver_new ();
+  HangoutTransferEvent event;
+  g_autofree gchar *long_name = g_strnfill (1025, 'n');
+  g_autofree gchar *long_mime = g_strnfill (256, 'm');
+  g_autofree gchar *max_name = g_strnfill (1024, 'n');
+  guint i;
+
+  offer_named (receiver, "m", ID, long_name, "x", &event);
+  assert_rejected (&event, "name longer than 1024 bytes");
+  hangout_transfer_event_clear (&event);
+  offer_named (receiver, "m", ID, "a", long_mime, &event);
+  assert_rejected (&event, "mime longer than 255 bytes");
+  hangout_transfer_event_clear (&event);
+  fail_unless_equals_int (hangout_transfer_receiver_get_active (receiver), 0);
+
+  /* 16 files outstanding per member, declined ones included. */
+  for (i = 0; i < HANGOUT_TRANSFER_MAX_FILES_PER_MEMBER; i++) {
+    g_autofree gchar *id = numbered_id (i);
+
+    fail_unless_equals_int (offer_named (receiver, "m", id,
+            i == 0 ? max_name : "f", "x", &event),
+        HANGOUT_TRANSFER_EVENT_STARTED);
+    hangout_transfer_event_clear (&event);
+    if (i == 1)
+      g_free (hangout_transfer_receiver_reject (receiver, "m", id, "no"));
+  }
+  {
+    g_autofree gchar *id = numbered_id (99);
+
+    offer_named (receiver, "m", id, "f", "x", &event);
+    assert_rejected (&event, "too many files outstanding");
+    hangout_transfer_event_clear (&event);
+    /* Another member is not held to the first one's count. */
+    fail_unless_equals_int (offer_named (receiver, "other", id, "f", "x",
+            &event), HANGOUT_TRANSFER_EVENT_STARTED);
+    hangout_transfer_event_clear (&event);
+  }
+  /* An ended file frees its place. */
+  {
+    g_autofree gchar *id = numbered_id (0);
+    g_autofree gchar *abort = hangout_transfer_build_abort (id, "bye");
+    g_autofree gchar *next = numbered_id (100);
+
+    feed_text (receiver, "m", abort, &event);
+    fail_unless_equals_int (event.type, HANGOUT_TRANSFER_EVENT_FAILED);
+    hangout_transfer_event_clear (&event);
+    fail_unless_equals_int (offer_named (receiver, "m", next, "f", "x",
+            &event), HANGOUT_TRANSFER_EVENT_STARTED);
+    hangout_transfer_event_clear (&event);
+  }
+  hangout_transfer_receiver_free (receiver);
+}
+
+GST_END_TEST;
+
+/* Waits (bounded) for expire() to report something; returns its events. */
+static GPtrArray *
+expire_within (HangoutTransferReceiver *receiver, gint64 timeout_us,
+    gint64 wait_us)
+{
+  gint64 end = g_get_monotonic_time () + wait_us;
+  GPtrArray *events;
+
+  while ((events = hangout_transfer_receiver_expire (receiver,
+              timeout_us))->len == 0 && g_get_monotonic_time () < end) {
+    g_ptr_array_unref (events);
+    g_usleep (1000);
+  }
+  return events;
+}
+
+GST_START_TEST (test_receiver_stall)
+{
+  HangoutTransferReceiver *receiver = hangout_transfer_receiver_new ();
+  HangoutTransferEvent event;
+  g_autofree gchar *held_id = numbered_id (1);
+  const gint64 timeout = 200 * 1000;
+  GPtrArray *events;
+  HangoutTransferEvent *failed;
+  HangoutTransferControl reply;
+
+  fail_unless_equals_int (offer_named (receiver, "m", ID, "a", "x", &event),
+      HANGOUT_TRANSFER_EVENT_STARTED);
+  hangout_transfer_event_clear (&event);
+  fail_unless_equals_int (offer_named (receiver, "paused", held_id, "b", "x",
+          &event), HANGOUT_TRANSFER_EVENT_STARTED);
+  hangout_transfer_event_clear (&event);
+  hangout_transfer_receiver_set_held (receiver, "paused", TRUE);
+
+  /* The offer never followed by data fails; the held file does not. */
+  events = expire_within (receiver, timeout, 5 * G_USEC_PER_SEC);
+  fail_unless_equals_int (events->len, 1);
+  failed = g_ptr_array_index (events, 0);
+  fail_unless_equals_int (failed->type, HANGOUT_TRANSFER_EVENT_FAILED);
+  fail_unless_equals_string (failed->id, ID);
+  fail_unless (strstr (failed->error->message, "no data from the sender")
+      != NULL, "%s", failed->error->message);
+  fail_unless (hangout_transfer_parse_control (failed->reply,
+          strlen (failed->reply), &reply, NULL));
+  fail_unless_equals_int (reply.type, HANGOUT_TRANSFER_REJECT);
+  hangout_transfer_control_clear (&reply);
+  g_ptr_array_unref (events);
+  fail_unless_equals_int (hangout_transfer_receiver_get_active (receiver), 1);
+
+  /* Released, its clock starts again, then it stalls too. */
+  hangout_transfer_receiver_set_held (receiver, "paused", FALSE);
+  events = hangout_transfer_receiver_expire (receiver, timeout);
+  fail_unless_equals_int (events->len, 0);
+  g_ptr_array_unref (events);
+  events = expire_within (receiver, timeout, 5 * G_USEC_PER_SEC);
+  fail_unless_equals_int (events->len, 1);
+  g_ptr_array_unref (events);
+  fail_unless_equals_int (hangout_transfer_receiver_get_active (receiver), 0);
+  hangout_transfer_receiver_free (receiver);
+}
+
+GST_END_TEST;
+
+/* Names reach terminals and error messages escaped. */
+GST_START_TEST (test_printable)
+{
+  const gchar *cases[][2] = {
+    {"plain name.iso", "plain name.iso"},
+    {"report — final.pdf", "report — final.pdf"},
+    {"esc\x1b[31mred\a\r", "esc\\u001b[31mred\\u0007\\u000d"},
+    {"rtl-K088\xe2\x80\xaegnp.exe", "rtl-K088\\u202egnp.exe"},
+    {"csi\xc2\x9b", "csi\\u009b"},
+    {"bad\xff", "bad\\xff"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *out = hangout_transfer_printable (cases[i][0]);
+
+    fail_unless_equals_string (out, cases[i][1]);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_data_header)
 {
   const guint8 payload[] = { 1, 2, 3 };
@@ -567,6 +743,9 @@ transfer_suite (void)
   tcase_add_test (tc, test_control_round_trip);
   tcase_add_test (tc, test_control_invalid);
   tcase_add_test (tc, test_hostile_control);
+  tcase_add_test (tc, test_receiver_limits);
+  tcase_add_test (tc, test_receiver_stall);
+  tcase_add_test (tc, test_printable);
   tcase_add_test (tc, test_data_header);
   tcase_add_test (tc, test_transfer);
   tcase_add_test (tc, test_receiver_failures);
