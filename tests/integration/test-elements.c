@@ -11,6 +11,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
+#include <hangout/room.h>
+#include <hangout/transfer.h>
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 #include <glib/gstdio.h>
@@ -512,6 +514,160 @@ GST_START_TEST (test_sender_vanishes)
 
 GST_END_TEST;
 
+/* ---- a member that sends whatever it likes ----
+ *
+ * A HangoutRoom of the test's own: it joins the room like any member and
+ * sends raw transfer messages (docs/protocol.md §2) to the first member it
+ * connects to. */
+
+typedef struct {
+  HangoutRoom *room;
+  GMutex lock;
+  GCond cond;
+  gchar *peer;
+} RawMember;
+
+static void
+on_raw_connected (HangoutRoom *room, const gchar *id, RawMember *m)
+{
+  g_mutex_lock (&m->lock);
+  if (m->peer == NULL)
+    m->peer = g_strdup (id);
+  g_cond_broadcast (&m->cond);
+  g_mutex_unlock (&m->lock);
+}
+
+/* Joins @room after its one other member and waits for the connection. */
+static RawMember *
+raw_member_start (const gchar *room)
+{
+  RawMember *m = g_new0 (RawMember, 1);
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  g_mutex_init (&m->lock);
+  g_cond_init (&m->cond);
+  m->room = hangout_room_new (room, "rogue", server_url);
+  g_signal_connect (m->room, "peer-connected", G_CALLBACK (on_raw_connected),
+      m);
+  fail_unless (hangout_room_start (m->room, NULL));
+  g_mutex_lock (&m->lock);
+  while (m->peer == NULL)
+    fail_unless (g_cond_wait_until (&m->cond, &m->lock, end),
+        "the raw member did not connect");
+  g_mutex_unlock (&m->lock);
+  return m;
+}
+
+static void
+raw_send_text (RawMember *m, const gchar *text)
+{
+  g_autoptr (GError) error = NULL;
+
+  fail_unless (hangout_room_send_string (m->room, m->peer, text, &error),
+      "%s", error ? error->message : "");
+}
+
+static void
+raw_send_data (RawMember *m, const gchar *id, guint64 offset, gsize len)
+{
+  g_autofree guint8 *payload = g_malloc0 (len);
+  g_autoptr (GBytes) data = hangout_transfer_build_data (id, offset, payload,
+      len);
+  g_autoptr (GError) error = NULL;
+
+  fail_unless (hangout_room_send (m->room, m->peer, data, &error), "%s",
+      error ? error->message : "");
+}
+
+static void
+raw_member_free (RawMember *m)
+{
+  hangout_room_stop (m->room);
+  g_object_unref (m->room);
+  g_free (m->peer);
+  g_mutex_clear (&m->lock);
+  g_cond_clear (&m->cond);
+  g_free (m);
+}
+
+#define ROGUE_ID "0123456789abcdef0123456789abcdef"
+
+/* An offer never followed by data does not take the only place of a
+ * default hangoutsrc (num-files=1): the file another member shares
+ * arrives, and the stream ends. */
+GST_START_TEST (test_offer_without_data)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  g_autofree gchar *offer = hangout_transfer_build_offer (ROGUE_ID,
+      "rogue.bin", 1000, "application/octet-stream", 65536);
+  GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  Receiver *r = receiver_start ("stall", "r1", dir);
+  RawMember *rogue = raw_member_start ("stall");
+  GstHarness *h;
+  GstBus *bus;
+
+  raw_send_text (rogue, offer);
+  h = sender_start_full ("stall", "sender", "test.bin", 2, 20, 1, &bus);
+  fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
+              checksum)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  expect_whole_file (r, checksum);
+  receiver_free (r);
+  sender_stop (h, bus);
+  raw_member_free (rogue);
+  g_checksum_free (checksum);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
+/* A member's file is being output when it turns out broken (SHA-256
+ * mismatch) while another member's good file waits: the source flushes
+ * the broken bytes away (filesink truncates) and outputs the good file
+ * instead of failing. */
+GST_START_TEST (test_broken_first_file)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  g_autofree gchar *offer = hangout_transfer_build_offer (ROGUE_ID,
+      "rogue.bin", 200000, "application/octet-stream", 65536);
+  g_autofree gchar *end = hangout_transfer_build_end (ROGUE_ID, 200000,
+      "0000000000000000000000000000000000000000000000000000000000000000");
+  GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  Receiver *r = receiver_start ("broken", "r1", dir);
+  RawMember *rogue = raw_member_start ("broken");
+  guint completions = 0;
+  GstHarness *h;
+  GstBus *bus;
+  GstMessage *m;
+
+  raw_send_text (rogue, offer);
+  for (guint64 offset = 0; offset < 200000; offset += 50000)
+    raw_send_data (rogue, ROGUE_ID, offset, 50000);
+  m = wait_message (r->bus, GST_MESSAGE_ELEMENT, "hangout-file-started",
+      &completions);
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (m), "name"), "rogue.bin");
+  gst_message_unref (m);
+
+  /* The good file arrives whole and waits (it is acknowledged). */
+  h = sender_start_full ("broken", "sender", "test.bin", 2, 20, 1, &bus);
+  fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
+              checksum)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_message_unref (wait_message (bus, GST_MESSAGE_ELEMENT, "hangout-ack",
+          NULL));
+
+  raw_send_text (rogue, end);
+  expect_whole_file (r, checksum);
+  receiver_free (r);
+  sender_stop (h, bus);
+  raw_member_free (rogue);
+  g_checksum_free (checksum);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
 /* A receiver stops mid-file: the sender warns naming it, the other
  * receiver gets the whole file. */
 GST_START_TEST (test_receiver_leaves)
@@ -847,6 +1003,8 @@ elements_suite (void)
   tcase_add_test (tc, test_run_server);
   tcase_add_test (tc, test_run_server_errors);
   tcase_add_test (tc, test_sender_vanishes);
+  tcase_add_test (tc, test_offer_without_data);
+  tcase_add_test (tc, test_broken_first_file);
   tcase_add_test (tc, test_receiver_leaves);
   tcase_add_test (tc, test_join_timeout);
   tcase_add_test (tc, test_two_senders);
