@@ -157,7 +157,9 @@ const state = {
   shared: [], // Files shared from this page: offered to members that join later
   sentTo: new WeakMap(), // File → Set of peers it was sent to (or is being sent to)
   outgoing: new Map(), // file id → Outgoing
-  incoming: new Map(), // file id → Incoming
+  // "member/id" → Incoming, as the C receiver keys them: ids are
+  // drawn by their senders, so only a member and an id together name a file.
+  incoming: new Map(),
   sendChain: Promise.resolve(), // files are sent one after the other
 };
 
@@ -463,11 +465,15 @@ function onAppMessage(peer, data) {
   }
 }
 
+// peer.id, not the current signalling id: it stays the same across the
+// member's reconnections to the server (remap()).
+const fileKey = (peer, id) => `${peer.id}/${id}`;
+
 function onTransferControl(peer, msg) {
   switch (msg.type) {
     case 'offer': return onFileOffer(peer, msg);
-    case 'end': return state.incoming.get(msg.id)?.end(peer, msg);
-    case 'abort': return state.incoming.get(msg.id)?.abort(peer, msg);
+    case 'end': return state.incoming.get(fileKey(peer, msg.id))?.end(msg);
+    case 'abort': return state.incoming.get(fileKey(peer, msg.id))?.abort(msg);
     case 'ack': return state.outgoing.get(msg.id)?.answer(peer, msg);
     case 'reject': return state.outgoing.get(msg.id)?.answer(peer, msg);
     default: return undefined; // unknown types are ignored (§2.2)
@@ -482,9 +488,10 @@ function onFileOffer(peer, msg) {
     log('malformed offer from', peer.id, msg);
     return;
   }
-  const known = state.incoming.get(msg.id);
+  const known = state.incoming.get(fileKey(peer, msg.id));
   if (known) { known.fail('offered twice'); return; }
-  state.incoming.set(msg.id, new Incoming(peer, msg));
+  const inc = new Incoming(peer, msg);
+  state.incoming.set(inc.key, inc);
 }
 
 function onDataMessage(peer, bytes) {
@@ -492,8 +499,8 @@ function onDataMessage(peer, bytes) {
     log('bad data message from', peer.id);
     return;
   }
-  const inc = state.incoming.get(toHex(bytes.subarray(1, 17)));
-  if (!inc || inc.peer !== peer) { log('data for an unknown file from', peer.id); return; }
+  const inc = state.incoming.get(fileKey(peer, toHex(bytes.subarray(1, 17))));
+  if (!inc) { log('data for an unknown file from', peer.id); return; }
   const offset = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(17));
   inc.data(offset, bytes);
 }
@@ -503,6 +510,7 @@ class Incoming {
   constructor(peer, offer) {
     this.peer = peer;
     this.id = offer.id;
+    this.key = fileKey(peer, offer.id);
     this.name = safeFileName(offer.name);
     this.size = offer.size; // null: not known in advance
     this.mime = offer.mime || 'application/octet-stream';
@@ -535,16 +543,15 @@ class Incoming {
     this.ui.progress(this.received);
   }
 
-  end(peer, msg) {
-    if (peer !== this.peer) return;
-    state.incoming.delete(this.id);
+  end(msg) {
+    state.incoming.delete(this.key);
     const digest = this.broken ? null : this.sha.hex();
     let why = this.broken;
     if (!why && (msg.size !== this.received || (this.size !== null && this.size !== msg.size)))
       why = `size ${this.received} bytes, the sender says ${msg.size}`;
     if (!why && msg.sha256 !== digest) why = 'SHA-256 does not match';
     try {
-      peer.app.send(JSON.stringify({ type: 'ack', id: this.id, ok: !why, sha256: digest }));
+      this.peer.app.send(JSON.stringify({ type: 'ack', id: this.id, ok: !why, sha256: digest }));
     } catch (e) { log('cannot ack', this.name, e.message); }
     if (why) { this.fail(why); return; }
     const blob = new Blob(this.parts, { type: this.mime });
@@ -552,14 +559,13 @@ class Incoming {
     this.ui.received(blob, this.name, digest);
   }
 
-  abort(peer, msg) {
-    if (peer !== this.peer) return;
+  abort(msg) {
     this.fail(`the sender gave up${typeof msg.reason === 'string' ? `: ${msg.reason}` : ''}`);
   }
 
   // Never reported complete; nothing of it is kept.
   fail(why) {
-    state.incoming.delete(this.id);
+    state.incoming.delete(this.key);
     this.parts = null;
     this.ui.failed(why);
   }
