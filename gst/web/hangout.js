@@ -131,10 +131,20 @@ function ufragOf(sdp) {
   return m ? m[1] : null;
 }
 
-// §2.2: a name is for people; never let it act as a path or carry controls.
+// Control characters, bidi controls (embeddings, overrides, isolates, marks)
+// and line separators: shown as [U+XXXX], so that a name reads as what it
+// is. "rtl-K088\u202Egnp.exe" would otherwise show as "rtl-K088exe.png".
+const INVISIBLE_RE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function visibleText(text) {
+  return text.replace(INVISIBLE_RE,
+    (c) => `[U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
+}
+
+// §2.2: a name is for people; never let it act as a path or hide what it is.
+// The same text is shown and used as the download name.
 function safeFileName(name) {
-  const cleaned = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-    .split(/[/\\]/).pop().replace(/^\.+/, '').trim();
+  const cleaned = visibleText(name).split(/[/\\]/).pop().replace(/^\.+/, '').trim();
   return cleaned || 'file';
 }
 
@@ -513,13 +523,13 @@ class Incoming {
     this.key = fileKey(peer, offer.id);
     this.name = safeFileName(offer.name);
     this.size = offer.size; // null: not known in advance
-    this.mime = offer.mime || 'application/octet-stream';
     this.chunkSize = offer['chunk-size'];
     this.received = 0;
     this.sha = new Sha256();
     this.parts = [];
     this.broken = null; // why the data went wrong; reported at end
-    this.ui = new TransferView('in', this.name, this.size, peer.name);
+    // The sender's type is shown, never used: see end().
+    this.ui = new TransferView('in', this.name, this.size, peer.name, offer.mime);
   }
 
   data(offset, bytes) {
@@ -554,13 +564,16 @@ class Incoming {
       this.peer.app.send(JSON.stringify({ type: 'ack', id: this.id, ok: !why, sha256: digest }));
     } catch (e) { log('cannot ack', this.name, e.message); }
     if (why) { this.fail(why); return; }
-    const blob = new Blob(this.parts, { type: this.mime });
+    // Never the sender's type: a text/html blob opened from its link would
+    // run the sender's script in this page's origin. As octet-stream it can
+    // only be downloaded.
+    const blob = new Blob(this.parts, { type: 'application/octet-stream' });
     this.parts = null;
     this.ui.received(blob, this.name, digest);
   }
 
   abort(msg) {
-    this.fail(`the sender gave up${typeof msg.reason === 'string' ? `: ${msg.reason}` : ''}`);
+    this.fail(`the sender gave up${typeof msg.reason === 'string' ? `: ${visibleText(msg.reason)}` : ''}`);
   }
 
   // Never reported complete; nothing of it is kept.
@@ -712,26 +725,31 @@ function renderMember(peer, forced = null) {
   let s = forced ?? (peer.pingTimer ? 'checking' : peer.connected ? 'connected' : 'connecting');
   if (peer.pc.connectionState === 'failed') s = 'failed';
   li.dataset.state = s;
-  li.querySelector('.name').textContent = peer.name || '(no name)';
+  li.querySelector('.name').textContent = visibleText(peer.name) || '(no name)';
   li.querySelector('.state').textContent = s === 'checking' ? 'not answering…' : s;
   updateEmptyHint();
 }
 
 function updateEmptyHint() { $('no-members').hidden = state.peers.size > 0; }
 
-// One file's row: name, direction, progress bar with speed, outcome.
+// One file's row: name, direction (and the sender's type, as text only),
+// progress bar with speed, outcome. Everything a member chose is set as
+// text, never as markup, with its invisible characters shown.
 class TransferView {
-  constructor(direction, name, size, who) {
+  constructor(direction, name, size, who, mime = null) {
     this.size = size;
     this.start = performance.now();
     this.lastPaint = 0;
     this.li = document.createElement('li');
     this.li.dataset.direction = direction;
     this.li.dataset.state = 'active';
+    name = visibleText(name);
+    who = visibleText(who);
     const title = Object.assign(document.createElement('span'), { className: 'name', textContent: name });
     const dir = Object.assign(document.createElement('span'), {
       className: 'dir',
-      textContent: direction === 'in' ? `from ${who || '(no name)'}` : who ? `to ${who}` : '',
+      textContent: (direction === 'in' ? `from ${who || '(no name)'}` : who ? `to ${who}` : '')
+        + (mime ? ` · ${visibleText(mime)}` : ''),
     });
     this.bar = document.createElement('progress');
     // A size not known in advance: an indeterminate bar.

@@ -3,13 +3,17 @@
 // (send-text / send-data), so every input reaches the page the way a
 // member's would: on the pair's application channel.
 //   - a member re-offering another member's file id, and sending data under
-//     it, does not touch that member's file (files are keyed "member/id").
+//     it, does not touch that member's file (files are keyed "member/id");
+//   - a received text/html file is offered as an application/octet-stream
+//     download, and its script never runs in the page's origin; names are
+//     shown as text, with bidi and control characters made visible.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import {
   startServer, startRoomPeer, launchBrowser, waitConnected, receivedFile,
-  sendControl, sendData, sendFile, CHUNK_SIZE,
+  sendControl, sendData, sendFile, CHUNK_SIZE, OUTPUT,
 } from './lib.mjs';
 
 const PAYLOAD = CHUNK_SIZE - 25;
@@ -97,5 +101,69 @@ test('a member re-offering another member\'s file id does not touch that file', 
     { size: bytes.length, sha256: sha256(bytes), linkSha256: sha256(bytes) });
   await alice.proc.waitForLine(/^ack \S+ ok$/, 10000);
   assert.match((await rowOf(page, 'evil.bin')).dir, /^from mallory\b/);
+  await page.close();
+});
+
+test('a received text/html file is only a download; names show what they are', { timeout: 90000 }, async () => {
+  const { page, members: { mallory } } = await joinRoom('html', ['mallory']);
+  // The script would mark the page's origin if it ever ran there.
+  const html = Buffer.from('<!doctype html><script>localStorage.setItem("pwned", "the script ran");'
+    + 'parent.postMessage("pwned", "*");</script><p>hello</p>');
+  sendFile(mallory.proc, mallory.pageId, { id: newId(), name: 'page.html', bytes: html, mime: 'text/html' });
+  const got = await receivedFile(page, 'page.html', 20000);
+  assert.equal(got.sha256, sha256(html));
+
+  // The link's bytes are typed application/octet-stream, whatever the sender said.
+  const link = page.locator('#transfers a[download="page.html"]');
+  const href = await link.getAttribute('href');
+  assert.match(href, /^blob:/);
+  assert.equal(await page.evaluate(async (h) => (await fetch(h)).headers.get('content-type'), href),
+    'application/octet-stream');
+
+  // Opened in the page (as a frame, or a tab from the link, would), it is a
+  // download and not a document of this origin: of the download and a mark
+  // of the script, whichever comes first must be the download.
+  await page.evaluate(() => window.addEventListener('message', (e) => { window.gotMessage = e.data; }));
+  const outcome = Promise.race([
+    page.waitForEvent('download', { timeout: 10000 }).then((d) => ({ download: d.url() })),
+    page.waitForFunction(() => localStorage.getItem('pwned') ?? window.gotMessage, null, { timeout: 10000 })
+      .then(async (mark) => ({ scriptRan: await mark.jsonValue() })),
+  ].map((p) => p.catch(() => null)));
+  await page.evaluate((h) => {
+    const frame = document.createElement('iframe');
+    frame.src = h;
+    document.body.append(frame);
+  }, href);
+  assert.deepEqual(await outcome, { download: href });
+  await page.evaluate(() => document.querySelector('iframe').remove());
+  // Saving it from its link: a download under the name shown.
+  const [saved] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), link.click()]);
+  assert.equal(saved.suggestedFilename(), 'page.html');
+  assert.deepEqual(await page.evaluate(() => [localStorage.getItem('pwned'), window.gotMessage ?? null]),
+    [null, null]);
+  // The sender's type is shown, as text.
+  assert.equal((await rowOf(page, 'page.html')).dir, 'from mallory · text/html');
+
+  // Names as text: markup stays text, a right-to-left override is shown
+  // (it would make "rtl-K088\u202Egnp.exe" read "rtl-K088exe.png"), and so
+  // are other controls.
+  const names = [
+    ['<img src=x onerror="localStorage.setItem(\'pwned\', \'name\')">.txt',
+      '<img src=x onerror="localStorage.setItem(\'pwned\', \'name\')">.txt'],
+    ['rtl-K088\u202Egnp.exe', 'rtl-K088[U+202E]gnp.exe'],
+    ['a\u2066b\u2069c\u200Fd\u061Ce\u0007f\u009Bg.txt', 'a[U+2066]b[U+2069]c[U+200F]d[U+061C]e[U+0007]f[U+009B]g.txt'],
+  ];
+  for (const [name] of names)
+    sendFile(mallory.proc, mallory.pageId, { id: newId(), name, bytes: Buffer.from(name) });
+  await page.waitForFunction((n) => document.querySelectorAll('#transfers li[data-state="done"] a[download]').length === n,
+    names.length + 1, { timeout: 20000, polling: 100 });
+  const rows = await page.evaluate(() => [...document.querySelectorAll('#transfers li[data-state="done"]')]
+    .map((li) => ({ name: li.querySelector('.name').textContent, link: li.querySelector('a').textContent,
+      download: li.querySelector('a').download, elements: li.querySelectorAll('img, script').length })));
+  for (const [, shown] of names)
+    assert.deepEqual(rows.find((r) => r.download === shown),
+      { name: shown, link: `Save ${shown}`, download: shown, elements: 0 }, `a row for ${shown}`);
+  assert.equal(await page.evaluate(() => localStorage.getItem('pwned')), null);
+  await page.screenshot({ path: join(OUTPUT, 'hostile-names.png'), fullPage: true });
   await page.close();
 });
