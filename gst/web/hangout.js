@@ -26,6 +26,26 @@ const READ_BLOCK_CHUNKS = 16;
 const ACK_TIMEOUT_MS = 60000;
 const RECONNECT_MAX_MS = 10000;
 const PROGRESS_INTERVAL_MS = 150;
+// Receive-side limits per sending member, the C library's (docs/protocol.md
+// §2): whatever a hostile member sends, what the page holds for it stays
+// bounded. Longer names or types are declined; so is an offer beyond
+// MAX_OUTSTANDING files offered and neither ended nor aborted (declined
+// ones count: their data may still come, and must be told from data of a
+// file never offered).
+const MAX_NAME_BYTES = 1024;
+const MAX_MIME_BYTES = 255;
+const MAX_OUTSTANDING = 16;
+// A file nothing arrives for (neither data nor end) for this long is failed
+// and forgotten. Tests shorten it by setting globalThis.hangoutStallMs
+// before this script runs (playwright's addInitScript).
+const STALL_MS = Number.isFinite(globalThis.hangoutStallMs) ? globalThis.hangoutStallMs : 60000;
+// Failed and declined rows kept in the list of files; older ones go, so that
+// a member flooding bad offers cannot grow the page. Such rows hold nothing
+// else: a received file gets its Blob and object URL only once verified,
+// and a failed file's parts are dropped when it fails.
+const MAX_FAILED_ROWS = 20;
+// A declined file's row shows this much of its name.
+const SHORT_NAME_CHARS = 64;
 
 // ---- SHA-256, streaming ----
 // WebCrypto only digests a whole buffer at once; §2 needs the digest of the
@@ -131,12 +151,24 @@ function ufragOf(sdp) {
   return m ? m[1] : null;
 }
 
-// §2.2: a name is for people; never let it act as a path or carry controls.
+// Control characters, bidi controls (embeddings, overrides, isolates, marks)
+// and line separators: shown as [U+XXXX], so that a name reads as what it
+// is. "rtl-K088\u202Egnp.exe" would otherwise show as "rtl-K088exe.png".
+const INVISIBLE_RE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function visibleText(text) {
+  return text.replace(INVISIBLE_RE,
+    (c) => `[U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
+}
+
+// §2.2: a name is for people; never let it act as a path or hide what it is.
+// The same text is shown and used as the download name.
 function safeFileName(name) {
-  const cleaned = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
-    .split(/[/\\]/).pop().replace(/^\.+/, '').trim();
+  const cleaned = visibleText(name).split(/[/\\]/).pop().replace(/^\.+/, '').trim();
   return cleaned || 'file';
 }
+
+const utf8Length = (s) => new TextEncoder().encode(s).length;
 
 function log(...args) { console.log('[hangout]', ...args); }
 
@@ -157,7 +189,10 @@ const state = {
   shared: [], // Files shared from this page: offered to members that join later
   sentTo: new WeakMap(), // File → Set of peers it was sent to (or is being sent to)
   outgoing: new Map(), // file id → Outgoing
-  incoming: new Map(), // file id → Incoming
+  // "member/id" → Incoming or Declined, as the C receiver keys them: ids are
+  // drawn by their senders, so only a member and an id together name a file.
+  incoming: new Map(),
+  failedRows: [], // the failed rows of #transfers, oldest first
   sendChain: Promise.resolve(), // files are sent one after the other
 };
 
@@ -444,8 +479,8 @@ function removePeer(peer) {
   if (state.bySignal.get(peer.signalId) === peer) state.bySignal.delete(peer.signalId);
   peer.pc.close();
   for (const out of state.outgoing.values()) out.memberLeft(peer);
-  for (const inc of [...state.incoming.values()])
-    if (inc.peer === peer) inc.fail('the sender left');
+  for (const held of [...state.incoming.values()])
+    if (held.peer === peer) held.fail('the sender left');
   document.querySelector(`#members li[data-id="${peer.id}"]`)?.remove();
   updateEmptyHint();
 }
@@ -463,11 +498,15 @@ function onAppMessage(peer, data) {
   }
 }
 
+// peer.id, not the current signalling id: it stays the same across the
+// member's reconnections to the server (remap()).
+const fileKey = (peer, id) => `${peer.id}/${id}`;
+
 function onTransferControl(peer, msg) {
   switch (msg.type) {
     case 'offer': return onFileOffer(peer, msg);
-    case 'end': return state.incoming.get(msg.id)?.end(peer, msg);
-    case 'abort': return state.incoming.get(msg.id)?.abort(peer, msg);
+    case 'end': return state.incoming.get(fileKey(peer, msg.id))?.end(msg);
+    case 'abort': return state.incoming.get(fileKey(peer, msg.id))?.abort(msg);
     case 'ack': return state.outgoing.get(msg.id)?.answer(peer, msg);
     case 'reject': return state.outgoing.get(msg.id)?.answer(peer, msg);
     default: return undefined; // unknown types are ignored (§2.2)
@@ -482,9 +521,33 @@ function onFileOffer(peer, msg) {
     log('malformed offer from', peer.id, msg);
     return;
   }
-  const known = state.incoming.get(msg.id);
+  const known = state.incoming.get(fileKey(peer, msg.id));
   if (known) { known.fail('offered twice'); return; }
-  state.incoming.set(msg.id, new Incoming(peer, msg));
+  let outstanding = 0;
+  for (const held of state.incoming.values()) if (held.peer === peer) outstanding++;
+  if (outstanding >= MAX_OUTSTANDING) {
+    // Not held at all: its data is dropped as data of a file never offered.
+    sendReject(peer, msg.id, 'too many files outstanding');
+    new TransferView('in', shortName(msg.name), msg.size, peer.name).declined('too many files outstanding');
+    return;
+  }
+  let why = null;
+  if (utf8Length(msg.name) > MAX_NAME_BYTES) why = `name longer than ${MAX_NAME_BYTES} bytes`;
+  else if (utf8Length(msg.mime) > MAX_MIME_BYTES) why = `mime longer than ${MAX_MIME_BYTES} bytes`;
+  const held = why ? new Declined(peer, msg, why) : new Incoming(peer, msg);
+  state.incoming.set(held.key, held);
+}
+
+function sendReject(peer, id, reason) {
+  try {
+    peer.app.send(JSON.stringify({ type: 'reject', id, reason }));
+  } catch (e) { log('cannot reject a file of', peer.id, e.message); }
+}
+
+// The start of a name too long to show whole.
+function shortName(name) {
+  const chars = Array.from(name.slice(0, 4 * SHORT_NAME_CHARS));
+  return chars.length > SHORT_NAME_CHARS ? `${chars.slice(0, SHORT_NAME_CHARS).join('')}…` : name;
 }
 
 function onDataMessage(peer, bytes) {
@@ -492,29 +555,76 @@ function onDataMessage(peer, bytes) {
     log('bad data message from', peer.id);
     return;
   }
-  const inc = state.incoming.get(toHex(bytes.subarray(1, 17)));
-  if (!inc || inc.peer !== peer) { log('data for an unknown file from', peer.id); return; }
+  const held = state.incoming.get(fileKey(peer, toHex(bytes.subarray(1, 17))));
+  if (!held) { log('data for an unknown file from', peer.id); return; }
   const offset = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(17));
-  inc.data(offset, bytes);
+  held.data(offset, bytes);
 }
 
-// A file arriving from one member.
-class Incoming {
+// What the page holds for a file a member offered, from the offer until its
+// end or abort, the member leaving, or STALL_MS with nothing for it. One
+// timer per file, moved on only when it fires: data messages just note the
+// time.
+class Held {
   constructor(peer, offer) {
     this.peer = peer;
     this.id = offer.id;
+    this.key = fileKey(peer, offer.id);
+    this.last = performance.now();
+    this.timer = setTimeout(() => this.checkStall(), STALL_MS);
+  }
+
+  touch() { this.last = performance.now(); }
+
+  checkStall() {
+    const idle = performance.now() - this.last;
+    if (idle >= STALL_MS) this.stalled();
+    else this.timer = setTimeout(() => this.checkStall(), STALL_MS - idle);
+  }
+
+  forget() {
+    clearTimeout(this.timer);
+    state.incoming.delete(this.key);
+  }
+}
+
+// A file this page declined (reject sent): kept only to count against its
+// member's outstanding files and to drop its data quietly.
+class Declined extends Held {
+  constructor(peer, offer, why) {
+    super(peer, offer);
+    sendReject(peer, offer.id, why);
+    new TransferView('in', shortName(offer.name), offer.size, peer.name).declined(why);
+  }
+
+  data() { this.touch(); }
+
+  end() { this.forget(); }
+
+  abort() { this.forget(); }
+
+  fail() { this.forget(); }
+
+  stalled() { this.forget(); }
+}
+
+// A file arriving from one member.
+class Incoming extends Held {
+  constructor(peer, offer) {
+    super(peer, offer);
     this.name = safeFileName(offer.name);
     this.size = offer.size; // null: not known in advance
-    this.mime = offer.mime || 'application/octet-stream';
     this.chunkSize = offer['chunk-size'];
     this.received = 0;
     this.sha = new Sha256();
     this.parts = [];
     this.broken = null; // why the data went wrong; reported at end
-    this.ui = new TransferView('in', this.name, this.size, peer.name);
+    // The sender's type is shown, never used: see end().
+    this.ui = new TransferView('in', this.name, this.size, peer.name, offer.mime);
   }
 
   data(offset, bytes) {
+    this.touch();
     if (this.broken) return;
     const payload = bytes.subarray(HEADER_SIZE);
     if (bytes.length > this.chunkSize
@@ -535,32 +645,36 @@ class Incoming {
     this.ui.progress(this.received);
   }
 
-  end(peer, msg) {
-    if (peer !== this.peer) return;
-    state.incoming.delete(this.id);
+  end(msg) {
+    this.forget();
     const digest = this.broken ? null : this.sha.hex();
     let why = this.broken;
     if (!why && (msg.size !== this.received || (this.size !== null && this.size !== msg.size)))
       why = `size ${this.received} bytes, the sender says ${msg.size}`;
     if (!why && msg.sha256 !== digest) why = 'SHA-256 does not match';
     try {
-      peer.app.send(JSON.stringify({ type: 'ack', id: this.id, ok: !why, sha256: digest }));
+      this.peer.app.send(JSON.stringify({ type: 'ack', id: this.id, ok: !why, sha256: digest }));
     } catch (e) { log('cannot ack', this.name, e.message); }
     if (why) { this.fail(why); return; }
-    const blob = new Blob(this.parts, { type: this.mime });
+    // Never the sender's type: a text/html blob opened from its link would
+    // run the sender's script in this page's origin. As octet-stream it can
+    // only be downloaded.
+    const blob = new Blob(this.parts, { type: 'application/octet-stream' });
     this.parts = null;
     this.ui.received(blob, this.name, digest);
   }
 
-  abort(peer, msg) {
-    if (peer !== this.peer) return;
-    this.fail(`the sender gave up${typeof msg.reason === 'string' ? `: ${msg.reason}` : ''}`);
+  abort(msg) {
+    this.fail(`the sender gave up${typeof msg.reason === 'string' ? `: ${visibleText(msg.reason)}` : ''}`);
   }
+
+  stalled() { this.fail(`nothing arrived for ${STALL_MS / 1000} s`); }
 
   // Never reported complete; nothing of it is kept.
   fail(why) {
-    state.incoming.delete(this.id);
+    this.forget();
     this.parts = null;
+    this.sha = null;
     this.ui.failed(why);
   }
 }
@@ -706,26 +820,31 @@ function renderMember(peer, forced = null) {
   let s = forced ?? (peer.pingTimer ? 'checking' : peer.connected ? 'connected' : 'connecting');
   if (peer.pc.connectionState === 'failed') s = 'failed';
   li.dataset.state = s;
-  li.querySelector('.name').textContent = peer.name || '(no name)';
+  li.querySelector('.name').textContent = visibleText(peer.name) || '(no name)';
   li.querySelector('.state').textContent = s === 'checking' ? 'not answering…' : s;
   updateEmptyHint();
 }
 
 function updateEmptyHint() { $('no-members').hidden = state.peers.size > 0; }
 
-// One file's row: name, direction, progress bar with speed, outcome.
+// One file's row: name, direction (and the sender's type, as text only),
+// progress bar with speed, outcome. Everything a member chose is set as
+// text, never as markup, with its invisible characters shown.
 class TransferView {
-  constructor(direction, name, size, who) {
+  constructor(direction, name, size, who, mime = null) {
     this.size = size;
     this.start = performance.now();
     this.lastPaint = 0;
     this.li = document.createElement('li');
     this.li.dataset.direction = direction;
     this.li.dataset.state = 'active';
+    name = visibleText(name);
+    who = visibleText(who);
     const title = Object.assign(document.createElement('span'), { className: 'name', textContent: name });
     const dir = Object.assign(document.createElement('span'), {
       className: 'dir',
-      textContent: direction === 'in' ? `from ${who || '(no name)'}` : who ? `to ${who}` : '',
+      textContent: (direction === 'in' ? `from ${who || '(no name)'}` : who ? `to ${who}` : '')
+        + (mime ? ` · ${visibleText(mime)}` : ''),
     });
     this.bar = document.createElement('progress');
     // A size not known in advance: an indeterminate bar.
@@ -748,6 +867,10 @@ class TransferView {
   }
 
   finish(stateName, text) {
+    if (stateName === 'failed' && this.li.dataset.state !== 'failed') {
+      state.failedRows.push(this.li);
+      if (state.failedRows.length > MAX_FAILED_ROWS) state.failedRows.shift().remove();
+    }
     this.li.dataset.state = stateName;
     this.bar.hidden = stateName !== 'done';
     this.info.textContent = text;
@@ -766,6 +889,8 @@ class TransferView {
   }
 
   failed(why) { this.finish('failed', `Failed: ${why}`); }
+
+  declined(why) { this.finish('failed', `Declined: ${why}`); }
 
   waiting() { this.finish('done', 'Shared: offered to members who join.'); }
 

@@ -4,6 +4,7 @@
 // exactly the suite's flags. Everything started here is stopped by the
 // returned close() / stop() / kill().
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,24 +35,35 @@ function spawnWithLines(cmd, args, options = {}) {
     for (const w of [...waiters]) w.check();
   });
   const exited = new Promise((resolve) => child.on('exit', resolve));
-  // Resolves with the first line (seen so far or later) that `test` accepts.
-  function waitForLine(test, timeoutMs = 30000, what = String(test)) {
+  // Resolves with the lines (seen so far or later) that `test` accepts, once
+  // there are `count` of them.
+  function waitForLines(test, count, timeoutMs = 30000, what = String(test)) {
+    const accepts = (l) => (typeof test === 'function' ? test(l) : test.test(l));
     return new Promise((resolve, reject) => {
       const w = {
         check() {
-          const line = lines.find((l) => (typeof test === 'function' ? test(l) : test.test(l)));
-          if (line === undefined) return;
-          waiters.delete(w); clearTimeout(timer); resolve(line);
+          const found = lines.filter(accepts);
+          if (found.length < count) return;
+          waiters.delete(w); clearTimeout(timer); resolve(found);
         },
       };
       const timer = setTimeout(() => {
         waiters.delete(w);
-        reject(new Error(`${cmd}: no line matching ${what} within ${timeoutMs} ms; got:\n${lines.join('\n')}`));
+        const found = lines.filter(accepts).length;
+        // The last lines only: a flood test's output is long.
+        reject(new Error(`${cmd}: ${found} of ${count} lines matching ${what} within ${timeoutMs} ms; `
+          + `last lines:\n${lines.slice(-40).join('\n')}`));
       }, timeoutMs);
       waiters.add(w);
       w.check();
     });
   }
+  // Resolves with the first line (seen so far or later) that `test` accepts.
+  async function waitForLine(test, timeoutMs = 30000, what = String(test)) {
+    return (await waitForLines(test, 1, timeoutMs, what))[0];
+  }
+  // One line to the process's standard input.
+  function send(line) { child.stdin.write(`${line}\n`); }
   async function stop() {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.stdin.end();
@@ -60,7 +72,7 @@ function spawnWithLines(cmd, args, options = {}) {
     await exited;
     clearTimeout(t);
   }
-  return { child, lines, waitForLine, stop };
+  return { child, lines, waitForLine, waitForLines, send, stop };
 }
 
 // The page comes from the server's built-in resource: the suite tests the
@@ -72,6 +84,8 @@ export async function startServer() {
   return { wsUrl, http, stop: proc.stop };
 }
 
+// room-peer.c: a C member. Its send-text / send-data commands (send())
+// make it a member that sends whatever a test wants; see the helpers below.
 export function startRoomPeer(wsUrl, room, name, file = null, { wrongSha256 = false } = {}) {
   return spawnWithLines(env('HANGOUT_ROOM_PEER'), [wsUrl, room, name, ...(file ? [file] : [])],
     { env: { ...process.env, ROOM_PEER_WRONG_SHA256: wrongSha256 ? '1' : '0' } });
@@ -173,4 +187,29 @@ export async function receivedFile(page, name, timeout = 60000) {
       linkSha256: a.dataset.sha256,
     };
   }, sel);
+}
+
+// Raw messages of docs/protocol.md §2, as room-peer commands to `member`:
+// a test can break any rule with them.
+export const CHUNK_SIZE = 65536;
+const HEADER_SIZE = 25;
+
+export function sendControl(peer, member, msg) {
+  peer.send(`send-text ${member} ${JSON.stringify(msg)}`);
+}
+
+export function sendData(peer, member, idHex, offset, payload) {
+  const header = Buffer.alloc(HEADER_SIZE);
+  header[0] = 1;
+  Buffer.from(idHex, 'hex').copy(header, 1);
+  header.writeBigUInt64BE(BigInt(offset), 17);
+  peer.send(`send-data ${member} ${Buffer.concat([header, payload]).toString('hex')}`);
+}
+
+// A whole file by the rules: offer, data messages, end.
+export function sendFile(peer, member, { id, name, bytes, mime = 'application/octet-stream' }) {
+  sendControl(peer, member, { type: 'offer', version: 1, id, name, size: bytes.length, mime, 'chunk-size': CHUNK_SIZE });
+  for (let off = 0; off < bytes.length; off += CHUNK_SIZE - HEADER_SIZE)
+    sendData(peer, member, id, off, bytes.subarray(off, off + CHUNK_SIZE - HEADER_SIZE));
+  sendControl(peer, member, { type: 'end', id, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
 }

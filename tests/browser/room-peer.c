@@ -8,10 +8,21 @@
  *   joined ID | connected ID NAME | left ID
  *   received NAME SIZE SHA256 ok|bad      (a file from a member)
  *   ack ID ok|bad                         (a member's answer to our file)
+ *   reject ID FILE-ID REASON              (a member declined a file)
+ *   send-failed ID MESSAGE | bad-command LINE
  *
  * Usage: room-peer SERVER-URL ROOM NAME [FILE]
  * With ROOM_PEER_WRONG_SHA256=1 in the environment, the "end" of the file
  * it sends names a wrong digest (the receiver must report the file failed).
+ *
+ * Commands on standard input, one a line, send raw messages on the
+ * application channel to a connected member, so that a test can play a
+ * member that breaks the protocol (one that re-offers another's file id,
+ * floods offers, lies about a file's type) without the page's help:
+ *
+ *   send-text MEMBER-ID TEXT              (TEXT as one text message)
+ *   send-data MEMBER-ID HEX               (the bytes as one binary message)
+ *
  * It stops when its standard input closes, on SIGTERM/SIGINT, or after
  * LIFETIME_S seconds, whichever comes first.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
@@ -20,7 +31,6 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #define LIFETIME_S 300
 #define CHUNK_SIZE 65536
@@ -244,6 +254,9 @@ on_control (Peer *p, const gchar *member, JsonObject *o)
   } else if (g_str_equal (type, "ack")) {
     say ("ack %s %s", member, json_object_get_boolean_member_with_default (o,
             "ok", FALSE) ? "ok" : "bad");
+  } else if (g_str_equal (type, "reject")) {
+    say ("reject %s %s %s", member, id,
+        json_object_get_string_member_with_default (o, "reason", ""));
   }
 }
 
@@ -300,16 +313,77 @@ quit (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-on_stdin (gint fd, GIOCondition cond, gpointer data)
+/* HEX as bytes, or NULL when it is not an even number of hex digits. */
+static GBytes *
+decode_hex (const gchar *hex)
 {
-  gchar buf[256];
+  gsize len = strlen (hex);
+  guint8 *bytes;
 
-  /* Anything but end of file is ignored. */
-  if ((cond & G_IO_IN) && read (fd, buf, sizeof buf) > 0)
-    return G_SOURCE_CONTINUE;
-  g_main_loop_quit (data);
-  return G_SOURCE_REMOVE;
+  if (len % 2 != 0)
+    return NULL;
+  bytes = g_malloc (len / 2);
+  for (gsize i = 0; i < len / 2; i++) {
+    gint hi = g_ascii_xdigit_value (hex[2 * i]);
+    gint lo = g_ascii_xdigit_value (hex[2 * i + 1]);
+
+    if (hi < 0 || lo < 0) {
+      g_free (bytes);
+      return NULL;
+    }
+    bytes[i] = hi << 4 | lo;
+  }
+  return g_bytes_new_take (bytes, len / 2);
+}
+
+/* One command line (without its newline): see the top of the file. */
+static void
+run_command (Peer *p, const gchar *line)
+{
+  g_auto (GStrv) words = g_strsplit (line, " ", 3);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) data = NULL;
+  gboolean sent;
+
+  if (g_strv_length (words) != 3)
+    goto bad;
+  if (g_str_equal (words[0], "send-text")) {
+    sent = hangout_room_send_string (p->room, words[1], words[2], &error);
+  } else if (g_str_equal (words[0], "send-data")
+      && (data = decode_hex (words[2])) != NULL) {
+    sent = hangout_room_send (p->room, words[1], data, &error);
+  } else {
+    goto bad;
+  }
+  if (!sent)
+    say ("send-failed %s %s", words[1], error->message);
+  return;
+bad:
+  say ("bad-command %s", line);
+}
+
+static gboolean
+on_stdin (GIOChannel *channel, GIOCondition cond, gpointer data)
+{
+  Peer *p = data;
+
+  /* Every whole line buffered; then wait for more, or stop at the end. */
+  for (;;) {
+    gchar *line = NULL;
+    gsize end;
+    GIOStatus status = g_io_channel_read_line (channel, &line, NULL, &end,
+        NULL);
+
+    if (status == G_IO_STATUS_AGAIN)
+      return G_SOURCE_CONTINUE;
+    if (status != G_IO_STATUS_NORMAL) {
+      g_main_loop_quit (p->loop);
+      return G_SOURCE_REMOVE;
+    }
+    line[end] = '\0';
+    run_command (p, line);
+    g_free (line);
+  }
 }
 
 int
@@ -317,6 +391,7 @@ main (int argc, char **argv)
 {
   Peer p = { 0 };
   g_autoptr (GError) error = NULL;
+  g_autoptr (GIOChannel) input = NULL;
 
   if (argc < 4 || argc > 5) {
     g_printerr ("usage: %s SERVER-URL ROOM NAME [FILE]\n", argv[0]);
@@ -345,7 +420,12 @@ main (int argc, char **argv)
   }
   g_unix_signal_add (SIGTERM, quit, p.loop);
   g_unix_signal_add (SIGINT, quit, p.loop);
-  g_unix_fd_add (0, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, p.loop);
+  /* Binary and non-blocking: a command may carry any bytes but newline,
+   * and a partial line waits for its end without blocking the loop. */
+  input = g_io_channel_unix_new (0);
+  g_io_channel_set_encoding (input, NULL, NULL);
+  g_io_channel_set_flags (input, G_IO_FLAG_NONBLOCK, NULL);
+  g_io_add_watch (input, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, &p);
   g_timeout_add_seconds (LIFETIME_S, quit, p.loop);
   g_main_loop_run (p.loop);
 
