@@ -184,6 +184,7 @@ const state = {
   stopped: false, // no reconnection (a refused join)
   reconnectDelay: 500,
   peers: new Map(), // public id (first signalling id) → Peer
+  proofs: new Map(), // signalling id → the id token it signalled (§1.6)
   bySignal: new Map(), // current signalling id → Peer
   names: new Map(), // signalling id → display name (from the server)
   shared: [], // Files shared from this page: offered to members that join later
@@ -261,9 +262,14 @@ function onWelcome(msg) {
   state.joined = true;
   state.ownId = msg.id;
   setStatus('Connected to the server.');
-  // After a rejoin: our connected peers learn our new id (§1.6).
-  for (const peer of state.peers.values())
-    if (peer.connected) sendControl(peer, { type: 'id', id: state.ownId });
+  // After a rejoin: prove our new id to the peers we still have (§1.6): the
+  // token on their control channel and through the server.
+  for (const peer of state.peers.values()) {
+    if (!peer.connected) continue;
+    peer.token = randomHex(16);
+    sendControl(peer, { type: 'id', id: state.ownId, token: peer.token });
+    sendIdProof(peer);
+  }
   for (const m of Array.isArray(msg.members) ? msg.members : []) {
     if (typeof m?.id !== 'string') continue;
     state.names.set(m.id, String(m.name ?? ''));
@@ -273,10 +279,16 @@ function onWelcome(msg) {
 
 function onMemberLeft(id) {
   state.names.delete(id);
+  state.proofs.delete(id);
   const peer = state.bySignal.get(id);
   if (!peer) return;
   if (!peer.connected) { removePeer(peer); return; }
   // Left, or only lost its WebSocket? Ask it on the control channel.
+  checkAlive(peer);
+}
+
+// Pings a connected peer on its own channel; without a pong it is dropped.
+function checkAlive(peer) {
   if (peer.pingTimer) return;
   peer.pingTimer = setTimeout(() => { peer.pingTimer = null; removePeer(peer); }, PONG_TIMEOUT_MS);
   renderMember(peer, 'checking');
@@ -289,6 +301,7 @@ async function onSignal(from, payload) {
     case 'offer': return onOffer(from, payload);
     case 'answer': return onAnswer(from, payload);
     case 'connected': return onConnected(from, payload);
+    case 'id': return onIdProof(from, payload);
     case 'close': {
       const peer = state.bySignal.get(from);
       if (peer) removePeer(peer);
@@ -310,6 +323,7 @@ function createPeer(signalId, offerer) {
     control: pc.createDataChannel(CONTROL_CHANNEL.label, { negotiated: true, id: CONTROL_CHANNEL.id }),
     connected: false, answered: false, closed: false,
     instance: null, localUfrag: null, remoteUfrag: null,
+    token: null, claimId: null, claimToken: null, // §1.6 id proofs
     remoteSet: false, pendingCandidates: [], // from the peer, before its description is set
     described: false, outCandidates: [], // ours, held until our description is sent
     pingTimer: null,
@@ -382,9 +396,41 @@ function findConnectedInstance(instance) {
   return null;
 }
 
-// A member we are connected to now has another signalling id.
+// Our half of an id proof, to every id that may be the peer's.
+function sendIdProof(peer) {
+  const payload = { type: 'id', token: peer.token };
+  sendSignal(peer.signalId, payload);
+  if (peer.claimId && peer.claimId !== peer.signalId) sendSignal(peer.claimId, payload);
+}
+
+// The server's half: the token that `from` signalled (one per id).
+function onIdProof(from, payload) {
+  if (typeof payload.token !== 'string' || payload.token.length > 64) return;
+  state.proofs.set(from, payload.token);
+  for (const peer of state.peers.values())
+    if (peer.claimId === from) { tryConfirm(peer); return; }
+}
+
+// Refiles a peer under the id it claimed on its channel once the server
+// relayed the matching token from that id.
+function tryConfirm(peer) {
+  if (!peer.claimId || state.proofs.get(peer.claimId) !== peer.claimToken) return;
+  const id = peer.claimId;
+  peer.claimId = peer.claimToken = null;
+  state.proofs.delete(id);
+  remap(peer, id);
+}
+
+// A member we are connected to proved another signalling id. An attempt
+// of ours still connecting under it is an attempt to that member; a
+// connected one would mean one id for two members: nothing changes.
 function remap(peer, signalId) {
   if (peer.signalId === signalId) return;
+  const other = state.bySignal.get(signalId);
+  if (other && other !== peer) {
+    if (other.connected) { log('id', signalId, 'proved twice: ignored'); return; }
+    removePeer(other);
+  }
   if (state.bySignal.get(peer.signalId) === peer) state.bySignal.delete(peer.signalId);
   peer.signalId = signalId;
   state.bySignal.set(signalId, peer);
@@ -395,8 +441,8 @@ async function onOffer(from, payload) {
   if (typeof payload.sdp !== 'string') { log('offer without sdp from', from); return; }
   const same = findConnectedInstance(payload.instance);
   if (same) {
-    // It rejoined the server under a new id: keep the connection we have.
-    remap(same, from);
+    // It rejoined under a new id (or someone repeats its key): keep the
+    // connection we have; its id proof refiles it, not this hint.
     sendSignal(from, { type: 'connected', instance: state.instance });
     return;
   }
@@ -418,9 +464,10 @@ async function onAnswer(from, payload) {
   if (!peer || !peer.offerer || peer.answered || typeof payload.sdp !== 'string') return;
   peer.answered = true;
   peer.instance = typeof payload.instance === 'string' ? payload.instance : null;
-  // It answered, so it holds no other connection to us: one we have is stale.
+  // It answered, so it holds no other connection to us: one we have may be
+  // stale. The key is only a hint anyone can repeat: ask that peer.
   const stale = findConnectedInstance(peer.instance);
-  if (stale && stale !== peer) removePeer(stale);
+  if (stale && stale !== peer) checkAlive(stale);
   try {
     await setRemote(peer, 'answer', payload.sdp);
   } catch (e) { log('bad answer from', from, e.message); removePeer(peer); }
@@ -430,8 +477,8 @@ function onConnected(from, payload) {
   const peer = state.bySignal.get(from);
   if (!peer || !peer.offerer || peer.answered) return;
   removePeer(peer);
-  const existing = findConnectedInstance(payload.instance);
-  if (existing) { remap(existing, from); return; }
+  // Our connection to it is refiled by its id proof, not by this key.
+  if (findConnectedInstance(payload.instance)) return;
   // It holds a connection to us that we no longer have: make it drop that
   // one, then offer again (the server keeps the order).
   sendSignal(from, { type: 'close' });
@@ -460,7 +507,13 @@ function onControlMessage(peer, data) {
     clearTimeout(peer.pingTimer);
     peer.pingTimer = null;
     renderMember(peer);
-  } else if (msg?.type === 'id' && typeof msg.id === 'string') remap(peer, msg.id);
+  } else if (msg?.type === 'id' && typeof msg.id === 'string' && typeof msg.token === 'string') {
+    // Its claim to a new id, proven once the server relays the token.
+    peer.claimId = msg.id;
+    peer.claimToken = msg.token;
+    if (peer.token) sendIdProof(peer);
+    tryConfirm(peer);
+  }
 }
 
 function onPeerOpen(peer) {
