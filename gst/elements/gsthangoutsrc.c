@@ -26,7 +26,8 @@
  * (hangout_room_set_receiving()): SCTP's window closes, the sender's
  * buffered amount grows and its hangoutsink (or page) waits. create()
  * reads again below QUEUE_LOW. A file waiting for its turn is held the
- * same way, so a second sender pauses instead of filling memory.
+ * same way at QUEUE_WAITING, so other senders pause instead of filling
+ * memory.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -75,13 +76,15 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_src_debug);
 #define DEFAULT_NUM_FILES 1
 #define DEFAULT_STALL_TIMEOUT HANGOUT_TRANSFER_STALL_TIMEOUT_S
 /* Files held at once (being output or waiting); more offers are declined.
- * Each holds at most QUEUE_HIGH, and the receiver allows each member 16. */
+ * The one being output holds at most QUEUE_HIGH, each waiting one
+ * QUEUE_WAITING: 8 + 15 × 2 MiB at most, whoever offers them. */
 #define MAX_HELD_FILES 16
 #define PROGRESS_INTERVAL (G_USEC_PER_SEC / 2)
 /* A file's queue: stop reading from its sender above QUEUE_HIGH bytes,
  * read again at QUEUE_LOW. The gap lets the sender refill while we drain. */
 #define QUEUE_HIGH (8 * 1024 * 1024)
 #define QUEUE_LOW (QUEUE_HIGH / 2)
+#define QUEUE_WAITING (2 * 1024 * 1024)
 /* create() waiting for data is woken once this much has gathered (or
  * anything but data arrives), not for every message; it also looks by
  * itself every WAKE_INTERVAL, so that a slow sender's bytes do not wait
@@ -232,7 +235,8 @@ push_item (GstHangoutSrc *src, PendingFile *file, ItemType type,
         item->event.member);
   if (item->event.payload != NULL) {
     file->bytes += g_bytes_get_size (item->event.payload);
-    if (!file->paused && file->bytes >= QUEUE_HIGH) {
+    if (!file->paused && file->bytes >= (file == src->current ? QUEUE_HIGH
+            : QUEUE_WAITING)) {
       /* We are on the network thread: this takes effect before the next
        * message is read. */
       file->paused = TRUE;
