@@ -7,8 +7,10 @@
  * g_warning() or g_critical(): with G_DEBUG=fatal-warnings those would let
  * any member end the process.
  *
- * A layer's entry points (constructors, class_init, parsers) call
+ * A layer's entry points (constructors, class_init) call
  * hangout_debug_init() before they log; it is cheap after the first call.
+ * Internal (hidden) symbols: a program that links the library and loads
+ * the plugin, which links it too, has two copies, which must not clash. 
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
@@ -17,16 +19,16 @@
 
 G_BEGIN_DECLS
 
-GST_DEBUG_CATEGORY_EXTERN (hangout_debug_sdp);
-GST_DEBUG_CATEGORY_EXTERN (hangout_debug_ice);
-GST_DEBUG_CATEGORY_EXTERN (hangout_debug_dtls);
-GST_DEBUG_CATEGORY_EXTERN (hangout_debug_sctp);
-GST_DEBUG_CATEGORY_EXTERN (hangout_debug_channel);
-GST_DEBUG_CATEGORY_EXTERN (hangout_debug_peer);
-GST_DEBUG_CATEGORY_EXTERN (hangout_debug_signalling);
-GST_DEBUG_CATEGORY_EXTERN (hangout_debug_room);
-GST_DEBUG_CATEGORY_EXTERN (hangout_debug_transfer);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_sdp);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_ice);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_dtls);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_sctp);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_channel);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_peer);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_signalling);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_room);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_transfer);
 
-void hangout_debug_init (void);
+G_GNUC_INTERNAL void hangout_debug_init (void);
 
 G_END_DECLS

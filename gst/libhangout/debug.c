@@ -2,15 +2,15 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "debug-private.h"
 
-GST_DEBUG_CATEGORY (hangout_debug_sdp);
-GST_DEBUG_CATEGORY (hangout_debug_ice);
-GST_DEBUG_CATEGORY (hangout_debug_dtls);
-GST_DEBUG_CATEGORY (hangout_debug_sctp);
-GST_DEBUG_CATEGORY (hangout_debug_channel);
-GST_DEBUG_CATEGORY (hangout_debug_peer);
-GST_DEBUG_CATEGORY (hangout_debug_signalling);
-GST_DEBUG_CATEGORY (hangout_debug_room);
-GST_DEBUG_CATEGORY (hangout_debug_transfer);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_sdp);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_ice);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_dtls);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_sctp);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_channel);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_peer);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_signalling);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_room);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_transfer);
 
 void
 hangout_debug_init (void)
