@@ -95,6 +95,21 @@ dcep_error (GError **error, const gchar *what)
   return FALSE;
 }
 
+/* Byte by byte: a message may start at any address, and loading a
+ * guint16 from an odd one is undefined (GST_READ_UINT16_BE does exactly
+ * that on x86). */
+static guint16
+read_be16 (const guint8 *p)
+{
+  return (guint16) (p[0] << 8 | p[1]);
+}
+
+static guint32
+read_be32 (const guint8 *p)
+{
+  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
+}
+
 gboolean
 hangout_dcep_parse_open (const guint8 *data, gsize len, HangoutDcepOpen *open,
     GError **error)
@@ -112,8 +127,8 @@ hangout_dcep_parse_open (const guint8 *data, gsize len, HangoutDcepOpen *open,
       && type != CHANNEL_TYPE_PARTIAL_RELIABLE_REXMIT
       && type != CHANNEL_TYPE_PARTIAL_RELIABLE_TIMED)
     return dcep_error (error, "unknown channel type");
-  label_len = GUINT16_FROM_BE (*(guint16 *) (data + 8));
-  protocol_len = GUINT16_FROM_BE (*(guint16 *) (data + 10));
+  label_len = read_be16 (data + 8);
+  protocol_len = read_be16 (data + 10);
   if ((gsize) DCEP_OPEN_HEADER_SIZE + label_len + protocol_len != len)
     return dcep_error (error, "label and protocol lengths do not match the message");
   if (!g_utf8_validate_len ((const gchar *) data + 12, label_len, NULL)
@@ -124,8 +139,8 @@ hangout_dcep_parse_open (const guint8 *data, gsize len, HangoutDcepOpen *open,
     return dcep_error (error, "label or protocol contains a NUL byte");
 
   open->channel_type = data[1];
-  open->priority = GUINT16_FROM_BE (*(guint16 *) (data + 2));
-  open->reliability = GUINT32_FROM_BE (*(guint32 *) (data + 4));
+  open->priority = read_be16 (data + 2);
+  open->reliability = read_be32 (data + 4);
   open->label = g_strndup ((const gchar *) data + 12, label_len);
   open->protocol = g_strndup ((const gchar *) data + 12 + label_len,
       protocol_len);

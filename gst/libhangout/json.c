@@ -212,14 +212,17 @@ refuse (GError **error, const gchar *why)
 static gboolean
 acceptable (const gchar *text, gsize len, gsize max_size, GError **error)
 {
-  JsonCheck j = { text, text + len, NULL };
+  JsonCheck j;
 
+  /* Before any pointer arithmetic: an empty message may come as NULL
+   * (an empty GBytes), and NULL + 0 is undefined. */
   if (len == 0)
     return refuse (error, "empty message");
   if (len > max_size)
     return refuse (error, "message too large");
   if (!g_utf8_validate_len (text, len, NULL))
     return refuse (error, "not valid UTF-8");
+  j = (JsonCheck) { text, text + len, NULL };
   if (jc_value (&j, 0)) {
     jc_ws (&j);
     if (j.p == j.end)
