@@ -47,7 +47,8 @@
  * title is the file's name.
  *
  * Which files it takes: files that arrive at the same time (from several
- * members, up to 16) are all held, each queue bounded, and output in the
+ * members; up to 16 with data, 4 per member) are all held, each queue
+ * bounded, and output in the
  * order their data began; an offer alone never takes the place, and a file
  * whose data stops for #GstHangoutSrc:stall-timeout seconds fails. A
  * waiting file that fails is dropped with a warning. The file being output
@@ -75,10 +76,15 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_src_debug);
 
 #define DEFAULT_NUM_FILES 1
 #define DEFAULT_STALL_TIMEOUT HANGOUT_TRANSFER_STALL_TIMEOUT_S
-/* Files held at once (being output or waiting); more offers are declined.
- * The one being output holds at most QUEUE_HIGH, each waiting one
- * QUEUE_WAITING: 8 + 15 × 2 MiB at most, whoever offers them. */
-#define MAX_HELD_FILES 16
+/* Files whose data began, held at once (being output or waiting), in all
+ * and per member; a file whose data begins beyond either is declined.
+ * Offers alone hold no data and are bounded by the transfer receiver (16
+ * per member, stalled after 60 s), so they are not counted: one member's
+ * offers must not keep another member's file out. The file being output
+ * holds at most QUEUE_HIGH, each waiting one QUEUE_WAITING: 8 + 15 × 2 MiB
+ * at most, whoever sends them. */
+#define MAX_FLOWING_FILES 16
+#define MAX_FLOWING_PER_MEMBER 4
 #define PROGRESS_INTERVAL (G_USEC_PER_SEC / 2)
 /* A file's queue: stop reading from its sender above QUEUE_HIGH bytes,
  * read again at QUEUE_LOW. The gap lets the sender refill while we drain. */
@@ -324,6 +330,29 @@ post_drop_warning (GstHangoutSrc *src, gchar *warning)
   g_free (warning);
 }
 
+/* Why @file, whose data begins now, cannot be held (transfer full), or
+ * NULL. Called with the lock. */
+static gchar *
+over_flowing_limit (GstHangoutSrc *src, PendingFile *file)
+{
+  guint flowing = 0, from_member = 0;
+
+  for (GList *l = src->files.head; l != NULL; l = l->next) {
+    PendingFile *other = l->data;
+
+    if (!other->flowing)
+      continue;
+    flowing++;
+    if (g_str_equal (other->member, file->member))
+      from_member++;
+  }
+  if (flowing >= MAX_FLOWING_FILES)
+    return g_strdup ("already receives 16 files");
+  if (from_member >= MAX_FLOWING_PER_MEMBER)
+    return g_strdup ("already receives 4 files from this member");
+  return NULL;
+}
+
 /* ---- the room's signals (network thread) ---- */
 
 static void
@@ -335,6 +364,7 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
   g_autofree gchar *reply = NULL;
   g_autofree gchar *key = NULL;
   g_autofree gchar *from = NULL;
+  g_autofree gchar *over = NULL;
   gchar *warning = NULL;
   PendingFile *file;
   guint num_files;
@@ -366,8 +396,6 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
         why = "not from the member this receiver listens to";
       else if (num_files > 0 && src->completed >= num_files)
         why = "has all the files it wanted";
-      else if (g_queue_get_length (&src->files) >= MAX_HELD_FILES)
-        why = "already holds 16 files";
       if (why != NULL) {
         GST_INFO_OBJECT (src, "declining %s from %s: %s", event.name, member,
             why);
@@ -391,6 +419,15 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
     case HANGOUT_TRANSFER_EVENT_DATA:
     case HANGOUT_TRANSFER_EVENT_COMPLETE:
       file = key ? g_hash_table_lookup (src->by_key, key) : NULL;
+      if (file != NULL && !file->flowing
+          && (over = over_flowing_limit (src, file)) != NULL) {
+        GST_INFO_OBJECT (src, "declining %s from %s: %s", key, member, over);
+        reply = hangout_transfer_receiver_reject (src->receiver, member,
+            event.id, over);
+        g_queue_remove (&src->files, file);
+        remove_file (src, file);
+        file = NULL;
+      }
       if (file != NULL)
         push_item (src, file, event.type == HANGOUT_TRANSFER_EVENT_DATA ?
             ITEM_DATA : ITEM_COMPLETE, &event);
@@ -926,7 +963,8 @@ gst_hangout_src_class_init (GstHangoutSrcClass *klass)
       g_param_spec_uint ("num-files", "Number of files",
           "End the stream (EOS) after this many complete files (files still "
           "arriving are then declined); 0: keep receiving. Files that arrive "
-          "at once (up to 16) are all held and output one after the other, "
+          "at once (up to 16 with data, 4 per member) are held and output one "
+          "after the other, "
           "in the order their data began: an offer alone never takes the "
           "place", 0, G_MAXUINT, DEFAULT_NUM_FILES, PARAM_FLAGS));
   g_object_class_install_property (gobject_class, PROP_STALL_TIMEOUT,
