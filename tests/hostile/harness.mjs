@@ -114,11 +114,16 @@ export async function runBatch(spec) {
     const sharerArgs = (source) => [...GST_OPTIONS, ...source, '!', 'hangoutsink', ...common, 'display-name=sharer',
       `min-peers=${spec.sharerPeers ?? 3}`, `filename=${legitName}`, `ack-timeout=${8 * SLOW}`];
     let sharer = null;
-    await waitMembers(server, 3);
+    // A victim that cannot even join (it died at start) says why.
+    const joined = (n) => waitMembers(server, n).catch((e) => {
+      const gone = procs.filter((p) => !p.alive()).map((p) => `${p.name}: ${describeExit(p.result)}:\n${tail(p.output, 15)}`);
+      throw new Error([e.message, ...gone].join('\n'));
+    });
+    await joined(3);
     if (spec.sharerFirst) {
       sharer = startProcess('sharer', GST, sharerArgs(['fdsrc', 'fd=0']), { timeoutMs: LIFE_MS, stdin: 'pipe' });
       procs.push(sharer);
-      await waitMembers(server, 4);
+      await joined(4);
     }
 
     hostile = new Hostile(server.url, room, spec.hostileName ?? 'hostile');
