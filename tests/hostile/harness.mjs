@@ -79,8 +79,7 @@ const gstString = (s) => s.replace(/([ ,;()\\"])/g, '\\$1');
  *                joins after the batch (filesrc, as a user runs it).
  *   sharerPeers  min-peers of the sharer (3: the victims; 4: and the hostile)
  *   attack(ctx)  sends the batch (none: the batch is in the share's hooks); ctx has
- *                hostile, peer(name), id(name), top, victims, fail(who, what), and
- *                unread (victims that did not take the whole batch)
+ *                hostile, peer(name), id(name), top, victims, fail(who, what)
  *   onShare(ctx, offer)  the hostile member's reply to the sharer's offer
  *   drainMs      how long the victims may take to read the batch
  *   also         { src0: [Buffer...], recv: [{name, bytes}] }: hostile
