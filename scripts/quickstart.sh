@@ -42,11 +42,14 @@ case "$cmd" in
   test)
     setup build
     meson test -C build --print-errorlogs \
-      --suite unit --suite integration --suite interop --suite browser
+      --suite unit --suite integration --suite interop --suite browser \
+      --suite hostile
     # Again under AddressSanitizer, UndefinedBehaviorSanitizer and
-    # LeakSanitizer (the interop suite's webrtcbin is not ours to check).
+    # LeakSanitizer (the interop suite's webrtcbin is not ours to check);
+    # the hostile suite's victims run instrumented.
     setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
-    meson test -C build-asan --print-errorlogs --suite unit --suite integration
+    meson test -C build-asan --print-errorlogs --suite unit --suite integration \
+      --suite hostile
     summary
     ;;
   *)

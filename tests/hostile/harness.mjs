@@ -12,12 +12,14 @@ import { startServer, startProcess, Hostile, tail } from './lib.mjs';
 import { sha256 } from './catalogue.mjs';
 
 // How much a victim's resident memory may grow while it reads one batch.
-// The largest batch sends 40 MiB of offers never followed by data; a
+// The largest batch sends 20 MiB of offers never followed by data; a
 // victim that keeps them (or what it refused) grows past this, one that
 // bounds what a member may leave pending stays within a few MiB. Sanitizer builds keep
 // freed memory in quarantine (capped at 32 MiB by the ASAN_OPTIONS of meson.build)
 // and shadow memory beside the heap.
 export const RSS_BOUND_KIB = (process.env.HANGOUT_SANITIZED === '1' ? 96 : 32) * 1024;
+// Instrumented victims run a few times slower: every bound on time grows.
+export const SLOW = process.env.HANGOUT_SANITIZED === '1' ? 3 : 1;
 
 // gst-launch-1.0 without its fault handler (-f), which spins waiting for a
 // debugger: a crash must end the process for everyone to see. -m prints
@@ -27,7 +29,7 @@ const GST_OPTIONS = ['-f', '-m'];
 const LIFE_MS = 150000;
 // The legitimate file (at most 1.6 MiB) takes a second or two to arrive;
 // the sharer's ack-timeout is below this.
-const SHARE_MS = 20000;
+const SHARE_MS = 20000 * SLOW;
 
 function fileOf(path) {
   try { return readFileSync(path); } catch { return Buffer.alloc(0); }
@@ -76,7 +78,8 @@ const gstString = (s) => s.replace(/([ ,;()\\"])/g, '\\$1');
  *                and the hostile member can aim at its connections; else it
  *                joins after the batch (filesrc, as a user runs it).
  *   sharerPeers  min-peers of the sharer (3: the victims; 4: and the hostile)
- *   attack(ctx)  sends the batch (none: the batch is in the share's hooks); ctx has hostile, peer(name), id(name), top
+ *   attack(ctx)  sends the batch (none: the batch is in the share's hooks); ctx has
+ *                hostile, peer(name), id(name), top, victims, fail(who, what)
  *   onShare(ctx, offer)  the hostile member's reply to the sharer's offer
  *   drainMs      how long the victims may take to read the batch
  *   also         { src0: [Buffer...], recv: [{name, bytes}] }: hostile
@@ -98,7 +101,7 @@ export async function runBatch(spec) {
   let hostile;
   const server = await startServer();
   try {
-    const common = [`room=${room}`, `server=${server.url}`, 'join-timeout=15'];
+    const common = [`room=${room}`, `server=${server.url}`, `join-timeout=${15 * SLOW}`];
     const src = (name, extra) => startProcess(name, GST, [...GST_OPTIONS, 'hangoutsrc', ...common, `display-name=${name}`,
       ...extra, '!', 'filesink', 'buffer-mode=2', `location=${join(out, name)}`], { timeoutMs: LIFE_MS });
     const victims = {
@@ -109,13 +112,18 @@ export async function runBatch(spec) {
     };
     procs.push(...Object.values(victims));
     const sharerArgs = (source) => [...GST_OPTIONS, ...source, '!', 'hangoutsink', ...common, 'display-name=sharer',
-      `min-peers=${spec.sharerPeers ?? 3}`, `filename=${legitName}`, 'ack-timeout=8'];
+      `min-peers=${spec.sharerPeers ?? 3}`, `filename=${legitName}`, `ack-timeout=${8 * SLOW}`];
     let sharer = null;
-    await waitMembers(server, 3);
+    // A victim that cannot even join (it died at start) says why.
+    const joined = (n) => waitMembers(server, n).catch((e) => {
+      const gone = procs.filter((p) => !p.alive()).map((p) => `${p.name}: ${describeExit(p.result)}:\n${tail(p.output, 15)}`);
+      throw new Error([e.message, ...gone].join('\n'));
+    });
+    await joined(3);
     if (spec.sharerFirst) {
       sharer = startProcess('sharer', GST, sharerArgs(['fdsrc', 'fd=0']), { timeoutMs: LIFE_MS, stdin: 'pipe' });
       procs.push(sharer);
-      await waitMembers(server, 4);
+      await joined(4);
     }
 
     hostile = new Hostile(server.url, room, spec.hostileName ?? 'hostile');
@@ -130,7 +138,7 @@ export async function runBatch(spec) {
         await sharer.waitForOutput(new RegExp(`hangout-member-joined, id=\\(string\\)${vid}`), 20000, `${v} connected`);
       }
     }
-    const ctx = { hostile, peer, id, top, dir, victims, sharer: () => sharer, server };
+    const ctx = { hostile, peer, id, top, dir, victims, sharer: () => sharer, server, fail };
 
     const before = Object.fromEntries(Object.entries(victims).map(([n, p]) => [n, p.rssKiB()]));
     if (sharer) before.sharer = sharer.rssKiB();
@@ -138,7 +146,7 @@ export async function runBatch(spec) {
     // A victim may rightly stop answering pings it is flooded with; then
     // the share below is what tells whether it is still well.
     for (const p of hostile.peers.values()) {
-      try { await p.drain(spec.drainMs); } catch (e) { console.log(`# note: ${e.message}`); }
+      try { await p.drain((spec.drainMs ?? 10000) * SLOW); } catch (e) { console.log(`# note: ${e.message}`); }
     }
     const all = { ...victims, ...(sharer ? { sharer } : {}) };
     for (const [n, p] of Object.entries(all)) {
@@ -155,7 +163,9 @@ export async function runBatch(spec) {
         if (typeof msg !== 'string' || !msg.includes('"offer"')) return;
         let o;
         try { o = JSON.parse(msg); } catch { return; }
-        if (o.type === 'offer' && o.name === legitName) spec.onShare(ctx, o, p);
+        if (o.type === 'offer' && o.name === legitName) {
+          spec.onShare(ctx, o, p).catch((e) => fail('hostile', `could not send its reply to the share: ${e.message}`));
+        }
       };
     } else {
       // A polite receiver otherwise: acknowledge what the sharer sends.
@@ -266,7 +276,7 @@ function checkDirectories(top, dir, expected, fail) {
     }
     missing.delete(digest);
     // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069/\\]/.test(e) || e.startsWith('.') || Buffer.byteLength(e) > 255) {
+    if (/[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069/\\]/.test(e) || e.startsWith('.') || Buffer.byteLength(e) > 255) {
       fail('recv', `unsafe name in --dir: ${JSON.stringify(e)}`);
     }
   }

@@ -46,12 +46,13 @@ export function startProcess(name, cmd, args, { timeoutMs, env: extra = {}, cwd,
     get output() { return output; },
     get result() { return result; },
     alive() { return result === null; },
-    // The match of `re` in the output so far or to come; fails when the
-    // process ends first or `ms` pass.
+    // The match of `re` (or what the function `re` returns for the
+    // output) in the output so far or to come; fails when the process
+    // ends first or `ms` pass.
     waitForOutput(re, ms, what = String(re)) {
       return new Promise((resolve, reject) => {
         const w = () => {
-          const m = output.match(re);
+          const m = typeof re === 'function' ? re(output) : output.match(re);
           if (m) { finish(); resolve(m); return; }
           if (result !== null) {
             finish();
@@ -236,9 +237,14 @@ class Peer {
   // a ping on the control channel after it is answered (SCTP delivers the
   // association's messages in order here: loopback loses nothing). A
   // victim that closed the connection has nothing more to read either.
-  async drain(ms = 10000) {
-    await this.wait(() => this.closed || (this.app.bufferedAmount() === 0
+  // Our own stack's queues empty (or the victim gone).
+  flush(ms = 10000) {
+    return this.wait(() => this.closed || (this.app.bufferedAmount() === 0
       && this.control.bufferedAmount() === 0), ms, 'our send buffers empty');
+  }
+
+  async drain(ms = 10000) {
+    await this.flush(ms);
     if (this.closed) return;
     const before = this.pongs ?? 0;
     // Pongs are only counted from here on: earlier pings may be answered late.
