@@ -12,6 +12,8 @@ const APP_CHANNEL = { label: 'hangout', id: 0 };
 const CONTROL_CHANNEL = { label: 'hangout-control', id: 1 };
 // §1.6: a member the server says has left must answer a ping within 2 s.
 const PONG_TIMEOUT_MS = 2000;
+// With a room secret, a member must prove it within this (§3).
+const AUTH_TIMEOUT_MS = 10000;
 // §2.2: 65536 is safe with every browser and the default.
 const CHUNK_SIZE = 65536;
 const HEADER_SIZE = 25;
@@ -113,7 +115,10 @@ export class Sha256 {
   }
 
   // Finishes the hash; the object must not be used afterwards.
-  hex() {
+  hex() { return toHex(this.digest()); }
+
+  // Finishes the hash (32 bytes); the object must not be used afterwards.
+  digest() {
     const bits = this.bytes * 8;
     const pad = new Uint8Array(((this.blockLen < 56 ? 56 : 120) - this.blockLen) + 8);
     pad[0] = 0x80;
@@ -123,8 +128,58 @@ export class Sha256 {
     const bytes = this.bytes;
     this.update(pad);
     this.bytes = bytes;
-    return Array.from(this.h, (x) => x.toString(16).padStart(8, '0')).join('');
+    const out = new Uint8Array(32);
+    const view2 = new DataView(out.buffer);
+    this.h.forEach((x, i) => view2.setUint32(4 * i, x));
+    return out;
   }
+}
+
+// ---- the room secret and the short authentication string (§3) ----
+//
+// On the page's own SHA-256, not WebCrypto: crypto.subtle exists only in
+// secure contexts, and rooms are often served over plain http on a LAN.
+
+const utf8 = (text) => new TextEncoder().encode(text);
+
+function sha256(...parts) {
+  const sha = new Sha256();
+  for (const p of parts) sha.update(p);
+  return sha.digest();
+}
+
+export function hmacSha256(key, data) {
+  const block = new Uint8Array(64);
+  block.set(key.length > 64 ? sha256(key) : key);
+  const inner = block.map((b) => b ^ 0x36);
+  const outer = block.map((b) => b ^ 0x5c);
+  return sha256(outer, sha256(inner, data));
+}
+
+// HKDF-SHA256 (RFC 5869) for one 32-byte block: all the key we need.
+export function roomKey(secret, room) {
+  const prk = hmacSha256(utf8('gst-hangout room secret v1'), utf8(secret));
+  return hmacSha256(prk, new Uint8Array([...utf8(room), 1]));
+}
+
+// "sha-256 AB:CD:…" from a description's a=fingerprint line.
+export function fingerprintOf(sdp) {
+  const m = /^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/m.exec(sdp ?? '');
+  return m ? `${m[1].toLowerCase()} ${m[2].toUpperCase()}` : null;
+}
+
+// What member X sends member Y to prove it knows the room's key.
+export function authProof(key, fpX, fpY, idX, idY) {
+  return toHex(hmacSha256(key, utf8(['gst-hangout auth v1', fpX, fpY, idX, idY].join('\n'))));
+}
+
+// Six digits both members of a pair see, the same only without anyone in
+// the middle.
+export function shortAuthString(fpA, fpB) {
+  const [lo, hi] = fpA < fpB ? [fpA, fpB] : [fpB, fpA];
+  const d = sha256(utf8(`gst-hangout sas v1\n${lo}\n${hi}`));
+  const n = new DataView(d.buffer).getUint32(0) % 1000000;
+  return String(n).padStart(6, '0');
 }
 
 // ---- small helpers ----
@@ -185,6 +240,8 @@ const state = {
   reconnectDelay: 500,
   peers: new Map(), // public id (first signalling id) → Peer
   proofs: new Map(), // signalling id → the id token it signalled (§1.6)
+  secret: null, // the room secret (§3), from the address's fragment
+  key: null, // derived from it once joined
   bySignal: new Map(), // current signalling id → Peer
   names: new Map(), // signalling id → display name (from the server)
   shared: [], // Files shared from this page: offered to members that join later
@@ -324,6 +381,8 @@ function createPeer(signalId, offerer) {
     connected: false, answered: false, closed: false,
     instance: null, localUfrag: null, remoteUfrag: null,
     token: null, claimId: null, claimToken: null, // §1.6 id proofs
+    // §3: the ids the pair's proofs bind, as they are now
+    authIds: [state.ownId, signalId], authed: false, authTimer: null, sas: null,
     remoteSet: false, pendingCandidates: [], // from the peer, before its description is set
     described: false, outCandidates: [], // ours, held until our description is sent
     pingTimer: null,
@@ -334,6 +393,7 @@ function createPeer(signalId, offerer) {
   peer.app.onclose = () => removePeer(peer);
   peer.app.onmessage = (ev) => onAppMessage(peer, ev.data);
   peer.control.onmessage = (ev) => onControlMessage(peer, ev.data);
+  peer.control.onopen = () => onPeerOpen(peer);
   pc.onicecandidate = (ev) => onLocalCandidate(peer, ev.candidate);
   pc.onconnectionstatechange = () => {
     if (pc.connectionState === 'failed' || pc.connectionState === 'closed') removePeer(peer);
@@ -507,6 +567,8 @@ function onControlMessage(peer, data) {
     clearTimeout(peer.pingTimer);
     peer.pingTimer = null;
     renderMember(peer);
+  } else if (msg?.type === 'auth' && typeof msg.proof === 'string') {
+    onAuth(peer, msg.proof);
   } else if (msg?.type === 'id' && typeof msg.id === 'string' && typeof msg.token === 'string') {
     // Its claim to a new id, proven once the server relays the token.
     peer.claimId = msg.id;
@@ -516,11 +578,57 @@ function onControlMessage(peer, data) {
   }
 }
 
+// Both channels open: the pair is up. With a room secret it is used only
+// once the member proved it knows the secret.
 function onPeerOpen(peer) {
+  if (peer.app.readyState !== 'open' || peer.control.readyState !== 'open'
+      || peer.sas !== null || peer.closed) return;
+  const fpSelf = fingerprintOf(peer.pc.localDescription?.sdp);
+  const fpPeer = fingerprintOf(peer.pc.remoteDescription?.sdp);
+  peer.sas = fpSelf && fpPeer ? shortAuthString(fpSelf, fpPeer) : '';
+  if (!state.key) { admit(peer); return; }
+  const [idSelf, idPeer] = peer.authIds;
+  sendControl(peer, { type: 'auth', proof: authProof(state.key, fpSelf, fpPeer, idSelf, idPeer) });
+  peer.authTimer = setTimeout(() => refuse(peer, 'no room secret proof within 10 s'), AUTH_TIMEOUT_MS);
+  if (peer.earlyProof) onAuth(peer, peer.earlyProof);
+  renderMember(peer);
+}
+
+function admit(peer) {
+  peer.authed = true;
   peer.connected = true;
   renderMember(peer);
   // A member that joins later is offered what we shared before it came.
   for (const file of state.shared) queueSend(file, [peer]);
+}
+
+// The member's proof (§3), compared with what its key would give.
+function onAuth(peer, proof) {
+  if (!state.key || peer.authed) return; // without a secret: ignored
+  if (peer.sas === null) { peer.earlyProof = proof; return; } // before our channels opened
+  const [idSelf, idPeer] = peer.authIds;
+  const fpSelf = fingerprintOf(peer.pc.localDescription?.sdp);
+  const fpPeer = fingerprintOf(peer.pc.remoteDescription?.sdp);
+  const expected = authProof(state.key, fpPeer, fpSelf, idPeer, idSelf);
+  let diff = expected.length ^ proof.length;
+  for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ (proof.charCodeAt(i) | 0);
+  clearTimeout(peer.authTimer);
+  if (diff !== 0) refuse(peer, 'wrong room secret proof: another secret, or someone in the middle');
+  else admit(peer);
+}
+
+// Drops a member that could not prove the secret, and says so.
+function refuse(peer, reason) {
+  if (peer.closed) return;
+  log('refused', peer.id, reason);
+  removePeer(peer);
+  const li = document.createElement('li');
+  li.dataset.id = peer.id;
+  li.dataset.state = 'refused';
+  li.append(Object.assign(document.createElement('span'), { className: 'name', textContent: visibleText(peer.name) || '(no name)' }),
+    Object.assign(document.createElement('span'), { className: 'state', textContent: `refused: ${reason}` }));
+  $('members').append(li);
+  updateEmptyHint();
 }
 
 function removePeer(peer) {
@@ -528,6 +636,7 @@ function removePeer(peer) {
   peer.closed = true;
   peer.connected = false;
   if (peer.pingTimer) clearTimeout(peer.pingTimer);
+  if (peer.authTimer) clearTimeout(peer.authTimer);
   if (state.peers.get(peer.id) === peer) state.peers.delete(peer.id);
   if (state.bySignal.get(peer.signalId) === peer) state.bySignal.delete(peer.signalId);
   peer.pc.close();
@@ -541,6 +650,7 @@ function removePeer(peer) {
 // ---- file transfer (§2) ----
 
 function onAppMessage(peer, data) {
+  if (!peer.authed) return; // §3: nothing from a member before its proof
   if (typeof data === 'string') {
     let msg;
     try { msg = JSON.parse(data); } catch { log('malformed message from', peer.id); return; }
@@ -874,7 +984,10 @@ function renderMember(peer, forced = null) {
   if (peer.pc.connectionState === 'failed') s = 'failed';
   li.dataset.state = s;
   li.querySelector('.name').textContent = visibleText(peer.name) || '(no name)';
-  li.querySelector('.state').textContent = s === 'checking' ? 'not answering…' : s;
+  li.querySelector('.state').textContent = s === 'checking' ? 'not answering…'
+    : s === 'connected' && peer.sas ? `connected · code ${peer.sas}`
+    : s === 'connecting' && peer.sas ? `proving the room secret… · code ${peer.sas}` : s;
+  li.dataset.sas = peer.sas ?? '';
   updateEmptyHint();
 }
 
@@ -969,16 +1082,18 @@ function showJoinForm(error = '') {
   (state.room ? $('join-name') : $('join-room')).focus();
 }
 
-function join(room, name) {
+function join(room, name, secret = null) {
   state.room = room;
   state.name = name;
+  state.secret = secret || null;
+  state.key = state.secret ? roomKey(state.secret, room) : null;
   state.stopped = false;
   state.joined = false;
   $('join').hidden = true;
   $('room').hidden = false;
   const where = $('where');
   where.hidden = false;
-  where.textContent = `Room ${room} · you are ${name}`;
+  where.textContent = `Room ${room} · you are ${name}${state.key ? ' · with a room secret' : ''}`;
   document.title = `${room} · Hangout`;
   connect();
 }
@@ -1021,19 +1136,23 @@ function main() {
     ev.preventDefault();
     const room = $('join-room').value.trim();
     const name = $('join-name').value.trim();
+    const secret = $('join-secret').value;
     const error = checkNames(room, name);
     if (error) { $('join-error').textContent = error; return; }
-    // Put the room in the address, so that it can be shared or reloaded.
-    history.replaceState(null, '', `?${new URLSearchParams({ room, name })}`);
-    join(room, name);
+    // Put the room in the address, so that it can be shared or reloaded;
+    // the secret in its fragment, which browsers never send to a server.
+    history.replaceState(null, '', `?${new URLSearchParams({ room, name })}`
+      + (secret ? `#${new URLSearchParams({ secret })}` : ''));
+    join(room, name, secret);
   });
   const params = new URLSearchParams(location.search);
   const room = params.get('room') ?? '';
   const name = params.get('name') ?? '';
+  const secret = new URLSearchParams(location.hash.slice(1)).get('secret');
   state.room = room || null;
   state.name = name || null;
   const error = room && name ? checkNames(room, name) : null;
-  if (room && name && !error) join(room, name);
+  if (room && name && !error) join(room, name, secret);
   else showJoinForm(error ?? '');
   // For tests and the curious: the live state, read-only by convention.
   window.hangout = state;

@@ -1,0 +1,81 @@
+// The room secret and the short authentication string (docs/protocol.md
+// §3) in the page: the construction against fixed vectors (also computed
+// with Python's hmac/hashlib), two pages with one secret connect and show
+// the same code, and pages with another secret, or none, are refused with
+// the reason.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, waitConnected } from './lib.mjs';
+import { roomKey, authProof, shortAuthString, fingerprintOf } from '../../gst/web/hangout.js';
+
+let server, chrome;
+before(async () => { server = await startServer(); chrome = await launchBrowser(); });
+after(async () => { await chrome?.close(); await server?.stop(); });
+
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+test('the construction gives the protocol\'s test vectors', () => {
+  const key = roomKey('correct horse', 'team');
+  assert.equal(hex(key), 'a4ad6277687bb76c5416439d7e2c2ff8c916e276f598bb800e0811cd5d35711b');
+  const fpA = `sha-256 ${Array(32).fill('AB').join(':')}`;
+  const fpB = `sha-256 ${Array(32).fill('01').join(':')}`;
+  assert.equal(authProof(key, fpA, fpB, '0'.repeat(32), 'f'.repeat(32)),
+    '7a58de78640755bedbc9cbfd2a4aace37938ae4a8284447c34be01788500050c');
+  assert.equal(shortAuthString(fpA, fpB), '395874');
+  assert.equal(shortAuthString(fpB, fpA), '395874');
+  assert.equal(fingerprintOf('v=0\r\na=fingerprint:SHA-256 ab:0c\r\n'), 'sha-256 AB:0C');
+});
+
+// The member row's state and the code it shows.
+async function memberRow(page) {
+  return page.evaluate(() => {
+    const li = document.querySelector('#members li');
+    return li && { state: li.dataset.state, sas: li.dataset.sas, text: li.querySelector('.state').textContent };
+  });
+}
+
+async function waitRefused(page, timeout) {
+  await page.waitForFunction(() => document.querySelector('#members li')?.dataset.state === 'refused',
+    null, { timeout, polling: 100 });
+  return memberRow(page);
+}
+
+test('two pages with the same secret connect and show the same code', { timeout: 60000 }, async () => {
+  const alice = await chrome.newPage(`${server.http}/?room=s1&name=alice#secret=correct+horse`);
+  await alice.waitForFunction(() => window.hangout?.ownId, null, { timeout: 10000 });
+  const bob = await chrome.newPage(`${server.http}/?room=s1&name=bob#secret=correct+horse`);
+  await waitConnected(alice, 1);
+  await waitConnected(bob, 1);
+  const [a, b] = [await memberRow(alice), await memberRow(bob)];
+  assert.match(a.sas, /^\d{6}$/);
+  assert.equal(a.sas, b.sas);
+  assert.match(a.text, new RegExp(`code ${a.sas}`));
+  assert.match(await alice.textContent('#where'), /with a room secret/);
+  await alice.context().close();
+  await bob.context().close();
+});
+
+test('another secret is refused on both sides, with the reason', { timeout: 60000 }, async () => {
+  const alice = await chrome.newPage(`${server.http}/?room=s2&name=alice#secret=one`);
+  await alice.waitForFunction(() => window.hangout?.ownId, null, { timeout: 10000 });
+  const bob = await chrome.newPage(`${server.http}/?room=s2&name=bob#secret=two`);
+  for (const page of [alice, bob]) {
+    const row = await waitRefused(page, 30000);
+    assert.match(row.text, /wrong room secret proof: another secret, or someone in the middle/);
+    // Nothing of it is kept as a member to send to.
+    assert.equal(await page.evaluate(() => window.hangout.peers.size), 0);
+  }
+  await alice.context().close();
+  await bob.context().close();
+});
+
+test('a page with a secret refuses one without after 10 s', { timeout: 60000 }, async () => {
+  const alice = await chrome.newPage(`${server.http}/?room=s3&name=alice#secret=one`);
+  await alice.waitForFunction(() => window.hangout?.ownId, null, { timeout: 10000 });
+  const bob = await chrome.newPage(`${server.http}/?room=s3&name=bob`);
+  // Bob, who has no secret, never proves one.
+  const row = await waitRefused(alice, 25000);
+  assert.match(row.text, /no room secret proof within 10 s/);
+  await alice.context().close();
+  await bob.context().close();
+});
