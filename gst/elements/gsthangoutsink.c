@@ -187,7 +187,7 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
     g_autofree gchar *reject = hangout_transfer_build_reject (control.id,
         "this member only shares files (hangoutsink)");
 
-    if (!hangout_room_send_string (room, member, reject, &error))
+    if (!hangout_room_send_reply (room, member, reject, &error))
       GST_DEBUG_OBJECT (sink, "could not reject an offer from %s: %s",
           member, error->message);
     hangout_transfer_control_clear (&control);

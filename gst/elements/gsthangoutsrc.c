@@ -443,7 +443,7 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
   g_mutex_unlock (&src->lock);
 
   post_drop_warning (src, warning);
-  if (reply != NULL && !hangout_room_send_string (room, member, reply,
+  if (reply != NULL && !hangout_room_send_reply (room, member, reply,
           &error))
     GST_WARNING_OBJECT (src, "could not answer %s: %s", member,
         error->message);
@@ -480,7 +480,7 @@ check_stalls (gpointer data)
   g_mutex_unlock (&src->lock);
   g_ptr_array_unref (events);
   for (guint i = 0; i < replies->len; i++)
-    hangout_room_send_string (src->room, members->pdata[i],
+    hangout_room_send_reply (src->room, members->pdata[i],
         replies->pdata[i], NULL);
   for (guint i = 0; i < warnings->len; i++)
     post_drop_warning (src, g_ptr_array_index (warnings, i));
@@ -675,7 +675,7 @@ decline_held (GstHangoutSrc *src, const gchar *why)
   }
   g_mutex_unlock (&src->lock);
   for (guint i = 0; i < replies->len; i++)
-    hangout_room_send_string (src->room, members->pdata[i],
+    hangout_room_send_reply (src->room, members->pdata[i],
         replies->pdata[i], NULL);
 }
 

@@ -1180,6 +1180,24 @@ hangout_room_send (HangoutRoom *room, const gchar *member, GBytes *data,
 }
 
 gboolean
+hangout_room_send_reply (HangoutRoom *room, const gchar *member,
+    const gchar *text, GError **error)
+{
+  g_autoptr (HangoutDataChannel) channel = NULL;
+
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), FALSE);
+  g_return_val_if_fail (member != NULL && text != NULL, FALSE);
+  channel = hangout_room_get_channel (room, member);
+  if (channel != NULL && hangout_data_channel_get_buffered_amount (channel)
+      > HANGOUT_ROOM_REPLY_BACKLOG) {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+        "%s does not read what we send: reply dropped", member);
+    return FALSE;
+  }
+  return send_one (room, member, NULL, text, error);
+}
+
+gboolean
 hangout_room_send_string (HangoutRoom *room, const gchar *member,
     const gchar *text, GError **error)
 {

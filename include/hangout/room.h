@@ -85,6 +85,14 @@ gboolean hangout_room_broadcast (HangoutRoom *room, GBytes *data,
 gboolean hangout_room_broadcast_string (HangoutRoom *room, const gchar *text,
     GError **error);
 
+/* Answers a message from @member (a reject, an ack) unless more than
+ * HANGOUT_ROOM_REPLY_BACKLOG bytes wait to be sent to it already: then the
+ * reply is dropped (FALSE, HANGOUT_ERROR_INVALID_STATE). A member that sends
+ * and never reads must not grow our memory with the answers. */
+#define HANGOUT_ROOM_REPLY_BACKLOG (256 * 1024)
+gboolean hangout_room_send_reply (HangoutRoom *room, const gchar *member,
+    const gchar *text, GError **error);
+
 /* Stops or resumes reading what @member sends (default: reading), for a
  * receiver slower than the link: while stopped, the member's sends wait
  * in its own buffered amount (SCTP's window closes), and nothing piles up

@@ -365,6 +365,37 @@ all_received (GPtrArray *nodes, guint count)
   return TRUE;
 }
 
+/* A member that sends and never reads gets its replies dropped once a
+ * backlog waits for it: our memory does not grow with its messages. */
+GST_START_TEST (test_reply_backlog)
+{
+  Server *server = server_start (0);
+  GPtrArray *nodes = mesh_start (server->url, "backlog", 2, 10000, NULL);
+  Node *victim = nodes->pdata[0], *reader = nodes->pdata[1];
+  g_autofree gchar *victim_id = dup_id (victim);
+  g_autofree gchar *reader_id = dup_id (reader);
+  g_autofree gchar *reply = g_strnfill (1000, 'r');
+  g_autoptr (GError) error = NULL;
+  guint sent = 0;
+
+  /* The other member stops reading from the victim. */
+  hangout_room_set_receiving (reader->room, victim_id, FALSE);
+  while (sent < 20000 && hangout_room_send_reply (victim->room, reader_id,
+          reply, &error))
+    sent++;
+  fail_unless (sent < 20000, "20 MB of replies were all queued");
+  fail_unless (g_error_matches (error, HANGOUT_ERROR,
+          HANGOUT_ERROR_INVALID_STATE), "%s", error ? error->message : "");
+  g_print ("replies refused after %u KB\n", sent);
+  /* Messages of its own still go (the application bounds those). */
+  fail_unless (hangout_room_send_string (victim->room, reader_id, "hi",
+          NULL));
+  g_ptr_array_unref (nodes);
+  server_free (server, SIGTERM);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_broadcast)
 {
   Server *server = server_start (0);
@@ -803,6 +834,7 @@ room_suite (void)
   tcase_add_test (tc, test_full_mesh);
   tcase_add_test (tc, test_member_leaves);
   tcase_add_test (tc, test_broadcast);
+  tcase_add_test (tc, test_reply_backlog);
   tcase_add_test (tc, test_server_restart);
   tcase_add_test (tc, test_member_crashes);
   tcase_add_test (tc, test_member_loses_signalling);
