@@ -824,7 +824,7 @@ main (int argc, char **argv)
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
         "Print every process's report lines", NULL},
     {"run", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &run, NULL, NULL},
-    {NULL}
+    G_OPTION_ENTRY_NULL
   };
   GOptionContext *octx;
   GError *error = NULL;

@@ -960,7 +960,7 @@ main (int argc, char **argv)
         "The hangout-server binary (default " HANGOUT_SERVER_PATH ")", "PATH"},
     {"server-log", 0, 0, G_OPTION_ARG_NONE, &server_log,
         "Pass the server's log (a line per join and leave) to stderr", NULL},
-    {NULL}
+    G_OPTION_ENTRY_NULL
   };
   GOptionContext *octx;
   GError *error = NULL;

@@ -1276,7 +1276,7 @@ main (int argc, char **argv)
     {"stack", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &stack, NULL, NULL},
     {"size-bytes", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT64, &size_bytes,
         NULL, NULL},
-    {NULL}
+    G_OPTION_ENTRY_NULL
   };
   GOptionContext *octx;
   GError *error = NULL;

@@ -253,7 +253,7 @@ main (int argc, char **argv)
         "Directory to save files in (default: the current one)", "DIR"},
     {"count", 'c', 0, G_OPTION_ARG_INT, &count,
         "Exit after this many files (default 0: never)", "N"},
-    {NULL}
+    G_OPTION_ENTRY_NULL
   };
   GOptionContext *context;
   GError *error = NULL;

@@ -54,7 +54,7 @@ main (int argc, char **argv)
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key, "PEM private key for --tls-cert", "FILE" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
       "Also log every connection and every error sent to a client", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   GOptionContext *ctx;
   GError *error = NULL;
