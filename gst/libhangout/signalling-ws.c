@@ -19,6 +19,7 @@
 
 #include <string.h>
 #include "debug-private.h"
+#include "signalling-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_signalling
 
@@ -328,22 +329,17 @@ on_closed (SoupWebsocketConnection *conn, gpointer data)
 
 /* ---- incoming messages ---- */
 
-static void
-handle_welcome (HangoutWebSocketSignaller *self, JsonObject *msg)
-{
-  const gchar *id = hangout_json_get_string (msg, "id");
-  JsonNode *node = json_object_get_member (msg, "members");
-  g_autoptr (GPtrArray) members = NULL;
+/* What libsoup accepts by default (max-incoming-payload-size). */
+#define MAX_SERVER_MESSAGE (128 * 1024)
 
-  if (id == NULL || node == NULL || !JSON_NODE_HOLDS_ARRAY (node)) {
-    GST_WARNING ("signaller %s: malformed welcome: ignored", self->url);
-    return;
-  }
-  members = g_ptr_array_new_with_free_func ((GDestroyNotify)
+static GPtrArray *
+parse_members (JsonArray *array)
+{
+  GPtrArray *members = g_ptr_array_new_with_free_func ((GDestroyNotify)
       hangout_signaller_member_free);
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (node));
-      i++) {
-    JsonNode *element = json_array_get_element (json_node_get_array (node), i);
+
+  for (guint i = 0; i < json_array_get_length (array); i++) {
+    JsonNode *element = json_array_get_element (array, i);
     const gchar *member_id, *name;
 
     if (!JSON_NODE_HOLDS_OBJECT (element))
@@ -354,31 +350,100 @@ handle_welcome (HangoutWebSocketSignaller *self, JsonObject *msg)
       g_ptr_array_add (members, hangout_signaller_member_new (member_id,
               name != NULL ? name : ""));
   }
+  return members;
+}
+
+gboolean
+hangout_server_message_parse (const gchar *text, gsize len,
+    HangoutServerMessage *message, GError **error)
+{
+  JsonObject *msg;
+  const gchar *type;
+
+  memset (message, 0, sizeof *message);
+  msg = hangout_json_parse_object (text, len, MAX_SERVER_MESSAGE, error);
+  if (msg == NULL)
+    return FALSE;
+  message->object = msg;
+  type = message->type_name = hangout_json_get_string (msg, "type");
+  if (g_strcmp0 (type, "welcome") == 0) {
+    JsonNode *node = json_object_get_member (msg, "members");
+
+    message->type = HANGOUT_SERVER_MESSAGE_WELCOME;
+    message->id = hangout_json_get_string (msg, "id");
+    message->complete = message->id != NULL && node != NULL
+        && JSON_NODE_HOLDS_ARRAY (node);
+    if (message->complete)
+      message->members = parse_members (json_node_get_array (node));
+  } else if (g_strcmp0 (type, "error") == 0) {
+    message->type = HANGOUT_SERVER_MESSAGE_ERROR;
+    message->code = hangout_json_get_string (msg, "code");
+    message->reason = hangout_json_get_string (msg, "reason");
+    if (message->code == NULL)
+      message->code = "unknown";
+    if (message->reason == NULL)
+      message->reason = "no reason given";
+    message->complete = TRUE;
+  } else if (g_strcmp0 (type, "member-joined") == 0) {
+    message->type = HANGOUT_SERVER_MESSAGE_MEMBER_JOINED;
+    message->id = hangout_json_get_string (msg, "id");
+    message->name = hangout_json_get_string (msg, "name");
+    if (message->name == NULL)
+      message->name = "";
+    message->complete = message->id != NULL;
+  } else if (g_strcmp0 (type, "member-left") == 0) {
+    message->type = HANGOUT_SERVER_MESSAGE_MEMBER_LEFT;
+    message->id = hangout_json_get_string (msg, "id");
+    message->complete = message->id != NULL;
+  } else if (g_strcmp0 (type, "signal") == 0) {
+    JsonNode *payload = json_object_get_member (msg, "payload");
+
+    message->type = HANGOUT_SERVER_MESSAGE_SIGNAL;
+    message->from = hangout_json_get_string (msg, "from");
+    if (payload != NULL && JSON_NODE_HOLDS_OBJECT (payload))
+      message->payload = json_node_get_object (payload);
+    message->complete = message->from != NULL && message->payload != NULL;
+  } else {
+    message->type = HANGOUT_SERVER_MESSAGE_UNKNOWN;
+  }
+  return TRUE;
+}
+
+void
+hangout_server_message_clear (HangoutServerMessage *message)
+{
+  g_clear_pointer (&message->members, g_ptr_array_unref);
+  g_clear_pointer (&message->object, json_object_unref);
+  memset (message, 0, sizeof *message);
+}
+
+static void
+handle_welcome (HangoutWebSocketSignaller *self, HangoutServerMessage *msg)
+{
+  if (!msg->complete) {
+    GST_WARNING ("signaller %s: malformed welcome: ignored", self->url);
+    return;
+  }
   self->joined = TRUE;
   self->failures = 0;
   set_state (self, HANGOUT_SIGNALLER_STATE_JOINED);
-  hangout_signaller_emit_welcome (HANGOUT_SIGNALLER (self), id, members);
+  hangout_signaller_emit_welcome (HANGOUT_SIGNALLER (self), msg->id,
+      msg->members);
   if (self->joined)
     flush_outgoing (self);
 }
 
 static void
-handle_error (HangoutWebSocketSignaller *self, JsonObject *msg)
+handle_error (HangoutWebSocketSignaller *self, HangoutServerMessage *msg)
 {
-  const gchar *code = hangout_json_get_string (msg, "code");
-  const gchar *reason = hangout_json_get_string (msg, "reason");
-
-  if (code == NULL)
-    code = "unknown";
-  if (reason == NULL)
-    reason = "no reason given";
-  if (self->joined || g_strcmp0 (code, "rate-limited") == 0) {
-    emit_error (self, "the server refused a message: %s (%s)", reason, code);
+  if (self->joined || g_strcmp0 (msg->code, "rate-limited") == 0) {
+    emit_error (self, "the server refused a message: %s (%s)", msg->reason,
+        msg->code);
     return;
   }
   /* Our join was refused: retrying would be refused again. */
   emit_error (self, "the server refused to let us join room '%s': %s (%s)",
-      self->room, reason, code);
+      self->room, msg->reason, msg->code);
   if (self->state == HANGOUT_SIGNALLER_STATE_STOPPED)
     return;                     /* stopped by an "error" handler */
   clear_source (&self->retry);
@@ -387,52 +452,40 @@ handle_error (HangoutWebSocketSignaller *self, JsonObject *msg)
   set_state (self, HANGOUT_SIGNALLER_STATE_FAILED);
 }
 
-/* What libsoup accepts by default (max-incoming-payload-size). */
-#define MAX_SERVER_MESSAGE (128 * 1024)
-
 static void
 handle_text (HangoutWebSocketSignaller *self, const gchar *text, gsize len)
 {
-  g_autoptr (JsonObject) msg = NULL;
+  g_auto (HangoutServerMessage) msg = { 0 };
   g_autoptr (GError) error = NULL;
-  const gchar *type;
 
-  msg = hangout_json_parse_object (text, len, MAX_SERVER_MESSAGE, &error);
-  if (msg == NULL) {
+  if (!hangout_server_message_parse (text, len, &msg, &error)) {
     GST_WARNING ("signaller %s: message from the server ignored: %s",
         self->url, error->message);
     return;
   }
-  type = hangout_json_get_string (msg, "type");
-  if (g_strcmp0 (type, "welcome") == 0) {
-    handle_welcome (self, msg);
-  } else if (g_strcmp0 (type, "error") == 0) {
-    handle_error (self, msg);
+  if (msg.type == HANGOUT_SERVER_MESSAGE_WELCOME) {
+    handle_welcome (self, &msg);
+  } else if (msg.type == HANGOUT_SERVER_MESSAGE_ERROR) {
+    handle_error (self, &msg);
   } else if (!self->joined) {
-    GST_DEBUG ("signaller %s: '%s' before welcome: ignored", self->url, type);
-  } else if (g_strcmp0 (type, "member-joined") == 0) {
-    const gchar *id = hangout_json_get_string (msg, "id"), *name = hangout_json_get_string (msg, "name");
-
-    if (id != NULL)
-      hangout_signaller_emit_member_joined (HANGOUT_SIGNALLER (self), id,
-          name != NULL ? name : "");
-  } else if (g_strcmp0 (type, "member-left") == 0) {
-    const gchar *id = hangout_json_get_string (msg, "id");
-
-    if (id != NULL)
-      hangout_signaller_emit_member_left (HANGOUT_SIGNALLER (self), id);
-  } else if (g_strcmp0 (type, "signal") == 0) {
-    const gchar *from = hangout_json_get_string (msg, "from");
-    JsonNode *payload = json_object_get_member (msg, "payload");
-
-    if (from != NULL && payload != NULL && JSON_NODE_HOLDS_OBJECT (payload))
-      hangout_signaller_emit_signal (HANGOUT_SIGNALLER (self), from,
-          json_node_get_object (payload));
+    GST_DEBUG ("signaller %s: '%s' before welcome: ignored", self->url,
+        msg.type_name);
+  } else if (msg.type == HANGOUT_SERVER_MESSAGE_MEMBER_JOINED) {
+    if (msg.complete)
+      hangout_signaller_emit_member_joined (HANGOUT_SIGNALLER (self), msg.id,
+          msg.name);
+  } else if (msg.type == HANGOUT_SERVER_MESSAGE_MEMBER_LEFT) {
+    if (msg.complete)
+      hangout_signaller_emit_member_left (HANGOUT_SIGNALLER (self), msg.id);
+  } else if (msg.type == HANGOUT_SERVER_MESSAGE_SIGNAL) {
+    if (msg.complete)
+      hangout_signaller_emit_signal (HANGOUT_SIGNALLER (self), msg.from,
+          msg.payload);
     else
       GST_WARNING ("signaller %s: malformed signal: ignored", self->url);
   } else {
     GST_DEBUG ("signaller %s: unknown message type '%s': ignored", self->url,
-        type);
+        msg.type_name);
   }
 }
 
