@@ -18,6 +18,7 @@
 
 #include <hangout/server.h>
 #include <hangout/json.h>
+#include "server-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -704,39 +705,16 @@ on_join_deadline (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
-              SoupWebsocketConnection *conn, gpointer user_data)
+void
+hangout_server_add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket,
+                           const char *peer)
 {
-  HangoutServer *s = user_data;
-  Client *c;
+  Client *c = g_new0 (Client, 1);
 
-  if (s->shutting_down) {
-    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
-    return;
-  }
-  /* Each connection is a file descriptor: beyond the cap, a flood of
-   * connections would make accept() fail for everyone. */
-  if (g_hash_table_size (s->clients) >= s->max_connections) {
-    g_info ("%s: refused, %u connections already", soup_server_message_get_remote_host (msg),
-            g_hash_table_size (s->clients));
-    /* 1008: 1013 ("try again later") would fit better, but libsoup 3.2
-     * clients, ours among them, take it for a protocol error (1002). */
-    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "server full");
-    return;
-  }
-
-  c = g_new0 (Client, 1);
   c->server = s;
   c->conn = g_object_ref (conn);
-  /* Take over the reference on_request_started took for the upgrade
-   * request, so that the socket is released as soon as we are done. */
-  c->socket = soup_server_message_get_socket (msg);
-  if (c->socket && !g_hash_table_steal (s->sockets, c->socket))
-    c->socket = NULL;
-  c->peer = g_strdup (soup_server_message_get_remote_host (msg));
-  if (!c->peer)
-    c->peer = g_strdup ("?");
+  c->socket = socket;
+  c->peer = g_strdup (peer ? peer : "?");
   c->tokens = RATE_BURST;
   c->last_refill_us = g_get_monotonic_time ();
 
@@ -753,6 +731,36 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
   g_source_attach (c->join_deadline, s->context);
   g_hash_table_add (s->clients, c);
   g_info ("%s: websocket connected", c->peer);
+}
+
+static void
+on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
+              SoupWebsocketConnection *conn, gpointer user_data)
+{
+  HangoutServer *s = user_data;
+  GSocket *socket;
+
+  if (s->shutting_down) {
+    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
+    return;
+  }
+  /* Each connection is a file descriptor: beyond the cap, a flood of
+   * connections would make accept() fail for everyone. */
+  if (g_hash_table_size (s->clients) >= s->max_connections) {
+    g_info ("%s: refused, %u connections already", soup_server_message_get_remote_host (msg),
+            g_hash_table_size (s->clients));
+    /* 1008: 1013 ("try again later") would fit better, but libsoup 3.2
+     * clients, ours among them, take it for a protocol error (1002). */
+    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "server full");
+    return;
+  }
+
+  /* Take over the reference on_request_started took for the upgrade
+   * request, so that the socket is released as soon as we are done. */
+  socket = soup_server_message_get_socket (msg);
+  if (socket && !g_hash_table_steal (s->sockets, socket))
+    socket = NULL;
+  hangout_server_add_client (s, conn, socket, soup_server_message_get_remote_host (msg));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1214,18 +1222,16 @@ server_teardown_here (HangoutServer *s)
   g_main_context_pop_thread_default (s->context);
 }
 
+/* What a NULL HangoutServerOptions means: every default. */
+static const HangoutServerOptions default_options = { 0 };
+
 HangoutServer *
-hangout_server_start (const HangoutServerOptions *options, GError **error)
+hangout_server_new_detached (const HangoutServerOptions *options)
 {
-  static const HangoutServerOptions defaults = { 0 };
-  HangoutServer *s;
-  gboolean ok;
+  HangoutServer *s = g_new0 (HangoutServer, 1);
 
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   if (!options)
-    options = &defaults;
-
-  s = g_new0 (HangoutServer, 1);
+    options = &default_options;
   s->max_members = options->max_members ? options->max_members : HANGOUT_SERVER_DEFAULT_MAX_MEMBERS;
   s->max_connections = options->max_connections ? options->max_connections
                                                 : HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS;
@@ -1238,6 +1244,26 @@ hangout_server_start (const HangoutServerOptions *options, GError **error)
   s->sockets = g_hash_table_new (NULL, NULL);
   s->context = g_main_context_new ();
   s->loop = g_main_loop_new (s->context, FALSE);
+  return s;
+}
+
+void
+hangout_server_free_detached (HangoutServer *s)
+{
+  server_teardown_here (s);
+  server_free (s);
+}
+
+HangoutServer *
+hangout_server_start (const HangoutServerOptions *options, GError **error)
+{
+  HangoutServer *s;
+  gboolean ok;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (!options)
+    options = &default_options;
+  s = hangout_server_new_detached (options);
 
   /* Popped before the thread starts: pushing acquires the context, and the
    * thread must acquire it next. */
@@ -1249,8 +1275,7 @@ hangout_server_start (const HangoutServerOptions *options, GError **error)
     ok = s->thread != NULL;
   }
   if (!ok) {
-    server_teardown_here (s);
-    server_free (s);
+    hangout_server_free_detached (s);
     return NULL;
   }
   return s;
