@@ -13,6 +13,7 @@ werror=false
 # One closing line for both runs: "N passed, N failed, N skipped".
 summary() {
   cat build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+    build-fuzz/meson-logs/testlog.json \
     | grep -o '"result": "[A-Z]*"' | awk '
       /"OK"/ { p++ } /"SKIP"/ { s++ } !/"OK"|"SKIP"/ { f++ }
       END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
@@ -50,6 +51,11 @@ case "$cmd" in
     setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
     meson test -C build-asan --print-errorlogs --suite unit --suite integration \
       --suite hostile
+    # The libFuzzer targets (tests/fuzz, docs/fuzzing.md), each for a
+    # bounded time from its seed corpus; libFuzzer needs clang.
+    CC=clang-14 setup build-fuzz -Dfuzzing=enabled -Dtests=disabled \
+      -Db_sanitize=address,undefined -Db_lundef=false
+    meson test -C build-fuzz --print-errorlogs --suite fuzz
     summary
     ;;
   *)
