@@ -255,6 +255,12 @@ hangout_json_parse_object (const gchar *text, gsize len, gsize max_size,
   return json_object_ref (json_node_get_object (root));
 }
 
+gboolean
+hangout_json_is_valid (const gchar *text, gsize len)
+{
+  return acceptable (text, len, G_MAXSIZE, NULL);
+}
+
 const gchar *
 hangout_json_get_string (JsonObject *object, const gchar *member)
 {

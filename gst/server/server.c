@@ -489,9 +489,15 @@ handle_signal (Client *c, JsonObject *msg)
   json_node_unref (node);
   json_object_unref (out);
 
-  /* The payload passed our checks as parsed JSON; its regenerated text is
-   * UTF-8 because the frame was. Relay it untouched otherwise. */
-  client_send_text (target, text);
+  /* The payload passed our checks as parsed JSON, but json-glib does not
+   * write every number back as JSON (1e20 comes out as "1e+20.0"): the
+   * target would get a frame it cannot parse, so the sender learns that
+   * its message did not go. Otherwise the regenerated text is the payload,
+   * untouched, and UTF-8 because the frame was. */
+  if (!hangout_json_is_valid (text, strlen (text)))
+    client_send_error (c, "bad-message", "'payload' has a number this server cannot relay exactly");
+  else
+    client_send_text (target, text);
   g_free (text);
 }
 

@@ -21,6 +21,13 @@ G_BEGIN_DECLS
 JsonObject *hangout_json_parse_object (const gchar *text, gsize len,
     gsize max_size, GError **error);
 
+/* TRUE when the @len bytes of @text are one JSON value that
+ * hangout_json_parse_object's checks accept (no size limit). For checking
+ * what json-glib writes before it is sent on: json-glib 1.6 writes a
+ * double in exponent form or out of range with ".0" appended ("1e+20.0",
+ * "inf.0"), which no JSON parser reads. */
+gboolean hangout_json_is_valid (const gchar *text, gsize len);
+
 /* The string member @member of @object; NULL when absent or not a string
  * (null, a number, an object...). */
 const gchar *hangout_json_get_string (JsonObject *object, const gchar *member);

@@ -757,6 +757,9 @@ GST_START_TEST (test_signal_relay)
   tc_expect_error (a, "bad-message");
   tc_send (a, "{\"type\":\"signal\",\"to\":42,\"payload\":{}}");
   tc_expect_error (a, "bad-message");
+  /* json-glib would write 1e20 back as "1e+20.0", which is not JSON. */
+  tc_sendf (a, "{\"type\":\"signal\",\"to\":\"%s\",\"payload\":{\"n\":1e20}}", b_id);
+  tc_expect_error (a, "bad-message");
   /* Nothing of the refused signals reached anyone. */
   tc_sync (b);
   tc_sync (x);
