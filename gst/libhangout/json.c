@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <hangout/json.h>
 #include <gio/gio.h>
+#include <math.h>
 #include <string.h>
 
 /* A strict JSON (RFC 8259) syntax check, run before json-glib sees a
@@ -14,6 +15,8 @@
  * - it silently truncates strings at \u0000, so a name or payload would
  *   change behind our back: refused (docs/protocol.md §1.1);
  * - it accepts "{}{}": trailing data is refused;
+ * - it wraps integers beyond 64 bits and reads 1e999 as infinity:
+ *   refused;
  * - lone UTF-16 surrogates (\ud800) cannot become UTF-8: refused;
  * - an empty text makes json-glib fail without setting its GError, which
  *   callers then read (an empty data-channel message crashed members). */
@@ -103,9 +106,38 @@ jc_digits (JsonCheck *j)
   return j->p > start || jc_fail (j, "not valid JSON");
 }
 
+/* json-glib reads an integer beyond 64 bits as another, without an error
+ * (2^63 as -2^63, 2^64 - 2 as -2, anything from 2^64 on as -1), and a
+ * number beyond the range of a double as infinity: like a string cut at
+ * U+0000, a value that would change behind our back, so refused. */
+static gboolean
+jc_number_in_range (JsonCheck *j, const char *start, gboolean integer)
+{
+  gsize len = (gsize) (j->p - start);
+  g_autofree char *text = NULL;
+
+  if (integer) {
+    const char *digits = *start == '-' ? start + 1 : start;
+    const char *limit = *start == '-' ? "9223372036854775808" : "9223372036854775807";
+    gsize n = len - (gsize) (digits - start);
+
+    /* No leading zeros in JSON: more digits is larger. */
+    if (n < strlen (limit) || (n == strlen (limit) && memcmp (digits, limit, n) <= 0))
+      return TRUE;
+    return jc_fail (j, "integer out of range");
+  }
+  text = g_strndup (start, len);
+  if (isinf (g_ascii_strtod (text, NULL)))
+    return jc_fail (j, "number out of range");
+  return TRUE;
+}
+
 static gboolean
 jc_number (JsonCheck *j)
 {
+  const char *start = j->p;
+  gboolean integer = TRUE;
+
   if (*j->p == '-')
     j->p++;
   if (j->p < j->end && *j->p == '0')
@@ -114,17 +146,19 @@ jc_number (JsonCheck *j)
     return FALSE;
   if (j->p < j->end && *j->p == '.') {
     j->p++;
+    integer = FALSE;
     if (!jc_digits (j))
       return FALSE;
   }
   if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
     j->p++;
+    integer = FALSE;
     if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
       j->p++;
     if (!jc_digits (j))
       return FALSE;
   }
-  return TRUE;
+  return jc_number_in_range (j, start, integer);
 }
 
 static gboolean

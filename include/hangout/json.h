@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  * object, refusing, before json-glib sees it, anything but well-formed
  * RFC 8259 text: more than @max_size bytes, invalid UTF-8, nesting deeper
  * than HANGOUT_JSON_MAX_DEPTH, U+0000 in a string, lone surrogates,
- * trailing data, the empty text. Returns the object (transfer full), or
+ * trailing data, the empty text; and numbers json-glib cannot hold (an
+ * integer beyond 64 bits, a number beyond a double's range). Returns the object (transfer full), or
  * NULL with a G_IO_ERROR_INVALID_DATA error whose message says why, for
  * people. Safe on any input. */
 JsonObject *hangout_json_parse_object (const gchar *text, gsize len,
@@ -24,8 +25,8 @@ JsonObject *hangout_json_parse_object (const gchar *text, gsize len,
 /* TRUE when the @len bytes of @text are one JSON value that
  * hangout_json_parse_object's checks accept (no size limit). For checking
  * what json-glib writes before it is sent on: json-glib 1.6 writes a
- * double in exponent form or out of range with ".0" appended ("1e+20.0",
- * "inf.0"), which no JSON parser reads. */
+ * double in exponent form with ".0" appended ("1e+20.0"), which no JSON
+ * parser reads. */
 gboolean hangout_json_is_valid (const gchar *text, gsize len);
 
 /* The string member @member of @object; NULL when absent or not a string

@@ -945,6 +945,11 @@ GST_START_TEST (test_bad_input)
   /* U+0000 cannot be carried faithfully (see protocol.md): bad-json. */
   tc_send (a, "{\"type\":\"join\",\"room\":\"r\",\"name\":\"a\\u0000b\"}");
   tc_expect_error (a, "bad-json");
+  /* Nor can a number json-glib would read as another (protocol.md). */
+  tc_send (a, "{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"version\":18446744073709551617}");
+  tc_expect_error (a, "bad-json");
+  tc_send (a, "{\"type\":\"join\",\"room\":\"r\",\"name\":\"n\",\"x\":1e999}");
+  tc_expect_error (a, "bad-json");
 
   /* Nothing changed: still not joined, and the server has no member. */
   tc_send (a, "{\"type\":\"signal\",\"to\":\"00000000000000000000000000000000\",\"payload\":{}}");
