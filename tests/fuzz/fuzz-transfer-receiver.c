@@ -11,8 +11,12 @@
  *         offset the receiver expects, the bytes as payload
  *   3     the end of the member's latest file, with the size and SHA-256 of
  *         what was fed (what a sender that sent it all would say)
- *   4     the member leaves (hangout_transfer_receiver_member_left)
- *   5     the member's latest file is declined (..._receiver_reject)
+ *   4     the member leaves (hangout_transfer_receiver_member_left);
+ *         with bit 3 set, every file not held stalls instead
+ *         (hangout_transfer_receiver_expire with no time left)
+ *   5     the member's latest file is declined (..._receiver_reject);
+ *         with bit 3 set, the member's files are held, or released if
+ *         they were (hangout_transfer_receiver_set_held)
  * Kinds 2 and 3 let the fuzzer get through a whole file without guessing a
  * file id in binary or a digest.
  *
@@ -22,7 +26,8 @@
  * where the previous data ended; COMPLETE only for a started file, with
  * the size and SHA-256 of exactly the data reported, and an ack that says
  * so; nothing more of a file after FAILED or COMPLETE; after the member
- * left, a FAILED for each of its files in progress, none for one declined.
+ * left, or the stall, a FAILED for each file in progress it dropped, none
+ * for one declined.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "fuzz-common.h"
 
@@ -42,6 +47,7 @@ typedef struct {
   GChecksum *sha256;            /* of the payloads of every DATA event */
   guint64 received;
   gboolean rejected;
+  gboolean held;
 } File;
 
 static void
@@ -57,6 +63,7 @@ typedef struct {
   HangoutTransferReceiver *receiver;
   GHashTable *files;            /* "member/id" → File */
   gchar *latest[N_MEMBERS];     /* id of each member's latest started file */
+  gboolean held[N_MEMBERS];     /* as last set for the member's files */
 } State;
 
 static gchar *
@@ -166,27 +173,56 @@ feed (State *state, const gchar *member, gboolean is_string, GBytes *message)
   hangout_transfer_event_clear (&event);
 }
 
+/* Checks the events of a member leaving (@m) or of a stall (@m < 0), and
+ * forgets what the receiver dropped: the member's files, or all not held. */
 static void
-member_left (State *state, guint m)
+check_dropped (State *state, gint m, GPtrArray *events)
 {
-  g_autoptr (GPtrArray) events =
-      hangout_transfer_receiver_member_left (state->receiver, members[m]);
   GHashTableIter iter;
   File *file;
 
   for (guint i = 0; i < events->len; i++) {
     HangoutTransferEvent *event = g_ptr_array_index (events, i);
 
-    FUZZ_CHECK (event->type == HANGOUT_TRANSFER_EVENT_FAILED);
-    file = lookup (state, members[m], event->id);
+    FUZZ_CHECK (event->type == HANGOUT_TRANSFER_EVENT_FAILED
+        && event->member != NULL && event->id != NULL);
+    file = lookup (state, event->member, event->id);
     /* Failed and declined files go silently. */
     FUZZ_CHECK (file != NULL && !file->rejected);
-    check_event (state, members[m], event);
+    if (m >= 0) {
+      FUZZ_CHECK (g_str_equal (event->member, members[m]));
+    } else {
+      HangoutTransferControl reject;
+
+      /* The sender is still there: told by a reject. */
+      FUZZ_CHECK (!file->held && event->reply != NULL);
+      FUZZ_CHECK (hangout_transfer_parse_control (event->reply,
+              strlen (event->reply), &reject, NULL));
+      FUZZ_CHECK (reject.type == HANGOUT_TRANSFER_REJECT
+          && g_strcmp0 (reject.id, event->id) == 0);
+      hangout_transfer_control_clear (&reject);
+    }
+    check_event (state, event->member, event);
   }
   g_hash_table_iter_init (&iter, state->files);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & file))
-    if (g_str_equal (file->member, members[m]))
+    if (m >= 0 ? g_str_equal (file->member, members[m]) : !file->held)
       g_hash_table_iter_remove (&iter);
+}
+
+static void
+set_held (State *state, guint m)
+{
+  GHashTableIter iter;
+  File *file;
+
+  state->held[m] = !state->held[m];
+  hangout_transfer_receiver_set_held (state->receiver, members[m],
+      state->held[m]);
+  g_hash_table_iter_init (&iter, state->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & file))
+    if (g_str_equal (file->member, members[m]))
+      file->held = state->held[m];
 }
 
 int
@@ -199,7 +235,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   state.files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       (GDestroyNotify) file_free);
   for (guint n = 0; p < end && n < MAX_RECORDS; n++) {
-    guint kind = *p & 7, m = (*p >> 4) & 3;
+    guint8 h = *p;
+    guint kind = h & 7, m = (h >> 4) & 3;
     const gchar *member = members[m];
     g_autoptr (GBytes) bytes = NULL;
     File *file = state.latest[m] ? lookup (&state, member, state.latest[m])
@@ -242,11 +279,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
           feed (&state, member, TRUE, message);
         }
         break;
-      case 4:
-        member_left (&state, m);
+      case 4:{
+        g_autoptr (GPtrArray) events = h & 8
+            ? hangout_transfer_receiver_expire (state.receiver, 0)
+            : hangout_transfer_receiver_member_left (state.receiver, member);
+
+        check_dropped (&state, h & 8 ? -1 : (gint) m, events);
         break;
+      }
       case 5:
-        if (file != NULL) {
+        if (h & 8) {
+          set_held (&state, m);
+        } else if (file != NULL) {
           g_autofree gchar *reply = hangout_transfer_receiver_reject
               (state.receiver, member, file->id, "declined");
 
