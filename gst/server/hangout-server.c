@@ -132,12 +132,13 @@ main (int argc, char **argv)
     g_clear_error (&error);
     goto out;
   }
-  printf ("%s\n", hangout_server_get_url (server));
-  fflush (stdout);
-
+  /* The handlers are in place before the URL is out: whoever reads it may
+   * signal us at once, and must get a clean stop, not a kill. */
   loop = g_main_loop_new (NULL, FALSE);
   sig_int = g_unix_signal_add (SIGINT, on_quit_signal, loop);
   sig_term = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
+  printf ("%s\n", hangout_server_get_url (server));
+  fflush (stdout);
   g_main_loop_run (loop);
   /* Our handlers stay while the server stops: without them a second
    * signal would kill the process mid-stop. */
