@@ -598,6 +598,8 @@ function admit(peer) {
   peer.authed = true;
   peer.connected = true;
   renderMember(peer);
+  for (const data of peer.early?.messages ?? []) onAppMessage(peer, data);
+  peer.early = null;
   // A member that joins later is offered what we shared before it came.
   for (const file of state.shared) queueSend(file, [peer]);
 }
@@ -649,8 +651,20 @@ function removePeer(peer) {
 
 // ---- file transfer (§2) ----
 
+// What a member sends before its proof is held, up to this, and taken
+// once the proof checks out: the application channel is another SCTP
+// stream and may overtake the proof (§3.3).
+const EARLY_MAX = 4 * 1024 * 1024;
+
 function onAppMessage(peer, data) {
-  if (!peer.authed) return; // §3: nothing from a member before its proof
+  if (!peer.authed) {
+    const size = typeof data === 'string' ? data.length : data.byteLength;
+    peer.early ??= { messages: [], bytes: 0 };
+    if (peer.early.bytes + size > EARLY_MAX) { refuse(peer, 'sent too much before its room secret proof'); return; }
+    peer.early.messages.push(data);
+    peer.early.bytes += size;
+    return;
+  }
   if (typeof data === 'string') {
     let msg;
     try { msg = JSON.parse(data); } catch { log('malformed message from', peer.id); return; }

@@ -26,6 +26,18 @@ test('the construction gives the protocol\'s test vectors', () => {
   assert.equal(fingerprintOf('v=0\r\na=fingerprint:SHA-256 ab:0c\r\n'), 'sha-256 AB:0C');
 });
 
+test('the page agrees with docs/protocol.md §3.5', () => {
+  const key = roomKey('correct horse battery staple', 'team');
+  assert.equal(hex(key), '2eebb3eec71d662bce1ebf60e8b955e9384a1d753b7fffef254b5ec22e8de1ad');
+  const bytes = (f) => Array.from({ length: 32 }, (_, i) => f(i).toString(16).toUpperCase().padStart(2, '0')).join(':');
+  const fpA = `sha-256 ${bytes((i) => i)}`;
+  const fpB = `sha-256 ${bytes((i) => 255 - i)}`;
+  const idA = '0123456789abcdef0123456789abcdef', idB = 'fedcba9876543210fedcba9876543210';
+  assert.equal(authProof(key, fpA, fpB, idA, idB), 'aabce64be315e629ea3a29f1a0ba445226ee129e54541bc845ea1144c54189b2');
+  assert.equal(authProof(key, fpB, fpA, idB, idA), 'b84a15a54a3d001f838e4c01e45635074c840c6fdef30997e0e5568f051429f9');
+  assert.equal(shortAuthString(fpA, fpB), '796996');
+});
+
 // The member row's state and the code it shows.
 async function memberRow(page) {
   return page.evaluate(() => {
