@@ -5,6 +5,7 @@
 #include <hangout/ice.h>
 #include <hangout/dtls.h>
 #include <hangout/sctp.h>
+#include <hangout/auth.h>
 #include "channel-private.h"
 
 #include <string.h>
@@ -34,6 +35,7 @@ struct _HangoutPeerConnection {
   GPtrArray *pending_candidates;        /* remote ones before the remote SDP */
   gboolean pending_end_of_candidates;
   gboolean dtls_client;
+  gboolean dtls_verified;       /* the peer's certificate matched @remote */
 
   HangoutIce *ice;
   HangoutDtls *dtls;
@@ -494,6 +496,7 @@ dtls_connected (gpointer data)
     leave (pc);
     return;
   }
+  pc->dtls_verified = TRUE;
   /* Loopback carries 64 KiB datagrams: the path MTU is known without
    * discovery, and one DTLS record per SCTP packet is the only bound. Per
    * packet costs (system calls, SCTP, DTLS) dominate, so this is most of
@@ -811,6 +814,24 @@ hangout_peer_connection_add_ice_candidate (HangoutPeerConnection *pc,
     return TRUE;
   }
   return add_candidate (pc, candidate, error);
+}
+
+gchar *
+hangout_peer_connection_dup_local_fingerprint (HangoutPeerConnection *pc)
+{
+  g_return_val_if_fail (HANGOUT_IS_PEER_CONNECTION (pc), NULL);
+  return hangout_auth_normalise_fingerprint ("sha-256",
+      hangout_certificate_get_fingerprint (hangout_certificate_get_default ()));
+}
+
+gchar *
+hangout_peer_connection_dup_remote_fingerprint (HangoutPeerConnection *pc)
+{
+  g_return_val_if_fail (HANGOUT_IS_PEER_CONNECTION (pc), NULL);
+  if (!pc->dtls_verified)
+    return NULL;
+  return hangout_auth_normalise_fingerprint (pc->remote->fingerprint_algorithm,
+      pc->remote->fingerprint);
 }
 
 HangoutPeerConnectionState

@@ -66,11 +66,27 @@
  * stays while its connection lives; the room's own "id" property is the
  * current one.
  *
+ * The room secret (docs/protocol.md §3). Everything above trusts the
+ * server with the fingerprints in the descriptions it relays: one that
+ * swaps them sits in the middle of every pair. With a secret, each side
+ * sends, as soon as both channels are open, an HMAC under the room key of
+ * both fingerprints (its own, and the one DTLS verified) and both ids as
+ * they were when the connection was set up (auth.c). A member in the
+ * middle has other fingerprints on each leg and cannot make the proof
+ * without the secret. Until the proof checks out the member is not
+ * "connected": it is not "peer-connected", sends to it fail, and what it
+ * sends is held, not handed out, so nothing from an unproven member
+ * reaches the application; a wrong proof, or none within
+ * HANGOUT_AUTH_TIMEOUT_MS, closes the connection with "member-refused".
+ * Every pair also gets a short authentication string from its two
+ * fingerprints, for people without a secret to compare.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <hangout/room.h>
 #include <hangout/signalling.h>
 #include <hangout/peer.h>
 #include <hangout/sdp.h>
+#include <hangout/auth.h>
 
 #include <gnutls/crypto.h>
 #include <hangout/json.h>
@@ -81,6 +97,12 @@
 
 /* How long stop waits for cancelled operations and closing connections. */
 #define DRAIN_TIMEOUT_MS 3000
+
+/* What an unproven member may send before its proof is checked: an honest
+ * one sends nothing on its channel before it has checked ours, and then
+ * at most what a sink keeps in flight (1 MiB above SCTP's 1 MiB) may
+ * overtake its proof, which travels on another stream. */
+#define HELD_MAX_BYTES (4 * 1024 * 1024)
 
 typedef struct _Member Member;
 
@@ -93,6 +115,7 @@ struct _HangoutRoom {
   gchar *server;
   gchar *stun_server;
   gchar *turn_server;
+  gchar *secret;
   gchar *own_id;
   GHashTable *members;          /* public id → Member (owned) */
 
@@ -112,6 +135,8 @@ struct _HangoutRoom {
   GHashTable *names;            /* signalling id → name */
   GHashTable *proofs;           /* signalling id → id token it signalled */
   gchar *start_room, *start_name, *start_server, *start_stun, *start_turn;
+  gboolean has_secret;
+  guint8 key[HANGOUT_AUTH_KEY_SIZE];    /* the room key, with a secret */
 };
 
 struct _Member {
@@ -134,7 +159,21 @@ struct _Member {
   gchar *token;                 /* ours for it, since our last rejoin */
   gchar *claim_id;              /* the new id it claimed on its channel */
   gchar *claim_token;           /* ... and the token that proves it */
+  gchar *own_id;                /* our signalling id when it was set up */
+  gchar *fp_self, *fp_peer;     /* both fingerprints, once DTLS checked */
+  gchar *sas;                   /* from both fingerprints (lock) */
+  gboolean auth_started;        /* both channels open: proofs exchanged */
+  gboolean verified;            /* its room secret proof checked out */
+  const gchar *refusal;         /* why it is being refused, or NULL */
+  GSource *auth_timeout;        /* its proof's deadline, or the refusal */
+  GQueue held;                  /* HeldMessage, until it is verified */
+  gsize held_bytes;
 };
+
+typedef struct {
+  gboolean is_string;
+  GBytes *data;
+} HeldMessage;
 
 G_DEFINE_FINAL_TYPE (HangoutRoom, hangout_room, G_TYPE_OBJECT)
 
@@ -145,6 +184,7 @@ enum {
   PROP_SERVER,
   PROP_STUN_SERVER,
   PROP_TURN_SERVER,
+  PROP_SECRET,
   PROP_ID,
   N_PROPS
 };
@@ -154,6 +194,7 @@ static GParamSpec *properties[N_PROPS];
 enum {
   SIGNAL_MEMBER_JOINED,
   SIGNAL_MEMBER_LEFT,
+  SIGNAL_MEMBER_REFUSED,
   SIGNAL_PEER_CONNECTED,
   SIGNAL_MESSAGE,
   SIGNAL_ERROR,
@@ -203,9 +244,18 @@ track (HangoutRoom *room, gpointer object)
 /* ---- members ---- */
 
 static void
+held_message_free (HeldMessage *held)
+{
+  g_bytes_unref (held->data);
+  g_free (held);
+}
+
+static void
 member_free (Member *m)
 {
   clear_source (&m->ping_timeout);
+  clear_source (&m->auth_timeout);
+  g_queue_clear_full (&m->held, (GDestroyNotify) held_message_free);
   if (m->channel != NULL)
     g_signal_handlers_disconnect_by_data (m->channel, m);
   if (m->control != NULL)
@@ -226,6 +276,10 @@ member_free (Member *m)
   g_free (m->token);
   g_free (m->claim_id);
   g_free (m->claim_token);
+  g_free (m->own_id);
+  g_free (m->fp_self);
+  g_free (m->fp_peer);
+  g_free (m->sas);
   g_free (m);
 }
 
@@ -424,6 +478,15 @@ on_ice_candidate (HangoutPeerConnection *pc, const gchar *candidate,
 }
 
 static void
+emit_refused (HangoutRoom *room, Member *m)
+{
+  GST_INFO ("room %s: member %s (%s) refused: %s", room->start_room, m->id,
+      m->name, m->refusal);
+  g_signal_emit (room, signals[SIGNAL_MEMBER_REFUSED], 0, m->id, m->name,
+      m->refusal);
+}
+
+static void
 on_pc_state (HangoutPeerConnection *pc, HangoutPeerConnectionState state,
     Member *m)
 {
@@ -436,19 +499,161 @@ on_pc_state (HangoutPeerConnection *pc, HangoutPeerConnectionState state,
   GST_DEBUG ("room %s: connection to %s %s: %s", m->room->start_room, m->id,
       state == HANGOUT_PEER_CONNECTION_STATE_FAILED ? "failed" : "closed",
       error ? error->message : "");
+  /* Two members with different secrets refuse each other at once: the
+   * other's close may come before our refusal's idle. */
+  if (m->refusal != NULL)
+    emit_refused (m->room, m);
   remove_member (m->room, m, TRUE);
 }
 
-static void
-on_channel_open (HangoutDataChannel *channel, Member *m)
+static gboolean
+is_open (HangoutDataChannel *channel)
 {
-  HangoutRoom *room = m->room;
+  return hangout_data_channel_get_ready_state (channel)
+      == HANGOUT_DATA_CHANNEL_STATE_OPEN;
+}
 
+/* The member is "connected" once its application channel is open and,
+ * with a secret, its proof checked out; then what it sent meanwhile is
+ * handed out, in order. */
+static void
+try_connect (HangoutRoom *room, Member *m)
+{
+  HeldMessage *held;
+
+  if (m->connected || !is_open (m->channel)
+      || (room->has_secret && !m->verified))
+    return;
   g_mutex_lock (&room->lock);
   m->connected = TRUE;
   g_mutex_unlock (&room->lock);
   announce (room, m);
   g_signal_emit (room, signals[SIGNAL_PEER_CONNECTED], 0, m->id);
+  while ((held = g_queue_pop_head (&m->held)) != NULL) {
+    g_signal_emit (room, signals[SIGNAL_MESSAGE], 0, m->id, held->is_string,
+        held->data);
+    held_message_free (held);
+  }
+  m->held_bytes = 0;
+}
+
+static gboolean
+on_refusal (gpointer data)
+{
+  Member *m = data;
+
+  g_clear_pointer (&m->auth_timeout, g_source_unref);
+  if (m->refusal == NULL)
+    m->refusal = HANGOUT_ROOM_REFUSED_NO_PROOF;
+  emit_refused (m->room, m);
+  remove_member (m->room, m, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+/* Refuses @m from an idle: we are inside one of its channel's signals,
+ * and refusing closes its connection. */
+static void
+refuse (HangoutRoom *room, Member *m, const gchar *reason)
+{
+  if (m->refusal != NULL)
+    return;
+  m->refusal = reason;
+  clear_source (&m->auth_timeout);
+  m->auth_timeout = g_idle_source_new ();
+  g_source_set_callback (m->auth_timeout, on_refusal, m, NULL);
+  g_source_attach (m->auth_timeout, room->context);
+}
+
+/* Both fingerprints, from the moment DTLS has checked the peer's; the
+ * pair's short authentication string with them. FALSE before. */
+static gboolean
+get_fingerprints (HangoutRoom *room, Member *m)
+{
+  if (m->fp_peer != NULL)
+    return TRUE;
+  m->fp_peer = hangout_peer_connection_dup_remote_fingerprint (m->pc);
+  if (m->fp_peer == NULL)
+    return FALSE;
+  m->fp_self = hangout_peer_connection_dup_local_fingerprint (m->pc);
+  g_mutex_lock (&room->lock);
+  m->sas = hangout_auth_sas (m->fp_self, m->fp_peer);
+  g_mutex_unlock (&room->lock);
+  return TRUE;
+}
+
+/* Once both channels are open: our proof, and the deadline for its. */
+static void
+on_channel_open (HangoutDataChannel *channel, Member *m)
+{
+  HangoutRoom *room = m->room;
+  g_autofree gchar *proof = NULL;
+
+  if (m->auth_started || !is_open (m->channel) || !is_open (m->control))
+    return;
+  m->auth_started = TRUE;
+  if (!get_fingerprints (room, m)) {
+    GST_WARNING ("room %s: channels to %s open before DTLS checked its "
+        "certificate", room->start_room, m->id);
+    return;
+  }
+  if (room->has_secret) {
+    proof = hangout_auth_build_proof (room->key, m->fp_self, m->fp_peer,
+        m->own_id, m->id);
+    send_control (m, "auth", "proof", proof, NULL);
+    if (!m->verified && m->refusal == NULL) {
+      m->auth_timeout = g_timeout_source_new (HANGOUT_AUTH_TIMEOUT_MS);
+      g_source_set_callback (m->auth_timeout, on_refusal, m, NULL);
+      g_source_attach (m->auth_timeout, room->context);
+    }
+  }
+  try_connect (room, m);
+}
+
+/* Its proof, {"type":"auth","proof":P}: checked with the roles swapped. */
+static void
+handle_auth (HangoutRoom *room, Member *m, JsonObject *msg)
+{
+  const gchar *proof = hangout_json_get_string (msg, "proof");
+
+  if (!room->has_secret || m->verified || m->refusal != NULL) {
+    GST_DEBUG ("room %s: room secret proof from %s ignored (%s)",
+        room->start_room, m->id, !room->has_secret ? "we have no secret"
+        : m->verified ? "already verified" : "being refused");
+    return;
+  }
+  if (!get_fingerprints (room, m)
+      || !hangout_auth_verify_proof (room->key, proof, m->fp_peer, m->fp_self,
+          m->id, m->own_id)) {
+    refuse (room, m, HANGOUT_ROOM_REFUSED_WRONG_PROOF);
+    return;
+  }
+  GST_DEBUG ("room %s: %s proved the room secret", room->start_room, m->id);
+  m->verified = TRUE;
+  clear_source (&m->auth_timeout);
+  try_connect (room, m);
+}
+
+static void
+deliver (Member *m, gboolean is_string, GBytes *data)
+{
+  HeldMessage *held;
+
+  if (m->connected) {
+    g_signal_emit (m->room, signals[SIGNAL_MESSAGE], 0, m->id, is_string,
+        data);
+    return;
+  }
+  if (m->refusal != NULL || m->held_bytes + g_bytes_get_size (data)
+      > HELD_MAX_BYTES) {
+    GST_INFO ("room %s: message from unproven member %s dropped",
+        m->room->start_room, m->id);
+    return;
+  }
+  held = g_new (HeldMessage, 1);
+  held->is_string = is_string;
+  held->data = g_bytes_ref (data);
+  g_queue_push_tail (&m->held, held);
+  m->held_bytes += g_bytes_get_size (data);
 }
 
 static void
@@ -456,13 +661,13 @@ on_message_string (HangoutDataChannel *channel, const gchar *text, Member *m)
 {
   g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
 
-  g_signal_emit (m->room, signals[SIGNAL_MESSAGE], 0, m->id, TRUE, bytes);
+  deliver (m, TRUE, bytes);
 }
 
 static void
 on_message_data (HangoutDataChannel *channel, GBytes *data, Member *m)
 {
-  g_signal_emit (m->room, signals[SIGNAL_MESSAGE], 0, m->id, FALSE, data);
+  deliver (m, FALSE, data);
 }
 
 static gboolean
@@ -496,7 +701,9 @@ on_control_message (HangoutDataChannel *channel, const gchar *text, Member *m)
     return;
   }
   type = hangout_json_get_string (msg, "type");
-  if (g_strcmp0 (type, "ping") == 0) {
+  if (g_strcmp0 (type, "auth") == 0) {
+    handle_auth (room, m, msg);
+  } else if (g_strcmp0 (type, "ping") == 0) {
     send_control (m, "pong", NULL);
   } else if (g_strcmp0 (type, "pong") == 0) {
     clear_source (&m->ping_timeout);
@@ -534,6 +741,7 @@ member_new (HangoutRoom *room, const gchar *signal_id, gboolean offerer,
   m->signal_id = g_strdup (signal_id);
   m->name = g_strdup (name != NULL ? name : "");
   m->offerer = offerer;
+  m->own_id = g_strdup (room->own_id != NULL ? room->own_id : "");
   m->pc = hangout_peer_connection_new (room->context);
   track (room, m->pc);
   g_object_set (m->pc, "stun-server", room->start_stun, "turn-server",
@@ -553,6 +761,7 @@ member_new (HangoutRoom *room, const gchar *signal_id, gboolean offerer,
   g_signal_connect (m->pc, "ice-candidate", G_CALLBACK (on_ice_candidate), m);
   g_signal_connect (m->pc, "state-changed", G_CALLBACK (on_pc_state), m);
   g_signal_connect (m->channel, "open", G_CALLBACK (on_channel_open), m);
+  g_signal_connect (m->control, "open", G_CALLBACK (on_channel_open), m);
   g_signal_connect (m->channel, "message-string",
       G_CALLBACK (on_message_string), m);
   g_signal_connect (m->channel, "message-data", G_CALLBACK (on_message_data),
@@ -992,6 +1201,8 @@ release_thread (HangoutRoom *room)
   g_clear_pointer (&room->start_server, g_free);
   g_clear_pointer (&room->start_stun, g_free);
   g_clear_pointer (&room->start_turn, g_free);
+  room->has_secret = FALSE;
+  gnutls_memset (room->key, 0, sizeof room->key);
 }
 
 gboolean
@@ -1019,6 +1230,9 @@ hangout_room_start (HangoutRoom *room, GError **error)
   room->start_server = g_strdup (room->server);
   room->start_stun = g_strdup (room->stun_server);
   room->start_turn = g_strdup (room->turn_server);
+  room->has_secret = room->secret != NULL && *room->secret != '\0';
+  if (room->has_secret)
+    hangout_auth_derive_key (room->secret, room->start_room, room->key);
   g_mutex_unlock (&room->lock);
 
   g_mutex_lock (&room->lock);
@@ -1298,6 +1512,22 @@ hangout_room_dup_member_name (HangoutRoom *room, const gchar *member)
   return name;
 }
 
+gchar *
+hangout_room_dup_member_sas (HangoutRoom *room, const gchar *member)
+{
+  gchar *sas = NULL;
+  Member *m;
+
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), NULL);
+  g_return_val_if_fail (member != NULL, NULL);
+  g_mutex_lock (&room->lock);
+  m = g_hash_table_lookup (room->members, member);
+  if (m != NULL)
+    sas = g_strdup (m->sas);
+  g_mutex_unlock (&room->lock);
+  return sas;
+}
+
 HangoutRoom *
 hangout_room_new (const gchar *room, const gchar *name, const gchar *server)
 {
@@ -1338,6 +1568,9 @@ hangout_room_set_property (GObject *object, guint prop_id,
     case PROP_TURN_SERVER:
       set_string (room, &room->turn_server, value);
       break;
+    case PROP_SECRET:
+      set_string (room, &room->secret, value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -1365,6 +1598,9 @@ hangout_room_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_TURN_SERVER:
       g_value_set_string (value, room->turn_server);
+      break;
+    case PROP_SECRET:
+      g_value_set_string (value, room->secret);
       break;
     case PROP_ID:
       g_value_set_string (value, room->own_id);
@@ -1397,6 +1633,7 @@ hangout_room_finalize (GObject *object)
   g_free (room->server);
   g_free (room->stun_server);
   g_free (room->turn_server);
+  g_free (room->secret);
   g_free (room->own_id);
   g_mutex_clear (&room->lock);
   g_mutex_clear (&room->control_lock);
@@ -1471,6 +1708,17 @@ hangout_room_class_init (HangoutRoomClass *klass)
   properties[PROP_TURN_SERVER] = g_param_spec_string ("turn-server",
       "TURN server", "TURN server as turn:USER:PASSWORD@HOST[:PORT]", NULL, rw);
   /**
+   * HangoutRoom:secret:
+   *
+   * The room secret, shared by the members and never sent to the server:
+   * each pair proves with it that no one sits between them
+   * (docs/protocol.md §3). %NULL or empty: none, and the server is
+   * trusted. Read at start.
+   */
+  properties[PROP_SECRET] = g_param_spec_string ("secret", "Secret",
+      "Room secret shared by the members, never sent to the server "
+      "(NULL: none)", NULL, rw);
+  /**
    * HangoutRoom:id:
    *
    * Our id on the signalling server: %NULL until joined; a new one after
@@ -1503,6 +1751,20 @@ hangout_room_class_init (HangoutRoomClass *klass)
   signals[SIGNAL_MEMBER_LEFT] = g_signal_new ("member-left",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 1, G_TYPE_STRING);
+  /**
+   * HangoutRoom::member-refused:
+   * @room: the room
+   * @id: the member's id
+   * @name: its display name
+   * @reason: why, for people
+   *
+   * The room has a secret and the member did not prove it (a wrong proof,
+   * or none in time): its connection is closed ("member-left" follows).
+   * Emitted on the network thread.
+   */
+  signals[SIGNAL_MEMBER_REFUSED] = g_signal_new ("member-refused",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
   /**
    * HangoutRoom::peer-connected:
    * @room: the room

@@ -64,6 +64,13 @@ HangoutPeerConnectionState hangout_peer_connection_get_state (HangoutPeerConnect
  * certificate fingerprint does not match the remote description". */
 const GError *hangout_peer_connection_get_error (HangoutPeerConnection *pc);
 
+/* Our certificate's fingerprint, and the peer's once DTLS has checked its
+ * certificate against the remote description (NULL before), in the form
+ * of hangout_auth_normalise_fingerprint(): "sha-256 AB:01:…". For what
+ * binds a connection to its two ends (docs/protocol.md §3). */
+gchar *hangout_peer_connection_dup_local_fingerprint (HangoutPeerConnection *pc);
+gchar *hangout_peer_connection_dup_remote_fingerprint (HangoutPeerConnection *pc);
+
 /* Creates a channel; it opens once the connection is up (at once if it is).
  * @options may be %NULL for the defaults. */
 HangoutDataChannel *hangout_peer_connection_create_data_channel (HangoutPeerConnection *pc,

@@ -22,13 +22,19 @@ G_BEGIN_DECLS
  * the control channel before we give up on it too. */
 #define HANGOUT_ROOM_LIVENESS_TIMEOUT_MS 2000
 
+/* The reasons of "member-refused" (docs/protocol.md §3). */
+#define HANGOUT_ROOM_REFUSED_WRONG_PROOF \
+  "wrong room secret proof: another secret, or someone in the middle"
+#define HANGOUT_ROOM_REFUSED_NO_PROOF "no room secret proof within 10 s"
+
 #define HANGOUT_TYPE_ROOM (hangout_room_get_type ())
 G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
 
 /*
  * Properties: "room", "name", "server" (ws:// URL of the signalling server),
  * "stun-server", "turn-server" (as for HangoutPeerConnection; read at
- * start), "id" (read-only: our id on the signalling server, NULL until
+ * start), "secret" (the room secret, never sent to the server; read at
+ * start; NULL or empty: none), "id" (read-only: our id on the signalling server, NULL until
  * joined; it changes when the room rejoins after a lost connection;
  * notified on the network thread, and by hangout_room_stop() on its
  * caller's thread).
@@ -36,12 +42,18 @@ G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
  * Signals, all emitted on the room's network thread (never the caller's):
  *   "member-joined" (const gchar *id, const gchar *name): a new member began
  *       connecting to us (its offer arrived, or its answer to ours);
- *   "peer-connected" (const gchar *id): its data channel is open: send works;
+ *   "peer-connected" (const gchar *id): its data channel is open (and,
+ *       with a secret, its proof checked out): send works;
+ *   "member-refused" (const gchar *id, const gchar *name, const gchar
+ *       *reason): with a secret, it sent a wrong proof or none within
+ *       HANGOUT_AUTH_TIMEOUT_MS of its channels opening; its connection is
+ *       closed and "member-left" follows. Nothing it sent was handed out;
  *   "member-left" (const gchar *id): it is gone (left the room, its
  *       connection failed or closed); follows every "member-joined" once,
  *       except after hangout_room_stop(), which emits nothing;
  *   "message" (const gchar *id, gboolean is_string, GBytes *data): a message
- *       on the member's channel (a string message's bytes carry no NUL);
+ *       on the member's channel (a string message's bytes carry no NUL),
+ *       never before its "peer-connected";
  *   "error" (GError *error): informational: the signalling connection
  *       dropped or a message was refused. The room keeps going.
  *
@@ -110,5 +122,9 @@ HangoutDataChannel *hangout_room_get_channel (HangoutRoom *room,
 GStrv hangout_room_list_connected (HangoutRoom *room);
 /* The display name of a member we know, or NULL. */
 gchar *hangout_room_dup_member_name (HangoutRoom *room, const gchar *member);
+/* The short authentication string of our connection to @member: six
+ * digits, the same on its side unless someone sits in the middle
+ * (docs/protocol.md §3); NULL before DTLS has checked its certificate. */
+gchar *hangout_room_dup_member_sas (HangoutRoom *room, const gchar *member);
 
 G_END_DECLS
