@@ -19,6 +19,12 @@
  * senders) are kept. Names and errors are printed with their control and
  * bidirectional characters escaped: members choose them.
  *
+ * Each member that connects is printed with the pair's short
+ * authentication string: the sender sees the same six digits unless
+ * someone (the signalling server) sits between them. With --secret (the
+ * element's "secret": never sent to the server) members that do not know
+ * it are refused, and printed as such.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "safe-name.h"
 #include <hangout/transfer.h>
@@ -220,6 +226,23 @@ on_message (GstBus *bus, GstMessage *message, Receiver *r)
     case GST_MESSAGE_EOS:
       g_main_loop_quit (r->loop);
       break;
+    case GST_MESSAGE_ELEMENT:{
+      const GstStructure *s = gst_message_get_structure (message);
+      const gchar *raw = gst_structure_get_string (s, "name");
+      g_autofree gchar *name = hangout_transfer_printable (raw ? raw : "");
+
+      if (gst_structure_has_name (s, "hangout-member-joined")) {
+        g_print ("%s (%s) connected; SAS %s: it sees the same unless "
+            "someone is in the middle\n", name,
+            gst_structure_get_string (s, "id"),
+            gst_structure_get_string (s, "sas"));
+      } else if (gst_structure_has_name (s, "hangout-member-refused")) {
+        g_printerr ("refused %s (%s): %s\n", name,
+            gst_structure_get_string (s, "id"),
+            gst_structure_get_string (s, "reason"));
+      }
+      break;
+    }
     default:
       break;
   }
@@ -240,7 +263,7 @@ int
 main (int argc, char **argv)
 {
   g_autofree gchar *room = NULL, *server = NULL, *name = NULL;
-  g_autofree gchar *dir = NULL;
+  g_autofree gchar *dir = NULL, *secret = NULL;
   gint count = 0;
   GOptionEntry entries[] = {
     {"room", 'r', 0, G_OPTION_ARG_STRING, &room, "Room to join (required)",
@@ -251,6 +274,9 @@ main (int argc, char **argv)
         "Display name in the room (default: the host name)", "NAME"},
     {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir,
         "Directory to save files in (default: the current one)", "DIR"},
+    {"secret", 0, 0, G_OPTION_ARG_STRING, &secret,
+        "Room secret the members share (never sent to the server); members "
+        "without it are refused", "SECRET"},
     {"count", 'c', 0, G_OPTION_ARG_INT, &count,
         "Exit after this many files (default 0: never)", "N"},
     G_OPTION_ENTRY_NULL
@@ -274,7 +300,7 @@ main (int argc, char **argv)
   g_option_context_free (context);
   if (room == NULL || count < 0) {
     g_printerr ("usage: %s --room NAME [--server URL] [--name NAME] "
-        "[--dir DIR] [--count N]\n", g_get_prgname ());
+        "[--dir DIR] [--secret SECRET] [--count N]\n", g_get_prgname ());
     return 2;
   }
   r.dir = dir != NULL ? g_strdup (dir) : g_get_current_dir ();
@@ -302,6 +328,8 @@ main (int argc, char **argv)
     g_object_set (src, "server", server, NULL);
   if (name != NULL)
     g_object_set (src, "display-name", name, NULL);
+  if (secret != NULL)
+    g_object_set (src, "secret", secret, NULL);
   /* The probe writes; the sink only has to take buffers as fast as they
    * come. */
   g_object_set (sink, "sync", FALSE, NULL);

@@ -22,6 +22,7 @@ struct _GstHangoutRoomObject {
   gchar *display_name;
   gchar *stun_server;
   gchar *turn_server;
+  gchar *secret;
   guint join_timeout;
   gboolean run_server;
 
@@ -72,6 +73,14 @@ gst_hangout_room_object_install_properties (GObjectClass *klass,
           "pipeline opens a room with no other process. Its URLs are posted "
           "as an element message \"hangout-server\" and an info message",
           FALSE, PARAM_FLAGS));
+  g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_SECRET,
+      g_param_spec_string ("secret", "Room secret",
+          "Secret shared by the members, never sent to the server: each "
+          "pair proves with it that no one (not even the signalling "
+          "server) sits between them, and a member without it is refused "
+          "(message \"hangout-member-refused\"). NULL: none, the server is "
+          "trusted; compare the \"sas\" of \"hangout-member-joined\" with "
+          "the other member's instead", NULL, PARAM_FLAGS));
 }
 
 GstHangoutRoomObject *
@@ -103,6 +112,7 @@ gst_hangout_room_object_free (GstHangoutRoomObject *object)
   g_free (object->display_name);
   g_free (object->stun_server);
   g_free (object->turn_server);
+  g_free (object->secret);
   g_hash_table_unref (object->names);
   g_mutex_clear (&object->names_lock);
   g_free (object);
@@ -122,6 +132,8 @@ string_field (GstHangoutRoomObject *object, guint prop_id)
       return &object->stun_server;
     case GST_HANGOUT_ROOM_PROP_TURN_SERVER:
       return &object->turn_server;
+    case GST_HANGOUT_ROOM_PROP_SECRET:
+      return &object->secret;
     default:
       return NULL;
   }
@@ -271,6 +283,55 @@ on_member_joined (HangoutRoom *room, const gchar *member, const gchar *name,
   g_mutex_unlock (&object->names_lock);
 }
 
+static void
+post_member_message (GstHangoutRoomObject *object, GstStructure *structure)
+{
+  gst_element_post_message (object->element,
+      gst_message_new_element (GST_OBJECT (object->element), structure));
+}
+
+static void
+on_peer_connected (HangoutRoom *room, const gchar *member,
+    GstHangoutRoomObject *object)
+{
+  g_autofree gchar *name = gst_hangout_room_object_dup_member_name (object,
+      member);
+  g_autofree gchar *sas = hangout_room_dup_member_sas (room, member);
+
+  post_member_message (object, gst_structure_new ("hangout-member-joined",
+          "id", G_TYPE_STRING, member, "name", G_TYPE_STRING, name,
+          "sas", G_TYPE_STRING, sas, NULL));
+}
+
+static void
+on_member_left (HangoutRoom *room, const gchar *member,
+    GstHangoutRoomObject *object)
+{
+  g_autofree gchar *name = gst_hangout_room_object_dup_member_name (object,
+      member);
+
+  post_member_message (object, gst_structure_new ("hangout-member-left",
+          "id", G_TYPE_STRING, member, "name", G_TYPE_STRING, name, NULL));
+}
+
+static void
+on_member_refused (HangoutRoom *room, const gchar *member, const gchar *name,
+    const gchar *reason, GstHangoutRoomObject *object)
+{
+  g_autofree gchar *who = gst_hangout_room_object_describe_member (object,
+      member);
+
+  post_member_message (object, gst_structure_new ("hangout-member-refused",
+          "id", G_TYPE_STRING, member, "name", G_TYPE_STRING, name,
+          "reason", G_TYPE_STRING, reason, NULL));
+  gst_element_message_full (object->element, GST_MESSAGE_WARNING,
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
+      g_strdup_printf ("Refused member %s: %s", who, reason),
+      g_strdup ("it did not prove the room secret (the \"secret\" "
+          "property); its connection is closed"), __FILE__, GST_FUNCTION,
+      __LINE__);
+}
+
 HangoutRoom *
 gst_hangout_room_object_start (GstHangoutRoomObject *object,
     GstResourceError open_error,
@@ -279,7 +340,7 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
 {
   g_autoptr (GError) error = NULL;
   g_autofree gchar *room_name = NULL, *server = NULL, *name = NULL;
-  g_autofree gchar *stun = NULL, *turn = NULL;
+  g_autofree gchar *stun = NULL, *turn = NULL, *secret = NULL;
   gboolean run;
 
   g_return_val_if_fail (object->room == NULL, NULL);
@@ -289,6 +350,7 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
   name = g_strdup (object->display_name);
   stun = g_strdup (object->stun_server);
   turn = g_strdup (object->turn_server);
+  secret = g_strdup (object->secret);
   run = object->run_server;
   GST_OBJECT_UNLOCK (object->element);
 
@@ -315,10 +377,19 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
   }
 
   object->room = hangout_room_new (room_name, name, server);
-  g_object_set (object->room, "stun-server", stun, "turn-server", turn, NULL);
+  g_object_set (object->room, "stun-server", stun, "turn-server", turn,
+      "secret", secret, NULL);
   g_signal_connect (object->room, "member-joined",
       G_CALLBACK (on_member_joined), object);
   prepare (object->room, user_data);
+  /* After the element's own handlers: a member is in its state before the
+   * application hears of it. */
+  g_signal_connect (object->room, "peer-connected",
+      G_CALLBACK (on_peer_connected), object);
+  g_signal_connect (object->room, "member-left", G_CALLBACK (on_member_left),
+      object);
+  g_signal_connect (object->room, "member-refused",
+      G_CALLBACK (on_member_refused), object);
   if (!hangout_room_start (object->room, &error)) {
     post_error (object, open_error,
         g_strdup_printf ("Could not join room '%s'", room_name),

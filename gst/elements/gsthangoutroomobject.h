@@ -21,6 +21,7 @@ enum {
   GST_HANGOUT_ROOM_PROP_TURN_SERVER,
   GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT,
   GST_HANGOUT_ROOM_PROP_RUN_SERVER,
+  GST_HANGOUT_ROOM_PROP_SECRET,
   GST_HANGOUT_ROOM_PROP_LAST
 };
 
@@ -48,7 +49,11 @@ gboolean gst_hangout_room_object_get_property (GstHangoutRoomObject *object,
  * set, and joins the room; the caller connects to the
  * room's signals before hangout_room_start() through @prepare. On failure
  * posts an error (resource domain, @open_error: OPEN_READ or OPEN_WRITE)
- * and returns NULL. (transfer none: the object keeps the room until
+ * and returns NULL. For the element, after its own handlers, it posts the
+ * element messages "hangout-member-joined" (id, name, sas: when the member
+ * is connected), "hangout-member-left" (id, name) and
+ * "hangout-member-refused" (id, name, reason; with a warning naming the
+ * member: it did not prove the room secret). (transfer none: the object keeps the room until
  * gst_hangout_room_object_stop()) */
 HangoutRoom *gst_hangout_room_object_start (GstHangoutRoomObject *object,
     GstResourceError open_error,

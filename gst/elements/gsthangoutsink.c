@@ -24,6 +24,12 @@
  * Shares the stream it receives, as one file, with every member of a
  * hangout room.
  *
+ * Element messages: `hangout-member-joined` (id, name, sas: the pair's
+ * short authentication string, docs/protocol.md §3.4) when a member is
+ * connected, `hangout-member-left` (id, name), `hangout-member-refused`
+ * (id, name, reason, with a warning) for a member that did not prove
+ * #GstHangoutSink:secret, and `hangout-ack` per member and file.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=big.iso ! hangoutsink room=team server=ws://HOST:8080/ws
@@ -109,18 +115,6 @@ describe_member (GstHangoutSink *sink, const gchar *member)
   return gst_hangout_room_object_describe_member (sink->room_object, member);
 }
 
-static void
-post_member_message (GstHangoutSink *sink, const gchar *what,
-    const gchar *member)
-{
-  g_autofree gchar *name = dup_member_name (sink, member);
-
-  gst_element_post_message (GST_ELEMENT (sink),
-      gst_message_new_element (GST_OBJECT (sink),
-          gst_structure_new (what, "id", G_TYPE_STRING, member,
-              "name", G_TYPE_STRING, name, NULL)));
-}
-
 /* ---- the room's signals (network thread) ---- */
 
 static void
@@ -134,7 +128,6 @@ on_peer_connected (HangoutRoom *room, const gchar *member,
   g_hash_table_add (sink->connected, g_strdup (member));
   g_cond_broadcast (&sink->cond);
   g_mutex_unlock (&sink->lock);
-  post_member_message (sink, "hangout-member-joined", member);
 }
 
 static void
@@ -149,7 +142,6 @@ on_member_left (HangoutRoom *room, const gchar *member, GstHangoutSink *sink)
   g_cond_broadcast (&sink->cond);
   g_mutex_unlock (&sink->lock);
 
-  post_member_message (sink, "hangout-member-left", member);
   if (mid_file) {
     g_autofree gchar *who = describe_member (sink, member);
 

@@ -64,6 +64,10 @@
  * (name, size, sha256, sender, sender-name) once its SHA-256 is verified,
  * `hangout-file-failed` (name, error, sender, sender-name) when the file
  * being output fails.
+ * Like hangoutsink: `hangout-member-joined` (id, name, sas) when a member
+ * is connected, `hangout-member-left` (id, name), and
+ * `hangout-member-refused` (id, name, reason, with a warning) for a member
+ * that did not prove #GstHangoutSrc:secret.
  *
  * ## Example launch line
  * |[

@@ -88,9 +88,10 @@ typedef struct {
   gchar *path;
 } Receiver;
 
+/* @props: more properties of hangoutsrc, in gst-launch syntax. */
 static Receiver *
 receiver_start_at (const gchar *url, const gchar *room, const gchar *name,
-    const gchar *dir)
+    const gchar *dir, const gchar *props)
 {
   Receiver *r = g_new0 (Receiver, 1);
   g_autoptr (GError) error = NULL;
@@ -98,7 +99,8 @@ receiver_start_at (const gchar *url, const gchar *room, const gchar *name,
 
   r->path = g_build_filename (dir, name, NULL);
   description = g_strdup_printf ("hangoutsrc name=src room=%s server=%s "
-      "display-name=%s ! filesink location=%s", room, url, name, r->path);
+      "display-name=%s %s ! filesink location=%s", room, url, name, props,
+      r->path);
   r->pipeline = gst_parse_launch (description, &error);
   fail_unless (r->pipeline != NULL);
   r->bus = gst_element_get_bus (r->pipeline);
@@ -110,7 +112,7 @@ receiver_start_at (const gchar *url, const gchar *room, const gchar *name,
 static Receiver *
 receiver_start (const gchar *room, const gchar *name, const gchar *dir)
 {
-  return receiver_start_at (server_url, room, name, dir);
+  return receiver_start_at (server_url, room, name, dir, "");
 }
 
 static void
@@ -166,7 +168,7 @@ wait_message (GstBus *bus, GstMessageType types, const gchar *name,
 static GstHarness *
 sender_start_full (const gchar *room, const gchar *name,
     const gchar *filename, guint min_peers, guint join_timeout,
-    guint ack_timeout, GstBus **bus)
+    guint ack_timeout, const gchar *secret, GstBus **bus)
 {
   GstElement *sink = gst_element_factory_make ("hangoutsink", NULL);
   GstHarness *h;
@@ -177,7 +179,7 @@ sender_start_full (const gchar *room, const gchar *name,
   g_object_set (sink, "room", room, "server", server_url,
       "display-name", name, "min-peers", min_peers, "filename",
       filename, "join-timeout", join_timeout, "ack-timeout", ack_timeout,
-      NULL);
+      "secret", secret, NULL);
   h = gst_harness_new_with_element (sink, "sink", NULL);
   gst_object_unref (sink);
   gst_harness_set_src_caps_str (h, "application/octet-stream");
@@ -189,7 +191,7 @@ sender_start (const gchar *room, guint min_peers, guint join_timeout,
     GstBus **bus)
 {
   return sender_start_full (room, "sender", "test.bin", min_peers,
-      join_timeout, 20, bus);
+      join_timeout, 20, NULL, bus);
 }
 
 /* Queued messages hold the sink, which holds the bus: drop them first. */
@@ -419,7 +421,7 @@ GST_START_TEST (test_run_server)
   page = http_get (web_url);
   fail_unless (strstr (page, "<title>Hangout</title>") != NULL);
 
-  r = receiver_start_at (url, "own", "r1", dir);
+  r = receiver_start_at (url, "own", "r1", dir, "");
   for (i = 0; i < 3; i++)
     fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
                 checksum)), GST_FLOW_OK);
@@ -607,7 +609,8 @@ GST_START_TEST (test_offer_without_data)
   GstBus *bus;
 
   raw_send_text (rogue, offer);
-  h = sender_start_full ("stall", "sender", "test.bin", 2, 20, 1, &bus);
+  h = sender_start_full ("stall", "sender", "test.bin", 2, 20, 1, NULL,
+      &bus);
   fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
               checksum)), GST_FLOW_OK);
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
@@ -650,7 +653,8 @@ GST_START_TEST (test_broken_first_file)
   gst_message_unref (m);
 
   /* The good file arrives whole and waits (it is acknowledged). */
-  h = sender_start_full ("broken", "sender", "test.bin", 2, 20, 1, &bus);
+  h = sender_start_full ("broken", "sender", "test.bin", 2, 20, 1, NULL,
+      &bus);
   fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
               checksum)), GST_FLOW_OK);
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
@@ -838,7 +842,7 @@ GST_START_TEST (test_two_senders)
   for (i = 0; i < 2; i++) {
     checksum[i] = g_checksum_new (G_CHECKSUM_SHA256);
     h[i] = sender_start_full ("both", i ? "s2" : "s1", names[i], 2, 20, 1,
-        &bus[i]);
+        NULL, &bus[i]);
   }
   /* Interleaved: both files are in flight at once. */
   for (j = 0; j < 20; j++)
@@ -942,8 +946,8 @@ GST_START_TEST (test_waiting_sender_vanishes)
   rbus = gst_element_get_bus (pipeline);
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
       == GST_STATE_CHANGE_FAILURE);
-  h[0] = sender_start_full ("drop", "s1", "a.bin", 2, 20, 1, &bus[0]);
-  h[1] = sender_start_full ("drop", "s2", "b.bin", 2, 20, 1, &bus[1]);
+  h[0] = sender_start_full ("drop", "s1", "a.bin", 2, 20, 1, NULL, &bus[0]);
+  h[1] = sender_start_full ("drop", "s2", "b.bin", 2, 20, 1, NULL, &bus[1]);
 
   fail_unless_equals_int (gst_harness_push (h[0], random_buffer (100000,
               checksum)), GST_FLOW_OK);
@@ -990,6 +994,109 @@ GST_START_TEST (test_waiting_sender_vanishes)
 
 GST_END_TEST;
 
+/* The sas of the first "hangout-member-joined" on @bus. */
+static gchar *
+wait_joined_sas (GstBus *bus)
+{
+  GstMessage *m = wait_message (bus, GST_MESSAGE_ELEMENT,
+      "hangout-member-joined", NULL);
+  gchar *sas = g_strdup (gst_structure_get_string
+      (gst_message_get_structure (m), "sas"));
+
+  gst_message_unref (m);
+  fail_unless (sas != NULL && strlen (sas) == 6, "sas '%s'", sas);
+  return sas;
+}
+
+/* The same secret on both sides: a file goes through, and both post the
+ * pair's short authentication string, the same. */
+GST_START_TEST (test_secret)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  g_autofree gchar *sas_sink = NULL, *sas_src = NULL;
+  GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  GstMessage *m;
+  gboolean ok = FALSE;
+  Receiver *r;
+  GstHarness *h;
+  GstBus *bus;
+
+  r = receiver_start_at (server_url, "secret", "r1", dir, "secret=s3cret");
+  h = sender_start_full ("secret", "sender", "test.bin", 1, 20, 20, "s3cret",
+      &bus);
+  fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
+              checksum)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  sas_sink = wait_joined_sas (bus);
+  m = wait_message (bus, GST_MESSAGE_ELEMENT, "hangout-ack", NULL);
+  gst_structure_get_boolean (gst_message_get_structure (m), "ok", &ok);
+  fail_unless (ok);
+  gst_message_unref (m);
+  sas_src = wait_joined_sas (r->bus);
+  fail_unless_equals_string (sas_sink, sas_src);
+  expect_whole_file (r, checksum);
+  receiver_free (r);
+  sender_stop (h, bus);
+  g_checksum_free (checksum);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
+/* "hangout-member-refused" with the reason, then a warning naming the
+ * member; nobody was reported joined before. */
+static void
+expect_refused (GstBus *bus, const gchar *who)
+{
+  GstMessage *m;
+  const GstStructure *s;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *debug = NULL;
+
+  for (;;) {
+    m = gst_bus_timed_pop_filtered (bus, DEADLINE, GST_MESSAGE_ELEMENT);
+    fail_unless (m != NULL, "%s not refused in time", who);
+    s = gst_message_get_structure (m);
+    fail_if (gst_structure_has_name (s, "hangout-member-joined"),
+        "%s joined", who);
+    if (gst_structure_has_name (s, "hangout-member-refused"))
+      break;
+    gst_message_unref (m);
+  }
+
+  fail_unless_equals_string (gst_structure_get_string (s, "reason"),
+      HANGOUT_ROOM_REFUSED_WRONG_PROOF);
+  fail_unless_equals_string (gst_structure_get_string (s, "name"), who);
+  gst_message_unref (m);
+  m = wait_message (bus, GST_MESSAGE_WARNING, NULL, NULL);
+  gst_message_parse_warning (m, &error, &debug);
+  fail_unless (strstr (error->message, who) != NULL
+      && strstr (error->message, HANGOUT_ROOM_REFUSED_WRONG_PROOF) != NULL,
+      "warning: %s", error->message);
+  gst_message_unref (m);
+}
+
+/* Another secret: both elements refuse the other member and say so; the
+ * sink never counts it as connected (min-peers). */
+GST_START_TEST (test_wrong_secret)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  Receiver *r;
+  GstHarness *h;
+  GstBus *bus;
+
+  r = receiver_start_at (server_url, "secret", "r1", dir, "secret=s3cret");
+  h = sender_start_full ("secret", "sender", "test.bin", 1, 20, 20, "another",
+      &bus);
+  expect_refused (bus, "r1");
+  expect_refused (r->bus, "sender");
+  receiver_free (r);
+  sender_stop (h, bus);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 elements_suite (void)
 {
@@ -1009,6 +1116,8 @@ elements_suite (void)
   tcase_add_test (tc, test_join_timeout);
   tcase_add_test (tc, test_two_senders);
   tcase_add_test (tc, test_waiting_sender_vanishes);
+  tcase_add_test (tc, test_secret);
+  tcase_add_test (tc, test_wrong_secret);
   return s;
 }
 
