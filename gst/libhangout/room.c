@@ -581,7 +581,8 @@ get_fingerprints (HangoutRoom *room, Member *m)
   return TRUE;
 }
 
-/* Once both channels are open: our proof, and the deadline for its. */
+/* Once both channels are open: our proof, and the deadline for the
+ * member's. */
 static void
 on_channel_open (HangoutDataChannel *channel, Member *m)
 {
@@ -592,19 +593,19 @@ on_channel_open (HangoutDataChannel *channel, Member *m)
     return;
   m->auth_started = TRUE;
   if (!get_fingerprints (room, m)) {
+    /* Cannot happen (SCTP runs over the checked DTLS); without them there
+     * is no proof to send, and the deadline below refuses the member. */
     GST_WARNING ("room %s: channels to %s open before DTLS checked its "
         "certificate", room->start_room, m->id);
-    return;
-  }
-  if (room->has_secret) {
+  } else if (room->has_secret) {
     proof = hangout_auth_build_proof (room->key, m->fp_self, m->fp_peer,
         m->own_id, m->id);
     send_control (m, "auth", "proof", proof, NULL);
-    if (!m->verified && m->refusal == NULL) {
-      m->auth_timeout = g_timeout_source_new (HANGOUT_AUTH_TIMEOUT_MS);
-      g_source_set_callback (m->auth_timeout, on_refusal, m, NULL);
-      g_source_attach (m->auth_timeout, room->context);
-    }
+  }
+  if (room->has_secret && !m->verified && m->refusal == NULL) {
+    m->auth_timeout = g_timeout_source_new (HANGOUT_AUTH_TIMEOUT_MS);
+    g_source_set_callback (m->auth_timeout, on_refusal, m, NULL);
+    g_source_attach (m->auth_timeout, room->context);
   }
   try_connect (room, m);
 }
