@@ -550,7 +550,7 @@ on_refusal (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Refuses @m from an idle: we are inside one of its channel's signals,
+/* Refuses @m from an idle: we are inside one of its channels' signals,
  * and refusing closes its connection. */
 static void
 refuse (HangoutRoom *room, Member *m, const gchar *reason)
@@ -644,10 +644,12 @@ deliver (Member *m, gboolean is_string, GBytes *data)
         data);
     return;
   }
-  if (m->refusal != NULL || m->held_bytes + g_bytes_get_size (data)
-      > HELD_MAX_BYTES) {
-    GST_INFO ("room %s: message from unproven member %s dropped",
-        m->room->start_room, m->id);
+  if (m->refusal != NULL)
+    return;
+  /* More than an honest member can have sent: dropping some would break
+   * its files, so it goes (the page does the same). */
+  if (m->held_bytes + g_bytes_get_size (data) > HELD_MAX_BYTES) {
+    refuse (m->room, m, HANGOUT_ROOM_REFUSED_TOO_MUCH);
     return;
   }
   held = g_new (HeldMessage, 1);

@@ -26,6 +26,8 @@ G_BEGIN_DECLS
 #define HANGOUT_ROOM_REFUSED_WRONG_PROOF \
   "wrong room secret proof: another secret, or someone in the middle"
 #define HANGOUT_ROOM_REFUSED_NO_PROOF "no room secret proof within 10 s"
+#define HANGOUT_ROOM_REFUSED_TOO_MUCH \
+  "sent too much before its room secret proof"
 
 #define HANGOUT_TYPE_ROOM (hangout_room_get_type ())
 G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
@@ -46,7 +48,8 @@ G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
  *       with a secret, its proof checked out): send works;
  *   "member-refused" (const gchar *id, const gchar *name, const gchar
  *       *reason): with a secret, it sent a wrong proof or none within
- *       HANGOUT_AUTH_TIMEOUT_MS of its channels opening; its connection is
+ *       HANGOUT_AUTH_TIMEOUT_MS of its channels opening (or more than 4 MiB
+ *       before its proof); its connection is
  *       closed and "member-left" follows. Nothing it sent was handed out;
  *   "member-left" (const gchar *id): it is gone (left the room, its
  *       connection failed or closed); follows every "member-joined" once,

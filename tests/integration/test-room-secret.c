@@ -8,7 +8,8 @@
  * and the server in the middle. A member reports what its room does on
  * its standard output, one line each:
  *   id ID | connected ID SAS | message ID TEXT | refused ID REASON | left ID
- * and says "hello from NAME" to every member it is connected to.
+ * and says "hello from NAME" to every member it is connected to (with
+ * TEST_SECRET_FLOOD, sends 5 MiB after it).
  *
  * The server in the middle (Mitm below) speaks the few messages of
  * hangout-server itself (join, welcome, member-joined, member-left,
@@ -116,8 +117,8 @@ read_lines (gpointer data)
 }
 
 static Member *
-member_start (const gchar *url, const gchar *room, const gchar *name,
-    const gchar *secret)
+member_start_full (const gchar *url, const gchar *room, const gchar *name,
+    const gchar *secret, gboolean flood)
 {
   g_autoptr (GSubprocessLauncher) launcher =
       g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -133,6 +134,8 @@ member_start (const gchar *url, const gchar *room, const gchar *name,
   if (secret != NULL)
     g_subprocess_launcher_setenv (launcher, "TEST_SECRET_SECRET", secret,
         TRUE);
+  if (flood)
+    g_subprocess_launcher_setenv (launcher, "TEST_SECRET_FLOOD", "1", TRUE);
   member->process = g_subprocess_launcher_spawn (launcher, &error, self,
       NULL);
   fail_unless (member->process != NULL, "cannot run %s: %s", self,
@@ -141,6 +144,13 @@ member_start (const gchar *url, const gchar *room, const gchar *name,
   member->lines = g_ptr_array_new_with_free_func (g_free);
   member->reader = g_thread_new ("member-reader", read_lines, member);
   return member;
+}
+
+static Member *
+member_start (const gchar *url, const gchar *room, const gchar *name,
+    const gchar *secret)
+{
+  return member_start_full (url, room, name, secret, FALSE);
 }
 
 static void
@@ -812,6 +822,28 @@ GST_START_TEST (test_secret_against_none)
 
 GST_END_TEST;
 
+/* A member that sends more before its proof than an honest one can is
+ * refused at once, not after the proof's deadline. */
+GST_START_TEST (test_flood_before_proof)
+{
+  Server *server = server_start ();
+  Member *a = member_start (server->url, "secret", "member-a", "s3cret");
+  Member *b;
+  gint64 start;
+
+  WAIT_UNTIL (reported (a, "id "), 10000);
+  start = g_get_monotonic_time ();
+  b = member_start_full (server->url, "secret", "member-b", NULL, TRUE);
+  check_refused (a, HANGOUT_ROOM_REFUSED_TOO_MUCH);
+  fail_unless (g_get_monotonic_time () - start
+      < HANGOUT_AUTH_TIMEOUT_MS * 1000 / 2);
+  member_free (b);
+  member_free (a);
+  server_free (server);
+}
+
+GST_END_TEST;
+
 /* A server in the middle: without a secret it goes unnoticed, but the
  * SAS differ; with one both members refuse it. */
 GST_START_TEST (test_mitm)
@@ -851,6 +883,7 @@ room_secret_suite (void)
   tcase_add_test (tc, test_same_secret);
   tcase_add_test (tc, test_other_secret);
   tcase_add_test (tc, test_secret_against_none);
+  tcase_add_test (tc, test_flood_before_proof);
   tcase_add_test (tc, test_mitm);
   suite_add_tcase (s, tc);
   return s;
@@ -891,6 +924,12 @@ on_member_connected (HangoutRoom *room, const gchar *id, gpointer data)
 
   report ("connected %s %s", id, sas);
   hangout_room_send_string (room, id, hello, NULL);
+  if (g_getenv ("TEST_SECRET_FLOOD") != NULL) {
+    g_autoptr (GBytes) chunk = g_bytes_new_take (g_malloc0 (65536), 65536);
+
+    for (guint i = 0; i < 80; i++)
+      hangout_room_send (room, id, chunk, NULL);
+  }
 }
 
 static void
