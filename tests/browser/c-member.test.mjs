@@ -34,7 +34,7 @@ test('a page and a C member connect and exchange files', { timeout: 90000 }, asy
   const page = await chrome.newPage(`${server.http}/?room=mixed&name=web`);
   await waitConnected(page, 1);
   assert.equal(await page.textContent('#members li .name'), 'gst');
-  await cpeer.waitForLine(/^connected \S+ web$/, 10000);
+  await cpeer.waitForLine(/^connected \S+ web \S+$/, 10000);
 
   // C → page: verified, offered as a link, acknowledged with ok.
   const got = await receivedFile(page, 'from-c.bin');

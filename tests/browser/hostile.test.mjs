@@ -63,7 +63,7 @@ async function joinRoom(room, names, { stallMs = null } = {}) {
   await page.goto(`${server.http}/?room=${room}&name=web`);
   await waitConnected(page, names.length);
   for (const m of Object.values(members))
-    m.pageId = (await m.proc.waitForLine(/^connected \S+ web$/, 10000)).split(' ')[1];
+    m.pageId = (await m.proc.waitForLine(/^connected \S+ web \S+$/, 10000)).split(' ')[1];
   return { page, members };
 }
 

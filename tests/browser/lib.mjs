@@ -86,9 +86,10 @@ export async function startServer() {
 
 // room-peer.c: a C member. Its send-text / send-data commands (send())
 // make it a member that sends whatever a test wants; see the helpers below.
-export function startRoomPeer(wsUrl, room, name, file = null, { wrongSha256 = false } = {}) {
+export function startRoomPeer(wsUrl, room, name, file = null, { wrongSha256 = false, secret = null } = {}) {
   return spawnWithLines(env('HANGOUT_ROOM_PEER'), [wsUrl, room, name, ...(file ? [file] : [])],
-    { env: { ...process.env, ROOM_PEER_WRONG_SHA256: wrongSha256 ? '1' : '0' } });
+    { env: { ...process.env, ROOM_PEER_WRONG_SHA256: wrongSha256 ? '1' : '0',
+      ...(secret ? { ROOM_PEER_SECRET: secret } : {}) } });
 }
 
 // gst-launch-1.0 with a bound on its life (SIGKILL after `timeoutMs`).

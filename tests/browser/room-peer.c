@@ -5,7 +5,7 @@
  * verifies files sent to it, and reports on standard output, one event a
  * line:
  *
- *   joined ID | connected ID NAME | left ID
+ *   joined ID | connected ID NAME SAS | left ID | refused ID REASON
  *   received NAME SIZE SHA256 ok|bad      (a file from a member)
  *   ack ID ok|bad                         (a member's answer to our file)
  *   reject ID FILE-ID REASON              (a member declined a file)
@@ -14,6 +14,7 @@
  * Usage: room-peer SERVER-URL ROOM NAME [FILE]
  * With ROOM_PEER_WRONG_SHA256=1 in the environment, the "end" of the file
  * it sends names a wrong digest (the receiver must report the file failed).
+ * ROOM_PEER_SECRET sets the room secret (docs/protocol.md §3).
  *
  * Commands on standard input, one a line, send raw messages on the
  * application channel to a connected member, so that a test can play a
@@ -170,9 +171,18 @@ on_connected (HangoutRoom *room, const gchar *id, Peer *p)
 {
   g_autofree gchar *name = hangout_room_dup_member_name (room, id);
 
-  say ("connected %s %s", id, name ? name : "");
+  g_autofree gchar *sas = hangout_room_dup_member_sas (room, id);
+
+  say ("connected %s %s %s", id, name ? name : "", sas ? sas : "-");
   if (p->file != NULL)
     send_file (p, id);
+}
+
+static void
+on_refused (HangoutRoom *room, const gchar *id, const gchar *name,
+    const gchar *reason, Peer *p)
+{
+  say ("refused %s %s", id, reason);
 }
 
 static void
@@ -412,6 +422,9 @@ main (int argc, char **argv)
   p.room = hangout_room_new (argv[2], argv[3], argv[1]);
   g_signal_connect (p.room, "peer-connected", G_CALLBACK (on_connected), &p);
   g_signal_connect (p.room, "member-left", G_CALLBACK (on_left), &p);
+  g_signal_connect (p.room, "member-refused", G_CALLBACK (on_refused), &p);
+  if (g_getenv ("ROOM_PEER_SECRET") != NULL)
+    g_object_set (p.room, "secret", g_getenv ("ROOM_PEER_SECRET"), NULL);
   g_signal_connect (p.room, "message", G_CALLBACK (on_message), &p);
   g_signal_connect (p.room, "notify::id", G_CALLBACK (on_id), &p);
   if (!hangout_room_start (p.room, &error)) {

@@ -5,12 +5,26 @@
 // the reason.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, waitConnected } from './lib.mjs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, startRoomPeer, launchBrowser, waitConnected, receivedFile } from './lib.mjs';
 import { roomKey, authProof, shortAuthString, fingerprintOf } from '../../gst/web/hangout.js';
 
-let server, chrome;
-before(async () => { server = await startServer(); chrome = await launchBrowser(); });
-after(async () => { await chrome?.close(); await server?.stop(); });
+let server, chrome, dir;
+const cpeers = [];
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hangout-secret-'));
+  server = await startServer();
+  chrome = await launchBrowser();
+});
+after(async () => {
+  for (const p of cpeers) await p.stop();
+  await chrome?.close();
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -90,4 +104,33 @@ test('a page with a secret refuses one without after 10 s', { timeout: 60000 }, 
   assert.match(row.text, /no room secret proof within 10 s/);
   await alice.context().close();
   await bob.context().close();
+});
+
+// The page and the C library (room-peer.c on HangoutRoom) follow one
+// construction: with one secret they show the same code and share a file;
+// with another both refuse.
+test('a page and a C member with the same secret share a file and one code', { timeout: 60000 }, async () => {
+  const bytes = randomBytes(150 * 1024 + 1);
+  writeFileSync(join(dir, 'secret.bin'), bytes);
+  const cpeer = startRoomPeer(server.wsUrl, 's4', 'gst', join(dir, 'secret.bin'), { secret: 'correct horse' });
+  cpeers.push(cpeer);
+  await cpeer.waitForLine(/^joined /, 10000);
+  const page = await chrome.newPage(`${server.http}/?room=s4&name=web#secret=correct+horse`);
+  await waitConnected(page, 1);
+  const line = await cpeer.waitForLine(/^connected \S+ web \d{6}$/, 15000);
+  assert.equal((await memberRow(page)).sas, line.split(' ')[3]);
+  const want = createHash('sha256').update(bytes).digest('hex');
+  assert.deepEqual(await receivedFile(page, 'secret.bin'), { size: bytes.length, sha256: want, linkSha256: want });
+  await page.context().close();
+});
+
+test('a page and a C member with other secrets refuse each other', { timeout: 60000 }, async () => {
+  const cpeer = startRoomPeer(server.wsUrl, 's5', 'gst', null, { secret: 'one' });
+  cpeers.push(cpeer);
+  await cpeer.waitForLine(/^joined /, 10000);
+  const page = await chrome.newPage(`${server.http}/?room=s5&name=web#secret=two`);
+  const row = await waitRefused(page, 30000);
+  assert.match(row.text, /wrong room secret proof/);
+  await cpeer.waitForLine(/^refused \S+ wrong room secret proof: another secret, or someone in the middle$/, 15000);
+  await page.context().close();
 });
