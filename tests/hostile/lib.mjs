@@ -25,8 +25,11 @@ export function startProcess(name, cmd, args, { timeoutMs, env: extra = {}, cwd,
   // Sanitizer builds: the runtimes for our programs, not for node (meson.build).
   const preload = process.env.HANGOUT_VICTIM_PRELOAD ? { LD_PRELOAD: process.env.HANGOUT_VICTIM_PRELOAD } : {};
   // UTF-8 output: GLib prints names in the locale's charset, '?' for the rest in C.
+  // G_DEBUG=fatal-warnings: what a member sends must never reach g_warning
+  // or g_critical, so any that does ends the victim and fails its batch.
   const child = spawn(cmd, args, {
-    stdio: [stdin, 'pipe', 'pipe'], cwd, env: { ...process.env, LC_ALL: 'C.UTF-8', ...preload, ...extra },
+    stdio: [stdin, 'pipe', 'pipe'], cwd,
+    env: { ...process.env, LC_ALL: 'C.UTF-8', G_DEBUG: 'fatal-warnings', ...preload, ...extra },
   });
   let output = '';
   const waiters = new Set();
