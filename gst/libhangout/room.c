@@ -1499,36 +1499,35 @@ hangout_room_list_connected (HangoutRoom *room)
   return g_strv_builder_end (builder);
 }
 
-gchar *
-hangout_room_dup_member_name (HangoutRoom *room, const gchar *member)
+/* A copy of the string at @offset in @member's Member, under the lock. */
+static gchar *
+dup_member_string (HangoutRoom *room, const gchar *member, gsize offset)
 {
-  gchar *name = NULL;
+  gchar *value = NULL;
   Member *m;
 
-  g_return_val_if_fail (HANGOUT_IS_ROOM (room), NULL);
-  g_return_val_if_fail (member != NULL, NULL);
   g_mutex_lock (&room->lock);
   m = g_hash_table_lookup (room->members, member);
   if (m != NULL)
-    name = g_strdup (m->name);
+    value = g_strdup (G_STRUCT_MEMBER (gchar *, m, offset));
   g_mutex_unlock (&room->lock);
-  return name;
+  return value;
+}
+
+gchar *
+hangout_room_dup_member_name (HangoutRoom *room, const gchar *member)
+{
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), NULL);
+  g_return_val_if_fail (member != NULL, NULL);
+  return dup_member_string (room, member, G_STRUCT_OFFSET (Member, name));
 }
 
 gchar *
 hangout_room_dup_member_sas (HangoutRoom *room, const gchar *member)
 {
-  gchar *sas = NULL;
-  Member *m;
-
   g_return_val_if_fail (HANGOUT_IS_ROOM (room), NULL);
   g_return_val_if_fail (member != NULL, NULL);
-  g_mutex_lock (&room->lock);
-  m = g_hash_table_lookup (room->members, member);
-  if (m != NULL)
-    sas = g_strdup (m->sas);
-  g_mutex_unlock (&room->lock);
-  return sas;
+  return dup_member_string (room, member, G_STRUCT_OFFSET (Member, sas));
 }
 
 HangoutRoom *
