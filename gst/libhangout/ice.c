@@ -117,13 +117,20 @@ on_new_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
   GSocket *socket = nice_agent_get_selected_socket (agent, stream_id,
       component_id);
 
+  GstStructure *pair;
+  gchar *text;
+
   if (socket != NULL) {
     grow_socket_buffer (socket, SO_SNDBUF, SO_SNDBUFFORCE);
     grow_socket_buffer (socket, SO_RCVBUF, SO_RCVBUFFORCE);
     g_object_unref (socket);
   }
-  GST_DEBUG ("ICE: selected pair %s", hangout_ice_selected_pair_is_loopback (ice)
-      ? "on loopback" : "");
+  pair = hangout_ice_dup_selected_pair (ice);
+  text = pair != NULL ? gst_structure_to_string (pair) : NULL;
+  GST_INFO ("ICE %p: selected pair %s", ice, text);
+  g_free (text);
+  if (pair != NULL)
+    gst_structure_free (pair);
 }
 
 static void
@@ -500,4 +507,51 @@ hangout_ice_selected_pair_is_loopback (HangoutIce *ice)
           &local, &remote))
     return FALSE;
   return address_is_loopback (&local->addr) && address_is_loopback (&remote->addr);
+}
+
+static gchar *
+address_to_string (const NiceAddress *address)
+{
+  gchar str[NICE_ADDRESS_STRING_LEN];
+
+  nice_address_to_string (address, str);
+  return g_strdup_printf (nice_address_ip_version (address) == 6 ? "[%s]:%u"
+      : "%s:%u", str, nice_address_get_port (address));
+}
+
+static const gchar *
+candidate_type_name (NiceCandidateType type)
+{
+  switch (type) {
+    case NICE_CANDIDATE_TYPE_HOST:
+      return "host";
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+      return "srflx";
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+      return "prflx";
+    case NICE_CANDIDATE_TYPE_RELAYED:
+      return "relay";
+  }
+  return "unknown";
+}
+
+GstStructure *
+hangout_ice_dup_selected_pair (HangoutIce *ice)
+{
+  NiceCandidate *local = NULL, *remote = NULL;
+  g_autofree gchar *local_address = NULL;
+  g_autofree gchar *remote_address = NULL;
+
+  if (!nice_agent_get_selected_pair (ice->agent, ice->stream_id, COMPONENT_ID,
+          &local, &remote))
+    return NULL;
+  local_address = address_to_string (&local->addr);
+  remote_address = address_to_string (&remote->addr);
+  return gst_structure_new ("hangout-ice-pair",
+      "local-type", G_TYPE_STRING, candidate_type_name (local->type),
+      "local-address", G_TYPE_STRING, local_address,
+      "remote-type", G_TYPE_STRING, candidate_type_name (remote->type),
+      "remote-address", G_TYPE_STRING, remote_address,
+      "transport", G_TYPE_STRING,
+      local->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp", NULL);
 }

@@ -41,6 +41,7 @@ struct _HangoutPeerConnection {
   HangoutDtls *dtls;
   HangoutSctp *sctp;
   gboolean sctp_connected;
+  guint sctp_packet_size;       /* chosen when DTLS is up */
   gboolean paused;              /* set_receiving (FALSE) */
 
   GHashTable *channels;         /* stream id → HangoutDataChannel */
@@ -500,9 +501,13 @@ dtls_connected (gpointer data)
   /* Loopback carries 64 KiB datagrams: the path MTU is known without
    * discovery, and one DTLS record per SCTP packet is the only bound. Per
    * packet costs (system calls, SCTP, DTLS) dominate, so this is most of
-   * the speed between two processes on one host. */
-  if (hangout_ice_selected_pair_is_loopback (pc->ice))
+   * the speed between two processes on one host. Only for a peer that says
+   * it reads such datagrams: libjuice reads 4096 bytes, libwebrtc 2048. */
+  if (hangout_ice_selected_pair_is_loopback (pc->ice)
+      && pc->remote->max_datagram_size >= HANGOUT_DTLS_MAX_DATAGRAM)
     mtu = hangout_dtls_get_max_payload (pc->dtls);
+  pc->sctp_packet_size = mtu;
+  GST_INFO ("peer %p: SCTP packets of up to %u bytes", pc, mtu);
   pc->sctp = hangout_sctp_new (pc->context, HANGOUT_SDP_DEFAULT_SCTP_PORT,
       pc->remote->sctp_port, mtu, pc->max_message_size,
       &sctp_callbacks, pc, &error);
@@ -582,6 +587,7 @@ static const HangoutIceCallbacks ice_callbacks = {
 
 /* ---- offer / answer ---- */
 
+
 static gboolean
 on_gather (gpointer data)
 {
@@ -655,6 +661,7 @@ new_local_description (HangoutPeerConnection *pc, HangoutSdpType type,
       ? pc->remote->mid : MID);
   desc->sctp_port = HANGOUT_SDP_DEFAULT_SCTP_PORT;
   desc->max_message_size = pc->max_message_size;
+  desc->max_datagram_size = HANGOUT_DTLS_MAX_DATAGRAM;
   return desc;
 }
 
@@ -814,6 +821,32 @@ hangout_peer_connection_add_ice_candidate (HangoutPeerConnection *pc,
     return TRUE;
   }
   return add_candidate (pc, candidate, error);
+}
+
+static gboolean
+copy_field (GQuark field, const GValue *value, gpointer into)
+{
+  gst_structure_id_set_value (into, field, value);
+  return TRUE;
+}
+
+GstStructure *
+hangout_peer_connection_dup_transport (HangoutPeerConnection *pc)
+{
+  GstStructure *info, *pair;
+  g_autofree gchar *dtls = NULL;
+
+  g_return_val_if_fail (HANGOUT_IS_PEER_CONNECTION (pc), NULL);
+  if (pc->sctp_packet_size == 0 || pc->ice == NULL
+      || (pair = hangout_ice_dup_selected_pair (pc->ice)) == NULL)
+    return NULL;
+  dtls = hangout_dtls_describe_session (pc->dtls);
+  info = gst_structure_new ("hangout-transport",
+      "sctp-packet-size", G_TYPE_UINT, pc->sctp_packet_size,
+      "dtls", G_TYPE_STRING, dtls, NULL);
+  gst_structure_foreach (pair, copy_field, info);
+  gst_structure_free (pair);
+  return info;
 }
 
 gchar *

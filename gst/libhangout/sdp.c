@@ -42,6 +42,9 @@
 
 #define DATACHANNEL_PROTO "UDP/DTLS/SCTP"
 #define DATACHANNEL_FORMAT "webrtc-datachannel"
+/* Ours: the largest UDP payload a member reads. Other stacks ignore it, and
+ * without it no datagram exceeds 1232 bytes (docs/protocol.md §1.8). */
+#define MAX_DATAGRAM_ATTRIBUTE "x-hangout-max-datagram"
 /* draft-ietf-mmusic-sctp-sdp-05 and older, still sent by old peers: the SCTP
  * port is the m-line's format. */
 #define LEGACY_DATACHANNEL_PROTO "DTLS/SCTP"
@@ -452,6 +455,8 @@ parse_media (const GstSDPMessage * msg, const GstSDPMedia * media,
   g_autofree gchar *mid = NULL;
   g_autofree gchar *sctp_port = NULL;
   g_autofree gchar *max_message_size = NULL;
+  g_autofree gchar *max_datagram = NULL;
+  guint64 datagram = 0;
 
   /* Port 0 rejects the section (RFC 3264 §6), unless it only rides on a
    * BUNDLE transport (RFC 8843 bundle-only). */
@@ -466,7 +471,9 @@ parse_media (const GstSDPMessage * msg, const GstSDPMedia * media,
       || !get_single_attribute (msg, media, "mid", &mid, error)
       || !get_single_attribute (msg, media, "sctp-port", &sctp_port, error)
       || !get_single_attribute (msg, media, "max-message-size",
-          &max_message_size, error))
+          &max_message_size, error)
+      || !get_single_attribute (msg, media, MAX_DATAGRAM_ATTRIBUTE,
+          &max_datagram, error))
     return FALSE;
 
   if (!check_ice_credential ("ice-ufrag", "username fragment", ufrag,
@@ -524,6 +531,14 @@ parse_media (const GstSDPMessage * msg, const GstSDPMedia * media,
   } else {
     desc->max_message_size = HANGOUT_SDP_DEFAULT_MAX_MESSAGE_SIZE;
   }
+
+  if (max_datagram != NULL && !parse_decimal (max_datagram, 0, G_MAXUINT16,
+          &datagram)) {
+    g_autofree gchar *quoted = quote_value (max_datagram);
+    return set_sdp_error (error, "a=" MAX_DATAGRAM_ATTRIBUTE " must be a "
+        "decimal integer from 0 to 65535, got %s", quoted);
+  }
+  desc->max_datagram_size = (guint) datagram;
 
   if (!parse_candidates (media, desc, error))
     return FALSE;
@@ -690,6 +705,12 @@ hangout_sdp_description_to_string (const HangoutSdpDescription * desc)
     gst_sdp_media_add_attribute (&media, "mid", desc->mid);
   gst_sdp_media_add_attribute (&media, "sctp-port", sctp_port);
   gst_sdp_media_add_attribute (&media, "max-message-size", max_message_size);
+  if (desc->max_datagram_size != 0) {
+    g_autofree gchar *datagram = g_strdup_printf ("%u",
+        desc->max_datagram_size);
+
+    gst_sdp_media_add_attribute (&media, MAX_DATAGRAM_ATTRIBUTE, datagram);
+  }
   /* Moves the contents of @media into @msg and clears @media. */
   gst_sdp_message_add_media (msg, &media);
   gst_sdp_media_uninit (&media);

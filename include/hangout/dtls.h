@@ -28,6 +28,10 @@ gboolean hangout_dtls_is_dtls_packet (const guint8 *data, gsize len);
 
 /* Largest DTLS datagram written during the handshake: fits a 1200-byte path MTU. */
 #define HANGOUT_DTLS_HANDSHAKE_MTU 1200
+/* Largest DTLS datagram, at most, written after the handshake: GnuTLS caps a
+ * DTLS record, header and AEAD expansion included, at 2^14 bytes. Also what
+ * we read (our a=x-hangout-max-datagram). */
+#define HANGOUT_DTLS_MAX_DATAGRAM 16384
 
 typedef struct _HangoutDtls HangoutDtls;
 

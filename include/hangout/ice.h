@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <glib.h>
+#include <gst/gst.h>
 #include <hangout/error.h>
 
 G_BEGIN_DECLS
@@ -77,5 +77,10 @@ gboolean hangout_ice_send (HangoutIce *ice, const guint8 *data, gsize len);
 
 /* TRUE once a pair is selected and both of its addresses are loopback ones. */
 gboolean hangout_ice_selected_pair_is_loopback (HangoutIce *ice);
+/* The selected pair, %NULL before one is: a structure "hangout-ice-pair" with
+ * "local-type" and "remote-type" (G_TYPE_STRING: "host", "srflx", "prflx",
+ * "relay"), "local-address" and "remote-address" ("IP:PORT"; for a relayed
+ * local candidate, the relay's address) and "transport" ("udp", "tcp"). */
+GstStructure *hangout_ice_dup_selected_pair (HangoutIce *ice);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib-object.h>
+#include <gst/gst.h>
 #include <hangout/error.h>
 #include <hangout/sdp.h>
 #include <hangout/channel.h>
@@ -63,6 +64,14 @@ HangoutPeerConnectionState hangout_peer_connection_get_state (HangoutPeerConnect
 /* Why the connection is FAILED or CLOSED (NULL before), e.g. "DTLS: peer
  * certificate fingerprint does not match the remote description". */
 const GError *hangout_peer_connection_get_error (HangoutPeerConnection *pc);
+
+/* How the connection runs, %NULL before DTLS is up: the selected ICE pair's
+ * fields (hangout_ice_dup_selected_pair()) in a structure
+ * "hangout-transport", with "sctp-packet-size" (G_TYPE_UINT: the largest SCTP
+ * packet sent, HANGOUT_SCTP_DEFAULT_MTU unless both ends are on loopback and
+ * the peer reads larger datagrams) and "dtls" (G_TYPE_STRING, e.g.
+ * "(DTLS1.2)-(ECDHE-SECP256R1)-(ECDSA-SHA256)-(AES-128-GCM)"). */
+GstStructure *hangout_peer_connection_dup_transport (HangoutPeerConnection *pc);
 
 /* Our certificate's fingerprint, and the peer's once DTLS has checked its
  * certificate against the remote description (NULL before), in the form

@@ -173,6 +173,7 @@ make_full_description (HangoutSdpType type)
   desc->mid = g_strdup ("data");
   desc->sctp_port = 5001;
   desc->max_message_size = 262144;
+  desc->max_datagram_size = 16384;
   g_ptr_array_add (desc->candidates, g_strdup (CHROME_CANDIDATE_1));
   g_ptr_array_add (desc->candidates, g_strdup (CHROME_CANDIDATE_2));
   g_ptr_array_add (desc->candidates,
@@ -198,6 +199,7 @@ assert_same_description (const HangoutSdpDescription * a,
   fail_unless_equals_string (a->mid, b->mid);
   fail_unless_equals_int (a->sctp_port, b->sctp_port);
   fail_unless_equals_uint64 (a->max_message_size, b->max_message_size);
+  fail_unless_equals_int (a->max_datagram_size, b->max_datagram_size);
   fail_unless_equals_int (a->candidates->len, b->candidates->len);
   for (i = 0; i < a->candidates->len; i++)
     fail_unless_equals_string (g_ptr_array_index (a->candidates, i),
@@ -436,6 +438,8 @@ GST_START_TEST (test_chrome_offer)
   fail_unless_equals_string (desc->mid, "0");
   fail_unless_equals_int (desc->sctp_port, 5000);
   fail_unless_equals_uint64 (desc->max_message_size, 262144);
+  /* Not a browser's attribute: the IPv6 minimum path. */
+  fail_unless_equals_int (desc->max_datagram_size, 0);
   fail_unless_equals_int (desc->candidates->len, 2);
   fail_unless_equals_string (g_ptr_array_index (desc->candidates, 0),
       CHROME_CANDIDATE_1);
@@ -782,6 +786,11 @@ static const MalformedCase malformed_cases[] = {
   {"a=max-message-size:", "a=max-message-size:", OFFER, "max-message-size"},
   {"a=max-message-size:", "a=max-message-size:18446744073709551616", OFFER,
       "max-message-size"},
+  /* x-hangout-max-datagram */
+  {"a=max-message-size:", "a=x-hangout-max-datagram:65536\r\na=max-message-size:262144",
+      OFFER, "x-hangout-max-datagram"},
+  {"a=max-message-size:", "a=x-hangout-max-datagram:big\r\na=max-message-size:262144",
+      ANSWER, "x-hangout-max-datagram"},
   /* candidates */
   {"a=candidate:1467250027", "a=candidate:", OFFER, "candidate"},
 };
