@@ -109,6 +109,38 @@ grow_socket_buffer (GSocket *socket, int option, int force_option)
     setsockopt (fd, SOL_SOCKET, option, &size, sizeof size);
 }
 
+static gchar *
+address_to_string (const NiceAddress *address)
+{
+  gchar str[NICE_ADDRESS_STRING_LEN];
+
+  nice_address_to_string (address, str);
+  return g_strdup_printf (nice_address_ip_version (address) == 6 ? "[%s]:%u"
+      : "%s:%u", str, nice_address_get_port (address));
+}
+
+static const gchar *
+candidate_type_name (NiceCandidateType type)
+{
+  switch (type) {
+    case NICE_CANDIDATE_TYPE_HOST:
+      return "host";
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+      return "srflx";
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+      return "prflx";
+    case NICE_CANDIDATE_TYPE_RELAYED:
+      return "relay";
+  }
+  return "unknown";
+}
+
+static const gchar *
+transport_name (const NiceCandidate *candidate)
+{
+  return candidate->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp";
+}
+
 static void
 on_new_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
     NiceCandidate *local, NiceCandidate *remote, gpointer data)
@@ -117,20 +149,19 @@ on_new_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
   GSocket *socket = nice_agent_get_selected_socket (agent, stream_id,
       component_id);
 
-  GstStructure *pair;
-  gchar *text;
-
   if (socket != NULL) {
     grow_socket_buffer (socket, SO_SNDBUF, SO_SNDBUFFORCE);
     grow_socket_buffer (socket, SO_RCVBUF, SO_RCVBUFFORCE);
     g_object_unref (socket);
   }
-  pair = hangout_ice_dup_selected_pair (ice);
-  text = pair != NULL ? gst_structure_to_string (pair) : NULL;
-  GST_INFO ("ICE %p: selected pair %s", ice, text);
-  g_free (text);
-  if (pair != NULL)
-    gst_structure_free (pair);
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) >= GST_LEVEL_INFO) {
+    g_autofree gchar *from = address_to_string (&local->addr);
+    g_autofree gchar *to = address_to_string (&remote->addr);
+
+    GST_INFO ("ICE %p: selected pair %s %s -> %s %s (%s)", ice,
+        candidate_type_name (local->type), from,
+        candidate_type_name (remote->type), to, transport_name (local));
+  }
 }
 
 static void
@@ -509,32 +540,6 @@ hangout_ice_selected_pair_is_loopback (HangoutIce *ice)
   return address_is_loopback (&local->addr) && address_is_loopback (&remote->addr);
 }
 
-static gchar *
-address_to_string (const NiceAddress *address)
-{
-  gchar str[NICE_ADDRESS_STRING_LEN];
-
-  nice_address_to_string (address, str);
-  return g_strdup_printf (nice_address_ip_version (address) == 6 ? "[%s]:%u"
-      : "%s:%u", str, nice_address_get_port (address));
-}
-
-static const gchar *
-candidate_type_name (NiceCandidateType type)
-{
-  switch (type) {
-    case NICE_CANDIDATE_TYPE_HOST:
-      return "host";
-    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
-      return "srflx";
-    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
-      return "prflx";
-    case NICE_CANDIDATE_TYPE_RELAYED:
-      return "relay";
-  }
-  return "unknown";
-}
-
 GstStructure *
 hangout_ice_dup_selected_pair (HangoutIce *ice)
 {
@@ -552,6 +557,5 @@ hangout_ice_dup_selected_pair (HangoutIce *ice)
       "local-address", G_TYPE_STRING, local_address,
       "remote-type", G_TYPE_STRING, candidate_type_name (remote->type),
       "remote-address", G_TYPE_STRING, remote_address,
-      "transport", G_TYPE_STRING,
-      local->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp", NULL);
+      "transport", G_TYPE_STRING, transport_name (local), NULL);
 }
