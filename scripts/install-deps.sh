@@ -8,7 +8,7 @@ PACKAGES="meson ninja-build pkg-config gcc
   libgstreamer-plugins-bad1.0-dev gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
   gstreamer1.0-tools libnice-dev libusrsctp-dev libgnutls28-dev
-  libsoup-3.0-dev libjson-glib-dev iproute2 util-linux chromium
+  libsoup-3.0-dev libjson-glib-dev iproute2 iptables util-linux chromium
   clang-14 libfuzzer-14-dev libclang-rt-14-dev"
 
 # The browser suite drives Chromium from Node.js (playwright-core). A machine

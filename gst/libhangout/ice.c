@@ -314,13 +314,17 @@ hangout_ice_new (GMainContext *context, gboolean controlling,
   ice->local_candidates = g_ptr_array_new_with_free_func (g_free);
   ice->state = HANGOUT_ICE_STATE_NEW;
   /* Trickle: the agent must not conclude failure before the peer says it has
-   * sent its last candidate. Consent freshness (RFC 7675) notices a peer that
-   * vanished without a word. Regular nomination is what browsers do. */
+   * sent its last candidate. Regular nomination is what browsers do.
+   * libnice's consent freshness (and its keepalive checks, which time out
+   * after 50 s) send one unretransmitted check per period, so a lost packet
+   * or two fail the pair: the peer connection proves consent with DTLS
+   * records instead (peer.c). Keepalives stay binding indications every
+   * 25 s, which keep NAT mappings open; libnice still answers the peer's
+   * own consent checks (browsers send them). */
   ice->agent = nice_agent_new_full (context, NICE_COMPATIBILITY_RFC5245,
-      NICE_AGENT_OPTION_REGULAR_NOMINATION | NICE_AGENT_OPTION_ICE_TRICKLE
-      | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+      NICE_AGENT_OPTION_REGULAR_NOMINATION | NICE_AGENT_OPTION_ICE_TRICKLE);
   g_object_set (ice->agent, "controlling-mode", controlling, "ice-tcp", FALSE,
-      "upnp", FALSE, "keepalive-conncheck", TRUE, NULL);
+      "upnp", FALSE, "keepalive-conncheck", FALSE, NULL);
   ice->stream_id = nice_agent_add_stream (ice->agent, 1);
   nice_agent_set_stream_name (ice->agent, ice->stream_id, "application");
 

@@ -14,6 +14,11 @@
 #define GST_CAT_DEFAULT hangout_debug_peer
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 30000
+/* RFC 7675 §5.1: consent expires 30 s after the last proof of it. */
+#define DEFAULT_CONSENT_TIMEOUT_MS 30000
+/* SCTP heartbeats keep an idle connection proving consent: at least three
+ * round trips fit in one consent period, so one lost packet never ends it. */
+#define HEARTBEATS_PER_CONSENT 4
 #define MID "0"
 
 struct _HangoutPeerConnection {
@@ -25,6 +30,7 @@ struct _HangoutPeerConnection {
   gsize max_message_size;       /* ours, advertised */
   gsize remote_max_message_size;        /* theirs; 0: no limit */
   guint connect_timeout_ms;
+  guint consent_timeout_ms;
 
   HangoutPeerConnectionState state;
   GError *error;
@@ -49,6 +55,8 @@ struct _HangoutPeerConnection {
 
   GSource *timeout;
   GSource *gather;
+  GSource *consent;             /* fires when consent would expire */
+  gint64 last_heard;            /* monotonic µs of the last DTLS record */
   /* >0 while one of the transports is calling us: it must not be freed
    * under its own feet, so teardown waits for an idle. */
   guint dispatching;
@@ -72,6 +80,7 @@ enum {
   PROP_MAX_MESSAGE_SIZE,
   PROP_REMOTE_MAX_MESSAGE_SIZE,
   PROP_CONNECT_TIMEOUT,
+  PROP_CONSENT_TIMEOUT,
   PROP_STATE,
   N_PROPS
 };
@@ -183,6 +192,7 @@ finish (HangoutPeerConnection *pc, gboolean failed, GError *error)
   pc->error = error;
   clear_source (&pc->timeout);
   clear_source (&pc->gather);
+  clear_source (&pc->consent);
   /* Channels first (they stop using SCTP), then the transports. As with
    * RTCDataChannel, a close (ours or the peer's) is no error for them. */
   detach_channels (pc, failed ? error : NULL);
@@ -411,10 +421,14 @@ sctp_closed (gpointer data, const GError *error)
 {
   HangoutPeerConnection *pc = enter (data);
 
-  /* An ABORT or SHUTDOWN from the peer is how a peer says goodbye. */
-  finish (pc, FALSE, g_error_new (HANGOUT_ERROR, HANGOUT_ERROR_CLOSED,
-          "the peer closed the connection (%s)",
-          error ? error->message : "SCTP shutdown"));
+  /* An ABORT or SHUTDOWN from the peer is how a peer says goodbye; an
+   * association that gave up on the peer failed. */
+  if (error != NULL && error->code == HANGOUT_ERROR_SCTP)
+    finish (pc, TRUE, g_error_copy (error));
+  else
+    finish (pc, FALSE, g_error_new (HANGOUT_ERROR, HANGOUT_ERROR_CLOSED,
+            "the peer closed the connection (%s)",
+            error ? error->message : "SCTP shutdown"));
   leave (pc);
 }
 
@@ -477,6 +491,58 @@ static const HangoutSctpCallbacks sctp_callbacks = {
 
 /* ---- DTLS callbacks ---- */
 
+/* ---- consent freshness ----
+ *
+ * RFC 7675 asks a sender to stop when the peer no longer shows that it wants
+ * the traffic. libnice 0.1.21 checks that with one STUN request every 4–6 s,
+ * never retransmitted, and fails the pair 10 s after the last answer: one
+ * or two lost packets end a connection on any lossy link. We prove consent
+ * with what the peer sends anyway instead: every DTLS record that decrypts
+ * came from the peer that holds this session's keys, and SCTP answers what
+ * we send (SACKs, heartbeat acks), so a record means the peer still reads
+ * us. Idle connections exchange SCTP heartbeats; consent expires 30 s after
+ * the last record, as RFC 7675 says. */
+
+static gboolean
+dispatch_ready_time (GSource *source, GSourceFunc callback, gpointer data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (data);
+}
+
+static GSourceFuncs ready_time_funcs = {
+  NULL, NULL, dispatch_ready_time, NULL, NULL, NULL
+};
+
+static gboolean
+on_consent_check (gpointer data)
+{
+  HangoutPeerConnection *pc = enter (data);
+  gint64 expires = pc->last_heard
+      + (gint64) pc->consent_timeout_ms * G_TIME_SPAN_MILLISECOND;
+
+  if (g_get_monotonic_time () >= expires)
+    fail (pc, HANGOUT_ERROR_ICE, "ICE consent expired: nothing arrived from "
+        "the peer for %u ms (RFC 7675)", pc->consent_timeout_ms);
+  else
+    g_source_set_ready_time (pc->consent, expires);
+  leave (pc);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_consent (HangoutPeerConnection *pc)
+{
+  pc->last_heard = g_get_monotonic_time ();
+  if (pc->consent_timeout_ms == 0)
+    return;
+  pc->consent = g_source_new (&ready_time_funcs, sizeof (GSource));
+  g_source_set_callback (pc->consent, on_consent_check, pc, NULL);
+  g_source_set_ready_time (pc->consent, pc->last_heard
+      + (gint64) pc->consent_timeout_ms * G_TIME_SPAN_MILLISECOND);
+  g_source_attach (pc->consent, pc->context);
+}
+
 static void
 dtls_send_datagram (gpointer data, const guint8 *datagram, gsize len)
 {
@@ -508,9 +574,11 @@ dtls_connected (gpointer data)
     mtu = hangout_dtls_get_max_payload (pc->dtls);
   pc->sctp_packet_size = mtu;
   GST_INFO ("peer %p: SCTP packets of up to %u bytes", pc, mtu);
+  start_consent (pc);
   pc->sctp = hangout_sctp_new (pc->context, HANGOUT_SDP_DEFAULT_SCTP_PORT,
       pc->remote->sctp_port, mtu, pc->max_message_size,
-      &sctp_callbacks, pc, &error);
+      pc->consent_timeout_ms > 0 ? pc->consent_timeout_ms
+      / HEARTBEATS_PER_CONSENT : 0, &sctp_callbacks, pc, &error);
   if (pc->sctp != NULL)
     hangout_sctp_set_receiving (pc->sctp, !pc->paused);
   if (pc->sctp == NULL || !hangout_sctp_connect (pc->sctp, &error))
@@ -523,6 +591,7 @@ dtls_received (gpointer data, const guint8 *packet, gsize len)
 {
   HangoutPeerConnection *pc = enter (data);
 
+  pc->last_heard = g_get_monotonic_time ();
   if (pc->sctp != NULL)
     hangout_sctp_receive_packet (pc->sctp, packet, len);
   leave (pc);
@@ -567,7 +636,7 @@ ice_state_changed (gpointer data, HangoutIceState state)
     hangout_dtls_start (pc->dtls);
   else if (state == HANGOUT_ICE_STATE_FAILED)
     fail (pc, HANGOUT_ERROR_ICE, "ICE failed: no candidate pair works, or "
-        "the peer stopped answering consent checks");
+        "the peer revoked consent");
   leave (pc);
 }
 
@@ -931,6 +1000,9 @@ hangout_peer_connection_set_property (GObject *object, guint prop_id,
     case PROP_CONNECT_TIMEOUT:
       pc->connect_timeout_ms = g_value_get_uint (value);
       break;
+    case PROP_CONSENT_TIMEOUT:
+      pc->consent_timeout_ms = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -961,6 +1033,9 @@ hangout_peer_connection_get_property (GObject *object, guint prop_id,
     case PROP_CONNECT_TIMEOUT:
       g_value_set_uint (value, pc->connect_timeout_ms);
       break;
+    case PROP_CONSENT_TIMEOUT:
+      g_value_set_uint (value, pc->consent_timeout_ms);
+      break;
     case PROP_STATE:
       g_value_set_enum (value, pc->state);
       break;
@@ -979,6 +1054,7 @@ hangout_peer_connection_dispose (GObject *object)
     hangout_peer_connection_close (pc);
   clear_source (&pc->timeout);
   clear_source (&pc->gather);
+  clear_source (&pc->consent);
   free_transports (pc);
   G_OBJECT_CLASS (hangout_peer_connection_parent_class)->dispose (object);
 }
@@ -1007,6 +1083,7 @@ hangout_peer_connection_init (HangoutPeerConnection *pc)
   pc->max_message_size = HANGOUT_PEER_DEFAULT_MAX_MESSAGE_SIZE;
   pc->remote_max_message_size = HANGOUT_SDP_DEFAULT_MAX_MESSAGE_SIZE;
   pc->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+  pc->consent_timeout_ms = DEFAULT_CONSENT_TIMEOUT_MS;
   pc->channels = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   pc->unassigned = g_ptr_array_new_with_free_func (g_object_unref);
   pc->pending_candidates = g_ptr_array_new_with_free_func (g_free);
@@ -1044,6 +1121,11 @@ hangout_peer_connection_class_init (HangoutPeerConnectionClass *klass)
       "Connect timeout", "Milliseconds from offer/answer to a connection "
       "before it fails; 0 waits forever", 0, G_MAXUINT,
       DEFAULT_CONNECT_TIMEOUT_MS, rw);
+  properties[PROP_CONSENT_TIMEOUT] = g_param_spec_uint ("consent-timeout",
+      "Consent timeout", "Milliseconds without a DTLS record from the peer "
+      "after which the connection fails (RFC 7675 consent freshness); set "
+      "before the remote description; 0 never fails", 0, G_MAXUINT,
+      DEFAULT_CONSENT_TIMEOUT_MS, rw);
   properties[PROP_STATE] = g_param_spec_enum ("state", "State",
       "new, connecting, connected, closed or failed",
       HANGOUT_TYPE_PEER_CONNECTION_STATE, HANGOUT_PEER_CONNECTION_STATE_NEW,

@@ -242,7 +242,8 @@ set_option (HangoutSctp *sctp, int level, int name, const void *value,
 }
 
 static gboolean
-configure_socket (HangoutSctp *sctp, guint mtu, GError **error)
+configure_socket (HangoutSctp *sctp, guint mtu, guint heartbeat_ms,
+    GError **error)
 {
   struct linger linger = { 1, 0 };
   struct sctp_assoc_value reset = { SCTP_FUTURE_ASSOC,
@@ -293,9 +294,10 @@ configure_socket (HangoutSctp *sctp, guint mtu, GError **error)
    * Over AF_CONN its "path MTU" leaves out the 12-byte common header
    * (measured: 1188 gives 1200-byte packets). */
   paddr.spp_assoc_id = SCTP_FUTURE_ASSOC;
-  paddr.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
+  paddr.spp_flags = SPP_PMTUD_DISABLE
+      | (heartbeat_ms > 0 ? SPP_HB_ENABLE : SPP_HB_DISABLE);
   paddr.spp_pathmtu = mtu - SCTP_COMMON_HEADER_SIZE;
-  paddr.spp_hbinterval = 10000;
+  paddr.spp_hbinterval = heartbeat_ms;
   return set_option (sctp, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &paddr,
       sizeof paddr, "SCTP_PEER_ADDR_PARAMS", error);
 }
@@ -320,7 +322,7 @@ on_wake (gpointer data)
 
 HangoutSctp *
 hangout_sctp_new (GMainContext *context, guint16 local_port,
-    guint16 remote_port, guint mtu, gsize max_message_size,
+    guint16 remote_port, guint mtu, gsize max_message_size, guint heartbeat_ms,
     const HangoutSctpCallbacks *callbacks, gpointer user_data, GError **error)
 {
   HangoutSctp *sctp = g_new0 (HangoutSctp, 1);
@@ -363,7 +365,7 @@ hangout_sctp_new (GMainContext *context, guint16 local_port,
   }
   usrsctp_set_non_blocking (sctp->sock, 1);
   usrsctp_set_upcall (sctp->sock, on_upcall, GUINT_TO_POINTER (sctp->id));
-  if (!configure_socket (sctp, mtu, error)) {
+  if (!configure_socket (sctp, mtu, heartbeat_ms, error)) {
     hangout_sctp_free (sctp);
     return NULL;
   }
@@ -617,8 +619,10 @@ flush (HangoutSctp *sctp)
   } while (n_sent == G_N_ELEMENTS (sent));
 }
 
+/* @code: HANGOUT_ERROR_CLOSED when the peer ended the association,
+ * HANGOUT_ERROR_SCTP when it failed; @reason %NULL for a SHUTDOWN. */
 static void
-close_with (HangoutSctp *sctp, const gchar *reason)
+close_with (HangoutSctp *sctp, HangoutError code, const gchar *reason)
 {
   GError *error = NULL;
 
@@ -629,7 +633,7 @@ close_with (HangoutSctp *sctp, const gchar *reason)
   sctp->send_closed = TRUE;
   g_mutex_unlock (&sctp->send_lock);
   if (reason != NULL)
-    error = g_error_new (HANGOUT_ERROR, HANGOUT_ERROR_SCTP, "SCTP: %s", reason);
+    error = g_error_new (HANGOUT_ERROR, code, "SCTP: %s", reason);
   sctp->callbacks.closed (sctp->user_data, error);
   g_clear_error (&error);
 }
@@ -652,20 +656,29 @@ handle_notification (HangoutSctp *sctp, const union sctp_notification *n,
           }
           break;
         case SCTP_COMM_LOST:
-          close_with (sctp, "the association was lost or aborted by the peer");
+          /* usrsctp appends the ABORT chunk when the peer sent one; an
+           * association it gave up on (retransmissions unanswered) has
+           * none. */
+          if (n->sn_assoc_change.sac_length > sizeof n->sn_assoc_change)
+            close_with (sctp, HANGOUT_ERROR_CLOSED,
+                "the peer aborted the association");
+          else
+            close_with (sctp, HANGOUT_ERROR_SCTP, "the association was lost: "
+                "the peer stopped acknowledging what we sent");
           break;
         case SCTP_CANT_STR_ASSOC:
-          close_with (sctp, "the association could not be established");
+          close_with (sctp, HANGOUT_ERROR_SCTP,
+              "the association could not be established");
           break;
         case SCTP_SHUTDOWN_COMP:
-          close_with (sctp, NULL);
+          close_with (sctp, HANGOUT_ERROR_CLOSED, NULL);
           break;
         default:
           break;
       }
       break;
     case SCTP_SHUTDOWN_EVENT:
-      close_with (sctp, NULL);
+      close_with (sctp, HANGOUT_ERROR_CLOSED, NULL);
       break;
     case SCTP_STREAM_RESET_EVENT:{
       const struct sctp_stream_reset_event *e = &n->sn_strreset_event;
@@ -710,12 +723,13 @@ process (HangoutSctp *sctp)
         &flags);
     if (n < 0) {
       if (errno != EWOULDBLOCK && errno != EAGAIN)
-        close_with (sctp, g_strerror (errno));
+        close_with (sctp, HANGOUT_ERROR_SCTP, g_strerror (errno));
       break;
     }
     if (n == 0) {
       /* End of stream: the association is gone. */
-      close_with (sctp, sctp->state == STATE_CONNECTED ? NULL
+      close_with (sctp, sctp->state == STATE_CONNECTED ? HANGOUT_ERROR_CLOSED
+          : HANGOUT_ERROR_SCTP, sctp->state == STATE_CONNECTED ? NULL
           : "the association could not be established");
       break;
     }

@@ -41,7 +41,9 @@ typedef struct {
  *   (usrsctp's timer thread included); must not call back into the association.
  * @connected: the association is up. Owner thread.
  * @closed: the association ended; @error is %NULL for an orderly shutdown by
- *   the peer. Owner thread; nothing is called after it.
+ *   the peer, HANGOUT_ERROR_CLOSED when the peer aborted it, and
+ *   HANGOUT_ERROR_SCTP when it failed (e.g. the peer stopped acknowledging).
+ *   Owner thread; nothing is called after it.
  * @message: one whole message. Owner thread.
  * @stream_reset: the peer reset its outgoing stream @stream_id (it closed a
  *   data channel). Owner thread.
@@ -62,9 +64,11 @@ typedef struct _HangoutSctp HangoutSctp;
 
 /* An association whose events are dispatched on @context. @mtu is the largest
  * SCTP packet (HANGOUT_SCTP_DEFAULT_MTU unless the path is known to take more).
- * @max_message_size is the largest message that will be sent or received. */
+ * @max_message_size is the largest message that will be sent or received.
+ * An idle association sends a heartbeat every @heartbeat_ms (plus the
+ * retransmission timeout, with jitter); 0 sends none. */
 HangoutSctp *hangout_sctp_new (GMainContext *context, guint16 local_port,
-    guint16 remote_port, guint mtu, gsize max_message_size,
+    guint16 remote_port, guint mtu, gsize max_message_size, guint heartbeat_ms,
     const HangoutSctpCallbacks *callbacks, gpointer user_data, GError **error);
 /* Aborts the association (the peer learns it at once), stops every callback
  * and frees everything. Owner thread; not from inside a callback. */

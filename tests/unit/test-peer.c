@@ -488,6 +488,68 @@ GST_START_TEST (test_datagram_size)
 
 GST_END_TEST;
 
+static gboolean
+is_state (HangoutPeerConnection *pc, HangoutPeerConnectionState state)
+{
+  return hangout_peer_connection_get_state (pc) == state;
+}
+
+/* The test runs in a network namespace of its own (tests/netns-run.sh):
+ * drop, or let through again, every UDP datagram in it. */
+static void
+drop_udp (gboolean drop)
+{
+  g_autofree gchar *command = g_strdup_printf ("iptables -%s INPUT -p udp "
+      "-j DROP", drop ? "I" : "D");
+  GError *error = NULL;
+  gint status;
+
+  fail_unless (g_spawn_command_line_sync (command, NULL, NULL, &status,
+          &error), "%s", error ? error->message : "");
+  fail_unless (g_spawn_check_wait_status (status, &error), "%s: %s", command,
+      error->message);
+}
+
+/* Consent (RFC 7675): an idle connection stays up on SCTP heartbeats; when
+ * nothing arrives from the peer any more (it hung, its host or the path
+ * vanished) the connection fails once the consent period has passed. */
+GST_START_TEST (test_consent)
+{
+  Pair *pair = pair_new ();
+  HangoutDataChannel *local, *remote;
+  const GError *error;
+  gint64 idle_end, cut_at, failed_at;
+
+  g_object_set (pair->offerer, "consent-timeout", 1500, NULL);
+  g_object_set (pair->answerer, "consent-timeout", 1500, NULL);
+  local = pair_connect_with_channel (pair, NULL, &remote);
+
+  /* Three consent periods without a message. */
+  idle_end = g_get_monotonic_time () + 4500 * G_TIME_SPAN_MILLISECOND;
+  WAIT_UNTIL (pair, g_get_monotonic_time () >= idle_end
+      || !both_connected (pair), 10);
+  fail_unless (both_connected (pair), "an idle connection lost consent");
+
+  drop_udp (TRUE);
+  cut_at = g_get_monotonic_time ();
+  WAIT_UNTIL (pair, is_state (pair->offerer,
+          HANGOUT_PEER_CONNECTION_STATE_FAILED)
+      && is_state (pair->answerer, HANGOUT_PEER_CONNECTION_STATE_FAILED), 5);
+  failed_at = g_get_monotonic_time ();
+  drop_udp (FALSE);
+  fail_unless (failed_at - cut_at >= 1000 * G_TIME_SPAN_MILLISECOND,
+      "failed %" G_GINT64_FORMAT " µs after the cut, before the consent "
+      "period", failed_at - cut_at);
+  error = hangout_peer_connection_get_error (pair->offerer);
+  fail_unless (g_error_matches (error, HANGOUT_ERROR, HANGOUT_ERROR_ICE));
+  fail_unless (strstr (error->message, "consent expired") != NULL, "%s",
+      error->message);
+  g_object_unref (local);
+  pair_free (pair);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sixteen_channels_both_sides)
 {
   Pair *pair = pair_new ();
@@ -933,6 +995,7 @@ peer_suite (void)
   tcase_add_test (tc, test_message_too_big);
   tcase_add_test (tc, test_bulk_64mib);
   tcase_add_test (tc, test_datagram_size);
+  tcase_add_test (tc, test_consent);
   tcase_add_test (tc, test_sixteen_channels_both_sides);
   tcase_add_test (tc, test_unordered_and_partial);
   tcase_add_test (tc, test_negotiated_channel);
