@@ -19,6 +19,10 @@
 /* SCTP heartbeats keep an idle connection proving consent: at least three
  * round trips fit in one consent period, so one lost packet never ends it. */
 #define HEARTBEATS_PER_CONSENT 4
+/* DTLS datagrams that arrive before we can read them (below): enough for a
+ * ClientHello in several fragments (post-quantum key shares) and a
+ * retransmission of it. */
+#define EARLY_DTLS_MAX_BYTES (16 * 1024)
 #define MID "0"
 
 struct _HangoutPeerConnection {
@@ -44,7 +48,11 @@ struct _HangoutPeerConnection {
   gboolean dtls_verified;       /* the peer's certificate matched @remote */
 
   HangoutIce *ice;
+  gboolean ice_connected;
   HangoutDtls *dtls;
+  gboolean dtls_started;
+  GQueue early_dtls;            /* GBytes received before DTLS started */
+  gsize early_dtls_bytes;
   HangoutSctp *sctp;
   gboolean sctp_connected;
   guint sctp_packet_size;       /* chosen when DTLS is up */
@@ -124,12 +132,20 @@ clear_source (GSource **source)
   }
 }
 
+static void
+clear_early_dtls (HangoutPeerConnection *pc)
+{
+  g_queue_clear_full (&pc->early_dtls, (GDestroyNotify) g_bytes_unref);
+  pc->early_dtls_bytes = 0;
+}
+
 /* Frees the transports, top down: SCTP's ABORT still goes out through DTLS
  * and ICE; DTLS then says close_notify. */
 static void
 free_transports (HangoutPeerConnection *pc)
 {
   clear_source (&pc->teardown);
+  clear_early_dtls (pc);
   g_clear_pointer (&pc->sctp, hangout_sctp_free);
   if (pc->dtls != NULL)
     hangout_dtls_close (pc->dtls);
@@ -616,6 +632,28 @@ static const HangoutDtlsCallbacks dtls_callbacks = {
 
 /* ---- ICE callbacks ---- */
 
+/* The peer's DTLS client may start as soon as its ICE checks succeed, which
+ * is before its answer, relayed by the server, reaches us: a ClientHello
+ * dropped then costs a one-second retransmission. Such datagrams wait in
+ * @early_dtls until both ICE and our description of the peer are there. */
+static void
+start_dtls (HangoutPeerConnection *pc)
+{
+  GBytes *datagram;
+
+  if (pc->dtls == NULL || !pc->ice_connected || pc->dtls_started)
+    return;
+  pc->dtls_started = TRUE;
+  hangout_dtls_start (pc->dtls);
+  while (pc->dtls != NULL
+      && (datagram = g_queue_pop_head (&pc->early_dtls)) != NULL) {
+    hangout_dtls_receive (pc->dtls, g_bytes_get_data (datagram, NULL),
+        g_bytes_get_size (datagram));
+    g_bytes_unref (datagram);
+  }
+  clear_early_dtls (pc);
+}
+
 static void
 ice_local_candidate (gpointer data, const gchar *candidate)
 {
@@ -632,9 +670,10 @@ ice_state_changed (gpointer data, HangoutIceState state)
 {
   HangoutPeerConnection *pc = enter (data);
 
-  if (state == HANGOUT_ICE_STATE_CONNECTED && pc->dtls != NULL)
-    hangout_dtls_start (pc->dtls);
-  else if (state == HANGOUT_ICE_STATE_FAILED)
+  if (state == HANGOUT_ICE_STATE_CONNECTED) {
+    pc->ice_connected = TRUE;
+    start_dtls (pc);
+  } else if (state == HANGOUT_ICE_STATE_FAILED)
     fail (pc, HANGOUT_ERROR_ICE, "ICE failed: no candidate pair works, or "
         "the peer revoked consent");
   leave (pc);
@@ -645,8 +684,16 @@ ice_received (gpointer data, const guint8 *datagram, gsize len)
 {
   HangoutPeerConnection *pc = enter (data);
 
-  if (pc->dtls != NULL && hangout_dtls_is_dtls_packet (datagram, len))
+  if (!hangout_dtls_is_dtls_packet (datagram, len)) {
+    leave (pc);
+    return;
+  }
+  if (pc->dtls_started)
     hangout_dtls_receive (pc->dtls, datagram, len);
+  else if (pc->early_dtls_bytes + len <= EARLY_DTLS_MAX_BYTES) {
+    g_queue_push_tail (&pc->early_dtls, g_bytes_new (datagram, len));
+    pc->early_dtls_bytes += len;
+  }
   leave (pc);
 }
 
@@ -848,6 +895,10 @@ hangout_peer_connection_set_remote_description (HangoutPeerConnection *pc,
   assign_stream_ids (pc);
   if (type == HANGOUT_SDP_ANSWER)
     start_connecting (pc);
+  /* ICE may be up already, with the peer's ClientHello waiting. */
+  enter (pc);
+  start_dtls (pc);
+  leave (pc);
   return TRUE;
 }
 
