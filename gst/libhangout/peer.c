@@ -57,6 +57,7 @@ struct _HangoutPeerConnection {
   gboolean sctp_connected;
   guint sctp_packet_size;       /* chosen when DTLS is up */
   gboolean paused;              /* set_receiving (FALSE) */
+  gboolean shutting_down;       /* hangout_peer_connection_shutdown() */
 
   GHashTable *channels;         /* stream id → HangoutDataChannel */
   GPtrArray *unassigned;        /* channels waiting for the DTLS role */
@@ -439,7 +440,10 @@ sctp_closed (gpointer data, const GError *error)
 
   /* An ABORT or SHUTDOWN from the peer is how a peer says goodbye; an
    * association that gave up on the peer failed. */
-  if (error != NULL && error->code == HANGOUT_ERROR_SCTP)
+  if (error == NULL && pc->shutting_down)
+    finish (pc, FALSE, g_error_new (HANGOUT_ERROR, HANGOUT_ERROR_CLOSED,
+            "the connection was closed locally (SCTP shutdown)"));
+  else if (error != NULL && error->code == HANGOUT_ERROR_SCTP)
     finish (pc, TRUE, g_error_copy (error));
   else
     finish (pc, FALSE, g_error_new (HANGOUT_ERROR, HANGOUT_ERROR_CLOSED,
@@ -1007,6 +1011,25 @@ hangout_peer_connection_set_receiving (HangoutPeerConnection *pc,
   pc->paused = !receiving;
   if (pc->sctp != NULL)
     hangout_sctp_set_receiving (pc->sctp, receiving);
+}
+
+void
+hangout_peer_connection_shutdown (HangoutPeerConnection *pc)
+{
+  g_return_if_fail (HANGOUT_IS_PEER_CONNECTION (pc));
+  if (is_finished (pc) || pc->shutting_down)
+    return;
+  if (!pc->sctp_connected) {
+    hangout_peer_connection_close (pc);
+    return;
+  }
+  pc->shutting_down = TRUE;
+  /* The SHUTDOWN handshake is read with the data, which a paused receiver
+   * leaves in SCTP's buffer. */
+  hangout_sctp_set_receiving (pc->sctp, TRUE);
+  enter (pc);
+  hangout_sctp_shutdown (pc->sctp);
+  leave (pc);
 }
 
 void

@@ -97,6 +97,9 @@
 
 /* How long stop waits for cancelled operations and closing connections. */
 #define DRAIN_TIMEOUT_MS 3000
+/* How long a stopping room waits for each peer to acknowledge its SHUTDOWN
+ * before it aborts the connection (within DRAIN_TIMEOUT_MS). */
+#define CLOSE_TIMEOUT_MS 2000
 
 /* What an unproven member may send before its proof is checked: an honest
  * one sends nothing on its channel before it has checked ours, and then
@@ -1164,6 +1167,77 @@ start_in_thread (HangoutRoom *room, gpointer data)
       room->start_name, error);
 }
 
+/* A connection of a stopping room, closing gracefully (SCTP SHUTDOWN): what
+ * we sent last, such as a receiver's ack, reaches the peer before the
+ * connection ends. The connection is tracked, so the network thread's drain
+ * waits for it; one whose peer does not answer is aborted. */
+typedef struct {
+  HangoutPeerConnection *pc;
+  GSource *timeout;
+} Retiring;
+
+static gboolean
+release_retiring (gpointer data)
+{
+  Retiring *r = data;
+
+  clear_source (&r->timeout);
+  g_signal_handlers_disconnect_by_data (r->pc, r);
+  g_object_unref (r->pc);
+  g_free (r);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_retiring_state (HangoutPeerConnection *pc, HangoutPeerConnectionState state,
+    Retiring *r)
+{
+  GSource *idle;
+
+  if (state != HANGOUT_PEER_CONNECTION_STATE_CLOSED
+      && state != HANGOUT_PEER_CONNECTION_STATE_FAILED)
+    return;
+  /* Not inside the connection's own signal. */
+  g_signal_handlers_disconnect_by_data (pc, r);
+  idle = g_idle_source_new ();
+  g_source_set_callback (idle, release_retiring, r, NULL);
+  g_source_attach (idle, g_main_context_get_thread_default ());
+  g_source_unref (idle);
+}
+
+static gboolean
+on_retiring_timeout (gpointer data)
+{
+  Retiring *r = data;
+
+  g_clear_pointer (&r->timeout, g_source_unref);
+  GST_DEBUG ("connection %p: no answer to SHUTDOWN within %d ms, aborted",
+      r->pc, CLOSE_TIMEOUT_MS);
+  hangout_peer_connection_close (r->pc);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+retire_connection (HangoutPeerConnection *pc)
+{
+  HangoutPeerConnectionState state = hangout_peer_connection_get_state (pc);
+  Retiring *r;
+
+  if (state == HANGOUT_PEER_CONNECTION_STATE_CLOSED
+      || state == HANGOUT_PEER_CONNECTION_STATE_FAILED) {
+    g_object_unref (pc);
+    return;
+  }
+  r = g_new0 (Retiring, 1);
+  r->pc = pc;
+  g_signal_connect (pc, "state-changed", G_CALLBACK (on_retiring_state), r);
+  r->timeout = g_timeout_source_new (CLOSE_TIMEOUT_MS);
+  g_source_set_callback (r->timeout, on_retiring_timeout, r, NULL);
+  g_source_attach (r->timeout, g_main_context_get_thread_default ());
+  /* Closes at once (and "state-changed" releases @r) when SCTP is not up. */
+  hangout_peer_connection_shutdown (pc);
+}
+
 static gboolean
 stop_in_thread (HangoutRoom *room, gpointer data)
 {
@@ -1175,8 +1249,15 @@ stop_in_thread (HangoutRoom *room, gpointer data)
     g_clear_object (&room->signaller);
   }
   list = g_hash_table_get_values (room->members);
-  for (GList * l = list; l != NULL; l = l->next)
-    remove_member (room, l->data, FALSE);
+  for (GList * l = list; l != NULL; l = l->next) {
+    Member *m = l->data;
+
+    if (m->pc != NULL) {
+      g_signal_handlers_disconnect_by_data (m->pc, m);
+      retire_connection (g_steal_pointer (&m->pc));
+    }
+    remove_member (room, m, FALSE);
+  }
   g_list_free (list);
   g_hash_table_remove_all (room->names);
   g_mutex_lock (&room->lock);

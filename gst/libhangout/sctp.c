@@ -78,6 +78,7 @@ struct _HangoutSctp {
   GMutex send_lock;
   GQueue queue;                 /* of Pending, under send_lock */
   gboolean send_closed;         /* under send_lock */
+  gboolean shutdown_requested;  /* owner thread: hangout_sctp_shutdown() */
 
   guint8 *read_buf;
   GByteArray *message;          /* a message being joined */
@@ -572,6 +573,34 @@ hangout_sctp_reset_stream (HangoutSctp *sctp, guint16 stream_id)
   g_mutex_unlock (&sctp->send_lock);
 }
 
+static void close_with (HangoutSctp * sctp, HangoutError code,
+    const gchar * reason);
+
+/* Once everything queued is with usrsctp: SHUTDOWN, which usrsctp sends
+ * after the last DATA chunk is acknowledged. Owner thread. */
+static void
+maybe_shutdown (HangoutSctp *sctp)
+{
+  gboolean ready;
+
+  if (!sctp->shutdown_requested || sctp->state != STATE_CONNECTED)
+    return;
+  g_mutex_lock (&sctp->send_lock);
+  ready = !sctp->send_closed && g_queue_is_empty (&sctp->queue);
+  if (ready)
+    sctp->send_closed = TRUE;
+  g_mutex_unlock (&sctp->send_lock);
+  if (ready && usrsctp_shutdown (sctp->sock, SHUT_WR) != 0)
+    close_with (sctp, HANGOUT_ERROR_SCTP, g_strerror (errno));
+}
+
+void
+hangout_sctp_shutdown (HangoutSctp *sctp)
+{
+  sctp->shutdown_requested = TRUE;
+  maybe_shutdown (sctp);
+}
+
 typedef struct {
   guint16 stream_id;
   gsize len;
@@ -617,6 +646,7 @@ flush (HangoutSctp *sctp)
       sctp->callbacks.message_sent (sctp->user_data, sent[i].stream_id,
           sent[i].len);
   } while (n_sent == G_N_ELEMENTS (sent));
+  maybe_shutdown (sctp);
 }
 
 /* @code: HANGOUT_ERROR_CLOSED when the peer ended the association,

@@ -91,6 +91,13 @@ HangoutDataChannel *hangout_peer_connection_create_data_channel (HangoutPeerConn
 void hangout_peer_connection_set_receiving (HangoutPeerConnection *pc,
     gboolean receiving);
 
+/* Ends the connection gracefully: what the channels have queued is sent
+ * and acknowledged by the peer, then SCTP SHUTDOWN, then DTLS close_notify;
+ * the state becomes CLOSED when the peer has answered (a peer that does not
+ * answer is the caller's to close() after a while). Before SCTP is up, the
+ * same as close(). Idempotent. */
+void hangout_peer_connection_shutdown (HangoutPeerConnection *pc);
+
 /* Closes every channel and the connection; the peer notices at once (SCTP
  * ABORT, DTLS close_notify). State becomes CLOSED. Idempotent. */
 void hangout_peer_connection_close (HangoutPeerConnection *pc);

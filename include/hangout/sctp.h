@@ -94,6 +94,11 @@ void hangout_sctp_set_receiving (HangoutSctp *sctp, gboolean receiving);
 gboolean hangout_sctp_send (HangoutSctp *sctp,
     const HangoutSctpSendParams *params, const guint8 *data, gsize len,
     gboolean *queued, GError **error);
+/* Ends the association gracefully: what is queued is sent and acknowledged,
+ * then SHUTDOWN; sends fail from now on. @closed follows with %NULL when
+ * the peer completed the shutdown. Owner thread, not from inside a
+ * callback. */
+void hangout_sctp_shutdown (HangoutSctp *sctp);
 /* Resets our outgoing stream (closes our half of a data channel). Thread-safe. */
 void hangout_sctp_reset_stream (HangoutSctp *sctp, guint16 stream_id);
 

@@ -396,6 +396,51 @@ GST_START_TEST (test_reply_backlog)
 
 GST_END_TEST;
 
+/* A member that stops right after its last messages (a receiver's ack, then
+ * the end of its pipeline): what it queued arrives whole, and the member
+ * is seen to leave. */
+#define LAST_MESSAGES 8
+#define LAST_MESSAGE_SIZE 200000
+
+GST_START_TEST (test_last_messages_arrive)
+{
+  Server *server = server_start (0);
+  GPtrArray *nodes = mesh_start (server->url, "last", 2, 10000, NULL);
+  Node *leaving = nodes->pdata[0], *staying = nodes->pdata[1];
+  g_autofree gchar *leaving_id = dup_id (leaving);
+  g_autofree gchar *staying_id = dup_id (staying);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) data = NULL;
+  g_autoptr (GBytes) ack = g_bytes_new_static ("ack", 3);
+  guint8 *bytes = g_malloc (LAST_MESSAGE_SIZE);
+
+  for (guint i = 0; i < LAST_MESSAGE_SIZE; i++)
+    bytes[i] = (guint8) (i * 7 + (i >> 9));
+  data = g_bytes_new_take (bytes, LAST_MESSAGE_SIZE);
+  for (guint i = 0; i < LAST_MESSAGES; i++)
+    fail_unless (hangout_room_send (leaving->room, staying_id, data, &error),
+        "%s", error ? error->message : "");
+  fail_unless (hangout_room_send_string (leaving->room, staying_id, "ack",
+          &error), "%s", error ? error->message : "");
+  hangout_room_stop (leaving->room);
+  WAIT_UNTIL (staying->left->len == 1, 5000);
+  g_mutex_lock (&lock);
+  fail_unless_equals_int (staying->messages->len, LAST_MESSAGES + 1);
+  for (guint i = 0; i < LAST_MESSAGES; i++) {
+    Message *m = staying->messages->pdata[i];
+
+    fail_unless_equals_string (m->from, leaving_id);
+    fail_unless (g_bytes_equal (m->data, data));
+  }
+  fail_unless (g_bytes_equal (((Message *)
+              staying->messages->pdata[LAST_MESSAGES])->data, ack));
+  g_mutex_unlock (&lock);
+  g_ptr_array_unref (nodes);
+  server_free (server, SIGTERM);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_broadcast)
 {
   Server *server = server_start (0);
@@ -833,6 +878,7 @@ room_suite (void)
   tcase_add_test (tc, test_start_errors);
   tcase_add_test (tc, test_full_mesh);
   tcase_add_test (tc, test_member_leaves);
+  tcase_add_test (tc, test_last_messages_arrive);
   tcase_add_test (tc, test_broadcast);
   tcase_add_test (tc, test_reply_backlog);
   tcase_add_test (tc, test_server_restart);

@@ -129,6 +129,12 @@ both_connected (Pair *pair)
 }
 
 static gboolean
+is_state (HangoutPeerConnection *pc, HangoutPeerConnectionState state)
+{
+  return hangout_peer_connection_get_state (pc) == state;
+}
+
+static gboolean
 is_open (HangoutDataChannel *channel)
 {
   return hangout_data_channel_get_ready_state (channel) ==
@@ -488,12 +494,6 @@ GST_START_TEST (test_datagram_size)
 
 GST_END_TEST;
 
-static gboolean
-is_state (HangoutPeerConnection *pc, HangoutPeerConnectionState state)
-{
-  return hangout_peer_connection_get_state (pc) == state;
-}
-
 /* The test runs in a network namespace of its own (tests/netns-run.sh):
  * drop, or let through again, every UDP datagram in it. */
 static void
@@ -822,6 +822,45 @@ close_on_message (HangoutDataChannel *channel, const gchar *text,
 
 /* Closing from inside a handler: the transports that are calling us must
  * outlive the call, and nothing may revive the connection afterwards. */
+/* A member that leaves right after its last message (a receiver's ack):
+ * shutdown() delivers what is queued before the connection ends, where
+ * close() would abort it. */
+GST_START_TEST (test_shutdown_delivers)
+{
+  Pair *pair = pair_new ();
+  HangoutDataChannel *local, *remote;
+  GBytes *message = pattern (200000, 3);
+  GError *error = NULL;
+  const GError *reason;
+  Sink *sink;
+
+  local = pair_connect_with_channel (pair, NULL, &remote);
+  sink = sink_attach (remote);
+  fail_unless (hangout_data_channel_send_data (local,
+          g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+          &error), "%s", error ? error->message : "");
+  fail_unless (hangout_data_channel_send_string (local, "ack", &error));
+  hangout_peer_connection_shutdown (pair->offerer);
+  WAIT_UNTIL (pair, is_state (pair->offerer,
+          HANGOUT_PEER_CONNECTION_STATE_CLOSED)
+      && is_state (pair->answerer, HANGOUT_PEER_CONNECTION_STATE_CLOSED), 10);
+  fail_unless_equals_int (sink->messages->len, 2);
+  fail_unless (g_bytes_equal (sink->messages->pdata[0], message));
+  fail_unless_equals_int (g_bytes_get_size (sink->messages->pdata[1]), 3);
+  reason = hangout_peer_connection_get_error (pair->answerer);
+  fail_unless (strstr (reason->message, "SCTP shutdown") != NULL, "%s",
+      reason->message);
+  reason = hangout_peer_connection_get_error (pair->offerer);
+  fail_unless (strstr (reason->message, "closed locally") != NULL, "%s",
+      reason->message);
+  sink_free (sink);
+  g_bytes_unref (message);
+  g_object_unref (local);
+  pair_free (pair);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_close_from_handler)
 {
   Pair *pair = pair_new ();
@@ -1004,6 +1043,7 @@ peer_suite (void)
   tcase_add_test (tc, test_close_seen_by_peer);
   tcase_add_test (tc, test_channel_close);
   tcase_add_test (tc, test_close_from_handler);
+  tcase_add_test (tc, test_shutdown_delivers);
   tcase_add_test (tc, test_malformed_input);
   tcase_add_test (tc, test_stun_turn_configuration);
   return s;
