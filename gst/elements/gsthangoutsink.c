@@ -50,6 +50,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_sink_debug);
 #define LOW_THRESHOLD (WINDOW / 2)
 /* Between progress messages. */
 #define PROGRESS_INTERVAL (G_USEC_PER_SEC / 2)
+/* How often the wait for acks looks whether data still drains. */
+#define BACKLOG_POLL_US G_USEC_PER_SEC
 
 enum {
   PROP_MIN_PEERS = GST_HANGOUT_ROOM_PROP_LAST,
@@ -311,6 +313,28 @@ wait_for_window (GstHangoutSink *sink)
               g_get_monotonic_time () + G_USEC_PER_SEC))
         break;
   }
+}
+
+/* Bytes still on their way to the recipients that have not answered yet:
+ * queued above SCTP or not acknowledged by the member's SCTP. Called with
+ * the lock. */
+static guint64
+pending_backlog (GstHangoutSink *sink)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  guint64 bytes = 0;
+
+  g_hash_table_iter_init (&iter, sink->recipients);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    Recipient *recipient = value;
+
+    if (hangout_transfer_sender_get_state (sink->sender, key)
+        == HANGOUT_TRANSFER_RECIPIENT_PENDING)
+      bytes += hangout_data_channel_get_buffered_amount (recipient->channel)
+          + hangout_data_channel_get_unacknowledged (recipient->channel);
+  }
+  return bytes;
 }
 
 /* Sends @text or @data to every recipient still expecting the file. Called
@@ -603,6 +627,7 @@ finish_file (GstHangoutSink *sink)
   g_autofree gchar *end = NULL;
   GstFlowReturn ret = GST_FLOW_OK;
   gint64 deadline;
+  guint64 backlog;
   guint timeout, ok, failed, left;
 
   if (sink->sender == NULL && (ret = begin_file (sink)) != GST_FLOW_OK)
@@ -622,12 +647,26 @@ finish_file (GstHangoutSink *sink)
   GST_OBJECT_LOCK (sink);
   timeout = sink->ack_timeout;
   GST_OBJECT_UNLOCK (sink);
-  deadline = g_get_monotonic_time () + timeout * G_USEC_PER_SEC;
+  /* The clock starts once what was sent has reached the members: on a slow
+   * link (or to a slow receiver) `end` leaves long after it was queued, so
+   * while the data still drains to them, the wait goes on. */
   g_mutex_lock (&sink->lock);
+  backlog = pending_backlog (sink);
+  deadline = g_get_monotonic_time () + timeout * G_USEC_PER_SEC;
   while (hangout_transfer_sender_count (sink->sender,
-          HANGOUT_TRANSFER_RECIPIENT_PENDING) > 0 && !sink->flushing)
-    if (!g_cond_wait_until (&sink->cond, &sink->lock, deadline))
+          HANGOUT_TRANSFER_RECIPIENT_PENDING) > 0 && !sink->flushing) {
+    gint64 now = g_get_monotonic_time ();
+    guint64 current;
+
+    if (now >= deadline)
       break;
+    g_cond_wait_until (&sink->cond, &sink->lock,
+        MIN (deadline, now + BACKLOG_POLL_US));
+    current = pending_backlog (sink);
+    if (current < backlog)
+      deadline = g_get_monotonic_time () + timeout * G_USEC_PER_SEC;
+    backlog = current;
+  }
   ok = hangout_transfer_sender_count (sink->sender,
       HANGOUT_TRANSFER_RECIPIENT_OK);
   failed = hangout_transfer_sender_count (sink->sender,
@@ -642,8 +681,8 @@ finish_file (GstHangoutSink *sink)
 
   if (left > 0)
     GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
-        ("%u members did not acknowledge the file within %u s (ack-timeout)",
-            left, timeout), (NULL));
+        ("%u members did not acknowledge the file within %u s of receiving "
+            "it (ack-timeout)", left, timeout), (NULL));
   post_progress (sink, ok > 0 && failed == 0 && left == 0 ?
       GST_PROGRESS_TYPE_COMPLETE : GST_PROGRESS_TYPE_ERROR, TRUE);
   GST_INFO_OBJECT (sink, "file sent: %u members have it, %u failed, %u did "
@@ -783,8 +822,10 @@ gst_hangout_sink_class_init (GstHangoutSinkClass *klass)
           DEFAULT_MIN_PEERS, PARAM_FLAGS));
   g_object_class_install_property (gobject_class, PROP_ACK_TIMEOUT,
       g_param_spec_uint ("ack-timeout", "Acknowledgement timeout",
-          "Seconds to wait at the end of the file for every member to "
-          "acknowledge it (those that do not get a warning)", 1, 24 * 3600,
+          "Seconds to wait for each member's acknowledgement at the end of "
+          "the file, counted from when everything sent to it has arrived "
+          "(while data still drains to a member, the wait goes on); those "
+          "that do not answer get a warning", 1, 24 * 3600,
           DEFAULT_ACK_TIMEOUT, PARAM_FLAGS));
   g_object_class_install_property (gobject_class, PROP_CHUNK_SIZE,
       g_param_spec_uint ("chunk-size", "Chunk size",

@@ -557,6 +557,18 @@ hangout_data_channel_get_buffered_amount (HangoutDataChannel *self)
   return MAX (amount, 0);
 }
 
+guint64
+hangout_data_channel_get_unacknowledged (HangoutDataChannel *self)
+{
+  guint64 bytes = 0;
+
+  g_mutex_lock (&self->send_lock);
+  if (self->sctp != NULL)
+    bytes = hangout_sctp_get_unacknowledged (self->sctp);
+  g_mutex_unlock (&self->send_lock);
+  return bytes;
+}
+
 void
 hangout_data_channel_set_buffered_amount_low_threshold (HangoutDataChannel *self,
     guint64 threshold)

@@ -594,6 +594,33 @@ maybe_shutdown (HangoutSctp *sctp)
     close_with (sctp, HANGOUT_ERROR_SCTP, g_strerror (errno));
 }
 
+/* usrsctp implements SCTP_GET_SNDBUF_USE (netinet/sctp.h of its sources)
+ * but its public header leaves it out. */
+#ifndef SCTP_GET_SNDBUF_USE
+#define SCTP_GET_SNDBUF_USE 0x00001101
+struct sctp_sockstat {
+  sctp_assoc_t ss_assoc_id;
+  uint32_t ss_total_sndbuf;
+  uint32_t ss_total_recv_buf;
+};
+#endif
+
+gsize
+hangout_sctp_get_unacknowledged (HangoutSctp *sctp)
+{
+  struct sctp_sockstat stat = { 0 };
+  socklen_t len = sizeof stat;
+  gsize bytes = 0;
+
+  g_mutex_lock (&sctp->send_lock);
+  /* One association per socket: usrsctp finds it under any id. */
+  if (!sctp->send_closed && usrsctp_getsockopt (sctp->sock, IPPROTO_SCTP,
+          SCTP_GET_SNDBUF_USE, &stat, &len) == 0)
+    bytes = stat.ss_total_sndbuf;
+  g_mutex_unlock (&sctp->send_lock);
+  return bytes;
+}
+
 void
 hangout_sctp_shutdown (HangoutSctp *sctp)
 {

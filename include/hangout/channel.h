@@ -61,6 +61,10 @@ gint hangout_data_channel_get_id (HangoutDataChannel *channel);
 HangoutDataChannelState hangout_data_channel_get_ready_state (HangoutDataChannel *channel);
 /* Bytes accepted by send but not yet handed to SCTP. Thread-safe. */
 guint64 hangout_data_channel_get_buffered_amount (HangoutDataChannel *channel);
+/* Bytes handed to SCTP that the peer has not acknowledged yet, for the
+ * whole association (every channel of the connection); 0 without one.
+ * With the buffered amount, what still has to reach the peer. Thread-safe. */
+guint64 hangout_data_channel_get_unacknowledged (HangoutDataChannel *channel);
 void hangout_data_channel_set_buffered_amount_low_threshold (HangoutDataChannel *channel,
     guint64 threshold);
 /* The largest message the peer accepts: min(ours, theirs). */

@@ -99,6 +99,9 @@ gboolean hangout_sctp_send (HangoutSctp *sctp,
  * the peer completed the shutdown. Owner thread, not from inside a
  * callback. */
 void hangout_sctp_shutdown (HangoutSctp *sctp);
+/* Bytes handed to SCTP (sent or not) that the peer has not acknowledged
+ * yet; 0 once closed. Thread-safe. */
+gsize hangout_sctp_get_unacknowledged (HangoutSctp *sctp);
 /* Resets our outgoing stream (closes our half of a data channel). Thread-safe. */
 void hangout_sctp_reset_stream (HangoutSctp *sctp, guint16 stream_id);
 

@@ -861,6 +861,47 @@ GST_START_TEST (test_shutdown_delivers)
 
 GST_END_TEST;
 
+static guint64
+backlog (HangoutDataChannel *channel)
+{
+  return hangout_data_channel_get_buffered_amount (channel)
+      + hangout_data_channel_get_unacknowledged (channel);
+}
+
+/* What still has to reach the peer: queued above SCTP, or sent and not
+ * acknowledged. A paused receiver holds it at the sender. */
+GST_START_TEST (test_unacknowledged)
+{
+  Pair *pair = pair_new ();
+  HangoutDataChannel *local, *remote;
+  GBytes *message = pattern (200000, 5);
+  GError *error = NULL;
+  Sink *sink;
+  gint64 settled;
+
+  local = pair_connect_with_channel (pair, NULL, &remote);
+  sink = sink_attach (remote);
+  hangout_peer_connection_set_receiving (pair->answerer, FALSE);
+  for (guint i = 0; i < 20; i++)
+    fail_unless (hangout_data_channel_send_data (local,
+            g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+            &error), "%s", error ? error->message : "");
+  settled = g_get_monotonic_time () + G_USEC_PER_SEC;
+  WAIT_UNTIL (pair, g_get_monotonic_time () >= settled, 5);
+  /* The receiver's buffer (1 MiB) took what its window allowed. */
+  fail_unless (backlog (local) >= 2 * 1000 * 1000, "%" G_GUINT64_FORMAT
+      " bytes outstanding", backlog (local));
+  fail_unless (hangout_data_channel_get_unacknowledged (local) > 0);
+  hangout_peer_connection_set_receiving (pair->answerer, TRUE);
+  WAIT_UNTIL (pair, sink->messages->len == 20 && backlog (local) == 0, 10);
+  sink_free (sink);
+  g_bytes_unref (message);
+  g_object_unref (local);
+  pair_free (pair);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_close_from_handler)
 {
   Pair *pair = pair_new ();
@@ -1044,6 +1085,7 @@ peer_suite (void)
   tcase_add_test (tc, test_channel_close);
   tcase_add_test (tc, test_close_from_handler);
   tcase_add_test (tc, test_shutdown_delivers);
+  tcase_add_test (tc, test_unacknowledged);
   tcase_add_test (tc, test_malformed_input);
   tcase_add_test (tc, test_stun_turn_configuration);
   return s;
