@@ -37,6 +37,9 @@
 #define RECEIVE_BUFFER_SIZE (1024 * 1024)
 /* Reads are done in pieces of this size and joined until MSG_EOR. */
 #define READ_CHUNK_SIZE (64 * 1024)
+/* Retransmissions of one chunk before SCTP gives up on the peer: with RTOs
+ * backing off to 10 s, about 2.7 hours, so never while consent holds. */
+#define RETRANSMISSIONS_MAX 1000
 #define SCTP_COMMON_HEADER_SIZE 12
 
 typedef enum {
@@ -198,8 +201,12 @@ global_ref (void)
     usrsctp_sysctl_set_sctp_init_rto_max_default (10000);
     usrsctp_sysctl_set_sctp_rto_initial_default (1000);
     usrsctp_sysctl_set_sctp_init_rtx_max_default (5);
-    usrsctp_sysctl_set_sctp_assoc_rtx_max_default (5);
-    usrsctp_sysctl_set_sctp_path_rtx_max_default (5);
+    /* Consent (peer.c) decides when a peer is gone. SCTP's own limit of 5
+     * retransmissions counts window probes too, and usrsctp's receiver
+     * leaves some unanswered once its buffer is full: a receiver slower
+     * than the link (a paused hangoutsrc) lost its sender after ~25 s. */
+    usrsctp_sysctl_set_sctp_assoc_rtx_max_default (RETRANSMISSIONS_MAX);
+    usrsctp_sysctl_set_sctp_path_rtx_max_default (RETRANSMISSIONS_MAX);
     usrsctp_sysctl_set_sctp_heartbeat_interval_default (10000);
     usrsctp_sysctl_set_sctp_nr_outgoing_streams_default (HANGOUT_SCTP_MAX_STREAMS);
     usrsctp_sysctl_set_sctp_nr_incoming_streams_default (HANGOUT_SCTP_MAX_STREAMS);
