@@ -198,6 +198,28 @@ hangout_ice_server_parse_setting (const gchar *value, gboolean turn,
   return g_steal_pointer (&server);
 }
 
+gchar *
+hangout_ice_server_to_url (const HangoutIceServer *server)
+{
+  static const gchar *const prefixes[] = {
+    [HANGOUT_ICE_SERVER_STUN] = "stun:",
+    [HANGOUT_ICE_SERVER_TURN_UDP] = "turn:",
+    [HANGOUT_ICE_SERVER_TURN_TCP] = "turn:",
+    [HANGOUT_ICE_SERVER_TURN_TLS] = "turns:",
+  };
+  static const gchar *const queries[] = {
+    [HANGOUT_ICE_SERVER_STUN] = "",
+    [HANGOUT_ICE_SERVER_TURN_UDP] = "?transport=udp",
+    [HANGOUT_ICE_SERVER_TURN_TCP] = "?transport=tcp",
+    [HANGOUT_ICE_SERVER_TURN_TLS] = "?transport=tcp",
+  };
+  gboolean ipv6 = strchr (server->host, ':') != NULL;
+
+  return g_strdup_printf ("%s%s%s%s:%u%s", prefixes[server->kind],
+      ipv6 ? "[" : "", server->host, ipv6 ? "]" : "", server->port,
+      queries[server->kind]);
+}
+
 HangoutIceServer *
 hangout_ice_server_copy (const HangoutIceServer *server)
 {

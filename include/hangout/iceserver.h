@@ -51,6 +51,10 @@ HangoutIceServer *hangout_ice_server_parse (const gchar *url,
  * that carries its credentials ("turn://USER:PASSWORD@HOST:PORT"). */
 HangoutIceServer *hangout_ice_server_parse_setting (const gchar *value,
     gboolean turn, GError **error);
+/* The URL in RFC 7064/7065 form, as browsers take it: "stun:HOST:PORT",
+ * "turn:HOST:PORT?transport=udp" (or tcp), "turns:HOST:PORT?transport=tcp";
+ * no credentials. */
+gchar *hangout_ice_server_to_url (const HangoutIceServer *server);
 HangoutIceServer *hangout_ice_server_copy (const HangoutIceServer *server);
 void hangout_ice_server_free (HangoutIceServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HangoutIceServer, hangout_ice_server_free)
