@@ -35,7 +35,9 @@ G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
 /*
  * Properties: "room", "name", "server" (ws:// URL of the signalling server),
  * "stun-server", "turn-server" (as for HangoutPeerConnection; read at
- * start), "secret" (the room secret, never sent to the server; read at
+ * start; each overrides the servers of its kind that the signalling
+ * server's welcome hands out, which are used otherwise), "relay-only"
+ * (TURN only, like iceTransportPolicy "relay"; read at start), "secret" (the room secret, never sent to the server; read at
  * start; NULL or empty: none), "id" (read-only: our id on the signalling server, NULL until
  * joined; it changes when the room rejoins after a lost connection;
  * notified on the network thread, and by hangout_room_stop() on its
