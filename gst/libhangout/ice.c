@@ -375,6 +375,12 @@ close_agent (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+discard_received (NiceAgent *agent, guint stream_id, guint component_id,
+    guint len, gchar *buf, gpointer data)
+{
+}
+
 /* The context went away before the idle ran: nothing to release with. */
 static void
 closing_abandon (gpointer data)
@@ -398,8 +404,10 @@ hangout_ice_free_full (HangoutIce *ice, GDestroyNotify closed,
     return;
   }
   g_signal_handlers_disconnect_by_data (ice->agent, ice);
+  /* Still reading: the TURN servers' answers to the deallocations come on
+   * these sockets. */
   nice_agent_attach_recv (ice->agent, ice->stream_id, COMPONENT_ID,
-      ice->context, NULL, NULL);
+      ice->context, discard_received, NULL);
   closing = g_new0 (Closing, 1);
   closing->agent = ice->agent;
   closing->context = g_main_context_ref (ice->context);
@@ -589,6 +597,11 @@ hangout_ice_selected_pair_is_loopback (HangoutIce *ice)
 
   if (!nice_agent_get_selected_pair (ice->agent, ice->stream_id, COMPONENT_ID,
           &local, &remote))
+    return FALSE;
+  /* A relayed candidate's address is the TURN server's: packets between
+   * two relays on one host still cross the server, with its limits. */
+  if (local->type == NICE_CANDIDATE_TYPE_RELAYED
+      || remote->type == NICE_CANDIDATE_TYPE_RELAYED)
     return FALSE;
   return address_is_loopback (&local->addr) && address_is_loopback (&remote->addr);
 }

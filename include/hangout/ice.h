@@ -97,7 +97,8 @@ void hangout_ice_remote_gathering_done (HangoutIce *ice);
  * selected yet or the socket refused the datagram. */
 gboolean hangout_ice_send (HangoutIce *ice, const guint8 *data, gsize len);
 
-/* TRUE once a pair is selected and both of its addresses are loopback ones. */
+/* TRUE once a pair is selected, neither end is relayed and both of its
+ * addresses are loopback ones. */
 gboolean hangout_ice_selected_pair_is_loopback (HangoutIce *ice);
 
 G_END_DECLS
