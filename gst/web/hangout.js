@@ -241,6 +241,10 @@ const state = {
   peers: new Map(), // public id (first signalling id) → Peer
   proofs: new Map(), // signalling id → the id token it signalled (§1.6)
   secret: null, // the room secret (§3), from the address's fragment
+  // The STUN and TURN servers of the last welcome (§1.4), for every new
+  // peer connection; TURN credentials expire, and each rejoin renews them.
+  iceServers: [],
+  relayOnly: false, // ?relay=1: through TURN only (iceTransportPolicy)
   key: null, // derived from it once joined
   bySignal: new Map(), // current signalling id → Peer
   names: new Map(), // signalling id → display name (from the server)
@@ -315,9 +319,26 @@ function onServerError(msg) {
   showJoinForm(`Could not join: ${msg.reason}`);
 }
 
+// Keeps the well-formed RTCIceServer entries only: one the browser refuses
+// would make every RTCPeerConnection throw.
+function iceServersOf(list) {
+  const isUrl = (u) => typeof u === 'string' && /^(stun|turns?):/i.test(u);
+  const out = [];
+  for (const s of Array.isArray(list) ? list : []) {
+    const urls = (Array.isArray(s?.urls) ? s.urls : [s?.urls]).filter(isUrl);
+    if (urls.length === 0) continue;
+    const server = { urls };
+    if (typeof s.username === 'string') server.username = s.username;
+    if (typeof s.credential === 'string') server.credential = s.credential;
+    out.push(server);
+  }
+  return out;
+}
+
 function onWelcome(msg) {
   state.joined = true;
   state.ownId = msg.id;
+  state.iceServers = iceServersOf(msg.iceServers);
   setStatus('Connected to the server.');
   // After a rejoin: prove our new id to the peers we still have (§1.6): the
   // token on their control channel and through the server.
@@ -372,7 +393,10 @@ async function onSignal(from, payload) {
 
 // One member's peer connection and its two channels.
 function createPeer(signalId, offerer) {
-  const pc = new RTCPeerConnection();
+  const pc = new RTCPeerConnection({
+    iceServers: state.iceServers,
+    iceTransportPolicy: state.relayOnly ? 'relay' : 'all',
+  });
   const peer = {
     id: signalId, signalId, offerer, pc,
     name: state.names.get(signalId) ?? '',
@@ -1155,7 +1179,9 @@ function main() {
     if (error) { $('join-error').textContent = error; return; }
     // Put the room in the address, so that it can be shared or reloaded;
     // the secret in its fragment, which browsers never send to a server.
-    history.replaceState(null, '', `?${new URLSearchParams({ room, name })}`
+    const query = new URLSearchParams({ room, name });
+    if (state.relayOnly) query.set('relay', '1');
+    history.replaceState(null, '', `?${query}`
       + (secret ? `#${new URLSearchParams({ secret })}` : ''));
     join(room, name, secret);
   });
@@ -1163,6 +1189,7 @@ function main() {
   const room = params.get('room') ?? '';
   const name = params.get('name') ?? '';
   const secret = new URLSearchParams(location.hash.slice(1)).get('secret');
+  state.relayOnly = params.get('relay') === '1';
   state.room = room || null;
   state.name = name || null;
   const error = room && name ? checkNames(room, name) : null;
