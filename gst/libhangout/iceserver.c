@@ -76,8 +76,10 @@ parse_transport (const gchar *url, const gchar *query,
   return TRUE;
 }
 
+/* @shown: what the user gave, for messages. */
 static gboolean
-parse_into (const gchar *url, HangoutIceServer *server, GError **error)
+parse_into (const gchar *url, const gchar *shown, HangoutIceServer *server,
+    GError **error)
 {
   static const struct {
     const gchar *scheme;
@@ -103,9 +105,9 @@ parse_into (const gchar *url, HangoutIceServer *server, GError **error)
   }
   if (body == NULL) {
     if (g_ascii_strncasecmp (url, "stuns:", 6) == 0)
-      return fail (error, url, "STUN over TLS (stuns:) is not supported; "
+      return fail (error, shown, "STUN over TLS (stuns:) is not supported; "
           "use stun:");
-    return fail (error, url, "expected a stun:, turn: or turns: URL");
+    return fail (error, shown, "expected a stun:, turn: or turns: URL");
   }
   if (g_str_has_prefix (body, "//"))
     body += 2;
@@ -114,8 +116,8 @@ parse_into (const gchar *url, HangoutIceServer *server, GError **error)
   if (query != NULL) {
     *query++ = '\0';
     if (server->kind == HANGOUT_ICE_SERVER_STUN)
-      return fail (error, url, "a stun: URL takes no query");
-    if (!parse_transport (url, query, server, error))
+      return fail (error, shown, "a stun: URL takes no query");
+    if (!parse_transport (shown, query, server, error))
       return FALSE;
   }
   at = strrchr (rest, '@');
@@ -125,26 +127,25 @@ parse_into (const gchar *url, HangoutIceServer *server, GError **error)
     *at = '\0';
     sep = strchr (rest, ':');
     if (server->kind == HANGOUT_ICE_SERVER_STUN)
-      return fail (error, url, "a STUN server takes no credentials");
+      return fail (error, shown, "a STUN server takes no credentials");
     if (sep == NULL)
-      return fail (error, url, "credentials must be USER:PASSWORD@");
+      return fail (error, shown, "credentials must be USER:PASSWORD@");
     *sep = '\0';
     server->username = g_uri_unescape_string (rest, NULL);
     server->credential = g_uri_unescape_string (sep + 1, NULL);
     if (server->username == NULL || server->credential == NULL)
-      return fail (error, url, "bad percent-encoding in the credentials");
+      return fail (error, shown, "bad percent-encoding in the credentials");
   }
-  return parse_host_port (url, at ? at + 1 : rest, server, error);
+  return parse_host_port (shown, at ? at + 1 : rest, server, error);
 }
 
-HangoutIceServer *
-hangout_ice_server_parse (const gchar *url, const gchar *username,
+static HangoutIceServer *
+parse_named (const gchar *url, const gchar *shown, const gchar *username,
     const gchar *credential, GError **error)
 {
   g_autoptr (HangoutIceServer) server = g_new0 (HangoutIceServer, 1);
 
-  g_return_val_if_fail (url != NULL, NULL);
-  if (!parse_into (url, server, error))
+  if (!parse_into (url, shown, server, error))
     return NULL;
   if (hangout_ice_server_is_turn (server)) {
     if (username != NULL) {
@@ -157,6 +158,14 @@ hangout_ice_server_parse (const gchar *url, const gchar *username,
     }
   }
   return g_steal_pointer (&server);
+}
+
+HangoutIceServer *
+hangout_ice_server_parse (const gchar *url, const gchar *username,
+    const gchar *credential, GError **error)
+{
+  g_return_val_if_fail (url != NULL, NULL);
+  return parse_named (url, url, username, credential, error);
 }
 
 static gboolean
@@ -183,7 +192,7 @@ hangout_ice_server_parse_setting (const gchar *value, gboolean turn,
   /* A bare "HOST:PORT" has always meant a STUN server. */
   if (!turn && !has_scheme (value))
     url = g_strconcat ("stun:", value, NULL);
-  server = hangout_ice_server_parse (url ? url : value, NULL, NULL, error);
+  server = parse_named (url ? url : value, value, NULL, NULL, error);
   if (server == NULL)
     return NULL;
   if (hangout_ice_server_is_turn (server) != turn) {
