@@ -195,6 +195,13 @@ GST_START_TEST (test_turn_rest_credentials)
 
   fail_unless_equals_string (username,
       "1796000000:0123456789abcdef0123456789abcdef");
+  /* The example of docs/protocol.md §1.4 (worked out there with openssl). */
+  {
+    g_autofree gchar *example = hangout_turn_rest_credential ("example secret",
+        "1796133600:5f0e8c3a9b7d41e2a6c4b8d0f1e3a5c7");
+
+    fail_unless_equals_string (example, "8yddIjzFXaYZeDFljWmtWpFPpVA=");
+  }
   fail_unless (openssl != NULL, "openssl not found (scripts/install-deps.sh)");
   for (guint i = 0; i < G_N_ELEMENTS (secrets); i++) {
     g_autofree gchar *ours = hangout_turn_rest_credential (secrets[i],
