@@ -1,4 +1,5 @@
-/* gst-hangout — TURN over TLS: a local tunnel for libnice (turn-tls-private.h).
+/* gst-hangout — TURN over TLS: a local tunnel for libnice
+ * (turn-tls-private.h).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "turn-tls-private.h"
 #include "debug-private.h"

@@ -18,7 +18,8 @@ typedef enum {
 
 /**
  * HangoutIceConfig:
- * @stun_server: "HOST[:PORT]" or a stun: URL (hangout_ice_server_parse_setting()),
+ * @stun_server: "HOST[:PORT]" or a stun: URL
+ *   (hangout_ice_server_parse_setting()),
  *   or %NULL; when set, @servers' STUN servers are not used
  * @turn_server: a turn: or turns: URL with its credentials,
  *   "turn://USER:PASSWORD@HOST:PORT[?transport=udp|tcp]" or

@@ -62,7 +62,8 @@ stop_process (GSubprocess *proc)
 static gboolean
 wait_until (gboolean (*cond) (gpointer), gpointer data, guint timeout_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout_ms * G_GINT64_CONSTANT (1000);
+  gint64 deadline = g_get_monotonic_time ()
+      + timeout_ms * G_GINT64_CONSTANT (1000);
 
   while (!cond (data)) {
     if (g_get_monotonic_time () > deadline)
