@@ -327,10 +327,10 @@ hangout_ice_new (GMainContext *context, gboolean controlling,
   return ice;
 }
 
-/* Deallocation requests are retransmitted at most this often, 200 ms
- * apart at first (libnice's "stun-initial-timeout"): 800 ms at most for a
- * TURN server that does not answer, instead of libnice's ~25 s. */
-#define CLOSE_MAX_RETRANSMISSIONS 3
+/* Deallocation requests wait this long for an answer, doubling for each
+ * of libnice's 3 tries except the last: 800 ms in all for a TURN server
+ * that does not answer, instead of the 2 s of libnice's 500 ms. */
+#define CLOSE_STUN_TIMEOUT_MS 200
 
 /* The agent on its way out, releasing its TURN allocations. */
 typedef struct {
@@ -366,8 +366,8 @@ close_agent (gpointer data)
   Closing *closing = data;
 
   closing->started = TRUE;
-  g_object_set (closing->agent, "stun-max-retransmissions",
-      CLOSE_MAX_RETRANSMISSIONS, NULL);
+  g_object_set (closing->agent, "stun-initial-timeout", CLOSE_STUN_TIMEOUT_MS,
+      NULL);
   /* The result comes back on the thread-default context. */
   g_main_context_push_thread_default (closing->context);
   nice_agent_close_async (closing->agent, on_agent_closed, closing);

@@ -27,6 +27,9 @@
  * allocation on its next timer tick, about a second later. Without the
  * deallocations it would wait 600 s. */
 #define RELEASE_TIMEOUT_MS 8000
+/* Leaving waits for the deallocations, retransmitted for 800 ms at most
+ * when the TURN server does not answer. */
+#define LEAVE_BOUND_MS 2000
 
 static gchar *workdir;
 
@@ -261,10 +264,25 @@ file_sha256 (const gchar *path)
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) data, len);
 }
 
+/* Sets @pipeline to NULL, which leaves the room; returns how long it
+ * took, in ms. */
+static gint64
+leave (GstElement *pipeline)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  return (g_get_monotonic_time () - start) / 1000;
+}
+
 /* A sender and a receiver in @room, both relay-only (@extra: more
- * properties for both); the copy must be the original, byte for byte. */
+ * properties for both); the copy must be the original, byte for byte.
+ * With @frozen, the TURN server is stopped (SIGSTOP) before the members
+ * leave: its silence must not hold them up for long. */
 static void
-share_file (const gchar *server_url, const gchar *room, const gchar *extra)
+share_file (const gchar *server_url, const gchar *room, const gchar *extra,
+    Turn *frozen)
 {
   g_autofree gchar *in = g_build_filename (workdir, "in.bin", NULL);
   g_autofree gchar *out = g_strdup_printf ("%s/out-%s.bin", workdir, room);
@@ -278,12 +296,21 @@ share_file (const gchar *server_url, const gchar *room, const gchar *extra)
   GstElement *receiver = launch (receive);
   GstElement *sender = launch (send);
 
+  gint64 sender_ms, receiver_ms;
+
   wait_eos (sender, "sender");
   wait_eos (receiver, "receiver");
-  gst_element_set_state (sender, GST_STATE_NULL);
-  gst_element_set_state (receiver, GST_STATE_NULL);
-  gst_object_unref (sender);
-  gst_object_unref (receiver);
+  if (frozen != NULL)
+    g_subprocess_send_signal (frozen->proc, SIGSTOP);
+  sender_ms = leave (sender);
+  receiver_ms = leave (receiver);
+  if (frozen != NULL)
+    g_subprocess_send_signal (frozen->proc, SIGCONT);
+  GST_INFO ("left in %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " ms",
+      sender_ms, receiver_ms);
+  fail_unless (sender_ms < LEAVE_BOUND_MS && receiver_ms < LEAVE_BOUND_MS,
+      "leaving took %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT " ms",
+      sender_ms, receiver_ms);
   want = file_sha256 (in);
   got = file_sha256 (out);
   fail_unless_equals_string (got, want);
@@ -297,7 +324,7 @@ share_through (const gchar *turn_url, const gchar *room)
   Server *server = server_start (turn_url);
   g_autofree gchar *log = NULL;
 
-  share_file (server->url, room, "");
+  share_file (server->url, room, "", NULL);
   fail_unless_log (wait_until (allocations_released, turn,
           RELEASE_TIMEOUT_MS), turn, "allocations not released");
   log = read_log (turn);
@@ -334,6 +361,20 @@ GST_START_TEST (test_turn_tls)
 
 GST_END_TEST;
 
+/* A TURN server that stops answering while the members leave costs them
+ * at most the deallocations' retransmissions. */
+GST_START_TEST (test_leave_silent_turn_server)
+{
+  Turn *turn = turn_start ();
+  Server *server = server_start ("turn:127.0.0.1:3478?transport=udp");
+
+  share_file (server->url, "turn-silent", "", turn);
+  server_stop (server);
+  turn_stop (turn);
+}
+
+GST_END_TEST;
+
 /* The welcome names a TURN server where nothing listens; the elements'
  * turn-server, with TURN REST credentials made here (GLib's HMAC, not the
  * server's GnuTLS), is the one that works. */
@@ -358,7 +399,7 @@ GST_START_TEST (test_property_overrides_welcome)
   escaped_credential = g_uri_escape_string (credential, NULL, FALSE);
   extra = g_strdup_printf ("turn-server=\"turn://%s:%s@127.0.0.1:3478\"",
       escaped_user, escaped_credential);
-  share_file (server->url, "turn-override", extra);
+  share_file (server->url, "turn-override", extra, NULL);
   fail_unless_log (wait_until (allocations_released, turn,
           RELEASE_TIMEOUT_MS), turn, "allocations not released");
   log = read_log (turn);
@@ -448,6 +489,7 @@ turn_suite (void)
   tcase_add_test (tc, test_turn_tcp);
   tcase_add_test (tc, test_turn_tls);
   tcase_add_test (tc, test_property_overrides_welcome);
+  tcase_add_test (tc, test_leave_silent_turn_server);
   return s;
 }
 
