@@ -1219,6 +1219,25 @@ release_thread (HangoutRoom *room)
   gnutls_memset (room->key, 0, sizeof room->key);
 }
 
+/* A bad value would otherwise fail every peer connection, silently. */
+static gboolean
+ice_setting_is_valid (const gchar *property, const gchar *value,
+    gboolean turn, GError **error)
+{
+  g_autoptr (GError) parse_error = NULL;
+  g_autoptr (HangoutIceServer) server = NULL;
+
+  if (value == NULL || *value == '\0')
+    return TRUE;
+  server = hangout_ice_server_parse_setting (value, turn, &parse_error);
+  if (server == NULL) {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+        "%s: %s", property, parse_error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 hangout_room_start (HangoutRoom *room, GError **error)
 {
@@ -1237,6 +1256,13 @@ hangout_room_start (HangoutRoom *room, GError **error)
     g_mutex_unlock (&room->control_lock);
     g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
         "a room needs the properties room, name and server");
+    return FALSE;
+  }
+  if (!ice_setting_is_valid ("stun-server", room->stun_server, FALSE, error)
+      || !ice_setting_is_valid ("turn-server", room->turn_server, TRUE,
+          error)) {
+    g_mutex_unlock (&room->lock);
+    g_mutex_unlock (&room->control_lock);
     return FALSE;
   }
   room->start_room = g_strdup (room->room_name);

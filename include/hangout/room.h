@@ -75,8 +75,9 @@ HangoutRoom *hangout_room_new (const gchar *room, const gchar *name,
     const gchar *server);
 
 /* Starts the network thread and joins. Returns once joining has begun (not
- * once joined: watch "id"); fails for missing or bad properties, or when
- * already started. */
+ * once joined: watch "id"); fails for missing or bad properties (a
+ * stun-server or turn-server that does not parse), or when already
+ * started. */
 gboolean hangout_room_start (HangoutRoom *room, GError **error);
 /* Closes every peer connection, leaves, and joins the network thread.
  * Idempotent. The room may be started again. */
