@@ -320,17 +320,17 @@ function onServerError(msg) {
 }
 
 // Keeps the well-formed RTCIceServer entries only: one the browser refuses
-// would make every RTCPeerConnection throw.
+// would make every RTCPeerConnection throw. TURN needs both credentials
+// (§1.4).
 function iceServersOf(list) {
-  const isUrl = (u) => typeof u === 'string' && /^(stun|turns?):/i.test(u);
   const out = [];
   for (const s of Array.isArray(list) ? list : []) {
+    const credentials = typeof s?.username === 'string' && typeof s?.credential === 'string';
+    const isUrl = (u) => typeof u === 'string'
+      && (/^stun:/i.test(u) || (credentials && /^turns?:/i.test(u)));
     const urls = (Array.isArray(s?.urls) ? s.urls : [s?.urls]).filter(isUrl);
     if (urls.length === 0) continue;
-    const server = { urls };
-    if (typeof s.username === 'string') server.username = s.username;
-    if (typeof s.credential === 'string') server.credential = s.credential;
-    out.push(server);
+    out.push(credentials ? { urls, username: s.username, credential: s.credential } : { urls });
   }
   return out;
 }
@@ -391,12 +391,21 @@ async function onSignal(from, payload) {
 
 // ---- peers ----
 
+// With the welcome's servers; should the browser refuse them (a URL it
+// cannot parse), without: host candidates still connect on a LAN.
+function newPeerConnection() {
+  const iceTransportPolicy = state.relayOnly ? 'relay' : 'all';
+  try {
+    return new RTCPeerConnection({ iceServers: state.iceServers, iceTransportPolicy });
+  } catch (e) {
+    log('ICE servers refused:', e);
+    return new RTCPeerConnection({ iceTransportPolicy });
+  }
+}
+
 // One member's peer connection and its two channels.
 function createPeer(signalId, offerer) {
-  const pc = new RTCPeerConnection({
-    iceServers: state.iceServers,
-    iceTransportPolicy: state.relayOnly ? 'relay' : 'all',
-  });
+  const pc = newPeerConnection();
   const peer = {
     id: signalId, signalId, offerer, pc,
     name: state.names.get(signalId) ?? '',
