@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages gst-hangout builds, tests and benchmarks
-# with (clang and libFuzzer: the fuzz targets, tests/fuzz). Idempotent: does nothing when everything is already there.
+# with (clang and libFuzzer: the fuzz targets, tests/fuzz; coturn and
+# openssl: the TURN tests; glib-networking: TLS, turns: servers included). Idempotent: does nothing when everything is already there.
 set -eu
 
 PACKAGES="meson ninja-build pkg-config gcc
@@ -8,7 +9,8 @@ PACKAGES="meson ninja-build pkg-config gcc
   libgstreamer-plugins-bad1.0-dev gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
   gstreamer1.0-tools libnice-dev libusrsctp-dev libgnutls28-dev
-  libsoup-3.0-dev libjson-glib-dev iproute2 iptables util-linux chromium
+  libsoup-3.0-dev libjson-glib-dev glib-networking iproute2 iptables
+  util-linux chromium coturn openssl
   clang-14 libfuzzer-14-dev libclang-rt-14-dev"
 
 # The browser suite drives Chromium from Node.js (playwright-core). A machine

@@ -6,6 +6,7 @@
 
 #include "gsthangoutroomobject.h"
 #include <hangout/server.h>
+#include <hangout/iceserver.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_hangout_room_object_debug);
 #define GST_CAT_DEFAULT gst_hangout_room_object_debug
@@ -25,6 +26,7 @@ struct _GstHangoutRoomObject {
   gchar *secret;
   guint join_timeout;
   gboolean run_server;
+  gboolean relay_only;
 
   /* State-change thread. */
   HangoutServer *server_run;    /* the server we run (run-server) */
@@ -56,12 +58,20 @@ gst_hangout_room_object_install_properties (GObjectClass *klass,
           "\"from\" matches it", NULL, PARAM_FLAGS));
   g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_STUN_SERVER,
       g_param_spec_string ("stun-server", "STUN server",
-          "STUN server as stun://HOST:PORT (NULL: none, host candidates "
-          "only)", NULL, PARAM_FLAGS));
+          "STUN server as stun:HOST:PORT (NULL: the ones the signalling "
+          "server hands out, if any)", NULL, PARAM_FLAGS));
   g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_TURN_SERVER,
       g_param_spec_string ("turn-server", "TURN server",
-          "TURN server as turn(s)://USER:PASSWORD@HOST:PORT (NULL: none)",
-          NULL, PARAM_FLAGS));
+          "TURN server as turn://USER:PASSWORD@HOST:PORT (UDP), "
+          "turn://USER:PASSWORD@HOST:PORT?transport=tcp or "
+          "turns://USER:PASSWORD@HOST:PORT (TLS; the certificate is checked "
+          "against the system's authorities); NULL: the ones the signalling "
+          "server hands out, if any", NULL, PARAM_FLAGS));
+  g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_RELAY_ONLY,
+      g_param_spec_boolean ("relay-only", "Relay only",
+          "Connect through TURN servers only, like the browsers' "
+          "iceTransportPolicy \"relay\": no local or server-reflexive "
+          "address is offered to the other members", FALSE, PARAM_FLAGS));
   g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT,
       g_param_spec_uint ("join-timeout", "Join timeout", join_timeout_blurb,
           1, 24 * 3600, GST_HANGOUT_ROOM_DEFAULT_JOIN_TIMEOUT, PARAM_FLAGS));
@@ -139,23 +149,38 @@ string_field (GstHangoutRoomObject *object, guint prop_id)
   }
 }
 
+static gboolean *
+boolean_field (GstHangoutRoomObject *object, guint prop_id)
+{
+  switch (prop_id) {
+    case GST_HANGOUT_ROOM_PROP_RUN_SERVER:
+      return &object->run_server;
+    case GST_HANGOUT_ROOM_PROP_RELAY_ONLY:
+      return &object->relay_only;
+    default:
+      return NULL;
+  }
+}
+
 gboolean
 gst_hangout_room_object_set_property (GstHangoutRoomObject *object,
     guint prop_id, const GValue *value)
 {
   gchar **field = string_field (object, prop_id);
 
-  if (field == NULL && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT
-      && prop_id != GST_HANGOUT_ROOM_PROP_RUN_SERVER)
+  gboolean *flag = boolean_field (object, prop_id);
+
+  if (field == NULL && flag == NULL
+      && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT)
     return FALSE;
   GST_OBJECT_LOCK (object->element);
   if (field != NULL) {
     g_free (*field);
     *field = g_value_dup_string (value);
-  } else if (prop_id == GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT) {
-    object->join_timeout = g_value_get_uint (value);
+  } else if (flag != NULL) {
+    *flag = g_value_get_boolean (value);
   } else {
-    object->run_server = g_value_get_boolean (value);
+    object->join_timeout = g_value_get_uint (value);
   }
   GST_OBJECT_UNLOCK (object->element);
   return TRUE;
@@ -167,16 +192,18 @@ gst_hangout_room_object_get_property (GstHangoutRoomObject *object,
 {
   gchar **field = string_field (object, prop_id);
 
-  if (field == NULL && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT
-      && prop_id != GST_HANGOUT_ROOM_PROP_RUN_SERVER)
+  gboolean *flag = boolean_field (object, prop_id);
+
+  if (field == NULL && flag == NULL
+      && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT)
     return FALSE;
   GST_OBJECT_LOCK (object->element);
   if (field != NULL)
     g_value_set_string (value, *field);
-  else if (prop_id == GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT)
-    g_value_set_uint (value, object->join_timeout);
+  else if (flag != NULL)
+    g_value_set_boolean (value, *flag);
   else
-    g_value_set_boolean (value, object->run_server);
+    g_value_set_uint (value, object->join_timeout);
   GST_OBJECT_UNLOCK (object->element);
   return TRUE;
 }
@@ -201,6 +228,28 @@ post_error (GstHangoutRoomObject *object, GstResourceError code, gchar *text,
   gst_element_message_full (object->element, GST_MESSAGE_ERROR,
       GST_RESOURCE_ERROR, code, text, debug, __FILE__, GST_FUNCTION,
       __LINE__);
+}
+
+/* A stun-server or turn-server value the ICE layer would refuse only when
+ * the first member connects, long after the state change. Posts the
+ * error. */
+static gboolean
+ice_server_is_valid (GstHangoutRoomObject *object, const gchar *property,
+    const gchar *value, gboolean turn)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HangoutIceServer) server = NULL;
+
+  if (value == NULL || *value == '\0')
+    return TRUE;
+  server = hangout_ice_server_parse_setting (value, turn, &error);
+  if (server == NULL) {
+    post_error (object, GST_RESOURCE_ERROR_SETTINGS,
+        g_strdup_printf ("Invalid \"%s\" property: %s", property,
+            error->message), NULL);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* A ws:// or wss:// URL with a host; the room would only find out on its
@@ -341,7 +390,7 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
   g_autoptr (GError) error = NULL;
   g_autofree gchar *room_name = NULL, *server = NULL, *name = NULL;
   g_autofree gchar *stun = NULL, *turn = NULL, *secret = NULL;
-  gboolean run;
+  gboolean run, relay_only;
 
   g_return_val_if_fail (object->room == NULL, NULL);
   GST_OBJECT_LOCK (object->element);
@@ -352,6 +401,7 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
   turn = g_strdup (object->turn_server);
   secret = g_strdup (object->secret);
   run = object->run_server;
+  relay_only = object->relay_only;
   GST_OBJECT_UNLOCK (object->element);
 
   if (room_name == NULL || *room_name == '\0') {
@@ -365,6 +415,9 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
             "ws://HOST:PORT/PATH or wss://…", server ? server : ""), NULL);
     return NULL;
   }
+  if (!ice_server_is_valid (object, "stun-server", stun, FALSE)
+      || !ice_server_is_valid (object, "turn-server", turn, TRUE))
+    return NULL;
   if (name == NULL)
     name = g_strdup (g_get_host_name ());
   if (run) {
@@ -378,7 +431,7 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
 
   object->room = hangout_room_new (room_name, name, server);
   g_object_set (object->room, "stun-server", stun, "turn-server", turn,
-      "secret", secret, NULL);
+      "relay-only", relay_only, "secret", secret, NULL);
   g_signal_connect (object->room, "member-joined",
       G_CALLBACK (on_member_joined), object);
   prepare (object->room, user_data);

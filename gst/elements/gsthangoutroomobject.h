@@ -22,6 +22,7 @@ enum {
   GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT,
   GST_HANGOUT_ROOM_PROP_RUN_SERVER,
   GST_HANGOUT_ROOM_PROP_SECRET,
+  GST_HANGOUT_ROOM_PROP_RELAY_ONLY,
   GST_HANGOUT_ROOM_PROP_LAST
 };
 
@@ -45,7 +46,8 @@ gboolean gst_hangout_room_object_set_property (GstHangoutRoomObject *object,
 gboolean gst_hangout_room_object_get_property (GstHangoutRoomObject *object,
     guint prop_id, GValue *value);
 
-/* Checks the properties, starts the signalling server when run-server is
+/* Checks the properties (a bad stun-server or turn-server is a
+ * RESOURCE/SETTINGS error naming it), starts the signalling server when run-server is
  * set, and joins the room; the caller connects to the
  * room's signals before hangout_room_start() through @prepare. On failure
  * posts an error (resource domain, @open_error: OPEN_READ or OPEN_WRITE)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "debug-private.h"
+#include "turn-tls-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_ice
 
@@ -27,6 +28,7 @@ struct _HangoutIce {
   gpointer user_data;
   GPtrArray *local_candidates;
   HangoutIceState state;
+  GPtrArray *tunnels;           /* HangoutTurnTls, for turns: servers */
 };
 
 static gchar *
@@ -173,71 +175,6 @@ on_receive (NiceAgent *agent, guint stream_id, guint component_id, guint len,
   ice->callbacks.received (ice->user_data, (const guint8 *) buf, len);
 }
 
-/* Splits "[scheme:[//]][user:pass@]host[:port]" leniently: what people type
- * for a STUN or TURN server, with or without the URI scheme. */
-static gboolean
-parse_server (const gchar *spec, gchar **user, gchar **pass, gchar **host,
-    guint *port, GError **error)
-{
-  const gchar *rest = spec;
-  const gchar *at, *colon;
-  g_autofree gchar *hostport = NULL;
-
-  if (g_str_has_prefix (rest, "stun:") || g_str_has_prefix (rest, "turn:"))
-    rest += 5;
-  if (g_str_has_prefix (rest, "//"))
-    rest += 2;
-  at = strrchr (rest, '@');
-  if (at != NULL) {
-    g_autofree gchar *cred = g_strndup (rest, at - rest);
-    gchar *sep = strchr (cred, ':');
-
-    if (sep == NULL || user == NULL) {
-      g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
-          "server '%s': credentials must be USER:PASSWORD", spec);
-      return FALSE;
-    }
-    *sep = '\0';
-    *user = g_uri_unescape_string (cred, NULL);
-    *pass = g_uri_unescape_string (sep + 1, NULL);
-    rest = at + 1;
-  }
-  hostport = g_strdup (rest);
-  *port = DEFAULT_STUN_TURN_PORT;
-  colon = strrchr (hostport, ':');
-  if (colon != NULL && strchr (hostport, ']') < colon
-      && (hostport[0] == '[' || strchr (hostport, ':') == colon)) {
-    gchar *end;
-    guint64 p = g_ascii_strtoull (colon + 1, &end, 10);
-
-    if (*end != '\0' || p == 0 || p > 65535) {
-      g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
-          "server '%s': invalid port", spec);
-      return FALSE;
-    }
-    *port = p;
-    hostport[colon - hostport] = '\0';
-  }
-  if (hostport[0] == '[') {
-    gsize l = strlen (hostport);
-    if (l < 3 || hostport[l - 1] != ']') {
-      g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
-          "server '%s': invalid host", spec);
-      return FALSE;
-    }
-    *host = g_strndup (hostport + 1, l - 2);
-  } else {
-    *host = g_strdup (hostport);
-  }
-  if (**host == '\0') {
-    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
-        "server '%s': no host", spec);
-    g_clear_pointer (host, g_free);
-    return FALSE;
-  }
-  return TRUE;
-}
-
 /* libnice takes only literal addresses for its servers. */
 static gchar *
 resolve_host (const gchar *host, GError **error)
@@ -258,44 +195,128 @@ resolve_host (const gchar *host, GError **error)
   return out;
 }
 
+/* The servers to use: first the properties' (@n_own of them), each of
+ * which overrides the servers of its kind that came with @config->servers. */
+static GPtrArray *
+collect_servers (const HangoutIceConfig *config, guint *n_own, GError **error)
+{
+  g_autoptr (GPtrArray) servers = g_ptr_array_new_with_free_func
+      ((GDestroyNotify) hangout_ice_server_free);
+  gboolean stun_set = config->stun_server && *config->stun_server;
+  gboolean turn_set = config->turn_server && *config->turn_server;
+
+  if (stun_set) {
+    HangoutIceServer *server = hangout_ice_server_parse_setting
+        (config->stun_server, FALSE, error);
+
+    if (server == NULL)
+      return NULL;
+    g_ptr_array_add (servers, server);
+  }
+  if (turn_set) {
+    HangoutIceServer *server = hangout_ice_server_parse_setting
+        (config->turn_server, TRUE, error);
+
+    if (server == NULL)
+      return NULL;
+    g_ptr_array_add (servers, server);
+  }
+  *n_own = servers->len;
+  for (guint i = 0; config->servers && i < config->servers->len; i++) {
+    HangoutIceServer *server = config->servers->pdata[i];
+
+    if (hangout_ice_server_is_turn (server) ? turn_set : stun_set)
+      continue;
+    if (hangout_ice_server_is_turn (server) && (server->username == NULL
+            || server->credential == NULL)) {
+      GST_INFO ("ICE: TURN server %s without credentials: skipped",
+          server->host);
+      continue;
+    }
+    g_ptr_array_add (servers, hangout_ice_server_copy (server));
+  }
+  return g_steal_pointer (&servers);
+}
+
+static gboolean
+add_turn_server (HangoutIce *ice, const HangoutIceServer *server,
+    const gchar *address, GError **error)
+{
+  static const NiceRelayType relay_types[] = {
+    [HANGOUT_ICE_SERVER_TURN_UDP] = NICE_RELAY_TYPE_TURN_UDP,
+    [HANGOUT_ICE_SERVER_TURN_TCP] = NICE_RELAY_TYPE_TURN_TCP,
+    /* Through our tunnel: libnice's own "TLS" is plain TCP. */
+    [HANGOUT_ICE_SERVER_TURN_TLS] = NICE_RELAY_TYPE_TURN_TCP,
+  };
+  guint port = server->port;
+
+  if (server->kind == HANGOUT_ICE_SERVER_TURN_TLS) {
+    HangoutTurnTls *tunnel = hangout_turn_tls_new (ice->context, server->host,
+        server->port, error);
+
+    if (tunnel == NULL)
+      return FALSE;
+    g_ptr_array_add (ice->tunnels, tunnel);
+    address = "127.0.0.1";
+    port = hangout_turn_tls_get_port (tunnel);
+  }
+  if (!nice_agent_set_relay_info (ice->agent, ice->stream_id, COMPONENT_ID,
+          address, port, server->username, server->credential,
+          relay_types[server->kind])) {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+        "TURN server %s:%u was refused", server->host, server->port);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 configure_servers (HangoutIce *ice, const HangoutIceConfig *config,
     GError **error)
 {
+  g_autoptr (GPtrArray) servers = NULL;
+  gboolean have_stun = FALSE;
+  guint n_own;
+
   if (config == NULL)
     return TRUE;
-  if (config->stun_server != NULL && *config->stun_server != '\0') {
-    g_autofree gchar *host = NULL, *addr = NULL;
-    guint port;
+  g_object_set (ice->agent, "force-relay", config->relay_only, NULL);
+  servers = collect_servers (config, &n_own, error);
+  if (servers == NULL)
+    return FALSE;
+  for (guint i = 0; i < servers->len; i++) {
+    HangoutIceServer *server = servers->pdata[i];
+    g_autoptr (GError) lookup_error = NULL;
+    g_autofree gchar *address = NULL;
 
-    if (!parse_server (config->stun_server, NULL, NULL, &host, &port, error))
-      return FALSE;
-    addr = resolve_host (host, error);
-    if (addr == NULL)
-      return FALSE;
-    g_object_set (ice->agent, "stun-server", addr, "stun-server-port", port,
-        NULL);
-  }
-  if (config->turn_server != NULL && *config->turn_server != '\0') {
-    g_autofree gchar *host = NULL, *addr = NULL, *user = NULL, *pass = NULL;
-    guint port;
-
-    if (!parse_server (config->turn_server, &user, &pass, &host, &port, error))
-      return FALSE;
-    if (user == NULL) {
-      g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
-          "TURN server '%s' needs USER:PASSWORD@", config->turn_server);
+    if (server->kind == HANGOUT_ICE_SERVER_STUN && have_stun) {
+      GST_DEBUG ("ICE: libnice takes one STUN server: %s skipped",
+          server->host);
+      continue;
+    }
+    /* A TLS server is reached by name, for its certificate. */
+    if (server->kind != HANGOUT_ICE_SERVER_TURN_TLS) {
+      address = resolve_host (server->host, &lookup_error);
+      if (address == NULL) {
+        /* The properties' servers are the user's own: insist on them. */
+        if (i < n_own) {
+          g_propagate_error (error, g_steal_pointer (&lookup_error));
+          return FALSE;
+        }
+        GST_INFO ("ICE: server %s skipped: %s", server->host,
+            lookup_error->message);
+        continue;
+      }
+    }
+    if (server->kind == HANGOUT_ICE_SERVER_STUN) {
+      g_object_set (ice->agent, "stun-server", address, "stun-server-port",
+          (guint) server->port, NULL);
+      have_stun = TRUE;
+    } else if (!add_turn_server (ice, server, address, error)) {
       return FALSE;
     }
-    addr = resolve_host (host, error);
-    if (addr == NULL)
-      return FALSE;
-    if (!nice_agent_set_relay_info (ice->agent, ice->stream_id, COMPONENT_ID,
-            addr, port, user, pass, NICE_RELAY_TYPE_TURN_UDP)) {
-      g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
-          "TURN server '%s' was refused", config->turn_server);
-      return FALSE;
-    }
+    GST_DEBUG ("ICE: %s server %s:%u", server->kind == HANGOUT_ICE_SERVER_STUN
+        ? "STUN" : "TURN", server->host, server->port);
   }
   return TRUE;
 }
@@ -312,6 +333,8 @@ hangout_ice_new (GMainContext *context, gboolean controlling,
   ice->callbacks = *callbacks;
   ice->user_data = user_data;
   ice->local_candidates = g_ptr_array_new_with_free_func (g_free);
+  ice->tunnels = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      hangout_turn_tls_free);
   ice->state = HANGOUT_ICE_STATE_NEW;
   /* Trickle: the agent must not conclude failure before the peer says it has
    * sent its last candidate. Regular nomination is what browsers do.
@@ -346,34 +369,110 @@ hangout_ice_new (GMainContext *context, gboolean controlling,
   return ice;
 }
 
-static gboolean
-drop_agent (gpointer agent)
+/* Deallocation requests wait this long for an answer, doubling for each
+ * of libnice's 3 tries except the last: 800 ms in all for a TURN server
+ * that does not answer, instead of the 2 s of libnice's 500 ms. */
+#define CLOSE_STUN_TIMEOUT_MS 200
+
+/* The agent on its way out, releasing its TURN allocations. */
+typedef struct {
+  NiceAgent *agent;
+  GMainContext *context;
+  GPtrArray *tunnels;           /* until the deallocations went through them */
+  GDestroyNotify closed;
+  gpointer closed_data;
+  gboolean started;             /* nice_agent_close_async() was called */
+} Closing;
+
+static void
+closing_free (Closing *closing)
 {
+  g_object_unref (closing->agent);
+  g_ptr_array_unref (closing->tunnels);
+  if (closing->closed != NULL)
+    closing->closed (closing->closed_data);
+  g_main_context_unref (closing->context);
+  g_free (closing);
+}
+
+static void
+on_agent_closed (GObject *agent, GAsyncResult *result, gpointer data)
+{
+  GST_DEBUG ("ICE: agent closed, TURN allocations released");
+  closing_free (data);
+}
+
+static gboolean
+close_agent (gpointer data)
+{
+  Closing *closing = data;
+
+  closing->started = TRUE;
+  g_object_set (closing->agent, "stun-initial-timeout", CLOSE_STUN_TIMEOUT_MS,
+      NULL);
+  /* The result comes back on the thread-default context. */
+  g_main_context_push_thread_default (closing->context);
+  nice_agent_close_async (closing->agent, on_agent_closed, closing);
+  g_main_context_pop_thread_default (closing->context);
   return G_SOURCE_REMOVE;
 }
 
+static void
+discard_received (NiceAgent *agent, guint stream_id, guint component_id,
+    guint len, gchar *buf, gpointer data)
+{
+}
+
+/* The context went away before the idle ran: nothing to release with. */
+static void
+closing_abandon (gpointer data)
+{
+  Closing *closing = data;
+
+  if (!closing->started)
+    closing_free (closing);
+}
+
 void
-hangout_ice_free (HangoutIce *ice)
+hangout_ice_free_full (HangoutIce *ice, GDestroyNotify closed,
+    gpointer closed_data)
 {
   GSource *source;
+  Closing *closing;
 
-  if (ice == NULL)
+  if (ice == NULL) {
+    if (closed != NULL)
+      closed (closed_data);
     return;
+  }
   g_signal_handlers_disconnect_by_data (ice->agent, ice);
+  /* Still reading: the TURN servers' answers to the deallocations come on
+   * these sockets. */
   nice_agent_attach_recv (ice->agent, ice->stream_id, COMPONENT_ID,
-      ice->context, NULL, NULL);
-  /* We may be inside one of the agent's callbacks: drop it from an idle
-   * source (or when the context goes away, which destroys the source). */
+      ice->context, discard_received, NULL);
+  closing = g_new0 (Closing, 1);
+  closing->agent = ice->agent;
+  closing->context = g_main_context_ref (ice->context);
+  closing->tunnels = g_steal_pointer (&ice->tunnels);
+  closing->closed = closed;
+  closing->closed_data = closed_data;
+  /* We may be inside one of the agent's callbacks: close it from an idle
+   * source. Above the agent's sockets, which stay readable (and would
+   * starve an idle-priority source) until the agent closes them. */
   source = g_idle_source_new ();
-  /* Above the agent's sockets, which stay readable (and would starve an
-   * idle-priority source) until the agent closes them. */
   g_source_set_priority (source, G_PRIORITY_HIGH);
-  g_source_set_callback (source, drop_agent, ice->agent, g_object_unref);
+  g_source_set_callback (source, close_agent, closing, closing_abandon);
   g_source_attach (source, ice->context);
   g_source_unref (source);
   g_ptr_array_unref (ice->local_candidates);
   g_main_context_unref (ice->context);
   g_free (ice);
+}
+
+void
+hangout_ice_free (HangoutIce *ice)
+{
+  hangout_ice_free_full (ice, NULL, NULL);
 }
 
 void
@@ -540,6 +639,11 @@ hangout_ice_selected_pair_is_loopback (HangoutIce *ice)
 
   if (!nice_agent_get_selected_pair (ice->agent, ice->stream_id, COMPONENT_ID,
           &local, &remote))
+    return FALSE;
+  /* A relayed candidate's address is the TURN server's: packets between
+   * two relays on one host still cross the server, with its limits. */
+  if (local->type == NICE_CANDIDATE_TYPE_RELAYED
+      || remote->type == NICE_CANDIDATE_TYPE_RELAYED)
     return FALSE;
   return address_is_loopback (&local->addr) && address_is_loopback (&remote->addr);
 }

@@ -31,6 +31,9 @@ struct _HangoutPeerConnection {
   GMainContext *context;
   gchar *stun_server;
   gchar *turn_server;
+  GPtrArray *ice_servers;       /* HangoutIceServer, or NULL */
+  gboolean relay_only;
+  gboolean disposing;
   gsize max_message_size;       /* ours, advertised */
   gsize remote_max_message_size;        /* theirs; 0: no limit */
   guint connect_timeout_ms;
@@ -86,6 +89,8 @@ enum {
   PROP_CONTEXT,
   PROP_STUN_SERVER,
   PROP_TURN_SERVER,
+  PROP_ICE_SERVERS,
+  PROP_RELAY_ONLY,
   PROP_MAX_MESSAGE_SIZE,
   PROP_REMOTE_MAX_MESSAGE_SIZE,
   PROP_CONNECT_TIMEOUT,
@@ -151,7 +156,14 @@ free_transports (HangoutPeerConnection *pc)
   if (pc->dtls != NULL)
     hangout_dtls_close (pc->dtls);
   g_clear_pointer (&pc->dtls, hangout_dtls_free);
-  g_clear_pointer (&pc->ice, hangout_ice_free);
+  /* The connection lives on until its agent has released its TURN
+   * allocations (a second at most), so that a room's drain waits for them;
+   * from dispose it cannot. */
+  if (pc->ice != NULL && pc->disposing)
+    hangout_ice_free (g_steal_pointer (&pc->ice));
+  else if (pc->ice != NULL)
+    hangout_ice_free_full (g_steal_pointer (&pc->ice), g_object_unref,
+        g_object_ref (pc));
 }
 
 static gboolean
@@ -724,7 +736,12 @@ on_gather (gpointer data)
 static gboolean
 create_ice (HangoutPeerConnection *pc, gboolean controlling, GError **error)
 {
-  HangoutIceConfig config = { pc->stun_server, pc->turn_server };
+  HangoutIceConfig config = {
+    .stun_server = pc->stun_server,
+    .turn_server = pc->turn_server,
+    .servers = pc->ice_servers,
+    .relay_only = pc->relay_only,
+  };
 
   pc->ice = hangout_ice_new (pc->context, controlling, &config, &ice_callbacks,
       pc, error);
@@ -1068,6 +1085,13 @@ hangout_peer_connection_set_property (GObject *object, guint prop_id,
       g_free (pc->turn_server);
       pc->turn_server = g_value_dup_string (value);
       break;
+    case PROP_ICE_SERVERS:
+      g_clear_pointer (&pc->ice_servers, g_ptr_array_unref);
+      pc->ice_servers = g_value_dup_boxed (value);
+      break;
+    case PROP_RELAY_ONLY:
+      pc->relay_only = g_value_get_boolean (value);
+      break;
     case PROP_MAX_MESSAGE_SIZE:
       pc->max_message_size = g_value_get_uint64 (value);
       break;
@@ -1098,6 +1122,12 @@ hangout_peer_connection_get_property (GObject *object, guint prop_id,
     case PROP_TURN_SERVER:
       g_value_set_string (value, pc->turn_server);
       break;
+    case PROP_ICE_SERVERS:
+      g_value_set_boxed (value, pc->ice_servers);
+      break;
+    case PROP_RELAY_ONLY:
+      g_value_set_boolean (value, pc->relay_only);
+      break;
     case PROP_MAX_MESSAGE_SIZE:
       g_value_set_uint64 (value, pc->max_message_size);
       break;
@@ -1123,6 +1153,7 @@ hangout_peer_connection_dispose (GObject *object)
 {
   HangoutPeerConnection *pc = HANGOUT_PEER_CONNECTION (object);
 
+  pc->disposing = TRUE;
   /* Only reached outside our callbacks (they hold a reference). */
   if (!is_finished (pc))
     hangout_peer_connection_close (pc);
@@ -1146,6 +1177,7 @@ hangout_peer_connection_finalize (GObject *object)
   g_clear_error (&pc->error);
   g_free (pc->stun_server);
   g_free (pc->turn_server);
+  g_clear_pointer (&pc->ice_servers, g_ptr_array_unref);
   g_main_context_unref (pc->context);
   G_OBJECT_CLASS (hangout_peer_connection_parent_class)->finalize (object);
 }
@@ -1182,7 +1214,15 @@ hangout_peer_connection_class_init (HangoutPeerConnectionClass *klass)
   properties[PROP_STUN_SERVER] = g_param_spec_string ("stun-server",
       "STUN server", "STUN server as [stun:]HOST[:PORT]", NULL, rw);
   properties[PROP_TURN_SERVER] = g_param_spec_string ("turn-server",
-      "TURN server", "TURN server as turn:USER:PASSWORD@HOST[:PORT]", NULL, rw);
+      "TURN server", "TURN server as turn:USER:PASSWORD@HOST[:PORT]"
+      "[?transport=udp|tcp] or turns:USER:PASSWORD@HOST[:PORT]", NULL, rw);
+  properties[PROP_ICE_SERVERS] = g_param_spec_boxed ("ice-servers",
+      "ICE servers", "More STUN and TURN servers (GPtrArray of "
+      "HangoutIceServer), used for the kinds stun-server and turn-server "
+      "leave unset", G_TYPE_PTR_ARRAY, rw);
+  properties[PROP_RELAY_ONLY] = g_param_spec_boolean ("relay-only",
+      "Relay only", "Use relayed (TURN) candidates only, like "
+      "iceTransportPolicy \"relay\"", FALSE, rw);
   properties[PROP_MAX_MESSAGE_SIZE] = g_param_spec_uint64 ("max-message-size",
       "Max message size", "Largest message we accept (a=max-message-size)",
       1024, G_MAXINT32, HANGOUT_PEER_DEFAULT_MAX_MESSAGE_SIZE, rw);

@@ -118,6 +118,7 @@ struct _HangoutRoom {
   gchar *server;
   gchar *stun_server;
   gchar *turn_server;
+  gboolean relay_only;
   gchar *secret;
   gchar *own_id;
   GHashTable *members;          /* public id → Member (owned) */
@@ -138,6 +139,8 @@ struct _HangoutRoom {
   GHashTable *names;            /* signalling id → name */
   GHashTable *proofs;           /* signalling id → id token it signalled */
   gchar *start_room, *start_name, *start_server, *start_stun, *start_turn;
+  gboolean start_relay_only;
+  GPtrArray *ice_servers;       /* HangoutIceServer: the last welcome's */
   gboolean has_secret;
   guint8 key[HANGOUT_AUTH_KEY_SIZE];    /* the room key, with a secret */
 };
@@ -187,6 +190,7 @@ enum {
   PROP_SERVER,
   PROP_STUN_SERVER,
   PROP_TURN_SERVER,
+  PROP_RELAY_ONLY,
   PROP_SECRET,
   PROP_ID,
   N_PROPS
@@ -751,7 +755,8 @@ member_new (HangoutRoom *room, const gchar *signal_id, gboolean offerer,
   m->pc = hangout_peer_connection_new (room->context);
   track (room, m->pc);
   g_object_set (m->pc, "stun-server", room->start_stun, "turn-server",
-      room->start_turn, NULL);
+      room->start_turn, "ice-servers", room->ice_servers, "relay-only",
+      room->start_relay_only, NULL);
   options.negotiated = TRUE;
   options.id = HANGOUT_ROOM_CHANNEL_ID;
   m->channel = hangout_peer_connection_create_data_channel (m->pc,
@@ -806,10 +811,15 @@ offer_to (HangoutRoom *room, const gchar *signal_id)
 
 static void
 on_welcome (HangoutSignaller *signaller, const gchar *own_id,
-    GPtrArray *members, HangoutRoom *room)
+    GPtrArray *members, GPtrArray *ice_servers, HangoutRoom *room)
 {
   GHashTableIter iter;
   Member *m;
+
+  /* For the connections from now on; those that exist keep theirs. A
+   * welcome's TURN credentials expire: each rejoin brings fresh ones. */
+  g_clear_pointer (&room->ice_servers, g_ptr_array_unref);
+  room->ice_servers = g_ptr_array_ref (ice_servers);
 
   g_mutex_lock (&room->lock);
   g_free (room->own_id);
@@ -1285,8 +1295,28 @@ release_thread (HangoutRoom *room)
   g_clear_pointer (&room->start_server, g_free);
   g_clear_pointer (&room->start_stun, g_free);
   g_clear_pointer (&room->start_turn, g_free);
+  g_clear_pointer (&room->ice_servers, g_ptr_array_unref);
   room->has_secret = FALSE;
   gnutls_memset (room->key, 0, sizeof room->key);
+}
+
+/* A bad value would otherwise fail every peer connection, silently. */
+static gboolean
+ice_setting_is_valid (const gchar *property, const gchar *value,
+    gboolean turn, GError **error)
+{
+  g_autoptr (GError) parse_error = NULL;
+  g_autoptr (HangoutIceServer) server = NULL;
+
+  if (value == NULL || *value == '\0')
+    return TRUE;
+  server = hangout_ice_server_parse_setting (value, turn, &parse_error);
+  if (server == NULL) {
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
+        "%s: %s", property, parse_error->message);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 gboolean
@@ -1309,11 +1339,19 @@ hangout_room_start (HangoutRoom *room, GError **error)
         "a room needs the properties room, name and server");
     return FALSE;
   }
+  if (!ice_setting_is_valid ("stun-server", room->stun_server, FALSE, error)
+      || !ice_setting_is_valid ("turn-server", room->turn_server, TRUE,
+          error)) {
+    g_mutex_unlock (&room->lock);
+    g_mutex_unlock (&room->control_lock);
+    return FALSE;
+  }
   room->start_room = g_strdup (room->room_name);
   room->start_name = g_strdup (room->name);
   room->start_server = g_strdup (room->server);
   room->start_stun = g_strdup (room->stun_server);
   room->start_turn = g_strdup (room->turn_server);
+  room->start_relay_only = room->relay_only;
   room->has_secret = room->secret != NULL && *room->secret != '\0';
   if (room->has_secret)
     hangout_auth_derive_key (room->secret, room->start_room, room->key);
@@ -1651,6 +1689,11 @@ hangout_room_set_property (GObject *object, guint prop_id,
     case PROP_TURN_SERVER:
       set_string (room, &room->turn_server, value);
       break;
+    case PROP_RELAY_ONLY:
+      g_mutex_lock (&room->lock);
+      room->relay_only = g_value_get_boolean (value);
+      g_mutex_unlock (&room->lock);
+      break;
     case PROP_SECRET:
       set_string (room, &room->secret, value);
       break;
@@ -1681,6 +1724,9 @@ hangout_room_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_TURN_SERVER:
       g_value_set_string (value, room->turn_server);
+      break;
+    case PROP_RELAY_ONLY:
+      g_value_set_boolean (value, room->relay_only);
       break;
     case PROP_SECRET:
       g_value_set_string (value, room->secret);
@@ -1786,10 +1832,25 @@ hangout_room_class_init (HangoutRoomClass *klass)
    * HangoutRoom:turn-server:
    *
    * TURN server for every peer connection,
-   * `turn:USER:PASSWORD@HOST[:PORT]`; read at start.
+   * `turn://USER:PASSWORD@HOST[:PORT][?transport=udp|tcp]` or
+   * `turns://USER:PASSWORD@HOST[:PORT]`; read at start.
+   *
+   * Without stun-server or turn-server, the STUN or TURN servers that the
+   * signalling server hands out in its welcome are used (a property
+   * overrides the welcome's servers of its kind).
    */
   properties[PROP_TURN_SERVER] = g_param_spec_string ("turn-server",
-      "TURN server", "TURN server as turn:USER:PASSWORD@HOST[:PORT]", NULL, rw);
+      "TURN server", "TURN server as turn://USER:PASSWORD@HOST[:PORT]"
+      "[?transport=udp|tcp] or turns://USER:PASSWORD@HOST[:PORT]", NULL, rw);
+  /**
+   * HangoutRoom:relay-only:
+   *
+   * Connect through TURN servers only, like iceTransportPolicy "relay":
+   * no host or server-reflexive candidate is offered or used. Read at
+   * start.
+   */
+  properties[PROP_RELAY_ONLY] = g_param_spec_boolean ("relay-only",
+      "Relay only", "Use relayed (TURN) candidates only", FALSE, rw);
   /**
    * HangoutRoom:secret:
    *

@@ -20,7 +20,8 @@ typedef enum {
 /* One message from the server. @complete is FALSE when a member that @type
  * requires is missing or of the wrong kind (welcome: id and the members
  * array; member-joined and member-left: id; signal: from and an object
- * payload): such a message is ignored. The strings and @payload belong to
+ * payload): such a message is ignored. A welcome's iceServers that are
+ * malformed or name what we cannot use are left out, one URL at a time. The strings and @payload belong to
  * @object. */
 typedef struct {
   HangoutServerMessageType type;
@@ -29,6 +30,7 @@ typedef struct {
   const gchar *id;              /* welcome (our id), member-joined, member-left */
   const gchar *name;            /* member-joined; "" when absent */
   GPtrArray *members;           /* welcome: HangoutSignallerMember, the others */
+  GPtrArray *ice_servers;       /* welcome: HangoutIceServer, maybe empty */
   const gchar *code;            /* error; "unknown" when absent */
   const gchar *reason;          /* error; "no reason given" when absent */
   const gchar *from;            /* signal */

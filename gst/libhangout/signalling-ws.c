@@ -353,6 +353,60 @@ parse_members (JsonArray *array)
   return members;
 }
 
+/* One URL of an RTCIceServer; a bad one is left out, the others kept. */
+static void
+add_ice_server (GPtrArray *servers, const gchar *url, JsonObject *entry)
+{
+  g_autoptr (GError) error = NULL;
+  HangoutIceServer *server = hangout_ice_server_parse (url,
+      hangout_json_get_string (entry, "username"),
+      hangout_json_get_string (entry, "credential"), &error);
+
+  if (server == NULL) {
+    GST_INFO ("welcome: ICE server left out: %s", error->message);
+    return;
+  }
+  g_ptr_array_add (servers, server);
+}
+
+/* welcome's iceServers: RTCIceServer objects whose "urls" is a string or
+ * an array of strings (docs/protocol.md §1.4). */
+static GPtrArray *
+parse_ice_servers (JsonNode *node)
+{
+  GPtrArray *servers = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      hangout_ice_server_free);
+  JsonArray *array;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return servers;
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++) {
+    JsonNode *element = json_array_get_element (array, i);
+    JsonObject *entry;
+    JsonNode *urls;
+
+    if (!JSON_NODE_HOLDS_OBJECT (element))
+      continue;
+    entry = json_node_get_object (element);
+    urls = json_object_get_member (entry, "urls");
+    if (urls != NULL && JSON_NODE_HOLDS_ARRAY (urls)) {
+      JsonArray *list = json_node_get_array (urls);
+
+      for (guint j = 0; j < json_array_get_length (list); j++) {
+        JsonNode *url = json_array_get_element (list, j);
+
+        if (JSON_NODE_HOLDS_VALUE (url)
+            && json_node_get_value_type (url) == G_TYPE_STRING)
+          add_ice_server (servers, json_node_get_string (url), entry);
+      }
+    } else if (hangout_json_get_string (entry, "urls") != NULL) {
+      add_ice_server (servers, hangout_json_get_string (entry, "urls"), entry);
+    }
+  }
+  return servers;
+}
+
 gboolean
 hangout_server_message_parse (const gchar *text, gsize len,
     HangoutServerMessage *message, GError **error)
@@ -373,8 +427,11 @@ hangout_server_message_parse (const gchar *text, gsize len,
     message->id = hangout_json_get_string (msg, "id");
     message->complete = message->id != NULL && node != NULL
         && JSON_NODE_HOLDS_ARRAY (node);
-    if (message->complete)
+    if (message->complete) {
       message->members = parse_members (json_node_get_array (node));
+      message->ice_servers = parse_ice_servers (json_object_get_member (msg,
+              "iceServers"));
+    }
   } else if (g_strcmp0 (type, "error") == 0) {
     message->type = HANGOUT_SERVER_MESSAGE_ERROR;
     message->code = hangout_json_get_string (msg, "code");
@@ -413,6 +470,7 @@ void
 hangout_server_message_clear (HangoutServerMessage *message)
 {
   g_clear_pointer (&message->members, g_ptr_array_unref);
+  g_clear_pointer (&message->ice_servers, g_ptr_array_unref);
   g_clear_pointer (&message->object, json_object_unref);
   memset (message, 0, sizeof *message);
 }
@@ -428,7 +486,7 @@ handle_welcome (HangoutWebSocketSignaller *self, HangoutServerMessage *msg)
   self->failures = 0;
   set_state (self, HANGOUT_SIGNALLER_STATE_JOINED);
   hangout_signaller_emit_welcome (HANGOUT_SIGNALLER (self), msg->id,
-      msg->members);
+      msg->members, msg->ice_servers);
   if (self->joined)
     flush_outgoing (self);
 }

@@ -71,13 +71,15 @@ hangout_signaller_default_init (HangoutSignallerInterface *iface)
    * @signaller: the signaller
    * @own_id: the id the server gave us
    * @members: (element-type HangoutSignallerMember): the others in the room
+   * @ice_servers: (element-type HangoutIceServer): the STUN and TURN
+   *   servers the signalling server hands out (maybe none)
    *
    * The join succeeded. Emitted again, with a new id, after each rejoin
    * that follows a lost connection.
    */
   signals[SIGNAL_WELCOME] = g_signal_new ("welcome", G_TYPE_FROM_INTERFACE
-      (iface), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
-      G_TYPE_STRING, G_TYPE_PTR_ARRAY);
+      (iface), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 3,
+      G_TYPE_STRING, G_TYPE_PTR_ARRAY, G_TYPE_PTR_ARRAY);
   /**
    * HangoutSignaller::member-joined:
    * @signaller: the signaller
@@ -156,9 +158,10 @@ hangout_signaller_get_state (HangoutSignaller *signaller)
 
 void
 hangout_signaller_emit_welcome (HangoutSignaller *signaller,
-    const gchar *own_id, GPtrArray *members)
+    const gchar *own_id, GPtrArray *members, GPtrArray *ice_servers)
 {
-  g_signal_emit (signaller, signals[SIGNAL_WELCOME], 0, own_id, members);
+  g_signal_emit (signaller, signals[SIGNAL_WELCOME], 0, own_id, members,
+      ice_servers);
 }
 
 void

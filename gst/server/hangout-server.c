@@ -8,15 +8,54 @@
  */
 
 #include <hangout/server.h>
+#include <hangout/iceserver.h>
 
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <glib-unix.h>
 
 #define DEFAULT_PORT 8080
 /* On SIGINT/SIGTERM, how long we wait for clients to answer our close. */
 #define SHUTDOWN_GRACE_MS 2000
+
+/* The first line of @path, the TURN secret (a newline after it is not
+ * part of it, as in coturn's static-auth-secret). */
+static char *
+read_secret (const char *path, GError **error)
+{
+  char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return NULL;
+  text[strcspn (text, "\r\n")] = '\0';
+  if (*text == '\0') {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: the first line is empty", path);
+    g_free (text);
+    return NULL;
+  }
+  return text;
+}
+
+/* --stun-server and --turn-server URLs into one list, each of its kind. */
+static gboolean
+add_urls (GPtrArray *urls, char **given, gboolean turn, GError **error)
+{
+  for (guint i = 0; given && given[i]; i++) {
+    g_autoptr (HangoutIceServer) server = hangout_ice_server_parse (given[i], NULL, NULL, error);
+
+    if (!server)
+      return FALSE;
+    if (hangout_ice_server_is_turn (server) != turn) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "--%s-server '%s': not a %s URL",
+                   turn ? "turn" : "stun", given[i], turn ? "turn: or turns:" : "stun:");
+      return FALSE;
+    }
+    g_ptr_array_add (urls, given[i]);
+  }
+  return TRUE;
+}
 
 static gboolean
 on_quit_signal (gpointer user_data)
@@ -32,6 +71,9 @@ main (int argc, char **argv)
   int opt_port = DEFAULT_PORT, opt_max_members = HANGOUT_SERVER_DEFAULT_MAX_MEMBERS;
   int opt_max_connections = HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS;
   int opt_join_timeout = HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT;
+  int opt_turn_lifetime = HANGOUT_SERVER_DEFAULT_TURN_CREDENTIAL_LIFETIME;
+  char **opt_stun = NULL, **opt_turn = NULL, *opt_turn_secret = NULL, *turn_secret = NULL;
+  GPtrArray *ice_urls = g_ptr_array_new ();
   gboolean opt_verbose = FALSE;
   GOptionEntry entries[] = {
     { "host", 0, 0, G_OPTION_ARG_STRING, &opt_host,
@@ -52,6 +94,19 @@ main (int argc, char **argv)
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
       "PEM certificate (chain): serve https:// and wss:// (needs --tls-key)", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key, "PEM private key for --tls-cert", "FILE" },
+    { "stun-server", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_stun,
+      "A STUN server for every member (given to it in welcome), e.g. stun:HOST:3478; "
+      "repeatable", "URL" },
+    { "turn-server", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_turn,
+      "A TURN server for every member: turn:HOST:PORT?transport=udp, "
+      "turn:HOST:PORT?transport=tcp or turns:HOST:PORT (TLS); repeatable; needs --turn-secret",
+      "URL" },
+    { "turn-secret", 0, 0, G_OPTION_ARG_FILENAME, &opt_turn_secret,
+      "File whose first line is the secret shared with the TURN servers (coturn's "
+      "use-auth-secret, static-auth-secret): each member gets its own short-lived "
+      "credential (TURN REST scheme)", "FILE" },
+    { "turn-credential-lifetime", 0, 0, G_OPTION_ARG_INT, &opt_turn_lifetime,
+      "Seconds a member's TURN credential works (default 3600)", "SECONDS" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
       "Also log every connection and every error sent to a client", NULL },
     G_OPTION_ENTRY_NULL
@@ -105,6 +160,25 @@ main (int argc, char **argv)
     g_printerr ("hangout-server: --join-timeout must be at least 1\n");
     goto out;
   }
+  if (opt_turn_lifetime < 1) {
+    g_printerr ("hangout-server: --turn-credential-lifetime must be at least 1\n");
+    goto out;
+  }
+  if (opt_turn_secret && !(turn_secret = read_secret (opt_turn_secret, &error))) {
+    g_printerr ("hangout-server: --turn-secret: %s\n", error->message);
+    g_clear_error (&error);
+    goto out;
+  }
+  if (opt_turn && !turn_secret) {
+    g_printerr ("hangout-server: --turn-server needs --turn-secret\n");
+    goto out;
+  }
+  if (!add_urls (ice_urls, opt_stun, FALSE, &error) || !add_urls (ice_urls, opt_turn, TRUE, &error)) {
+    g_printerr ("hangout-server: %s\n", error->message);
+    g_clear_error (&error);
+    goto out;
+  }
+  g_ptr_array_add (ice_urls, NULL);
   if ((opt_cert == NULL) != (opt_key == NULL)) {
     g_printerr ("hangout-server: --tls-cert and --tls-key go together\n");
     goto out;
@@ -126,6 +200,9 @@ main (int argc, char **argv)
                                    .max_connections = (guint) opt_max_connections,
                                    .join_timeout = (guint) opt_join_timeout,
                                    .certificate = cert,
+                                   .ice_servers = (const gchar *const *) ice_urls->pdata,
+                                   .turn_secret = turn_secret,
+                                   .turn_credential_lifetime = (guint) opt_turn_lifetime,
                                  }, &error);
   if (!server) {
     g_printerr ("hangout-server: %s\n", error->message);
@@ -154,5 +231,10 @@ out:
   g_free (opt_web_root);
   g_free (opt_cert);
   g_free (opt_key);
+  g_strfreev (opt_stun);
+  g_strfreev (opt_turn);
+  g_free (opt_turn_secret);
+  g_free (turn_secret);
+  g_ptr_array_unref (ice_urls);
   return ret;
 }

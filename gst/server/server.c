@@ -18,6 +18,7 @@
 
 #include <hangout/server.h>
 #include <hangout/json.h>
+#include <hangout/iceserver.h>
 #include "server-private.h"
 
 #include <errno.h>
@@ -106,6 +107,9 @@ struct _HangoutServer {
   SoupServer *soup;
   GSocket *listener;
   GTlsCertificate *certificate;
+  GPtrArray *ice_servers; /* HangoutIceServer, for welcome */
+  char *turn_secret;
+  guint turn_lifetime;
   GHashTable *rooms;   /* name → Room* (owned) */
   GHashTable *members; /* id → Client* (joined clients only) */
   GHashTable *clients; /* Client* set (owned), every open WebSocket */
@@ -320,6 +324,58 @@ client_leave (Client *c)
 /* ---------------------------------------------------------------------- */
 /* Message handlers                                                        */
 
+/* One RTCIceServer of the URLs of the STUN (@turn FALSE) or TURN servers. */
+static void
+add_ice_server_entry (HangoutServer *s, JsonBuilder *b, gboolean turn)
+{
+  char tag[ID_HEX_LEN + 1];
+  gboolean any = FALSE;
+
+  for (guint i = 0; i < s->ice_servers->len; i++) {
+    HangoutIceServer *server = g_ptr_array_index (s->ice_servers, i);
+    g_autofree gchar *url = NULL;
+
+    if (hangout_ice_server_is_turn (server) != turn)
+      continue;
+    if (!any) {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "urls");
+      json_builder_begin_array (b);
+      any = TRUE;
+    }
+    url = hangout_ice_server_to_url (server);
+    json_builder_add_string_value (b, url);
+  }
+  if (!any)
+    return;
+  json_builder_end_array (b);
+  /* The username's ID is random rather than the member's id, which the
+   * TURN server and anyone on the way would see. */
+  if (turn && random_id (tag)) {
+    gint64 expiry = g_get_real_time () / G_USEC_PER_SEC + s->turn_lifetime;
+    g_autofree gchar *username = hangout_turn_rest_username (expiry, tag);
+    g_autofree gchar *credential = hangout_turn_rest_credential (s->turn_secret, username);
+
+    json_builder_set_member_name (b, "username");
+    json_builder_add_string_value (b, username);
+    json_builder_set_member_name (b, "credential");
+    json_builder_add_string_value (b, credential);
+  }
+  json_builder_end_object (b);
+}
+
+/* welcome's iceServers: the STUN servers, then the TURN servers with
+ * credentials of their own for this member. */
+static void
+add_ice_servers (HangoutServer *s, JsonBuilder *b)
+{
+  json_builder_set_member_name (b, "iceServers");
+  json_builder_begin_array (b);
+  add_ice_server_entry (s, b, FALSE);
+  add_ice_server_entry (s, b, TRUE);
+  json_builder_end_array (b);
+}
+
 static void
 handle_join (Client *c, JsonObject *msg)
 {
@@ -419,6 +475,7 @@ handle_join (Client *c, JsonObject *msg)
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
+  add_ice_servers (s, b);
   json_builder_end_object (b);
   node = json_builder_get_root (b);
   client_send_node (c, node);
@@ -1083,6 +1140,10 @@ server_free (HangoutServer *s)
 {
   g_clear_object (&s->listener);
   g_clear_object (&s->certificate);
+  g_ptr_array_unref (s->ice_servers);
+  if (s->turn_secret)
+    memset (s->turn_secret, 0, strlen (s->turn_secret));
+  g_free (s->turn_secret);
   g_hash_table_unref (s->clients);
   g_hash_table_unref (s->members);
   g_hash_table_unref (s->rooms);
@@ -1197,9 +1258,38 @@ server_listen (HangoutServer *s, const char *host, guint16 port, GError **error)
 }
 
 /* On the starting thread, with the server's context pushed. */
+/* The STUN and TURN servers of every welcome, checked now rather than by
+ * each member. */
+static gboolean
+parse_ice_servers (HangoutServer *s, const gchar *const *urls, GError **error)
+{
+  for (guint i = 0; urls && urls[i]; i++) {
+    HangoutIceServer *server = hangout_ice_server_parse (urls[i], NULL, NULL, error);
+
+    if (!server)
+      return FALSE;
+    g_ptr_array_add (s->ice_servers, server);
+    if (server->username) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "server '%s': no credentials in the URL: each member gets its own, "
+                   "made from the TURN secret", urls[i]);
+      return FALSE;
+    }
+    if (hangout_ice_server_is_turn (server) && !(s->turn_secret && *s->turn_secret)) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "server '%s': a TURN server needs the TURN secret for its credentials",
+                   urls[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 static gboolean
 server_setup (HangoutServer *s, const HangoutServerOptions *options, GError **error)
 {
+  if (!parse_ice_servers (s, options->ice_servers, error))
+    return FALSE;
   if (options->web_root && !open_web_root (s, options->web_root, error))
     return FALSE;
 
@@ -1244,6 +1334,10 @@ hangout_server_new_detached (const HangoutServerOptions *options)
   s->join_timeout = options->join_timeout ? options->join_timeout : HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT;
   s->web_root_fd = -1;
   s->certificate = options->certificate ? g_object_ref (options->certificate) : NULL;
+  s->ice_servers = g_ptr_array_new_with_free_func ((GDestroyNotify) hangout_ice_server_free);
+  s->turn_secret = g_strdup (options->turn_secret);
+  s->turn_lifetime = options->turn_credential_lifetime ? options->turn_credential_lifetime
+                                                       : HANGOUT_SERVER_DEFAULT_TURN_CREDENTIAL_LIFETIME;
   s->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) room_free);
   s->members = g_hash_table_new (g_str_hash, g_str_equal);
   s->clients = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) client_free, NULL);

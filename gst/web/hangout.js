@@ -241,6 +241,10 @@ const state = {
   peers: new Map(), // public id (first signalling id) → Peer
   proofs: new Map(), // signalling id → the id token it signalled (§1.6)
   secret: null, // the room secret (§3), from the address's fragment
+  // The STUN and TURN servers of the last welcome (§1.4), for every new
+  // peer connection; TURN credentials expire, and each rejoin renews them.
+  iceServers: [],
+  relayOnly: false, // ?relay=1: through TURN only (iceTransportPolicy)
   key: null, // derived from it once joined
   bySignal: new Map(), // current signalling id → Peer
   names: new Map(), // signalling id → display name (from the server)
@@ -315,9 +319,26 @@ function onServerError(msg) {
   showJoinForm(`Could not join: ${msg.reason}`);
 }
 
+// Keeps the well-formed RTCIceServer entries only: one the browser refuses
+// would make every RTCPeerConnection throw. TURN needs both credentials
+// (§1.4).
+function iceServersOf(list) {
+  const out = [];
+  for (const s of Array.isArray(list) ? list : []) {
+    const credentials = typeof s?.username === 'string' && typeof s?.credential === 'string';
+    const isUrl = (u) => typeof u === 'string'
+      && (/^stun:/i.test(u) || (credentials && /^turns?:/i.test(u)));
+    const urls = (Array.isArray(s?.urls) ? s.urls : [s?.urls]).filter(isUrl);
+    if (urls.length === 0) continue;
+    out.push(credentials ? { urls, username: s.username, credential: s.credential } : { urls });
+  }
+  return out;
+}
+
 function onWelcome(msg) {
   state.joined = true;
   state.ownId = msg.id;
+  state.iceServers = iceServersOf(msg.iceServers);
   setStatus('Connected to the server.');
   // After a rejoin: prove our new id to the peers we still have (§1.6): the
   // token on their control channel and through the server.
@@ -370,9 +391,21 @@ async function onSignal(from, payload) {
 
 // ---- peers ----
 
+// With the welcome's servers; should the browser refuse them (a URL it
+// cannot parse), without: host candidates still connect on a LAN.
+function newPeerConnection() {
+  const iceTransportPolicy = state.relayOnly ? 'relay' : 'all';
+  try {
+    return new RTCPeerConnection({ iceServers: state.iceServers, iceTransportPolicy });
+  } catch (e) {
+    log('ICE servers refused:', e);
+    return new RTCPeerConnection({ iceTransportPolicy });
+  }
+}
+
 // One member's peer connection and its two channels.
 function createPeer(signalId, offerer) {
-  const pc = new RTCPeerConnection();
+  const pc = newPeerConnection();
   const peer = {
     id: signalId, signalId, offerer, pc,
     name: state.names.get(signalId) ?? '',
@@ -1155,7 +1188,9 @@ function main() {
     if (error) { $('join-error').textContent = error; return; }
     // Put the room in the address, so that it can be shared or reloaded;
     // the secret in its fragment, which browsers never send to a server.
-    history.replaceState(null, '', `?${new URLSearchParams({ room, name })}`
+    const query = new URLSearchParams({ room, name });
+    if (state.relayOnly) query.set('relay', '1');
+    history.replaceState(null, '', `?${query}`
       + (secret ? `#${new URLSearchParams({ secret })}` : ''));
     join(room, name, secret);
   });
@@ -1163,6 +1198,7 @@ function main() {
   const room = params.get('room') ?? '';
   const name = params.get('name') ?? '';
   const secret = new URLSearchParams(location.hash.slice(1)).get('secret');
+  state.relayOnly = params.get('relay') === '1';
   state.room = room || null;
   state.name = name || null;
   const error = room && name ? checkNames(room, name) : null;

@@ -5,6 +5,7 @@
 
 #include <gst/gst.h>
 #include <hangout/error.h>
+#include <hangout/iceserver.h>
 
 G_BEGIN_DECLS
 
@@ -17,13 +18,28 @@ typedef enum {
 
 /**
  * HangoutIceConfig:
- * @stun_server: "host:port" or "stun:host:port" (port 3478 when omitted), or %NULL
- * @turn_server: "turn:USER:PASS@host:port" or "turn://USER:PASS@host:port"
- *   (UDP relay; port 3478 when omitted), or %NULL
+ * @stun_server: "HOST[:PORT]" or a stun: URL
+ *   (hangout_ice_server_parse_setting()),
+ *   or %NULL; when set, @servers' STUN servers are not used
+ * @turn_server: a turn: or turns: URL with its credentials,
+ *   "turn://USER:PASSWORD@HOST:PORT[?transport=udp|tcp]" or
+ *   "turns://USER:PASSWORD@HOST:PORT", or %NULL; when set, @servers' TURN
+ *   servers are not used
+ * @servers: (element-type HangoutIceServer) (nullable): more servers, as
+ *   the signalling server hands them out (its welcome's iceServers). libnice
+ *   takes one STUN server: the first is used. A TURN server without
+ *   credentials is skipped, and so is one whose host cannot be resolved.
+ * @relay_only: gather and use relayed candidates only (like the browsers'
+ *   iceTransportPolicy "relay"): every packet goes through a TURN server
+ *
+ * TURN over UDP, TCP and TLS. A TLS server's certificate is checked against
+ * GIO's default TLS database (turn-tls-private.h).
  */
 typedef struct {
   const gchar *stun_server;
   const gchar *turn_server;
+  GPtrArray *servers;
+  gboolean relay_only;
 } HangoutIceConfig;
 
 /**
@@ -48,7 +64,14 @@ typedef struct _HangoutIce HangoutIce;
 HangoutIce *hangout_ice_new (GMainContext *context, gboolean controlling,
     const HangoutIceConfig *config, const HangoutIceCallbacks *callbacks,
     gpointer user_data, GError **error);
-/* Stops every callback and frees the agent; safe from inside a callback. */
+/* Stops every callback and frees the agent; safe from inside a callback.
+ * The agent first releases its TURN allocations (otherwise the server
+ * keeps each for its lifetime, 10 minutes by default) on the context,
+ * which must go on being iterated: it takes until the servers answer, at
+ * most about a second; then @closed (if not NULL) is called with
+ * @closed_data there. Without TURN that is at once. */
+void hangout_ice_free_full (HangoutIce *ice, GDestroyNotify closed,
+    gpointer closed_data);
 void hangout_ice_free (HangoutIce *ice);
 
 void hangout_ice_get_local_credentials (HangoutIce *ice, gchar **ufrag,
@@ -75,7 +98,8 @@ void hangout_ice_remote_gathering_done (HangoutIce *ice);
  * selected yet or the socket refused the datagram. */
 gboolean hangout_ice_send (HangoutIce *ice, const guint8 *data, gsize len);
 
-/* TRUE once a pair is selected and both of its addresses are loopback ones. */
+/* TRUE once a pair is selected, neither end is relayed and both of its
+ * addresses are loopback ones. */
 gboolean hangout_ice_selected_pair_is_loopback (HangoutIce *ice);
 /* The selected pair, %NULL before one is: a structure "hangout-ice-pair" with
  * "local-type" and "remote-type" (G_TYPE_STRING: "host", "srflx", "prflx",

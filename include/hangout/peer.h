@@ -30,7 +30,9 @@ G_DECLARE_FINAL_TYPE (HangoutPeerConnection, hangout_peer_connection, HANGOUT,
     PEER_CONNECTION, GObject)
 
 /* Properties: "context" (GMainContext*, construct-only), "stun-server",
- * "turn-server" (see HangoutIceConfig), "max-message-size" (ours, advertised),
+ * "turn-server", "ice-servers" (GPtrArray of HangoutIceServer),
+ * "relay-only" (see HangoutIceConfig; read when the offer or answer is
+ * created), "max-message-size" (ours, advertised),
  * "state", "remote-max-message-size", "connect-timeout" (ms to reach
  * CONNECTED after the remote description, default 30000).
  * Signals, emitted on the thread iterating the context:

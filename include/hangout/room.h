@@ -35,7 +35,9 @@ G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
 /*
  * Properties: "room", "name", "server" (ws:// URL of the signalling server),
  * "stun-server", "turn-server" (as for HangoutPeerConnection; read at
- * start), "secret" (the room secret, never sent to the server; read at
+ * start; each overrides the servers of its kind that the signalling
+ * server's welcome hands out, which are used otherwise), "relay-only"
+ * (TURN only, like iceTransportPolicy "relay"; read at start), "secret" (the room secret, never sent to the server; read at
  * start; NULL or empty: none), "id" (read-only: our id on the signalling server, NULL until
  * joined; it changes when the room rejoins after a lost connection;
  * notified on the network thread, and by hangout_room_stop() on its
@@ -73,8 +75,9 @@ HangoutRoom *hangout_room_new (const gchar *room, const gchar *name,
     const gchar *server);
 
 /* Starts the network thread and joins. Returns once joining has begun (not
- * once joined: watch "id"); fails for missing or bad properties, or when
- * already started. */
+ * once joined: watch "id"); fails for missing or bad properties (a
+ * stun-server or turn-server that does not parse), or when already
+ * started. */
 gboolean hangout_room_start (HangoutRoom *room, GError **error);
 /* Closes every peer connection, leaves, and joins the network thread.
  * Idempotent. The room may be started again. */

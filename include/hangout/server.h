@@ -23,6 +23,7 @@ G_BEGIN_DECLS
 #define HANGOUT_SERVER_DEFAULT_MAX_MEMBERS 32
 #define HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS 512
 #define HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT 30
+#define HANGOUT_SERVER_DEFAULT_TURN_CREDENTIAL_LIFETIME 3600
 
 typedef struct _HangoutServer HangoutServer;
 
@@ -47,6 +48,16 @@ typedef struct _HangoutServer HangoutServer;
  *   %HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT.
  * @certificate: with a certificate (and its private key) the server speaks
  *   only https:// and wss://; NULL for http:// and ws://.
+ * @ice_servers: NULL-terminated stun:, turn: and turns: URLs (RFC 7064,
+ *   RFC 7065, e.g. "turn:HOST:3478?transport=tcp"; no credentials in them)
+ *   handed to every member in its welcome as "iceServers"
+ *   (docs/protocol.md §1.4); NULL: none.
+ * @turn_secret: the secret the TURN servers share with us (coturn's
+ *   use-auth-secret / static-auth-secret): each welcome carries a fresh
+ *   TURN REST username and credential for the TURN URLs, made from it, so
+ *   no long-lived password reaches members. Required with TURN URLs.
+ * @turn_credential_lifetime: seconds such a credential works; 0 for
+ *   %HANGOUT_SERVER_DEFAULT_TURN_CREDENTIAL_LIFETIME.
  *
  * Zero-initialise and set what you need: all zeros is a server on
  * 127.0.0.1, on a free port, with the built-in client. The server copies
@@ -60,12 +71,17 @@ typedef struct {
   guint max_connections;
   guint join_timeout;
   GTlsCertificate *certificate;
+  const gchar *const *ice_servers;
+  const gchar *turn_secret;
+  guint turn_credential_lifetime;
 } HangoutServerOptions;
 
 /**
  * hangout_server_start:
  * @options: (nullable): NULL for all defaults
- * @error: why the server could not start: the web root cannot be opened,
+ * @error: why the server could not start: an ICE server URL is malformed
+ *   or a TURN URL comes without @turn_secret (G_IO_ERROR_INVALID_ARGUMENT),
+ *   the web root cannot be opened,
  *   the host cannot be resolved, the port is taken, the thread could not
  *   be created (#G_IO_ERROR codes, or the resolver's or GThread's)
  *

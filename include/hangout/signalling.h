@@ -6,6 +6,7 @@
 #include <glib-object.h>
 #include <json-glib/json-glib.h>
 #include <hangout/error.h>
+#include <hangout/iceserver.h>
 
 G_BEGIN_DECLS
 
@@ -69,9 +70,11 @@ G_DECLARE_INTERFACE (HangoutSignaller, hangout_signaller, HANGOUT, SIGNALLER,
  * Properties: "state" (#HangoutSignallerState, read-only).
  *
  * Signals:
- *   "welcome" (const gchar *own_id, GPtrArray *members): joined (or joined
- *       again after a reconnect, with a new id); @members holds
- *       #HangoutSignallerMember, the others already in the room;
+ *   "welcome" (const gchar *own_id, GPtrArray *members, GPtrArray
+ *       *ice_servers): joined (or joined again after a reconnect, with a
+ *       new id); @members holds #HangoutSignallerMember, the others
+ *       already in the room; @ice_servers the #HangoutIceServer the
+ *       server hands out (iceServers), maybe none;
  *   "member-joined" (const gchar *id, const gchar *name);
  *   "member-left" (const gchar *id);
  *   "signal" (const gchar *from, JsonObject *payload);
@@ -99,9 +102,10 @@ HangoutSignallerState hangout_signaller_get_state (HangoutSignaller *signaller);
 
 /* ---- for implementations: emit the interface's signals ---- */
 
-/* @members: element type HangoutSignallerMember. */
+/* @members: element type HangoutSignallerMember; @ice_servers:
+ * HangoutIceServer. */
 void hangout_signaller_emit_welcome (HangoutSignaller *signaller,
-    const gchar *own_id, GPtrArray *members);
+    const gchar *own_id, GPtrArray *members, GPtrArray *ice_servers);
 void hangout_signaller_emit_member_joined (HangoutSignaller *signaller,
     const gchar *id, const gchar *name);
 void hangout_signaller_emit_member_left (HangoutSignaller *signaller,

@@ -77,8 +77,9 @@ function spawnWithLines(cmd, args, options = {}) {
 
 // The page comes from the server's built-in resource: the suite tests the
 // page users get, and meson rebuilds the server when gst/web changes.
-export async function startServer() {
-  const proc = spawnWithLines(env('HANGOUT_SERVER'), ['--port', '0']);
+// `args`: more options (--turn-server, say).
+export async function startServer(args = []) {
+  const proc = spawnWithLines(env('HANGOUT_SERVER'), ['--port', '0', ...args]);
   const wsUrl = await proc.waitForLine(/^wss?:\/\//, 10000, 'the server URL');
   const http = wsUrl.replace(/^ws/, 'http').replace(/\/ws$/, '');
   return { wsUrl, http, stop: proc.stop };

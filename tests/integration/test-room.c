@@ -830,6 +830,21 @@ GST_START_TEST (test_start_errors)
   fail_unless (g_error_matches (error, HANGOUT_ERROR,
           HANGOUT_ERROR_INVALID_STATE), "%s", error->message);
   g_clear_error (&error);
+  /* A STUN or TURN server that does not parse, at once. */
+  g_object_set (room, "server", url, "turn-server", "turn:127.0.0.1:3478",
+      NULL);
+  fail_if (hangout_room_start (room, &error));
+  fail_unless (strstr (error->message, "turn-server: server "
+          "'turn:127.0.0.1:3478': a TURN server needs USER:PASSWORD@") != NULL,
+      "%s", error->message);
+  g_clear_error (&error);
+  g_object_set (room, "turn-server", NULL, "stun-server", "stuns:127.0.0.1",
+      NULL);
+  fail_if (hangout_room_start (room, &error));
+  fail_unless (strstr (error->message, "stun-server: ") != NULL, "%s",
+      error->message);
+  g_clear_error (&error);
+  g_object_set (room, "stun-server", NULL, NULL);
   g_object_set (room, "server", "http://127.0.0.1:1/ws", NULL);
   fail_if (hangout_room_start (room, &error));
   fail_unless (g_error_matches (error, HANGOUT_ERROR,

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -656,6 +657,7 @@ GST_START_TEST (test_welcome_and_member_joined)
   fail_unless_equals_string (json_object_get_string_member (w, "room"), "team");
   fail_unless_equals_int (json_object_get_int_member (w, "version"), 1);
   fail_unless_equals_int (json_array_get_length (json_object_get_array_member (w, "members")), 0);
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member (w, "iceServers")), 0);
   a_id = g_strdup (json_object_get_string_member (w, "id"));
   json_object_unref (w);
 
@@ -1880,6 +1882,142 @@ write_self_signed (const char *cert_path, const char *key_path)
   gnutls_x509_privkey_deinit (key);
 }
 
+/* base64 (HMAC-SHA1 (secret, username)), here with GLib's HMAC rather than
+ * the server's GnuTLS. */
+static char *
+turn_rest_credential (const char *secret, const char *username)
+{
+  GHmac *hmac = g_hmac_new (G_CHECKSUM_SHA1, (const guchar *) secret, strlen (secret));
+  guint8 mac[20];
+  gsize len = sizeof mac;
+
+  g_hmac_update (hmac, (const guchar *) username, -1);
+  g_hmac_get_digest (hmac, mac, &len);
+  g_hmac_unref (hmac);
+  return g_base64_encode (mac, len);
+}
+
+/* The strings of a JSON array, joined with spaces. */
+static char *
+join_strings (JsonArray *array)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    g_string_append_printf (out, "%s%s", i ? " " : "", json_array_get_string_element (array, i));
+  return g_string_free (out, FALSE);
+}
+
+/* Checks one welcome's iceServers: the STUN URLs, then the TURN URLs with
+ * a TURN REST credential valid for 600 s. Returns the TURN username. */
+static char *
+check_ice_servers (JsonObject *welcome, const char *secret)
+{
+  JsonArray *servers = json_object_get_array_member (welcome, "iceServers");
+  JsonObject *stun, *turn;
+  const char *username;
+  char *urls, *credential, **parts;
+  gint64 expiry, now = g_get_real_time () / G_USEC_PER_SEC;
+
+  fail_unless_equals_int (json_array_get_length (servers), 2);
+  stun = json_array_get_object_element (servers, 0);
+  turn = json_array_get_object_element (servers, 1);
+  urls = join_strings (json_object_get_array_member (stun, "urls"));
+  fail_unless_equals_string (urls, "stun:198.18.0.1:3478 stun:[2001:db8::1]:3479");
+  g_free (urls);
+  fail_if (json_object_has_member (stun, "username") || json_object_has_member (stun, "credential"));
+  urls = join_strings (json_object_get_array_member (turn, "urls"));
+  fail_unless_equals_string (urls, "turn:198.18.0.2:3478?transport=udp "
+                             "turn:198.18.0.2:3478?transport=tcp turns:turn.example.org:5349?transport=tcp");
+  g_free (urls);
+  username = json_object_get_string_member (turn, "username");
+  parts = g_strsplit (username, ":", -1);
+  fail_unless (g_strv_length (parts) == 2 && is_id (parts[1]), "username %s", username);
+  expiry = g_ascii_strtoll (parts[0], NULL, 10);
+  fail_unless (expiry >= now + 600 - 5 && expiry <= now + 600 + 5, "expiry %s, now %" G_GINT64_FORMAT,
+               parts[0], now);
+  g_strfreev (parts);
+  credential = turn_rest_credential (secret, username);
+  fail_unless_equals_string (json_object_get_string_member (turn, "credential"), credential);
+  g_free (credential);
+  return g_strdup (username);
+}
+
+/* hangout-server with @args refuses to start, saying @why. */
+static void
+expect_refusal (const char *const *args, const char *why)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  char *err = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("HANGOUT_SERVER"));
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  fail_unless (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                             NULL, &err, &status, NULL));
+  fail_unless (WIFEXITED (status) && WEXITSTATUS (status) != 0, "%s: started", args[1]);
+  fail_unless (strstr (err, why) != NULL, "'%s' lacks '%s'", err, why);
+  g_free (err);
+  g_ptr_array_unref (argv);
+}
+
+GST_START_TEST (test_ice_servers)
+{
+  static const char secret[] = "an operator's secret";
+  char *tmp = g_dir_make_tmp ("hangout-ice-XXXXXX", NULL);
+  char *secret_file = g_build_filename (tmp, "secret", NULL);
+  char *empty_file = g_build_filename (tmp, "empty", NULL);
+  Server *s;
+  Tc *a, *b;
+  JsonObject *w;
+  char *first, *second;
+
+  fail_unless (g_file_set_contents (secret_file, "an operator's secret\nsecond line\n", -1, NULL));
+  fail_unless (g_file_set_contents (empty_file, "\n", -1, NULL));
+  s = server_start ("--stun-server", "stun:198.18.0.1", "--stun-server", "stun://[2001:db8::1]:3479",
+                    "--turn-server", "turn:198.18.0.2", "--turn-server", "turn:198.18.0.2?transport=tcp",
+                    "--turn-server", "turns:turn.example.org", "--turn-secret", secret_file,
+                    "--turn-credential-lifetime", "600", NULL);
+  a = tc_connect (s);
+  b = tc_connect (s);
+  /* Each welcome carries credentials of its own. */
+  w = tc_join (a, "ice", "alice");
+  first = check_ice_servers (w, secret);
+  json_object_unref (w);
+  w = tc_join (b, "ice", "bob");
+  second = check_ice_servers (w, secret);
+  json_object_unref (w);
+  fail_if (g_str_equal (first, second));
+  g_free (first);
+  g_free (second);
+  tc_free (a);
+  tc_free (b);
+  server_stop (s);
+
+  expect_refusal ((const char *const[]) { "--port", "0", "--turn-server", "turn:198.18.0.2", NULL },
+                  "--turn-server needs --turn-secret");
+  expect_refusal ((const char *const[]) { "--port", "0", "--turn-server", "turn://u:p@198.18.0.2",
+                                          "--turn-secret", secret_file, NULL },
+                  "no credentials in the URL");
+  expect_refusal ((const char *const[]) { "--port", "0", "--stun-server", "turn:198.18.0.2", NULL },
+                  "--stun-server 'turn:198.18.0.2': not a stun: URL");
+  expect_refusal ((const char *const[]) { "--port", "0", "--turn-server", "turn:198.18.0.2?transport=x",
+                                          "--turn-secret", secret_file, NULL },
+                  "the transport must be udp or tcp");
+  expect_refusal ((const char *const[]) { "--port", "0", "--turn-server", "turn:198.18.0.2",
+                                          "--turn-secret", empty_file, NULL },
+                  "the first line is empty");
+  g_unlink (secret_file);
+  g_unlink (empty_file);
+  g_rmdir (tmp);
+  g_free (secret_file);
+  g_free (empty_file);
+  g_free (tmp);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_tls)
 {
   char *tmp = g_dir_make_tmp ("hangout-tls-XXXXXX", NULL);
@@ -1960,6 +2098,7 @@ server_suite (void)
   tcase_add_test (tc, test_parser_fuzz);
   tcase_add_test (tc, test_churn);
   tcase_add_test (tc, test_tls);
+  tcase_add_test (tc, test_ice_servers);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -150,6 +150,36 @@ GST_START_TEST (test_bad_server)
 
 GST_END_TEST;
 
+/* A bad stun-server or turn-server fails the state change itself (not the
+ * join, 30 s later), naming the property and what is wrong. */
+GST_START_TEST (test_bad_ice_servers)
+{
+  const gchar *bad[][3] = {
+    {"stun-server", "stuns:198.18.0.1", "STUN over TLS (stuns:) is not "
+          "supported"},
+    {"stun-server", "198.18.0.1:99999", "the port must be a number"},
+    {"turn-server", "turn:198.18.0.1:3478", "a TURN server needs "
+          "USER:PASSWORD@"},
+    {"turn-server", "turn://u:p@198.18.0.1?transport=sctp", "the transport "
+          "must be udp or tcp"},
+    {"turn-server", "stun:198.18.0.1", "expected a turn: or turns: URL"},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autofree gchar *expect = g_strdup_printf ("Invalid \"%s\" property: "
+        "server '%s': %s", bad[i][0], bad[i][1], bad[i][2]);
+    g_autofree gchar *sink = g_strdup_printf ("fakesrc ! hangoutsink room=r "
+        "server=" UNREACHABLE " %s=\"%s\"", bad[i][0], bad[i][1]);
+    g_autofree gchar *src = g_strdup_printf ("hangoutsrc room=r server="
+        UNREACHABLE " %s=\"%s\" ! fakesink", bad[i][0], bad[i][1]);
+
+    check_start_error (sink, expect);
+    check_start_error (src, expect);
+  }
+}
+
+GST_END_TEST;
+
 /* Runs @description against a server that never answers and checks that
  * join-timeout (1 s) ends it with a clear error, not a hang. */
 static void
@@ -246,6 +276,7 @@ elements_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_no_room);
   tcase_add_test (tc, test_bad_server);
+  tcase_add_test (tc, test_bad_ice_servers);
   tcase_add_test (tc, test_join_timeout);
   tcase_add_test (tc, test_src_join_timeout);
   tcase_add_test (tc, test_state_changes);
