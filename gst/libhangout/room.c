@@ -98,8 +98,9 @@
 /* How long stop waits for cancelled operations and closing connections. */
 #define DRAIN_TIMEOUT_MS 3000
 /* How long a stopping room waits for each peer to acknowledge its SHUTDOWN
- * before it aborts the connection (within DRAIN_TIMEOUT_MS). */
-#define CLOSE_TIMEOUT_MS 2000
+ * before it aborts the connection (within DRAIN_TIMEOUT_MS): what is
+ * queued then is a receiver's last ack, a few round trips at most. */
+#define CLOSE_TIMEOUT_MS 1000
 
 /* What an unproven member may send before its proof is checked: an honest
  * one sends nothing on its channel before it has checked ours, and then

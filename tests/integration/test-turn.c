@@ -27,9 +27,10 @@
  * allocation on its next timer tick, about a second later. Without the
  * deallocations it would wait 600 s. */
 #define RELEASE_TIMEOUT_MS 8000
-/* Leaving waits for the deallocations, retransmitted for 800 ms at most
- * when the TURN server does not answer. */
-#define LEAVE_BOUND_MS 2000
+/* Leaving waits for each peer to answer SCTP SHUTDOWN (1 s at most: a
+ * frozen TURN server relays no answer), then for the deallocations,
+ * retransmitted for 800 ms at most when the TURN server does not answer. */
+#define LEAVE_BOUND_MS 2500
 
 static gchar *workdir;
 
