@@ -231,7 +231,8 @@ node_on_peer_connected (HangoutRoom *room, const gchar *id, Node *node)
 }
 
 static void
-node_on_member_left (HangoutRoom *room, const gchar *id, Node *node)
+node_on_member_left (HangoutRoom *room, const gchar *id,
+    const gchar *failure, Node *node)
 {
   g_mutex_lock (&lock);
   members_lost++;

@@ -347,20 +347,43 @@ on_peer_connected (HangoutRoom *room, const gchar *member,
       member);
   g_autofree gchar *sas = hangout_room_dup_member_sas (room, member);
 
-  post_member_message (object, gst_structure_new ("hangout-member-joined",
-          "id", G_TYPE_STRING, member, "name", G_TYPE_STRING, name,
-          "sas", G_TYPE_STRING, sas, NULL));
+  GstStructure *structure = gst_structure_new ("hangout-member-joined",
+      "id", G_TYPE_STRING, member, "name", G_TYPE_STRING, name,
+      "sas", G_TYPE_STRING, sas, NULL);
+  GstStructure *transport = hangout_room_dup_member_transport (room, member);
+
+  /* How the connection runs: the selected ICE pair (candidate types and
+   * addresses: host, srflx through a NAT, relay through TURN), SCTP's
+   * packet size and the DTLS session. */
+  if (transport != NULL) {
+    g_autofree gchar *text = gst_structure_to_string (transport);
+
+    GST_INFO_OBJECT (object->element, "member %s connected: %s", member, text);
+    gst_structure_set (structure, "transport", GST_TYPE_STRUCTURE, transport,
+        NULL);
+    gst_structure_free (transport);
+  }
+  post_member_message (object, structure);
 }
 
 static void
-on_member_left (HangoutRoom *room, const gchar *member,
+on_member_left (HangoutRoom *room, const gchar *member, const gchar *failure,
     GstHangoutRoomObject *object)
 {
   g_autofree gchar *name = gst_hangout_room_object_dup_member_name (object,
       member);
+  GstStructure *structure = gst_structure_new ("hangout-member-left",
+      "id", G_TYPE_STRING, member, "name", G_TYPE_STRING, name, NULL);
 
-  post_member_message (object, gst_structure_new ("hangout-member-left",
-          "id", G_TYPE_STRING, member, "name", G_TYPE_STRING, name, NULL));
+  if (failure != NULL) {
+    g_autofree gchar *who = gst_hangout_room_object_describe_member (object,
+        member);
+
+    GST_INFO_OBJECT (object->element, "the connection to %s failed: %s", who,
+        failure);
+    gst_structure_set (structure, "failure", G_TYPE_STRING, failure, NULL);
+  }
+  post_member_message (object, structure);
 }
 
 static void

@@ -25,8 +25,13 @@
  * hangout room.
  *
  * Element messages: `hangout-member-joined` (id, name, sas: the pair's
- * short authentication string, docs/protocol.md §3.4) when a member is
- * connected, `hangout-member-left` (id, name), `hangout-member-refused`
+ * short authentication string, docs/protocol.md §3.4; transport: a
+ * #GstStructure with the selected ICE pair's local-type, local-address,
+ * remote-type, remote-address and transport, sctp-packet-size and dtls)
+ * when a member is connected, `hangout-member-left` (id, name, and
+ * failure, a string, when its connection failed rather than closed:
+ * "ICE consent expired: …", "SCTP: the association was lost: …"),
+ * `hangout-member-refused`
  * (id, name, reason, with a warning) for a member that did not prove
  * #GstHangoutSink:secret, and `hangout-ack` per member and file.
  *
@@ -133,7 +138,8 @@ on_peer_connected (HangoutRoom *room, const gchar *member,
 }
 
 static void
-on_member_left (HangoutRoom *room, const gchar *member, GstHangoutSink *sink)
+on_member_left (HangoutRoom *room, const gchar *member, const gchar *failure,
+    GstHangoutSink *sink)
 {
   gboolean mid_file;
 
@@ -147,9 +153,14 @@ on_member_left (HangoutRoom *room, const gchar *member, GstHangoutSink *sink)
   if (mid_file) {
     g_autofree gchar *who = describe_member (sink, member);
 
-    GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
-        ("Member %s left before it had the whole file", who),
-        ("the others go on"));
+    if (failure != NULL)
+      GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
+          ("The connection to member %s failed before it had the whole "
+              "file: %s", who, failure), ("the others go on"));
+    else
+      GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
+          ("Member %s left before it had the whole file", who),
+          ("the others go on"));
   }
 }
 

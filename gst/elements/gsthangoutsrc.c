@@ -64,8 +64,9 @@
  * (name, size, sha256, sender, sender-name) once its SHA-256 is verified,
  * `hangout-file-failed` (name, error, sender, sender-name) when the file
  * being output fails.
- * Like hangoutsink: `hangout-member-joined` (id, name, sas) when a member
- * is connected, `hangout-member-left` (id, name), and
+ * Like hangoutsink: `hangout-member-joined` (id, name, sas, transport)
+ * when a member is connected, `hangout-member-left` (id, name, failure),
+ * and
  * `hangout-member-refused` (id, name, reason, with a warning) for a member
  * that did not prove #GstHangoutSrc:secret.
  *
@@ -492,14 +493,16 @@ check_stalls (gpointer data)
 }
 
 static void
-on_member_left (HangoutRoom *room, const gchar *member, GstHangoutSrc *src)
+on_member_left (HangoutRoom *room, const gchar *member, const gchar *failure,
+    GstHangoutSrc *src)
 {
   GPtrArray *events;
   GPtrArray *warnings = g_ptr_array_new ();
   guint i;
 
   g_mutex_lock (&src->lock);
-  events = hangout_transfer_receiver_member_left (src->receiver, member);
+  events = hangout_transfer_receiver_member_left (src->receiver, member,
+      failure);
   for (i = 0; i < events->len; i++) {
     HangoutTransferEvent *event = g_ptr_array_index (events, i);
     g_autofree gchar *key = file_key (event->member, event->id);

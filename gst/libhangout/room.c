@@ -169,6 +169,7 @@ struct _Member {
   gchar *own_id;                /* our signalling id when it was set up */
   gchar *fp_self, *fp_peer;     /* both fingerprints, once DTLS checked */
   gchar *sas;                   /* from both fingerprints (lock) */
+  gchar *failure;               /* why its connection failed, for member-left */
   gboolean auth_started;        /* both channels open: proofs exchanged */
   gboolean verified;            /* its room secret proof checked out */
   const gchar *refusal;         /* why it is being refused, or NULL */
@@ -288,6 +289,7 @@ member_free (Member *m)
   g_free (m->fp_self);
   g_free (m->fp_peer);
   g_free (m->sas);
+  g_free (m->failure);
   g_free (m);
 }
 
@@ -304,7 +306,7 @@ remove_member (HangoutRoom *room, Member *m, gboolean emit)
   GST_DEBUG ("room %s: member %s (%s) removed", room->start_room, m->id,
       m->name);
   if (emit && m->announced)
-    g_signal_emit (room, signals[SIGNAL_MEMBER_LEFT], 0, m->id);
+    g_signal_emit (room, signals[SIGNAL_MEMBER_LEFT], 0, m->id, m->failure);
   member_free (m);
 }
 
@@ -511,6 +513,8 @@ on_pc_state (HangoutPeerConnection *pc, HangoutPeerConnectionState state,
    * other's close may come before our refusal's idle. */
   if (m->refusal != NULL)
     emit_refused (m->room, m);
+  if (state == HANGOUT_PEER_CONNECTION_STATE_FAILED && error != NULL)
+    m->failure = g_strdup (error->message);
   remove_member (m->room, m, TRUE);
 }
 
@@ -689,6 +693,8 @@ on_ping_timeout (gpointer data)
   g_clear_pointer (&m->ping_timeout, g_source_unref);
   GST_DEBUG ("room %s: %s left the server and does not answer: dropped",
       m->room->start_room, m->id);
+  m->failure = g_strdup_printf ("it left the signalling server and did not "
+      "answer a ping within %d ms", HANGOUT_ROOM_LIVENESS_TIMEOUT_MS);
   remove_member (m->room, m, TRUE);
   return G_SOURCE_REMOVE;
 }
@@ -1634,6 +1640,22 @@ dup_member_string (HangoutRoom *room, const gchar *member, gsize offset)
   return value;
 }
 
+GstStructure *
+hangout_room_dup_member_transport (HangoutRoom *room, const gchar *member)
+{
+  Member *m;
+  GstStructure *transport = NULL;
+
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), NULL);
+  g_return_val_if_fail (g_main_context_is_owner (room->context), NULL);
+  g_mutex_lock (&room->lock);
+  m = g_hash_table_lookup (room->members, member);
+  if (m != NULL && m->pc != NULL)
+    transport = hangout_peer_connection_dup_transport (m->pc);
+  g_mutex_unlock (&room->lock);
+  return transport;
+}
+
 gchar *
 hangout_room_dup_member_name (HangoutRoom *room, const gchar *member)
 {
@@ -1890,12 +1912,13 @@ hangout_room_class_init (HangoutRoomClass *klass)
    * HangoutRoom::member-left:
    * @room: the room
    * @id: the member's id
+   * @failure: (nullable): what failed, or %NULL when it left
    *
    * The member is gone. Emitted on the network thread.
    */
   signals[SIGNAL_MEMBER_LEFT] = g_signal_new ("member-left",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-      G_TYPE_NONE, 1, G_TYPE_STRING);
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
   /**
    * HangoutRoom::member-refused:
    * @room: the room

@@ -1225,9 +1225,12 @@ hangout_transfer_receiver_expire (HangoutTransferReceiver *receiver,
 
 GPtrArray *
 hangout_transfer_receiver_member_left (HangoutTransferReceiver *receiver,
-    const gchar *member)
+    const gchar *member, const gchar *failure)
 {
   g_autoptr (GPtrArray) gone = g_ptr_array_new ();
+  g_autofree gchar *why = failure != NULL ? g_strdup_printf ("the connection "
+      "to the sender failed before the end of the file (%s)", failure)
+      : g_strdup ("the sender left before the end of the file");
   GHashTableIter iter;
   Incoming *in;
 
@@ -1235,6 +1238,5 @@ hangout_transfer_receiver_member_left (HangoutTransferReceiver *receiver,
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & in))
     if (g_str_equal (in->member, member))
       g_ptr_array_add (gone, in);
-  return drop_files (receiver, gone, FALSE, "the sender left before the end "
-      "of the file");
+  return drop_files (receiver, gone, FALSE, why);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib-object.h>
+#include <gst/gst.h>
 #include <hangout/error.h>
 #include <hangout/channel.h>
 
@@ -53,9 +54,12 @@ G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
  *       HANGOUT_AUTH_TIMEOUT_MS of its channels opening (or more than 4 MiB
  *       before its proof); its connection is
  *       closed and "member-left" follows. Nothing it sent was handed out;
- *   "member-left" (const gchar *id): it is gone (left the room, its
- *       connection failed or closed); follows every "member-joined" once,
- *       except after hangout_room_stop(), which emits nothing;
+ *   "member-left" (const gchar *id, const gchar *failure): it is gone;
+ *       @failure is %NULL when it left (closed its connection or left the
+ *       room) and says what failed when it did not ("ICE consent expired:
+ *       …", "SCTP: the association was lost: …", "DTLS: …"); follows every
+ *       "member-joined" once, except after hangout_room_stop(), which emits
+ *       nothing;
  *   "message" (const gchar *id, gboolean is_string, GBytes *data): a message
  *       on the member's channel (a string message's bytes carry no NUL),
  *       never before its "peer-connected";
@@ -73,6 +77,12 @@ G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
 
 HangoutRoom *hangout_room_new (const gchar *room, const gchar *name,
     const gchar *server);
+/* How the connection to a connected @member runs (see
+ * hangout_peer_connection_dup_transport(): the selected ICE pair, SCTP
+ * packet size, DTLS), or %NULL. Only from the room's signal handlers (its
+ * network thread). */
+GstStructure *hangout_room_dup_member_transport (HangoutRoom *room,
+    const gchar *member);
 
 /* Starts the network thread and joins. Returns once joining has begun (not
  * once joined: watch "id"); fails for missing or bad properties (a

@@ -215,10 +215,12 @@ void hangout_transfer_receiver_set_held (HangoutTransferReceiver *receiver,
  * sender; declined or failed ones are forgotten quietly. (transfer full) */
 GPtrArray *hangout_transfer_receiver_expire (HangoutTransferReceiver *receiver,
     gint64 timeout_us);
-/* @member left: returns a FAILED event for each file of it in progress
+/* @member left (@failure %NULL) or its connection failed (@failure says
+ * why): returns a FAILED event for each file of it in progress
  * (HangoutTransferEvent*, transfer full), possibly empty. */
 GPtrArray *hangout_transfer_receiver_member_left
-    (HangoutTransferReceiver *receiver, const gchar *member);
+    (HangoutTransferReceiver *receiver, const gchar *member,
+    const gchar *failure);
 /* Files in progress. */
 guint hangout_transfer_receiver_get_active (HangoutTransferReceiver *receiver);
 

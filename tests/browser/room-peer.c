@@ -186,7 +186,7 @@ on_refused (HangoutRoom *room, const gchar *id, const gchar *name,
 }
 
 static void
-on_left (HangoutRoom *room, const gchar *id, Peer *p)
+on_left (HangoutRoom *room, const gchar *id, const gchar *failure, Peer *p)
 {
   say ("left %s", id);
 }

@@ -282,7 +282,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       case 4:{
         g_autoptr (GPtrArray) events = h & 8
             ? hangout_transfer_receiver_expire (state.receiver, 0)
-            : hangout_transfer_receiver_member_left (state.receiver, member);
+            : hangout_transfer_receiver_member_left (state.receiver, member,
+                NULL);
 
         check_dropped (&state, h & 8 ? -1 : (gint) m, events);
         break;

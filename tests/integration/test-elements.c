@@ -263,6 +263,30 @@ GST_START_TEST (test_two_receivers)
                 checksum)), GST_FLOW_OK);
   /* Returns once both have acknowledged. */
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  /* Each member's message says how its connection runs: both ends on
+   * loopback, both our stack, so 16 KiB SCTP packets. */
+  for (i = 0; i < 2; i++) {
+    GstMessage *m = wait_message (bus, GST_MESSAGE_ELEMENT,
+        "hangout-member-joined", NULL);
+    GstStructure *transport = NULL;
+    guint packet = 0;
+
+    fail_unless (gst_structure_get (gst_message_get_structure (m),
+            "transport", GST_TYPE_STRUCTURE, &transport, NULL));
+    fail_unless_equals_string (gst_structure_get_string (transport,
+            "local-type"), "host");
+    fail_unless_equals_string (gst_structure_get_string (transport,
+            "remote-type"), "host");
+    fail_unless (g_str_has_prefix (gst_structure_get_string (transport,
+                "remote-address"), "127.0.0.1:"));
+    fail_unless_equals_string (gst_structure_get_string (transport,
+            "transport"), "udp");
+    fail_unless (gst_structure_get_uint (transport, "sctp-packet-size",
+            &packet));
+    fail_unless (packet > 16000, "%u-byte packets", packet);
+    gst_structure_free (transport);
+    gst_message_unref (m);
+  }
   while (acks < 2) {
     GstMessage *m = wait_message (bus, GST_MESSAGE_ELEMENT, "hangout-ack",
         NULL);

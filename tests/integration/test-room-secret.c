@@ -950,7 +950,8 @@ on_member_refused (HangoutRoom *room, const gchar *id, const gchar *name,
 }
 
 static void
-on_member_gone (HangoutRoom *room, const gchar *id, gpointer data)
+on_member_gone (HangoutRoom *room, const gchar *id, const gchar *failure,
+    gpointer data)
 {
   report ("left %s", id);
 }

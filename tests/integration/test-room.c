@@ -135,7 +135,8 @@ on_member_joined (HangoutRoom *room, const gchar *id, const gchar *name,
 }
 
 static void
-on_member_left (HangoutRoom *room, const gchar *id, Node *node)
+on_member_left (HangoutRoom *room, const gchar *id, const gchar *failure,
+    Node *node)
 {
   g_mutex_lock (&lock);
   g_hash_table_remove (node->connected, id);

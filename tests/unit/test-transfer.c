@@ -639,7 +639,7 @@ GST_START_TEST (test_receiver_failures)
   hangout_transfer_event_clear (&event);
   feed_text (receiver, "T", offer, &event);
   hangout_transfer_event_clear (&event);
-  events = hangout_transfer_receiver_member_left (receiver, "S");
+  events = hangout_transfer_receiver_member_left (receiver, "S", NULL);
   fail_unless_equals_int (events->len, 1);
   fail_unless_equals_int (((HangoutTransferEvent *)
           g_ptr_array_index (events, 0))->type, HANGOUT_TRANSFER_EVENT_FAILED);
