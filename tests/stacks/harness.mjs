@@ -56,11 +56,12 @@ export async function openRoom(t) {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const pipeline = (name, args) => {
+  const pipeline = (name, args, stdin = 'ignore') => {
     const gst = ['gst-launch-1.0', ...GST_OPTIONS, ...args];
+    const options = { timeoutMs: LIFE_MS, stdin };
     const proc = veth
-      ? startProcess(name, 'nsenter', [`--net=${process.env.HANGOUT_STACKS_PEER_NETNS}`, ...gst], { timeoutMs: LIFE_MS })
-      : startProcess(name, gst[0], gst.slice(1), { timeoutMs: LIFE_MS });
+      ? startProcess(name, 'nsenter', [`--net=${process.env.HANGOUT_STACKS_PEER_NETNS}`, ...gst], options)
+      : startProcess(name, gst[0], gst.slice(1), options);
     procs.push(proc);
     return proc;
   };
@@ -78,11 +79,19 @@ export async function openRoom(t) {
       return member;
     },
 
+    // With `bytes` null the sink reads its file from its stdin (fdsrc), so
+    // the test decides when the file begins: proc.child.stdin.end(bytes).
     sink(bytes, { name = 'sink', file = `${name}.bin`, minPeers = 1 } = {}) {
-      const path = join(dir, file);
-      writeFileSync(path, bytes);
-      return pipeline(name, ['filesrc', `location=${path}`, '!', 'hangoutsink', ...common(name),
-        `min-peers=${minPeers}`, 'join-timeout=20', 'ack-timeout=20']);
+      let source;
+      if (bytes === null) {
+        source = ['fdsrc', 'fd=0'];
+      } else {
+        const path = join(dir, file);
+        writeFileSync(path, bytes);
+        source = ['filesrc', `location=${path}`];
+      }
+      return pipeline(name, [...source, '!', 'hangoutsink', ...common(name), `filename=${file}`,
+        `min-peers=${minPeers}`, 'join-timeout=20', 'ack-timeout=20'], bytes === null ? 'pipe' : 'ignore');
     },
 
     src({ name = 'src', numFiles = 1 } = {}) {
