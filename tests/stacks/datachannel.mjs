@@ -46,7 +46,7 @@ class Connection extends EventEmitter {
     this.pc.onLocalDescription((sdp, type) => this.emit('description', type.toLowerCase(), sdp));
     this.pc.onLocalCandidate((candidate, mid) => this.emit('candidate', candidate.replace(/^a=/, ''), mid));
     this.pc.onStateChange((state) => {
-      if (state === 'closed' || state === 'failed') this.emit('closed');
+      if (state === 'closed' || state === 'failed') this.emit('closed', `peer connection ${state}`);
     });
     this.pc.onGatheringStateChange((state) => {
       if (state === 'complete') this.emit('candidate', '', '0');
@@ -65,8 +65,8 @@ class Connection extends EventEmitter {
     const onOpen = () => { if (++opened === 2) this.emit('open'); };
     app.onOpen(onOpen);
     control.onOpen(onOpen);
-    app.onClosed(() => this.emit('closed'));
-    control.onClosed(() => this.emit('closed'));
+    app.onClosed(() => this.emit('closed', 'application channel closed'));
+    control.onClosed(() => this.emit('closed', 'control channel closed'));
     app.onMessage((msg) => this.emit('app', typeof msg === 'string' ? msg : Buffer.from(msg)));
     control.onMessage((msg) => { if (typeof msg === 'string') this.emit('control', msg); });
   }

@@ -61,9 +61,11 @@ class Pair {
     this.conn.on('description', (type, sdp) => this.onDescription(type, sdp));
     this.conn.on('candidate', (candidate, mid) => this.onCandidate(candidate, mid));
     this.conn.on('open', () => this.onOpen());
-    this.conn.on('app', (data) => this.files?.onMessage(data));
+    // The peer may send as soon as the application channel is open, before
+    // ours reports the control channel open too.
+    this.conn.on('app', (data) => this.fileChannel().onMessage(data));
     this.conn.on('control', (text) => this.onControl(text));
-    this.conn.on('closed', () => member.drop(this, 'connection closed'));
+    this.conn.on('closed', (why) => member.drop(this, why));
   }
 
   get name() { return this.member.names.get(this.id) ?? null; }
@@ -106,14 +108,23 @@ class Pair {
       typeof payload.sdpMid === 'string' ? payload.sdpMid : '0'));
   }
 
+  // §2 on the application channel; both descriptions are known by the
+  // time it carries anything.
+  fileChannel() {
+    if (!this.files) {
+      // §2.2: chunk-size within the smaller of both sides' max-message-size.
+      const maxMessageSize = Math.min(maxMessageSizeOf(this.localSdp), maxMessageSizeOf(this.remoteSdp));
+      this.files = new FileChannel(this.conn.app, {
+        maxMessageSize, log: (t) => this.member.log(`${this.id}: ${t}`),
+      });
+      this.files.on('complete', (file) => this.member.onFile(this, file));
+      this.files.on('failed', (file) => this.member.onFile(this, file));
+    }
+    return this.files;
+  }
+
   onOpen() {
-    // §2.2: chunk-size within the smaller of both sides' max-message-size.
-    const maxMessageSize = Math.min(maxMessageSizeOf(this.localSdp), maxMessageSizeOf(this.remoteSdp));
-    this.files = new FileChannel(this.conn.app, {
-      maxMessageSize, log: (t) => this.member.log(`${this.id}: ${t}`),
-    });
-    this.files.on('complete', (file) => this.member.onFile(this, file));
-    this.files.on('failed', (file) => this.member.onFile(this, file));
+    this.fileChannel();
     this.open = true;
     this.member.poke();
   }

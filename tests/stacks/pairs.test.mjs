@@ -57,7 +57,8 @@ for (const stack of [datachannel, wrtc]) {
       const original = randomBytes(SIZE);
       const { member, pipeline: src } = await meet(room, stack, stackFirst, () => room.src(), 'src');
       const answers = await member.share('from-stack.bin', original);
-      assert.deepEqual(answers.get('src'), { ack: true, ok: true, sha256: sha256(original) });
+      assert.deepEqual(answers.get('src'), { ack: true, ok: true, sha256: sha256(original) },
+        `hangoutsrc's answer; ${stack.name}'s log:\n${member.logs.slice(-10).join('\n')}`);
       await assertExitsCleanly(src);
       assert.deepEqual(srcCompletes(src.output), [{ name: 'from-stack.bin', sha256: sha256(original) }]);
       assert.equal(sha256(readFileSync(src.out)), sha256(original));

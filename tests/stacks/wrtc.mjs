@@ -10,10 +10,15 @@ const POLL_MS = 5;
 class Channel {
   constructor(dc) { this.dc = dc; }
 
+  // Checking readyState first is not enough: the binding reads the native
+  // state, which the network thread may change in between.
   send(data) {
-    if (this.dc.readyState !== 'open') return false;
-    this.dc.send(data);
-    return true;
+    try {
+      this.dc.send(data);
+      return true;
+    } catch {
+      return false;   // closed: the pair's "closed" event follows
+    }
   }
 
   bufferedAmount() { return this.dc.bufferedAmount; }
@@ -33,7 +38,8 @@ class Connection extends EventEmitter {
       this.emit('candidate', candidate ? candidate.candidate : '', candidate?.sdpMid ?? '0');
     };
     this.pc.onconnectionstatechange = () => {
-      if (['closed', 'failed'].includes(this.pc.connectionState)) this.emit('closed');
+      const state = this.pc.connectionState;
+      if (state === 'closed' || state === 'failed') this.emit('closed', `peer connection ${state}`);
     };
     if (offerer) {
       this.createChannels();
@@ -58,8 +64,8 @@ class Connection extends EventEmitter {
     const onOpen = () => { if (++opened === 2) this.emit('open'); };
     app.onopen = onOpen;
     control.onopen = onOpen;
-    app.onclose = () => this.emit('closed');
-    control.onclose = () => this.emit('closed');
+    app.onclose = () => this.emit('closed', 'application channel closed');
+    control.onclose = () => this.emit('closed', 'control channel closed');
     app.onmessage = ({ data }) => this.emit('app', typeof data === 'string' ? data : Buffer.from(data));
     control.onmessage = ({ data }) => { if (typeof data === 'string') this.emit('control', data); };
   }
@@ -77,7 +83,7 @@ class Connection extends EventEmitter {
   }
 
   sendControl(text) {
-    if (this.control?.readyState === 'open') this.control.send(text);
+    try { this.control?.send(text); } catch { /* closed */ }
   }
 
   async selectedAddresses() {
