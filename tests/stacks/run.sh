@@ -23,10 +23,12 @@ if [ "${HANGOUT_IN_NETNS:-}" != 1 ]; then
     (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
   fi
   export HANGOUT_IN_NETNS=1
+  # A PID namespace too: when this script (its init) ends, the kernel ends
+  # every process left in it, a crashed member's server and pipelines too.
   if [ "$(id -u)" = 0 ]; then
-    exec unshare --net -- "$0" "$@"
+    exec unshare --net --pid --fork --mount-proc -- "$0" "$@"
   fi
-  exec unshare --map-root-user --net -- "$0" "$@"
+  exec unshare --map-root-user --net --pid --fork --mount-proc -- "$0" "$@"
 fi
 
 ip link set lo up
@@ -35,11 +37,10 @@ cd "$here"
 status=0
 HANGOUT_STACKS_NETWORK=loopback node --test --test-concurrency=1 "$@" ./*.test.mjs || status=1
 
-# The second namespace: a process that only holds it, ended on exit (and
-# with it the namespace and the veth pair).
+# The second namespace: a process that only holds it (ended with the PID
+# namespace, and with it the namespace and the veth pair).
 unshare --net sleep 3600 &
 holder=$!
-trap 'kill $holder' EXIT
 while [ "$(readlink /proc/$holder/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do sleep 0.01; done
 peer_netns=/proc/$holder/ns/net
 ip link add stacks0 type veth peer name stacks1
