@@ -42,12 +42,14 @@ async function members(server) {
  *   sink(bytes, options)   gst-launch-1.0 filesrc ! hangoutsink sharing bytes
  *   src(options)           gst-launch-1.0 hangoutsrc ! filesink (its file: .out)
  *   waitMembers(n)         until the server counts n members
+ *   restartServer()        a new server where the old one was (its members rejoin)
  *   checkPath(pair)        the pair's ICE path is this pass's network
  */
 export async function openRoom(t) {
   const dir = mkdtempSync(join(tmpdir(), 'hangout-stacks-'));
   const room = `stacks-${randomBytes(4).toString('hex')}`;
-  const server = await startServer(veth ? ['--host', VETH_LOCAL] : []);
+  const host = veth ? ['--host', VETH_LOCAL] : [];
+  let server = await startServer(host);
   const procs = [server];
   const joined = [];
   t.after(async () => {
@@ -100,6 +102,13 @@ export async function openRoom(t) {
         '!', 'filesink', `location=${out}`]);
       proc.out = out;
       return proc;
+    },
+
+    async restartServer() {
+      await server.stop();
+      const port = new URL(server.url).port;
+      server = await startServer([...host, '--port', port]);
+      procs.push(server);
     },
 
     async waitMembers(n, ms = 10000) {

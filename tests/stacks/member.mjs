@@ -54,6 +54,7 @@ class Pair {
     this.remoteSdp = null;
     this.pendingCandidates = [];
     this.claim = null;          // { id, token } it claimed on its control channel
+    this.token = null;          // our id proof's token for it, after a rejoin
     this.pongs = 0;
     // Remote descriptions and candidates are applied in arrival order.
     this.ops = Promise.resolve();
@@ -136,8 +137,7 @@ class Pair {
     if (msg.type === 'ping') this.conn.sendControl('{"type":"pong"}');
     else if (msg.type === 'pong') { this.pongs++; this.member.poke(); }
     else if (msg.type === 'id' && typeof msg.id === 'string' && typeof msg.token === 'string') {
-      this.claim = { id: msg.id, token: msg.token };
-      this.member.confirmClaims();
+      this.member.onClaim(this, { id: msg.id, token: msg.token });
     }
   }
 
@@ -194,29 +194,49 @@ export class Member {
   }
 
   async join(ms = 10000) {
-    this.ws = new WebSocket(this.url);
-    this.ws.on('message', (data, isBinary) => {
+    this.connect();
+    await this.wait(() => this.id, ms, 'welcome');
+  }
+
+  // One WebSocket to the server, joining on open. A lost one does not touch
+  // the pairs (§1.6): we connect again, 100 ms doubling to 5 s, and rejoin.
+  connect() {
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.on('open', () => {
+      this.backoffMs = 100;
+      ws.send(JSON.stringify({ type: 'join', room: this.room, name: this.name, version: 1 }));
+    });
+    ws.on('message', (data, isBinary) => {
       const msg = isBinary ? null : parseObject(String(data));
       if (msg === null) this.log('server: not a JSON object, ignored');
       else this.onServer(msg);
       this.poke();
     });
-    this.ws.on('close', (code, reason) => { this.log(`server closed the WebSocket: ${code} ${reason}`); this.poke(); });
-    await new Promise((resolve, reject) => { this.ws.once('open', resolve); this.ws.once('error', reject); });
-    this.ws.send(JSON.stringify({ type: 'join', room: this.room, name: this.name, version: 1 }));
-    await this.wait(() => this.id, ms, 'welcome');
+    ws.on('error', (e) => this.log(`WebSocket: ${e.message}`));
+    ws.on('close', (code, reason) => {
+      this.log(`WebSocket closed: ${code} ${reason}`);
+      if (this.leaving) return;
+      this.reconnect = setTimeout(() => this.connect(), this.backoffMs);
+      this.backoffMs = Math.min(2 * (this.backoffMs ?? 100), 5000);
+      this.poke();
+    });
   }
 
   onServer(msg) {
     switch (msg.type) {
-      case 'welcome':
+      case 'welcome': {
+        const rejoined = this.id !== undefined;
         this.id = msg.id;
-        // §1.5: the newcomer offers to everyone already there.
+        if (rejoined) this.proveId();
+        // §1.5: the newcomer offers to everyone already there (that it does
+        // not know by id: those that rejoined answer "connected").
         for (const m of msg.members) {
           this.names.set(m.id, m.name);
-          this.addPair(m.id, true);
+          if (!this.pairs.has(m.id)) this.addPair(m.id, true);
         }
         break;
+      }
       case 'member-joined':
         this.names.set(msg.id, msg.name);
         break;
@@ -301,8 +321,27 @@ export class Member {
     }
   }
 
-  // §1.6's id proof: a claim on a control channel and the signal from the
-  // claimed id carrying the same token refile that connection.
+  // §1.6's id proof, our side after a rejoin: a fresh token per connected
+  // peer, on its control channel with our new id and through the server.
+  proveId() {
+    for (const pair of this.pairs.values()) {
+      if (!pair.open) continue;
+      pair.token = randomBytes(16).toString('hex');
+      pair.conn.sendControl(JSON.stringify({ type: 'id', id: this.id, token: pair.token }));
+      this.signal(pair.id, { type: 'id', token: pair.token });
+      if (pair.claim && pair.claim.id !== pair.id) this.signal(pair.claim.id, { type: 'id', token: pair.token });
+    }
+  }
+
+  // Its side: a claim on a control channel and the signal from the claimed
+  // id carrying the same token refile that connection.
+  onClaim(pair, claim) {
+    pair.claim = claim;
+    // Both rejoined: our signal half may have gone to its old id.
+    if (pair.token) this.signal(claim.id, { type: 'id', token: pair.token });
+    this.confirmClaims();
+  }
+
   confirmClaims() {
     for (const pair of [...this.pairs.values()]) {
       const claim = pair.claim;
@@ -316,6 +355,7 @@ export class Member {
       this.names.set(claim.id, this.names.get(pair.id));
       pair.id = claim.id;
       this.pairs.set(claim.id, pair);
+      this.poke();
     }
   }
 
@@ -393,9 +433,11 @@ export class Member {
   }
 
   close() {
+    this.leaving = true;
     for (const p of [...this.pairs.values()]) p.close();
     this.pairs.clear();
     clearTimeout(this.refill);
+    clearTimeout(this.reconnect);
     this.ws?.close();
   }
 }

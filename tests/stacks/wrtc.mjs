@@ -43,7 +43,8 @@ class Connection extends EventEmitter {
     };
     if (offerer) {
       this.createChannels();
-      this.describe(this.pc.createOffer());
+      // Dropped before the offer left (a "connected" reply), or broken.
+      this.describe(this.pc.createOffer()).catch((e) => this.emit('closed', `no offer: ${e.message}`));
     }
   }
 
