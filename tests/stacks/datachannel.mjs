@@ -36,13 +36,17 @@ class Channel {
 }
 
 class Connection extends EventEmitter {
-  constructor({ offerer, bindAddress, label }) {
+  constructor({ offerer, bindAddress, label, autoAnswer = false }) {
     super();
     this.pc = new PeerConnection(label, {
       iceServers: [],
       // libdatachannel gathers no loopback candidate unless bound to one.
       bindAddress,
+      // Descriptions when we say: an answerer's channels come before the
+      // offer is set, and creating them must not make it offer.
+      disableAutoNegotiation: !autoAnswer,
     });
+    this.autoAnswer = autoAnswer;
     this.pc.onLocalDescription((sdp, type) => this.emit('description', type.toLowerCase(), sdp));
     this.pc.onLocalCandidate((candidate, mid) => this.emit('candidate', candidate.replace(/^a=/, ''), mid));
     this.pc.onStateChange((state) => {
@@ -51,11 +55,12 @@ class Connection extends EventEmitter {
     this.pc.onGatheringStateChange((state) => {
       if (state === 'complete') this.emit('candidate', '', '0');
     });
-    // Creating the first channel makes libdatachannel offer.
-    if (offerer) this.createChannels();
+    if (!autoAnswer || offerer) this.createChannels();
+    if (offerer && !autoAnswer) this.pc.setLocalDescription('offer');
   }
 
-  // §1.6: both negotiated, same ids on both sides, reliable and ordered.
+  // §1.6: both negotiated, same ids on both sides, reliable and ordered,
+  // created before our description.
   createChannels() {
     const app = this.pc.createDataChannel('hangout', { negotiated: true, id: 0 });
     const control = this.pc.createDataChannel('hangout-control', { negotiated: true, id: 1 });
@@ -73,8 +78,10 @@ class Connection extends EventEmitter {
 
   setRemoteDescription(type, sdp) {
     this.pc.setRemoteDescription(sdp, type);
-    // The answer follows by itself, once the channels exist.
-    if (type === 'offer') this.createChannels();
+    if (type !== 'offer') return;
+    // libdatachannel's own way answers at once, by itself.
+    if (this.autoAnswer) this.createChannels();
+    else this.pc.setLocalDescription('answer');
   }
 
   addRemoteCandidate(candidate, mid) {
@@ -98,4 +105,12 @@ class Connection extends EventEmitter {
 export const stack = {
   name: 'libdatachannel',
   connect: (options) => new Connection(options),
+};
+
+// libdatachannel used as its examples do: the answer leaves as soon as the
+// offer is set, before the channels exist. Such an answer repeats the
+// offer's unknown media attributes (a=x-hangout-max-datagram among them).
+export const autoAnswerStack = {
+  name: 'libdatachannel-auto',
+  connect: (options) => new Connection({ ...options, autoAnswer: true }),
 };

@@ -8,8 +8,8 @@
 //   methods  setRemoteDescription(type, sdp), addRemoteCandidate(text,
 //            mid) (both may return promises), app (a channel for
 //            transfer.mjs), sendControl(text), selectedAddresses(), close()
-// An offering connection creates the two negotiated channels (§1.6) and
-// offers at once; an answering one creates them when the offer is set.
+// A connection creates the two negotiated channels (§1.6) at once; an
+// offering one then offers, an answering one answers when the offer is set.
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { FileChannel, newFileId } from './transfer.mjs';

@@ -11,7 +11,7 @@ import {
   NETWORK, CONNECT_MS, TRANSFER_MS, TEST_MS, openRoom, assertExitsCleanly, sinkResult, srcCompletes,
 } from './harness.mjs';
 import { sha256 } from './transfer.mjs';
-import { stack as datachannel } from './datachannel.mjs';
+import { stack as datachannel, autoAnswerStack } from './datachannel.mjs';
 import { stack as wrtc } from './wrtc.mjs';
 
 const SIZE = 4 * 1024 * 1024 + 12345;   // not a multiple of any chunk
@@ -66,3 +66,16 @@ for (const stack of [datachannel, wrtc]) {
     });
   }
 }
+
+// §1.8: a member that reads no datagram over 1232 bytes and never says
+// otherwise must get none, even when its stack's answer repeats the
+// offer's attributes (hangoutsink offers here: it joins later).
+test(`${NETWORK}: ${autoAnswerStack.name} answers as it does by default and receives from hangoutsink`, { timeout: TEST_MS }, async (t) => {
+  const room = await openRoom(t);
+  const original = randomBytes(SIZE);
+  const { member, pipeline: sink } = await meet(room, autoAnswerStack, true, () => room.sink(original), 'sink');
+  const file = await member.waitFile('sink', TRANSFER_MS);
+  assert.equal(sha256(file.bytes), sha256(original));
+  await assertExitsCleanly(sink);
+  assert.deepEqual(sinkResult(sink.output), { result: 'complete', bytes: SIZE }, 'hangoutsink: every member has the file');
+});

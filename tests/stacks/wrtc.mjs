@@ -41,8 +41,8 @@ class Connection extends EventEmitter {
       const state = this.pc.connectionState;
       if (state === 'closed' || state === 'failed') this.emit('closed', `peer connection ${state}`);
     };
+    this.createChannels();
     if (offerer) {
-      this.createChannels();
       // Dropped before the offer left (a "connected" reply), or broken.
       this.describe(this.pc.createOffer()).catch((e) => this.emit('closed', `no offer: ${e.message}`));
     }
@@ -54,7 +54,8 @@ class Connection extends EventEmitter {
     this.emit('description', description.type, description.sdp);
   }
 
-  // §1.6: both negotiated, same ids on both sides, reliable and ordered.
+  // §1.6: both negotiated, same ids on both sides, reliable and ordered,
+  // created before our description.
   createChannels() {
     const app = this.pc.createDataChannel('hangout', { negotiated: true, id: 0 });
     const control = this.pc.createDataChannel('hangout-control', { negotiated: true, id: 1 });
@@ -73,10 +74,7 @@ class Connection extends EventEmitter {
 
   async setRemoteDescription(type, sdp) {
     await this.pc.setRemoteDescription({ type, sdp });
-    if (type === 'offer') {
-      this.createChannels();
-      await this.describe(this.pc.createAnswer());
-    }
+    if (type === 'offer') await this.describe(this.pc.createAnswer());
   }
 
   addRemoteCandidate(candidate, mid) {
