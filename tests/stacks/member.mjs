@@ -14,14 +14,14 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { FileChannel, newFileId } from './transfer.mjs';
 
-// §1.4: the server drops what goes over a burst of 100 and 20 per second;
-// we stay below that with a bucket of our own.
+// §1.4: the server drops what goes over a burst of 100 and 20 per second,
+// and members must stay below that: a bucket of our own.
 const SIGNAL_BURST = 50;
 const SIGNALS_PER_SECOND = 18;
 // §1.6: a member the server reports gone is dropped without a pong in 2 s.
 const PONG_TIMEOUT_MS = 2000;
 const MAX_CONTROL_BYTES = 4096;
-// RFC 8841 §6 (docs/protocol.md only says "the smaller of both sides'").
+// An absent a=max-message-size (RFC 8841 §6; protocol §1.8); 0 is no limit.
 const DEFAULT_MAX_MESSAGE_SIZE = 65536;
 
 const ufragOf = (sdp) => /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1] ?? null;
