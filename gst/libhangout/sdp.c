@@ -42,8 +42,11 @@
 
 #define DATACHANNEL_PROTO "UDP/DTLS/SCTP"
 #define DATACHANNEL_FORMAT "webrtc-datachannel"
-/* Ours: the largest UDP payload a member reads. Other stacks ignore it, and
- * without it no datagram exceeds 1232 bytes (docs/protocol.md §1.8). */
+/* Ours: "N UFRAG", the largest UDP payload a member reads and its own ICE
+ * username fragment. Other stacks ignore it, and without it no datagram
+ * exceeds 1232 bytes (docs/protocol.md §1.8). The ufrag tells it from an
+ * echo: libdatachannel copies the offer's unknown attributes into its
+ * answer. */
 #define MAX_DATAGRAM_ATTRIBUTE "x-hangout-max-datagram"
 /* draft-ietf-mmusic-sctp-sdp-05 and older, still sent by old peers: the SCTP
  * port is the m-line's format. */
@@ -532,11 +535,19 @@ parse_media (const GstSDPMessage * msg, const GstSDPMedia * media,
     desc->max_message_size = HANGOUT_SDP_DEFAULT_MAX_MESSAGE_SIZE;
   }
 
-  if (max_datagram != NULL && !parse_decimal (max_datagram, 0, G_MAXUINT16,
-          &datagram)) {
-    g_autofree gchar *quoted = quote_value (max_datagram);
-    return set_sdp_error (error, "a=" MAX_DATAGRAM_ATTRIBUTE " must be a "
-        "decimal integer from 0 to 65535, got %s", quoted);
+  if (max_datagram != NULL) {
+    g_auto (GStrv) fields = g_strsplit (max_datagram, " ", 2);
+
+    if (!parse_decimal (fields[0], 0, G_MAXUINT16, &datagram)) {
+      g_autofree gchar *quoted = quote_value (max_datagram);
+      return set_sdp_error (error, "a=" MAX_DATAGRAM_ATTRIBUTE " must be a "
+          "decimal integer from 0 to 65535 and an ICE ufrag, got %s", quoted);
+    }
+    if (fields[1] == NULL || g_strcmp0 (fields[1], desc->ice_ufrag) != 0) {
+      GST_DEBUG ("a=" MAX_DATAGRAM_ATTRIBUTE " of another description "
+          "(echoed): ignored");
+      datagram = 0;
+    }
   }
   desc->max_datagram_size = (guint) datagram;
 
@@ -706,8 +717,8 @@ hangout_sdp_description_to_string (const HangoutSdpDescription * desc)
   gst_sdp_media_add_attribute (&media, "sctp-port", sctp_port);
   gst_sdp_media_add_attribute (&media, "max-message-size", max_message_size);
   if (desc->max_datagram_size != 0) {
-    g_autofree gchar *datagram = g_strdup_printf ("%u",
-        desc->max_datagram_size);
+    g_autofree gchar *datagram = g_strdup_printf ("%u %s",
+        desc->max_datagram_size, desc->ice_ufrag);
 
     gst_sdp_media_add_attribute (&media, MAX_DATAGRAM_ATTRIBUTE, datagram);
   }

@@ -38,9 +38,10 @@ typedef enum {
  * @sctp_port: a=sctp-port
  * @max_message_size: a=max-message-size as advertised; %HANGOUT_SDP_DEFAULT_MAX_MESSAGE_SIZE
  *   when absent; 0 means the peer sets no limit
- * @max_datagram_size: a=x-hangout-max-datagram, the largest UDP payload the
- *   peer reads; 0 when absent, and then no datagram may exceed 1232 bytes,
- *   what an IPv6 minimum-MTU path carries (docs/protocol.md §1.8)
+ * @max_datagram_size: a=x-hangout-max-datagram ("N UFRAG"), the largest UDP
+ *   payload the peer reads; 0 when absent or when its ufrag is not this
+ *   description's (an echo of ours), and then no datagram may exceed 1232
+ *   bytes, what an IPv6 minimum-MTU path carries (docs/protocol.md §1.8)
  * @candidates: (element-type utf8): ICE candidates in the browsers' form, without "a="
  *   ("candidate:1 1 udp 2122260223 192.0.2.1 5000 typ host")
  * @end_of_candidates: a=end-of-candidates was present

@@ -514,6 +514,27 @@ GST_START_TEST (test_firefox)
 
 GST_END_TEST;
 
+/* a=x-hangout-max-datagram counts only with the description's own ufrag:
+ * libdatachannel copies an offer's unknown attributes into its answer. */
+GST_START_TEST (test_max_datagram)
+{
+  g_autofree gchar *own = edit_sdp (chrome_answer, "a=max-message-size:",
+      "a=max-message-size:262144\r\na=x-hangout-max-datagram:16384 W7uB");
+  g_autofree gchar *echo = edit_sdp (chrome_answer, "a=max-message-size:",
+      "a=max-message-size:262144\r\na=x-hangout-max-datagram:16384 k3Zq");
+  g_autofree gchar *bare = edit_sdp (chrome_answer, "a=max-message-size:",
+      "a=max-message-size:262144\r\na=x-hangout-max-datagram:16384");
+  g_autoptr (HangoutSdpDescription) a = parse_ok (own, HANGOUT_SDP_ANSWER);
+  g_autoptr (HangoutSdpDescription) b = parse_ok (echo, HANGOUT_SDP_ANSWER);
+  g_autoptr (HangoutSdpDescription) c = parse_ok (bare, HANGOUT_SDP_ANSWER);
+
+  fail_unless_equals_int (a->max_datagram_size, 16384);
+  fail_unless_equals_int (b->max_datagram_size, 0);
+  fail_unless_equals_int (c->max_datagram_size, 0);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_defaults_when_absent)
 {
   /* No max-message-size: RFC 8841's 64 KiB. */
@@ -787,7 +808,7 @@ static const MalformedCase malformed_cases[] = {
   {"a=max-message-size:", "a=max-message-size:18446744073709551616", OFFER,
       "max-message-size"},
   /* x-hangout-max-datagram */
-  {"a=max-message-size:", "a=x-hangout-max-datagram:65536\r\na=max-message-size:262144",
+  {"a=max-message-size:", "a=x-hangout-max-datagram:65536 k3Zq\r\na=max-message-size:262144",
       OFFER, "x-hangout-max-datagram"},
   {"a=max-message-size:", "a=x-hangout-max-datagram:big\r\na=max-message-size:262144",
       ANSWER, "x-hangout-max-datagram"},
@@ -908,6 +929,7 @@ sdp_suite (void)
   tcase_add_test (tc, test_chrome_offer);
   tcase_add_test (tc, test_chrome_answer);
   tcase_add_test (tc, test_firefox);
+  tcase_add_test (tc, test_max_datagram);
   tcase_add_test (tc, test_defaults_when_absent);
   tcase_add_test (tc, test_session_level_fallback);
   tcase_add_test (tc, test_legacy_dtls_sctp);
