@@ -90,6 +90,7 @@ struct _GstHangoutSink {
   HangoutTransferSender *sender;        /* the file, from its first buffer */
   GHashTable *recipients;       /* member id → Recipient */
   guint64 low_events;           /* "buffered-amount-low" count */
+  guint answers_to_post;        /* answers taken whose messages are not out */
   gint64 last_progress;
 };
 
@@ -204,7 +205,9 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
     if (sink->sender != NULL)
       handled = hangout_transfer_sender_handle_answer (sink->sender, member,
           &control, &state, &error);
-    g_cond_broadcast (&sink->cond);
+    /* EOS waits for what this answer posts, not only for the answer. */
+    if (handled)
+      sink->answers_to_post++;
     g_mutex_unlock (&sink->lock);
   }
   if (!handled) {
@@ -235,6 +238,10 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
     GST_INFO_OBJECT (sink, "%s declined the file: %s", who, control.reason);
   }
   hangout_transfer_control_clear (&control);
+  g_mutex_lock (&sink->lock);
+  sink->answers_to_post--;
+  g_cond_broadcast (&sink->cond);
+  g_mutex_unlock (&sink->lock);
 }
 
 static void
@@ -664,8 +671,9 @@ finish_file (GstHangoutSink *sink)
   g_mutex_lock (&sink->lock);
   backlog = pending_backlog (sink);
   deadline = g_get_monotonic_time () + timeout * G_USEC_PER_SEC;
-  while (hangout_transfer_sender_count (sink->sender,
-          HANGOUT_TRANSFER_RECIPIENT_PENDING) > 0 && !sink->flushing) {
+  while ((hangout_transfer_sender_count (sink->sender,
+              HANGOUT_TRANSFER_RECIPIENT_PENDING) > 0
+          || sink->answers_to_post > 0) && !sink->flushing) {
     gint64 now = g_get_monotonic_time ();
     guint64 current;
 
