@@ -31,6 +31,7 @@ struct _GstHangoutRoomObject {
   /* State-change thread. */
   HangoutServer *server_run;    /* the server we run (run-server) */
   HangoutRoom *room;
+  GstResourceError open_error;  /* what a failed join posts */
 
   GMutex names_lock;
   GHashTable *names;            /* member id → display name, all we met */
@@ -404,6 +405,31 @@ on_member_refused (HangoutRoom *room, const gchar *member, const gchar *name,
       __LINE__);
 }
 
+/* The room cannot join (network thread): posted at once, naming what to
+ * change, rather than after the join timeout. */
+static void
+on_room_failed (HangoutRoom *room, GError *error, GstHangoutRoomObject *object)
+{
+  g_autofree gchar *room_name = NULL, *server = NULL;
+  const gchar *why = error != NULL ? error->message : "unknown";
+
+  GST_OBJECT_LOCK (object->element);
+  room_name = g_strdup (object->room_name);
+  server = g_strdup (object->server);
+  GST_OBJECT_UNLOCK (object->element);
+  if (g_error_matches (error, HANGOUT_ERROR, HANGOUT_ERROR_JOIN_REFUSED))
+    post_error (object, object->open_error,
+        g_strdup_printf ("Could not join room '%s': %s", room_name, why),
+        g_strdup ("change the \"room\" or \"display-name\" property, or "
+            "the server's --max-members for a full room"));
+  else
+    post_error (object, object->open_error,
+        g_strdup_printf ("Could not join room '%s': %s", room_name, why),
+        g_strdup_printf ("check the \"server\" property (%s): it must be "
+            "the ws:// or wss:// URL that hangout-server prints, and the "
+            "server must be running", server));
+}
+
 HangoutRoom *
 gst_hangout_room_object_start (GstHangoutRoomObject *object,
     GstResourceError open_error,
@@ -466,6 +492,9 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
       object);
   g_signal_connect (object->room, "member-refused",
       G_CALLBACK (on_member_refused), object);
+  object->open_error = open_error;
+  g_signal_connect (object->room, "failed", G_CALLBACK (on_room_failed),
+      object);
   if (!hangout_room_start (object->room, &error)) {
     post_error (object, open_error,
         g_strdup_printf ("Could not join room '%s'", room_name),

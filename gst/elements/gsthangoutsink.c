@@ -833,7 +833,8 @@ gst_hangout_sink_class_init (GstHangoutSinkClass *klass)
 
   gst_hangout_room_object_install_properties (gobject_class,
       "Seconds to wait for min-peers members to connect before failing "
-      "with an error");
+      "with an error (a signalling server that cannot be reached or "
+      "refuses the join fails at once)");
   g_object_class_install_property (gobject_class, PROP_MIN_PEERS,
       g_param_spec_uint ("min-peers", "Minimum peers",
           "Wait until this many members are connected before sending; "

@@ -534,8 +534,9 @@ on_room_id (HangoutRoom *room, GParamSpec *pspec, GstHangoutSrc *src)
 static void
 connect_room (HangoutRoom *room, gpointer data)
 {
-  /* Joining happens on the room's thread; create() gives up on a server
-   * that never lets us in (unreachable, refusing) after join-timeout. */
+  /* Joining happens on the room's thread. A join that cannot work (no
+   * server there, refused) is posted at once by the room object; create()
+   * gives up on a server that never answers after join-timeout. */
   g_signal_connect (room, "notify::id", G_CALLBACK (on_room_id), data);
   g_signal_connect (room, "member-left", G_CALLBACK (on_member_left), data);
   g_signal_connect (room, "message", G_CALLBACK (on_message), data);
@@ -964,8 +965,10 @@ gst_hangout_src_class_init (GstHangoutSrcClass *klass)
   gobject_class->finalize = gst_hangout_src_finalize;
 
   gst_hangout_room_object_install_properties (gobject_class,
-      "Seconds to wait to join the room on the signalling server before "
-      "failing with an error (waiting for files afterwards has no limit)");
+      "Seconds to wait to join the room on a signalling server that does "
+      "not answer before failing with an error (one that cannot be reached "
+      "or refuses the join fails at once; waiting for files afterwards has "
+      "no limit)");
   g_object_class_install_property (gobject_class, PROP_NUM_FILES,
       g_param_spec_uint ("num-files", "Number of files",
           "End the stream (EOS) after this many complete files (files still "

@@ -135,6 +135,7 @@ struct _HangoutRoom {
 
   /* network thread only */
   HangoutSignaller *signaller;
+  GError *signaller_error;      /* its last "error", network thread */
   gchar *instance;
   GHashTable *by_signal;        /* signalling id → Member (not owned) */
   GHashTable *names;            /* signalling id → name */
@@ -207,6 +208,7 @@ enum {
   SIGNAL_PEER_CONNECTED,
   SIGNAL_MESSAGE,
   SIGNAL_ERROR,
+  SIGNAL_FAILED,
   N_SIGNALS
 };
 
@@ -1086,7 +1088,22 @@ static void
 on_signaller_error (HangoutSignaller *signaller, GError *error,
     HangoutRoom *room)
 {
+  g_clear_error (&room->signaller_error);
+  room->signaller_error = g_error_copy (error);
   g_signal_emit (room, signals[SIGNAL_ERROR], 0, error);
+}
+
+static void
+on_signaller_state (HangoutSignaller *signaller, GParamSpec *pspec,
+    HangoutRoom *room)
+{
+  HangoutSignallerState state;
+
+  g_object_get (signaller, "state", &state, NULL);
+  if (state != HANGOUT_SIGNALLER_STATE_FAILED)
+    return;
+  /* The signaller said why in its last "error". */
+  g_signal_emit (room, signals[SIGNAL_FAILED], 0, room->signaller_error);
 }
 
 /* ---- the network thread ---- */
@@ -1180,6 +1197,8 @@ start_in_thread (HangoutRoom *room, gpointer data)
   g_signal_connect (room->signaller, "signal", G_CALLBACK (on_signal), room);
   g_signal_connect (room->signaller, "error", G_CALLBACK (on_signaller_error),
       room);
+  g_signal_connect (room->signaller, "notify::state",
+      G_CALLBACK (on_signaller_state), room);
   return hangout_signaller_start (room->signaller, room->start_room,
       room->start_name, error);
 }
@@ -1264,6 +1283,7 @@ stop_in_thread (HangoutRoom *room, gpointer data)
     hangout_signaller_stop (room->signaller);
     g_signal_handlers_disconnect_by_data (room->signaller, room);
     g_clear_object (&room->signaller);
+    g_clear_error (&room->signaller_error);
   }
   list = g_hash_table_get_values (room->members);
   for (GList * l = list; l != NULL; l = l->next) {
@@ -1964,5 +1984,17 @@ hangout_room_class_init (HangoutRoomClass *klass)
    * or the server refused a message. Emitted on the network thread.
    */
   signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+  /**
+   * HangoutRoom::failed:
+   * @room: the room
+   * @error: why
+   *
+   * The room cannot join: the server refused the join (bad room or name,
+   * room full) or could not be reached when the room started. Nothing
+   * more happens until hangout_room_stop(). Emitted on the network
+   * thread.
+   */
+  signals[SIGNAL_FAILED] = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
 }

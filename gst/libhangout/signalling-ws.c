@@ -5,7 +5,9 @@
  * waits, with exponential backoff and jitter, connects again and sends a new
  * `join`; the server answers with a new id, and "welcome" is emitted again.
  * A join the server refuses (bad room or name, room full) is final: state
- * FAILED, no retry.
+ * FAILED, no retry; so is a first connection that cannot be made (no server
+ * there, the wrong path, a TLS failure): retries are for a server that was
+ * there and went away.
  *
  * Outgoing messages pass a token bucket shaped below the server's limits
  * (§1.4 `rate-limited`: 100 in one second, 20 per second sustained), so a
@@ -46,6 +48,7 @@ struct _HangoutWebSocketSignaller {
   GSource *retry;               /* backoff timer */
   guint failures;               /* consecutive attempts without a welcome */
   gboolean joined;              /* welcome received on this connection */
+  gboolean ever_joined;         /* a welcome since start: retries are worth it */
 
   GQueue outgoing;              /* gchar *, text frames waiting for tokens */
   gdouble tokens;
@@ -103,18 +106,18 @@ set_state (HangoutWebSocketSignaller *self, HangoutSignallerState state)
 }
 
 static void
-emit_error (HangoutWebSocketSignaller *self, const gchar *format, ...)
-    G_GNUC_PRINTF (2, 3);
+emit_error (HangoutWebSocketSignaller *self, HangoutError code,
+    const gchar *format, ...) G_GNUC_PRINTF (3, 4);
 
 static void
-emit_error (HangoutWebSocketSignaller *self, const gchar *format, ...)
+emit_error (HangoutWebSocketSignaller *self, HangoutError code,
+    const gchar *format, ...)
 {
   va_list args;
   g_autoptr (GError) error = NULL;
 
   va_start (args, format);
-  error = g_error_new_valist (HANGOUT_ERROR, HANGOUT_ERROR_SIGNALLING, format,
-      args);
+  error = g_error_new_valist (HANGOUT_ERROR, code, format, args);
   va_end (args);
   GST_DEBUG ("signaller %s: %s", self->url, error->message);
   hangout_signaller_emit_error (HANGOUT_SIGNALLER (self), error);
@@ -250,6 +253,18 @@ connection_lost (HangoutWebSocketSignaller *self)
     schedule_retry (self);
 }
 
+/* After the "error" that says why: FAILED, no retry. */
+static void
+give_up (HangoutWebSocketSignaller *self)
+{
+  if (self->state == HANGOUT_SIGNALLER_STATE_STOPPED)
+    return;                     /* stopped by an "error" handler */
+  clear_source (&self->retry);
+  clear_outgoing (self);
+  drop_connection (self);
+  set_state (self, HANGOUT_SIGNALLER_STATE_FAILED);
+}
+
 static void
 send_join (HangoutWebSocketSignaller *self)
 {
@@ -279,10 +294,17 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
     return;
   }
   g_clear_object (&self->cancellable);
-  if (conn == NULL) {
+  if (conn == NULL && !self->ever_joined) {
+    /* Never in: no server there, the wrong path, a TLS failure. A retry
+     * would only hide that for the caller's whole join timeout. */
+    emit_error (self, HANGOUT_ERROR_SIGNALLING, "cannot connect to %s: %s",
+        self->url, error->message);
+    give_up (self);
+  } else if (conn == NULL) {
     /* Report the first failure of a series, not every retry. */
     if (self->failures == 0)
-      emit_error (self, "cannot connect to %s: %s", self->url, error->message);
+      emit_error (self, HANGOUT_ERROR_SIGNALLING, "cannot connect to %s: %s",
+          self->url, error->message);
     else
       GST_DEBUG ("signaller %s: %s", self->url, error->message);
     connection_lost (self);
@@ -321,7 +343,8 @@ on_closed (SoupWebsocketConnection *conn, gpointer data)
   HangoutWebSocketSignaller *self = g_object_ref (data);
   gushort code = soup_websocket_connection_get_close_code (conn);
 
-  emit_error (self, "connection to %s lost (close code %u)", self->url, code);
+  emit_error (self, HANGOUT_ERROR_SIGNALLING,
+      "connection to %s lost (close code %u)", self->url, code);
   if (self->conn == conn)
     connection_lost (self);
   g_object_unref (self);
@@ -483,6 +506,7 @@ handle_welcome (HangoutWebSocketSignaller *self, HangoutServerMessage *msg)
     return;
   }
   self->joined = TRUE;
+  self->ever_joined = TRUE;
   self->failures = 0;
   set_state (self, HANGOUT_SIGNALLER_STATE_JOINED);
   hangout_signaller_emit_welcome (HANGOUT_SIGNALLER (self), msg->id,
@@ -495,19 +519,15 @@ static void
 handle_error (HangoutWebSocketSignaller *self, HangoutServerMessage *msg)
 {
   if (self->joined || g_strcmp0 (msg->code, "rate-limited") == 0) {
-    emit_error (self, "the server refused a message: %s (%s)", msg->reason,
+    emit_error (self, HANGOUT_ERROR_SIGNALLING,
+        "the server refused a message: %s (%s)", msg->reason,
         msg->code);
     return;
   }
   /* Our join was refused: retrying would be refused again. */
-  emit_error (self, "the server refused to let us join room '%s': %s (%s)",
-      self->room, msg->reason, msg->code);
-  if (self->state == HANGOUT_SIGNALLER_STATE_STOPPED)
-    return;                     /* stopped by an "error" handler */
-  clear_source (&self->retry);
-  clear_outgoing (self);
-  drop_connection (self);
-  set_state (self, HANGOUT_SIGNALLER_STATE_FAILED);
+  emit_error (self, HANGOUT_ERROR_JOIN_REFUSED,
+      "the server refused the join: %s (%s)", msg->reason, msg->code);
+  give_up (self);
 }
 
 static void
@@ -591,6 +611,7 @@ ws_start (HangoutSignaller *signaller, const gchar *room, const gchar *name,
   g_free (self->name);
   self->name = g_strdup (name);
   self->failures = 0;
+  self->ever_joined = FALSE;
   self->tokens = BUCKET_CAPACITY;
   self->tokens_time = g_get_monotonic_time ();
   /* A SoupSession belongs to the thread-default context it is made in. */

@@ -26,6 +26,8 @@ GQuark hangout_error_quark (void);
  *   the connection, or refused a message.
  * @HANGOUT_ERROR_NO_SUCH_MEMBER: no member of the room has this id, or it is
  *   not connected (yet).
+ * @HANGOUT_ERROR_JOIN_REFUSED: the signalling server refused to let us join
+ *   (bad room or name, room full).
  */
 typedef enum {
   HANGOUT_ERROR_INVALID_SDP,
@@ -40,6 +42,7 @@ typedef enum {
   HANGOUT_ERROR_CLOSED,
   HANGOUT_ERROR_SIGNALLING,
   HANGOUT_ERROR_NO_SUCH_MEMBER,
+  HANGOUT_ERROR_JOIN_REFUSED,
 } HangoutError;
 
 G_END_DECLS

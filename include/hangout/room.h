@@ -64,7 +64,11 @@ G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
  *       on the member's channel (a string message's bytes carry no NUL),
  *       never before its "peer-connected";
  *   "error" (GError *error): informational: the signalling connection
- *       dropped or a message was refused. The room keeps going.
+ *       dropped or a message was refused. The room keeps going;
+ *   "failed" (GError *error): the room cannot join: the server refused the
+ *       join (bad room or name, room full), or could not be reached when
+ *       the room started (no server there, not a WebSocket, TLS). Nothing
+ *       more happens until hangout_room_stop().
  *
  * A member's id is the signalling id we first knew it by; it stays the same
  * while its peer connection lives, even when that member rejoins the

@@ -18,7 +18,8 @@ G_BEGIN_DECLS
  * @HANGOUT_SIGNALLER_STATE_RECONNECTING: the connection was lost; retrying.
  *   A new "welcome" (with a new own id) follows a successful rejoin.
  * @HANGOUT_SIGNALLER_STATE_FAILED: the server refused the join (bad room or
- *   name, room full, …); no retry. "error" told why.
+ *   name, room full, …), or the first connection could not be made (no
+ *   server there, not a WebSocket, TLS); no retry. "error" told why.
  */
 typedef enum {
   HANGOUT_SIGNALLER_STATE_STOPPED,

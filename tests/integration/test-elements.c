@@ -755,6 +755,54 @@ GST_START_TEST (test_receiver_leaves)
 GST_END_TEST;
 
 /* Fewer members than min-peers: an error once join-timeout has passed. */
+/* A receiver at @url joining @room: the error it posts, within 2 s (not
+ * after its 30 s join-timeout); its message contains @what. */
+static void
+expect_join_error (const gchar *url, const gchar *room, const gchar *what)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *debug = NULL;
+  gint64 start = g_get_monotonic_time ();
+  Receiver *r = receiver_start_at (url, room, "r1", dir, "");
+  GstMessage *m = gst_bus_timed_pop_filtered (r->bus, 5 * GST_SECOND,
+      GST_MESSAGE_ERROR);
+  gint64 ms = (g_get_monotonic_time () - start) / 1000;
+
+  fail_unless (m != NULL, "no error for %s", url);
+  gst_message_parse_error (m, &error, &debug);
+  GST_INFO ("%s, room '%s': after %" G_GINT64_FORMAT " ms: %s (%s)", url,
+      room, ms, error->message, debug);
+  fail_unless (ms < 2000, "the error took %" G_GINT64_FORMAT " ms", ms);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_READ), "%s", error->message);
+  fail_unless (g_str_has_prefix (error->message, "Could not join room"),
+      "%s", error->message);
+  fail_unless (strstr (error->message, what) != NULL, "%s", error->message);
+  fail_unless (strstr (debug, "property") != NULL, "%s", debug);
+  gst_message_unref (m);
+  receiver_free (r);
+  g_rmdir (dir);
+}
+
+/* Joins that cannot work say so at once, with the cause. */
+GST_START_TEST (test_join_errors)
+{
+  g_autofree gchar *wrong_path = g_strdup (server_url);
+  gchar *ws = strstr (wrong_path, "/ws");
+
+  /* The server refuses the room name. */
+  expect_join_error (server_url, "no*such*room", "refused");
+  /* Nothing listens there. */
+  expect_join_error ("ws://127.0.0.1:9/ws", "closed", "cannot connect");
+  /* A server, but not its WebSocket. */
+  fail_unless (ws != NULL);
+  strcpy (ws, "/x");
+  expect_join_error (wrong_path, "path", "cannot connect");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_join_timeout)
 {
   g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
@@ -1158,6 +1206,7 @@ elements_suite (void)
   tcase_add_test (tc, test_broken_first_file);
   tcase_add_test (tc, test_receiver_leaves);
   tcase_add_test (tc, test_join_timeout);
+  tcase_add_test (tc, test_join_errors);
   tcase_add_test (tc, test_two_senders);
   tcase_add_test (tc, test_waiting_sender_vanishes);
   tcase_add_test (tc, test_secret);

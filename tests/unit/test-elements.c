@@ -1,12 +1,13 @@
 /* gst-hangout — hangoutsink and hangoutsrc without a signalling server:
  * properties and defaults, state changes up and down, and the error paths
- * (no room, malformed server URL, unreachable server / join timeout),
- * each with a clear message and no hang.
+ * (no room, malformed server URL, unreachable server, a server that never
+ * answers / join timeout), each with a clear message and no hang.
  *
  * The plugin is loaded by path (HANGOUT_PLUGIN_PATH, from meson). Run in a
  * private network namespace: "unreachable" is 127.0.0.1:1 there.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
+#include <gio/gio.h>
 #include <string.h>
 
 #define UNREACHABLE "ws://127.0.0.1:1/ws"
@@ -23,6 +24,29 @@ load_plugin (void)
 }
 
 /* Waits (bounded) for an error on @pipeline's bus; returns its text. */
+/* ws:// URL of a port that takes connections (the kernel completes the
+ * TCP handshake) but never answers: a server that hangs. */
+static gchar *
+silent_server_url (GSocket **socket)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback
+      (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &error);
+  fail_unless (*socket != NULL, "%s", error ? error->message : "");
+  fail_unless (g_socket_bind (*socket, any, TRUE, &error), "%s",
+      error ? error->message : "");
+  fail_unless (g_socket_listen (*socket, &error), "%s",
+      error ? error->message : "");
+  bound = g_socket_get_local_address (*socket, &error);
+  return g_strdup_printf ("ws://127.0.0.1:%u/ws",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+}
+
 static gchar *
 wait_error (GstElement *pipeline, GstClockTime timeout)
 {
@@ -182,10 +206,14 @@ GST_END_TEST;
 
 /* Runs @description against a server that never answers and checks that
  * join-timeout (1 s) ends it with a clear error, not a hang. */
+/* The pipeline @before URL @after, URL a server that never answers. */
 static void
-check_join_timeout (const gchar *description)
+check_join_timeout (const gchar *before, const gchar *after)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  g_autofree gchar *url = silent_server_url (&socket);
+  g_autofree gchar *description = g_strconcat (before, url, after, NULL);
   GstElement *pipeline = gst_parse_launch (description, &error);
   g_autofree gchar *text = NULL;
   gint64 start = g_get_monotonic_time ();
@@ -208,7 +236,7 @@ check_join_timeout (const gchar *description)
 GST_START_TEST (test_join_timeout)
 {
   check_join_timeout ("fakesrc num-buffers=2 sizetype=fixed sizemax=1000 ! "
-      "hangoutsink room=r join-timeout=1 server=" UNREACHABLE);
+      "hangoutsink room=r join-timeout=1 server=", "");
 }
 
 GST_END_TEST;
@@ -216,8 +244,41 @@ GST_END_TEST;
 /* The source waits for files without limit, but not for the room. */
 GST_START_TEST (test_src_join_timeout)
 {
-  check_join_timeout ("hangoutsrc room=r join-timeout=1 server=" UNREACHABLE
+  check_join_timeout ("hangoutsrc room=r join-timeout=1 server=",
       " ! fakesink");
+}
+
+GST_END_TEST;
+
+/* Nothing listens where "server" points: the error comes at once, says
+ * so, and names the property. */
+GST_START_TEST (test_unreachable_server)
+{
+  const gchar *descriptions[] = {
+    "fakesrc num-buffers=2 sizetype=fixed sizemax=1000 ! hangoutsink room=r "
+        "server=" UNREACHABLE,
+    "hangoutsrc room=r server=" UNREACHABLE " ! fakesink",
+    NULL
+  };
+
+  for (guint d = 0; descriptions[d] != NULL; d++) {
+    g_autoptr (GError) error = NULL;
+    GstElement *pipeline = gst_parse_launch (descriptions[d], &error);
+    g_autofree gchar *text = NULL;
+    gint64 start = g_get_monotonic_time ();
+
+    fail_unless (pipeline != NULL);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    text = wait_error (pipeline, 5 * GST_SECOND);
+    fail_unless (g_get_monotonic_time () - start < G_USEC_PER_SEC,
+        "took %" G_GINT64_FORMAT " us", g_get_monotonic_time () - start);
+    fail_unless (strstr (text, "Could not join room 'r': cannot connect to "
+            UNREACHABLE) != NULL, "%s", text);
+    fail_unless (strstr (text, "Connection refused") != NULL, "%s", text);
+    fail_unless (strstr (text, "\"server\" property") != NULL, "%s", text);
+    gst_element_set_state (pipeline, GST_STATE_NULL);
+    gst_object_unref (pipeline);
+  }
 }
 
 GST_END_TEST;
@@ -279,6 +340,7 @@ elements_suite (void)
   tcase_add_test (tc, test_bad_ice_servers);
   tcase_add_test (tc, test_join_timeout);
   tcase_add_test (tc, test_src_join_timeout);
+  tcase_add_test (tc, test_unreachable_server);
   tcase_add_test (tc, test_state_changes);
   return s;
 }
