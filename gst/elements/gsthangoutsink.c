@@ -33,7 +33,11 @@
  * "ICE consent expired: …", "SCTP: the association was lost: …"),
  * `hangout-member-refused`
  * (id, name, reason, with a warning) for a member that did not prove
- * #GstHangoutSink:secret, and `hangout-ack` per member and file.
+ * #GstHangoutSink:secret, `hangout-ack` (id, name, ok, sha256) per member
+ * and file, and at the end of the file, before EOS, `hangout-summary` (id,
+ * size, and arrays of member ids: complete, failed, rejected, left,
+ * no-answer). Fewer than #GstHangoutSink:min-acks members in complete is
+ * an error.
  *
  * ## Example launch line
  * |[
@@ -46,6 +50,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_sink_debug);
 
 #define DEFAULT_MIN_PEERS 1
 #define DEFAULT_ACK_TIMEOUT 30
+#define DEFAULT_MIN_ACKS 1
 #define DEFAULT_CHUNK_SIZE HANGOUT_TRANSFER_DEFAULT_CHUNK_SIZE
 
 /* At most this much may wait in a member's channel above SCTP (whose own
@@ -61,6 +66,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_sink_debug);
 enum {
   PROP_MIN_PEERS = GST_HANGOUT_ROOM_PROP_LAST,
   PROP_ACK_TIMEOUT,
+  PROP_MIN_ACKS,
   PROP_CHUNK_SIZE,
   PROP_FILENAME,
 };
@@ -78,6 +84,7 @@ struct _GstHangoutSink {
   /* Properties, under the object lock. */
   guint min_peers;
   guint ack_timeout;
+  guint min_acks;
   guint chunk_size;
   gchar *filename;
 
@@ -364,7 +371,8 @@ send_to_recipients (GstHangoutSink *sink, const gchar *text, GBytes *data)
   guint i;
 
   g_mutex_lock (&sink->lock);
-  members = hangout_transfer_sender_list_active (sink->sender);
+  members = hangout_transfer_sender_list (sink->sender,
+      HANGOUT_TRANSFER_RECIPIENT_PENDING);
   g_mutex_unlock (&sink->lock);
 
   for (i = 0; members[i] != NULL; i++) {
@@ -636,6 +644,42 @@ gst_hangout_sink_render (GstBaseSink *bsink, GstBuffer *buffer)
   return ret;
 }
 
+static void
+add_members (GstHangoutSink *sink, GstStructure *summary, const gchar *field,
+    HangoutTransferRecipientState state)
+{
+  g_auto (GStrv) members = hangout_transfer_sender_list (sink->sender, state);
+  GValue array = G_VALUE_INIT;
+
+  gst_value_array_init (&array, g_strv_length (members));
+  for (guint i = 0; members[i] != NULL; i++) {
+    GValue id = G_VALUE_INIT;
+
+    g_value_init (&id, G_TYPE_STRING);
+    g_value_set_string (&id, members[i]);
+    gst_value_array_append_and_take_value (&array, &id);
+  }
+  gst_structure_take_value (summary, field, &array);
+}
+
+/* "hangout-summary": who has the file and who does not, by member id.
+ * Called with the lock. */
+static GstStructure *
+build_summary (GstHangoutSink *sink)
+{
+  GstStructure *summary = gst_structure_new ("hangout-summary",
+      "id", G_TYPE_STRING, hangout_transfer_sender_get_id (sink->sender),
+      "size", G_TYPE_UINT64, hangout_transfer_sender_get_offset (sink->sender),
+      NULL);
+
+  add_members (sink, summary, "complete", HANGOUT_TRANSFER_RECIPIENT_OK);
+  add_members (sink, summary, "failed", HANGOUT_TRANSFER_RECIPIENT_FAILED);
+  add_members (sink, summary, "rejected", HANGOUT_TRANSFER_RECIPIENT_REJECTED);
+  add_members (sink, summary, "left", HANGOUT_TRANSFER_RECIPIENT_LEFT);
+  add_members (sink, summary, "no-answer", HANGOUT_TRANSFER_RECIPIENT_PENDING);
+  return summary;
+}
+
 /* EOS: the last chunk, the end with the digest, then wait for the acks. */
 static GstFlowReturn
 finish_file (GstHangoutSink *sink)
@@ -646,7 +690,8 @@ finish_file (GstHangoutSink *sink)
   GstFlowReturn ret = GST_FLOW_OK;
   gint64 deadline;
   guint64 backlog;
-  guint timeout, ok, failed, left;
+  GstStructure *summary;
+  guint timeout, ok, lost, silent, min_acks;
 
   if (sink->sender == NULL && (ret = begin_file (sink)) != GST_FLOW_OK)
     return ret;
@@ -686,26 +731,44 @@ finish_file (GstHangoutSink *sink)
       deadline = g_get_monotonic_time () + timeout * G_USEC_PER_SEC;
     backlog = current;
   }
+  summary = build_summary (sink);
   ok = hangout_transfer_sender_count (sink->sender,
       HANGOUT_TRANSFER_RECIPIENT_OK);
-  failed = hangout_transfer_sender_count (sink->sender,
-      HANGOUT_TRANSFER_RECIPIENT_FAILED);
-  left = hangout_transfer_sender_count (sink->sender,
+  lost = hangout_transfer_sender_count (sink->sender,
+      HANGOUT_TRANSFER_RECIPIENT_FAILED)
+      + hangout_transfer_sender_count (sink->sender,
+      HANGOUT_TRANSFER_RECIPIENT_LEFT);
+  silent = hangout_transfer_sender_count (sink->sender,
       HANGOUT_TRANSFER_RECIPIENT_PENDING);
   if (sink->flushing)
     ret = GST_FLOW_FLUSHING;
   g_mutex_unlock (&sink->lock);
-  if (ret != GST_FLOW_OK)
+  if (ret != GST_FLOW_OK) {
+    gst_structure_free (summary);
     return ret;
+  }
 
-  if (left > 0)
+  gst_element_post_message (GST_ELEMENT (sink),
+      gst_message_new_element (GST_OBJECT (sink), summary));
+  if (silent > 0)
     GST_ELEMENT_WARNING (sink, RESOURCE, WRITE,
         ("%u members did not acknowledge the file within %u s of receiving "
-            "it (ack-timeout)", left, timeout), (NULL));
-  post_progress (sink, ok > 0 && failed == 0 && left == 0 ?
+            "it (ack-timeout)", silent, timeout), (NULL));
+  GST_OBJECT_LOCK (sink);
+  min_acks = sink->min_acks;
+  GST_OBJECT_UNLOCK (sink);
+  GST_INFO_OBJECT (sink, "file sent: %u members have it, %u failed or left, "
+      "%u did not answer", ok, lost, silent);
+  if (ok < min_acks) {
+    post_progress (sink, GST_PROGRESS_TYPE_ERROR, TRUE);
+    GST_ELEMENT_ERROR (sink, RESOURCE, WRITE,
+        ("Only %u members have the whole file, %u needed (min-acks)", ok,
+            min_acks), ("%u failed or left, %u did not answer", lost,
+            silent));
+    return GST_FLOW_ERROR;
+  }
+  post_progress (sink, lost == 0 && silent == 0 ?
       GST_PROGRESS_TYPE_COMPLETE : GST_PROGRESS_TYPE_ERROR, TRUE);
-  GST_INFO_OBJECT (sink, "file sent: %u members have it, %u failed, %u did "
-      "not answer", ok, failed, left);
   return GST_FLOW_OK;
 }
 
@@ -742,6 +805,9 @@ gst_hangout_sink_set_property (GObject *object, guint prop_id,
     case PROP_ACK_TIMEOUT:
       sink->ack_timeout = g_value_get_uint (value);
       break;
+    case PROP_MIN_ACKS:
+      sink->min_acks = g_value_get_uint (value);
+      break;
     case PROP_CHUNK_SIZE:
       sink->chunk_size = g_value_get_uint (value);
       break;
@@ -772,6 +838,9 @@ gst_hangout_sink_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_ACK_TIMEOUT:
       g_value_set_uint (value, sink->ack_timeout);
+      break;
+    case PROP_MIN_ACKS:
+      g_value_set_uint (value, sink->min_acks);
       break;
     case PROP_CHUNK_SIZE:
       g_value_set_uint (value, sink->chunk_size);
@@ -806,6 +875,7 @@ gst_hangout_sink_init (GstHangoutSink *sink)
   sink->room_object = gst_hangout_room_object_new (GST_ELEMENT (sink));
   sink->min_peers = DEFAULT_MIN_PEERS;
   sink->ack_timeout = DEFAULT_ACK_TIMEOUT;
+  sink->min_acks = DEFAULT_MIN_ACKS;
   sink->chunk_size = DEFAULT_CHUNK_SIZE;
   g_mutex_init (&sink->lock);
   g_cond_init (&sink->cond);
@@ -847,6 +917,12 @@ gst_hangout_sink_class_init (GstHangoutSinkClass *klass)
           "(while data still drains to a member, the wait goes on); those "
           "that do not answer get a warning", 1, 24 * 3600,
           DEFAULT_ACK_TIMEOUT, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_MIN_ACKS,
+      g_param_spec_uint ("min-acks", "Minimum acknowledgements",
+          "Members that must have the whole file (acknowledged, digest "
+          "matching) for the file to succeed; fewer is an error at EOS, so "
+          "a share that reached nobody does not look like a success (0: "
+          "never an error)", 0, 1024, DEFAULT_MIN_ACKS, PARAM_FLAGS));
   g_object_class_install_property (gobject_class, PROP_CHUNK_SIZE,
       g_param_spec_uint ("chunk-size", "Chunk size",
           "Size in bytes of each data message, 25-byte header included; at "

@@ -669,7 +669,8 @@ hangout_transfer_sender_add_recipient (HangoutTransferSender *sender,
 }
 
 GStrv
-hangout_transfer_sender_list_active (HangoutTransferSender *sender)
+hangout_transfer_sender_list (HangoutTransferSender *sender,
+    HangoutTransferRecipientState state)
 {
   GStrvBuilder *builder = g_strv_builder_new ();
   GHashTableIter iter;
@@ -678,7 +679,7 @@ hangout_transfer_sender_list_active (HangoutTransferSender *sender)
 
   g_hash_table_iter_init (&iter, sender->recipients);
   while (g_hash_table_iter_next (&iter, &key, &value))
-    if (GPOINTER_TO_INT (value) == HANGOUT_TRANSFER_RECIPIENT_PENDING)
+    if (GPOINTER_TO_INT (value) == (gint) state)
       g_strv_builder_add (builder, key);
   result = g_strv_builder_end (builder);
   g_strv_builder_unref (builder);

@@ -125,8 +125,10 @@ gchar *hangout_transfer_sender_build_offer (HangoutTransferSender *sender);
 /* The members the file is sent to: those connected at offer time. */
 void hangout_transfer_sender_add_recipient (HangoutTransferSender *sender,
     const gchar *member);
-/* Members still expected to take data (pending), (transfer full). */
-GStrv hangout_transfer_sender_list_active (HangoutTransferSender *sender);
+/* Members in @state (PENDING: those still expected to take data),
+ * (transfer full). */
+GStrv hangout_transfer_sender_list (HangoutTransferSender *sender,
+    HangoutTransferRecipientState state);
 HangoutTransferRecipientState hangout_transfer_sender_get_state
     (HangoutTransferSender *sender, const gchar *member);
 /* Counts recipients in @state. */

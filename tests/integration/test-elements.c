@@ -718,6 +718,17 @@ GST_END_TEST;
 
 /* A receiver stops mid-file: the sender warns naming it, the other
  * receiver gets the whole file. */
+static void
+expect_members (GstMessage *summary, const gchar *field, guint n)
+{
+  const GValue *members = gst_structure_get_value (gst_message_get_structure
+      (summary), field);
+
+  fail_unless (members != NULL && GST_VALUE_HOLDS_ARRAY (members), "%s",
+      field);
+  fail_unless_equals_int (gst_value_array_get_size (members), n);
+}
+
 GST_START_TEST (test_receiver_leaves)
 {
   g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
@@ -743,6 +754,19 @@ GST_START_TEST (test_receiver_leaves)
   gst_message_parse_warning (m, &error, NULL);
   fail_unless (strstr (error->message, "r2") != NULL
       && strstr (error->message, "left") != NULL, "%s", error->message);
+  gst_message_unref (m);
+  /* Before EOS returned: who has the file and who does not. */
+  m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+  while (m != NULL && !gst_structure_has_name (gst_message_get_structure (m),
+          "hangout-summary")) {
+    gst_message_unref (m);
+    m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+  }
+  fail_unless (m != NULL, "no hangout-summary before EOS");
+  expect_members (m, "complete", 1);
+  expect_members (m, "left", 1);
+  expect_members (m, "failed", 0);
+  expect_members (m, "no-answer", 0);
   gst_message_unref (m);
 
   expect_whole_file (r1, checksum);
@@ -799,6 +823,37 @@ GST_START_TEST (test_join_errors)
   fail_unless (ws != NULL);
   strcpy (ws, "/x");
   expect_join_error (wrong_path, "path", "cannot connect");
+}
+
+GST_END_TEST;
+
+/* The only member leaves mid-file: nobody has it, and the sink says so
+ * with an error (min-acks=1) instead of ending as if it had shared it. */
+GST_START_TEST (test_nobody_has_the_file)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  g_autoptr (GError) error = NULL;
+  Receiver *r = receiver_start ("nobody", "r1", dir);
+  GstHarness *h;
+  GstBus *bus;
+  GstMessage *m;
+
+  h = sender_start ("nobody", 1, 20, &bus);
+  fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
+              NULL)), GST_FLOW_OK);
+  gst_message_unref (wait_message (r->bus, GST_MESSAGE_ELEMENT,
+          "hangout-file-started", NULL));
+  receiver_free (r);
+  fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
+              NULL)), GST_FLOW_OK);
+  fail_if (gst_harness_push_event (h, gst_event_new_eos ()));
+  m = wait_message (bus, GST_MESSAGE_ERROR, NULL, NULL);
+  gst_message_parse_error (m, &error, NULL);
+  fail_unless_equals_string (error->message,
+      "Only 0 members have the whole file, 1 needed (min-acks)");
+  gst_message_unref (m);
+  sender_stop (h, bus);
+  g_rmdir (dir);
 }
 
 GST_END_TEST;
@@ -1207,6 +1262,7 @@ elements_suite (void)
   tcase_add_test (tc, test_receiver_leaves);
   tcase_add_test (tc, test_join_timeout);
   tcase_add_test (tc, test_join_errors);
+  tcase_add_test (tc, test_nobody_has_the_file);
   tcase_add_test (tc, test_two_senders);
   tcase_add_test (tc, test_waiting_sender_vanishes);
   tcase_add_test (tc, test_secret);
