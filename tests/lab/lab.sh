@@ -153,6 +153,7 @@ lab_router() {
   lab_in "h$n" ip addr add "198.18.10$n.2/24" dev "eth$n"
   lab_in "h$n" ip link set "eth$n" up
   lab_in "h$n" ip route add default via "198.18.10$n.1"
+  lab_in "r$n" ip route add default via 198.18.0.254
   lab_in "r$n" sysctl -qw net.ipv4.ip_forward=1
   # Linux keeps a flow's source port when it is free: the same mapping for
   # every destination (endpoint-independent). --random draws a port per
@@ -173,6 +174,11 @@ lab_homes() {
   lab_in pub ip link add br0 type bridge
   lab_in pub ip addr add 198.18.0.1/24 dev br0
   lab_in pub ip link set br0 up
+  # The rest of the Internet, where the homes' private addresses lead: no
+  # one answers at 198.18.0.254, so what goes there is lost as it would be
+  # out there. Without a route, sending to a private address fails at once,
+  # and coturn closes an allocation whose peer it cannot send to.
+  lab_in pub ip route add default via 198.18.0.254
   lab_router 1 "$1" "${2:-}"
   lab_router 2 "$1" "${2:-}"
   # coturn: STUN and TURN on 198.18.0.1:3478, one static long-term user, its
@@ -217,6 +223,19 @@ lab_sender() {
     display-name="$log" "$@"
 }
 
+# lab_pair LOG: the candidate types of the pair the member selected last,
+# "LOCAL REMOTE" (HOST, SRV-RFLX, PEER-RFLX, RELAYED), from libnice's debug
+# log: hangout-ice logs that a pair was selected, not which. The member must
+# have run with lab_ice_debug in its environment.
+lab_ice_debug() {
+  export NICE_DEBUG=libnice G_MESSAGES_DEBUG=libnice
+}
+lab_pair() {
+  local_type=$(grep 'Local selected pair:' "$LAB_DIR/$1.log" | tail -n 1 | awk '{print $NF}')
+  remote_type=$(grep 'Remote selected pair:' "$LAB_DIR/$1.log" | tail -n 1 | awk '{print $NF}')
+  echo "${local_type:-none} ${remote_type:-none}"
+}
+
 # lab_joined LOG: the element has posted hangout-member-joined.
 lab_joined() {
   grep -q 'hangout-member-joined' "$LAB_DIR/$1.log"
@@ -224,7 +243,10 @@ lab_joined() {
 
 # lab_expect_exit PID WHAT: the process ended with status 0.
 lab_expect_exit() {
-  wait "$1" || lab_fail "$2 exited with status $? (124: timed out)"
+  wait "$1" && return 0
+  status=$?
+  [ "$status" != 124 ] || lab_fail "$2 did not finish within its time limit"
+  lab_fail "$2 exited with status $status"
 }
 
 # lab_same_file ORIGINAL COPY: what a user checks.
