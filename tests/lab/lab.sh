@@ -35,8 +35,9 @@ lab_fail() {
   exit 1
 }
 
-lab_cleanup() {
-  status=$?
+# lab_teardown: stops every process and removes every namespace made so far,
+# so that a script (bench/lossy.sh) can build the next topology.
+lab_teardown() {
   for pid in $LAB_PIDS; do
     kill -TERM "$pid" 2>/dev/null || true
   done
@@ -46,6 +47,13 @@ lab_cleanup() {
   for ns in $LAB_NAMESPACES; do
     ip netns del "$ns" 2>/dev/null || true
   done
+  LAB_PIDS=""
+  LAB_NAMESPACES=""
+}
+
+lab_cleanup() {
+  status=$?
+  lab_teardown
   if [ "$status" = 0 ] || [ -n "${LAB_KEEP_DIR:-}" ]; then
     [ -n "${LAB_KEEP_DIR:-}" ] && lab_log "logs kept in $LAB_DIR"
   else
@@ -163,6 +171,12 @@ lab_router() {
   else
     lab_in "r$n" iptables -t nat -A POSTROUTING -o "wan$n" -j MASQUERADE
   fi
+  # A home router drops what nobody inside asked for. Dropped before it is
+  # confirmed, such a packet leaves no conntrack entry behind either: one
+  # would take the port that the member's own packets to that peer are
+  # about to be mapped from, and Linux would map those from another port,
+  # as a symmetric NAT does.
+  lab_in "r$n" iptables -A INPUT -i "wan$n" -m conntrack --ctstate NEW -j DROP
   if [ "$block" = block-udp ]; then
     lab_in "r$n" iptables -A FORWARD -o "wan$n" -p udp ! -d 198.18.0.1 -j DROP
   fi
