@@ -238,16 +238,15 @@ lab_sender() {
 }
 
 # lab_pair LOG: the candidate types of the pair the member selected last,
-# "LOCAL REMOTE" (HOST, SRV-RFLX, PEER-RFLX, RELAYED), from libnice's debug
-# log: hangout-ice logs that a pair was selected, not which. The member must
-# have run with lab_ice_debug in its environment.
+# "LOCAL REMOTE" (host, srflx, prflx, relay), from the hangout-ice debug
+# category, which the member logs with lab_ice_debug in its environment.
 lab_ice_debug() {
-  export NICE_DEBUG=libnice G_MESSAGES_DEBUG=libnice
+  export GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}hangout-ice:4"
 }
 lab_pair() {
-  local_type=$(grep 'Local selected pair:' "$LAB_DIR/$1.log" | tail -n 1 | awk '{print $NF}')
-  remote_type=$(grep 'Remote selected pair:' "$LAB_DIR/$1.log" | tail -n 1 | awk '{print $NF}')
-  echo "${local_type:-none} ${remote_type:-none}"
+  grep 'hangout-ice .*selected pair ' "$LAB_DIR/$1.log" | tail -n 1 \
+    | sed -n 's/.*selected pair \([a-z]*\) [^ ]* -> \([a-z]*\) .*/\1 \2/p' | grep . \
+    || echo "none none"
 }
 
 # lab_joined LOG: the element has posted hangout-member-joined.

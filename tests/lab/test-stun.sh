@@ -19,6 +19,6 @@ lab_expect_exit "$sender" sender
 lab_same_file "$LAB_DIR/sent" "$LAB_DIR/received"
 for member in receiver sender; do
   pair=$(lab_pair "$member")
-  [ "$pair" = "SRV-RFLX SRV-RFLX" ] || lab_fail "$member selected a $pair pair, not server-reflexive at both ends"
+  [ "$pair" = "srflx srflx" ] || lab_fail "$member selected a $pair pair, not server-reflexive at both ends"
   lab_log "$member: selected pair $pair"
 done

@@ -27,7 +27,7 @@ lab_same_file "$LAB_DIR/sent" "$LAB_DIR/received"
 for member in receiver sender; do
   pair=$(lab_pair "$member")
   case "$pair" in
-    *RELAYED*) lab_log "$member: selected pair $pair" ;;
+    *relay*) lab_log "$member: selected pair $pair" ;;
     *) lab_fail "$member selected a $pair pair, none of whose ends is relayed" ;;
   esac
 done
