@@ -21,6 +21,8 @@
 #                           block-udp: the routers pass UDP to pub only
 
 LAB_ID="lab-$$"
+# Logs are read by scripts (lab_pair) and by people.
+export GST_DEBUG_NO_COLOR=1
 LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$LAB_ID.XXXXXX")
 LAB_NAMESPACES=""
 LAB_PIDS=""
@@ -83,10 +85,12 @@ lab_require() {
 [ "$(id -u)" = 0 ] || { echo "SKIP: the lab needs root (namespaces, TUN, iptables)"; exit 77; }
 lab_require ip gst-launch-1.0 sha256sum timeout
 
-# lab_ns NAME: a namespace $LAB_ID-NAME with lo up.
+# lab_ns NAME: a namespace $LAB_ID-NAME with lo up and IPv4 only: the
+# members' pairs then use the lab's addresses, not IPv6 link-local ones.
 lab_ns() {
   ip netns add "$LAB_ID-$1"
   LAB_NAMESPACES="$LAB_NAMESPACES $LAB_ID-$1"
+  lab_in "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
   lab_in "$1" ip link set lo up
 }
 

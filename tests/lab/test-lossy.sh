@@ -18,6 +18,8 @@ case "${1:-}" in
 esac
 lab_server
 lab_ice_debug
+# Why a connection ends, when it does.
+export GST_DEBUG="$GST_DEBUG,hangout-peer:5"
 lab_random_file "$LAB_DIR/sent" "$mib"
 lab_receiver m2 receiver "$LAB_DIR/received" 100
 receiver=$LAB_PID
