@@ -18,6 +18,7 @@
 #   -T  limit of one run (600 s)
 #   -o  only one stack: gst (gst-hangout) or ldc (libdatachannel)
 # Environment: as tests/lab/lab.sh (ninja -C build bench-lossy sets it).
+# As root; the benchmark runs in a private network namespace of its own.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -30,13 +31,18 @@ while getopts s:r:l:t:T:o: opt; do
   esac
 done
 
-. "$here/../tests/lab/lab.sh"
-lab_require node npm
-# node-datachannel ships libdatachannel prebuilt in its npm package.
-if [ ! -f "$here/lossy/node_modules/node-datachannel/package.json" ] \
-    || [ "$here/lossy/package-lock.json" -nt "$here/lossy/node_modules/.package-lock.json" ]; then
-  (cd "$here/lossy" && npm ci --no-audit --no-fund --loglevel=error)
+if [ "${HANGOUT_IN_NETNS:-}" != 1 ]; then
+  command -v node >/dev/null 2>&1 || { echo "node not found: scripts/install-deps.sh installs it" >&2; exit 1; }
+  # node-datachannel ships libdatachannel prebuilt in its npm package; npm
+  # needs the network, so before the private namespace.
+  if [ ! -f "$here/lossy/node_modules/node-datachannel/package.json" ] \
+      || [ "$here/lossy/package-lock.json" -nt "$here/lossy/node_modules/.package-lock.json" ]; then
+    (cd "$here/lossy" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  HANGOUT_IN_NETNS=1 exec "$here/../tests/netns-run.sh" "$0" "$@"
 fi
+
+. "$here/../tests/lab/lab.sh"
 
 file="$LAB_DIR/sent"
 lab_random_file "$file" "$mib"
