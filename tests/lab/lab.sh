@@ -104,7 +104,10 @@ lab_in() {
 # $LAB_DIR/LOG.log; its PID is in $LAB_PID and is stopped on exit.
 lab_bg() {
   ns=$1; log=$2; shift 2
-  ip netns exec "$LAB_ID-$ns" "$@" >"$LAB_DIR/$log.log" 2>&1 &
+  # Emptied here, not by the child's redirection: a wait on the log that
+  # follows must not find what a previous run wrote there.
+  : >"$LAB_DIR/$log.log"
+  ip netns exec "$LAB_ID-$ns" "$@" >>"$LAB_DIR/$log.log" 2>&1 &
   LAB_PID=$!
   LAB_PIDS="$LAB_PIDS $LAB_PID"
 }
@@ -129,8 +132,9 @@ lab_link() {
   lab_ns m2
   # The devices appear here first; linkem keeps their fds across the move.
   set -- "--both=$1" ${2:+"--ab=$2"} ${3:+"--ba=$3"}
+  : >"$LAB_DIR/linkem.log"
   "$LINKEM" --tun-a "${LAB_ID}a" --tun-b "${LAB_ID}b" --seed "${LAB_SEED:-1}" "$@" \
-    >"$LAB_DIR/linkem.log" 2>&1 &
+    >>"$LAB_DIR/linkem.log" 2>&1 &
   LAB_LINKEM_PID=$!
   LAB_PIDS="$LAB_PIDS $LAB_LINKEM_PID"
   lab_wait_for 10 "linkem's devices" grep -q '^ready' "$LAB_DIR/linkem.log"
@@ -146,7 +150,10 @@ lab_link() {
 
 # lab_linkem_counters: stops linkem and prints its counters.
 lab_linkem_counters() {
-  kill -TERM "$LAB_LINKEM_PID" && wait "$LAB_LINKEM_PID" || true
+  kill -TERM "$LAB_LINKEM_PID" || true
+  # Waited for in its log, not with wait: this may run in a pipeline's
+  # subshell, whose wait does not know linkem.
+  lab_wait_for 10 "linkem's counters" grep -q '^b->a' "$LAB_DIR/linkem.log"
   grep -v '^ready' "$LAB_DIR/linkem.log" >&2
 }
 
