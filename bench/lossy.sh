@@ -45,7 +45,7 @@ fi
 . "$here/../tests/lab/lab.sh"
 
 file="$LAB_DIR/sent"
-lab_random_file "$file" "$mib"
+lab_random_file "$file" "${mib}M"
 bytes=$(stat -c %s "$file")
 want=$(sha256sum <"$file" | cut -d' ' -f1)
 # The receiver's INFO lines carry its clock: when the file began and ended.

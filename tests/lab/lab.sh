@@ -21,8 +21,10 @@
 #                           block-udp: the routers pass UDP to pub only
 
 LAB_ID="lab-$$"
-# Logs are read by scripts (lab_pair) and by people.
+# Logs are read by scripts (lab_pair) and by people; the peer layer's one
+# debug line a connection says which side ended it and why.
 export GST_DEBUG_NO_COLOR=1
+export GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}hangout-peer:5"
 LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$LAB_ID.XXXXXX")
 LAB_NAMESPACES=""
 LAB_PIDS=""
@@ -121,9 +123,10 @@ lab_wait_for() {
   done
 }
 
-# lab_random_file PATH MIB: random content, so that nothing can be guessed.
+# lab_random_file PATH SIZE: random content, so that nothing can be guessed;
+# SIZE as head -c takes it (4M: 4 MiB, 512K: 512 KiB).
 lab_random_file() {
-  head -c "$(( $2 * 1048576 ))" /dev/urandom >"$1"
+  head -c "$2" /dev/urandom >"$1"
 }
 
 lab_link() {

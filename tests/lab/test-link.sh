@@ -5,7 +5,7 @@ set -eu
 
 lab_link "delay=10"
 lab_server
-lab_random_file "$LAB_DIR/sent" 2
+lab_random_file "$LAB_DIR/sent" 2M
 lab_receiver m2 receiver "$LAB_DIR/received" 40
 receiver=$LAB_PID
 lab_sender m1 sender "$LAB_DIR/sent" 40

@@ -8,7 +8,7 @@ set -eu
 # 16 Mbit/s: the 16 MiB file takes about 9 s, time to kill and restart.
 lab_link "delay=10,rate=16000,queue=128"
 lab_server
-lab_random_file "$LAB_DIR/sent" 16
+lab_random_file "$LAB_DIR/sent" 16M
 lab_receiver m2 receiver "$LAB_DIR/received" 60
 receiver=$LAB_PID
 lab_sender m1 sender "$LAB_DIR/sent" 60

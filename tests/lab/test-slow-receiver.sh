@@ -1,6 +1,6 @@
 #!/bin/sh
 # A receiver whose downstream is slow: hangoutsrc's filesink writes into a
-# pipe that is read at 50 KB/s for 75 s, then at full speed. The receiver
+# pipe that is read at 50 KB/s for 65 s, then at full speed. The receiver
 # holds at most 8 MiB of the file, so for most of that minute the sender
 # can send nothing (SCTP's window is closed). A slow receiver is no reason
 # to give up: the sender must wait, and the file must arrive intact.
@@ -9,12 +9,12 @@ set -eu
 
 lab_link "delay=5"
 lab_server
-lab_random_file "$LAB_DIR/sent" 12
+lab_random_file "$LAB_DIR/sent" 12M
 mkfifo "$LAB_DIR/pipe"
 # 50 KiB a second (dd copies exactly one block per call), then the rest.
 (
   i=0
-  while [ $i -lt 75 ]; do
+  while [ $i -lt 65 ]; do
     dd bs=51200 count=1 iflag=fullblock status=none
     sleep 1
     i=$((i + 1))

@@ -15,7 +15,7 @@ case "${1:-}" in
   *) echo "usage: $0 symmetric|block-udp" >&2; exit 2 ;;
 esac
 lab_server
-lab_random_file "$LAB_DIR/sent" 4
+lab_random_file "$LAB_DIR/sent" 4M
 lab_ice_debug
 lab_receiver h1 receiver "$LAB_DIR/received" 60 stun-server="$LAB_STUN" turn-server="$LAB_TURN"
 receiver=$LAB_PID
