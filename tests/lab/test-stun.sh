@@ -12,7 +12,7 @@ lab_random_file "$LAB_DIR/sent" 4M
 lab_ice_debug
 lab_receiver h1 receiver "$LAB_DIR/received" 40 stun-server="$LAB_STUN"
 receiver=$LAB_PID
-lab_sender h2 sender "$LAB_DIR/sent" 4M0 stun-server="$LAB_STUN"
+lab_sender h2 sender "$LAB_DIR/sent" 40 stun-server="$LAB_STUN"
 sender=$LAB_PID
 lab_expect_exit "$receiver" receiver
 lab_expect_exit "$sender" sender
