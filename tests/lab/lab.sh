@@ -22,7 +22,7 @@
 
 LAB_ID="lab-$$"
 # Logs are read by scripts (lab_pair) and by people; the peer layer's one
-# debug line a connection says which side ended it and why.
+# debug line per connection says which side ended it and why.
 export GST_DEBUG_NO_COLOR=1
 export GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}hangout-peer:5"
 LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$LAB_ID.XXXXXX")
@@ -216,7 +216,7 @@ lab_homes() {
     --lt-cred-mech --realm=lab --user="$LAB_TURN_USER:$LAB_TURN_PASSWORD" \
     --userdb="$LAB_DIR/turndb" --no-tls --no-dtls --no-cli --fingerprint \
     --pidfile="$LAB_DIR/turnserver.pid" --log-file=stdout --verbose
-  lab_wait_for 10 "coturn" grep -q 'udp.*listener opened on.*198.18.0.1:3478\|IPv4. UDP listener opened on' "$LAB_DIR/coturn.log"
+  lab_wait_for 10 "coturn" grep -q 'UDP listener opened on: 198.18.0.1:3478' "$LAB_DIR/coturn.log"
   LAB_SERVER_NS=pub
   LAB_SERVER_HOST=198.18.0.1
   LAB_STUN="stun://198.18.0.1:3478"
@@ -261,11 +261,6 @@ lab_pair() {
   grep 'hangout-ice .*selected pair ' "$LAB_DIR/$1.log" | tail -n 1 \
     | sed -n 's/.*selected pair \([a-z]*\) [^ ]* -> \([a-z]*\) .*/\1 \2/p' | grep . \
     || echo "none none"
-}
-
-# lab_joined LOG: the element has posted hangout-member-joined.
-lab_joined() {
-  grep -q 'hangout-member-joined' "$LAB_DIR/$1.log"
 }
 
 # lab_expect_exit PID WHAT: the process ended with status 0.
