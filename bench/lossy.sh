@@ -49,7 +49,7 @@ lab_random_file "$file" "${mib}M"
 bytes=$(stat -c %s "$file")
 want=$(sha256sum <"$file" | cut -d' ' -f1)
 # The receiver's INFO lines carry its clock: when the file began and ended.
-export GST_DEBUG=hangoutsrc:4
+export GST_DEBUG="$GST_DEBUG,hangoutsrc:4"
 
 # gst-launch's elapsed time (H:MM:SS.NNNNNNNNN) of the first line matching $2.
 gst_time() {
@@ -63,7 +63,10 @@ run_gst() {
   lab_receiver m2 gst-receiver "$LAB_DIR/received" "$limit"
   receiver=$LAB_PID
   lab_sender m1 gst-sender "$file" "$limit"
-  wait "$receiver" || { echo "receiver exited with status $?" >&2; return 1; }
+  wait "$receiver" || {
+    echo "receiver exited with status $?: $(grep -m 1 '^ERROR' "$LAB_DIR/gst-receiver.log")" >&2
+    return 1
+  }
   [ "$(sha256sum <"$LAB_DIR/received" | cut -d' ' -f1)" = "$want" ] \
     || { echo "copy differs ($(stat -c %s "$LAB_DIR/received") bytes)" >&2; return 1; }
   start=$(gst_time gst-receiver 'hangoutsrc.*receiving ')
@@ -78,7 +81,10 @@ run_ldc() {
   lab_wait_for 10 "the libdatachannel receiver" grep -q '^listening' "$LAB_DIR/ldc-receiver.log"
   lab_bg m1 ldc-sender timeout -k 5 "$limit" node "$here/lossy/peer.mjs" send \
     198.18.1.1 "$file" 198.18.1.2
-  wait "$receiver" || { echo "receiver exited with status $?" >&2; return 1; }
+  wait "$receiver" || {
+    echo "receiver exited with status $?: $(grep -v '^listening' "$LAB_DIR/ldc-receiver.log" | head -n 1)" >&2
+    return 1
+  }
   result=$(grep '^{' "$LAB_DIR/ldc-receiver.log")
   case "$result" in
     *"\"sha256\":\"$want\""*) ;;
