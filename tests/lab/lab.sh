@@ -21,8 +21,8 @@
 #                           block-udp: the routers pass UDP to pub only
 
 LAB_ID="lab-$$"
-# Logs are read by scripts (lab_pair) and by people; the peer layer's one
-# debug line per connection says which side ended it and why.
+# Logs are read by people; the peer layer's one debug line per connection
+# says which side ended it and why.
 export GST_DEBUG_NO_COLOR=1
 export GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}hangout-peer:5"
 LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$LAB_ID.XXXXXX")
@@ -251,16 +251,13 @@ lab_sender() {
     display-name="$log" "$@"
 }
 
-# lab_pair LOG: the candidate types of the pair the member selected last,
-# "LOCAL REMOTE" (host, srflx, prflx, relay), from the hangout-ice debug
-# category, which the member logs with lab_ice_debug in its environment.
-lab_ice_debug() {
-  export GST_DEBUG="${GST_DEBUG:+$GST_DEBUG,}hangout-ice:4"
-}
+# lab_pair LOG: the candidate types of the ICE pair the member connected
+# through, "LOCAL REMOTE" (host, srflx, prflx, relay), as its element posts
+# them in hangout-member-joined's transport (gst-launch-1.0 -m prints it).
 lab_pair() {
-  grep 'hangout-ice .*selected pair ' "$LAB_DIR/$1.log" | tail -n 1 \
-    | sed -n 's/.*selected pair \([a-z]*\) [^ ]* -> \([a-z]*\) .*/\1 \2/p' | grep . \
-    || echo "none none"
+  grep 'hangout-member-joined' "$LAB_DIR/$1.log" | tail -n 1 \
+    | sed -n 's/.*local-type\\=\\(string\\)\([a-z]*\).*remote-type\\=\\(string\\)\([a-z]*\).*/\1 \2/p' \
+    | grep . || echo "none none"
 }
 
 # lab_expect_exit PID WHAT: the process ended with status 0.

@@ -20,7 +20,6 @@ case "${1:-}" in
   *) echo "usage: $0 random|bursts" >&2; exit 2 ;;
 esac
 lab_server
-lab_ice_debug
 lab_random_file "$LAB_DIR/sent" "$size"
 lab_receiver m2 receiver "$LAB_DIR/received" 100
 receiver=$LAB_PID

@@ -9,7 +9,6 @@ set -eu
 lab_homes eim
 lab_server
 lab_random_file "$LAB_DIR/sent" 4M
-lab_ice_debug
 lab_receiver h1 receiver "$LAB_DIR/received" 40 stun-server="$LAB_STUN"
 receiver=$LAB_PID
 lab_sender h2 sender "$LAB_DIR/sent" 40 stun-server="$LAB_STUN"

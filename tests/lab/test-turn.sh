@@ -16,7 +16,6 @@ case "${1:-}" in
 esac
 lab_server
 lab_random_file "$LAB_DIR/sent" 4M
-lab_ice_debug
 lab_receiver h1 receiver "$LAB_DIR/received" 60 stun-server="$LAB_STUN" turn-server="$LAB_TURN"
 receiver=$LAB_PID
 lab_sender h2 sender "$LAB_DIR/sent" 60 stun-server="$LAB_STUN" turn-server="$LAB_TURN"
