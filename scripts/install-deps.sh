@@ -1,7 +1,10 @@
 #!/bin/sh
 # Installs the Debian 12 packages gst-hangout builds, tests and benchmarks
 # with (clang and libFuzzer: the fuzz targets, tests/fuzz; coturn and
-# openssl: the TURN tests; glib-networking: TLS, turns: servers included). Idempotent: does nothing when everything is already there.
+# openssl: the TURN tests; glib-networking: TLS, turns: servers included;
+# iptables and coturn: the NAT routers and the STUN/TURN server of the
+# network lab, tests/lab). Idempotent: does nothing when everything is
+# already there.
 set -eu
 
 PACKAGES="meson ninja-build pkg-config gcc

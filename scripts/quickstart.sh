@@ -44,7 +44,7 @@ case "$cmd" in
     setup build
     meson test -C build --print-errorlogs \
       --suite unit --suite integration --suite interop --suite browser \
-      --suite hostile --suite stacks
+      --suite hostile --suite stacks --suite lab
     # Again under AddressSanitizer, UndefinedBehaviorSanitizer and
     # LeakSanitizer (the interop suite's webrtcbin is not ours to check);
     # the hostile suite's victims run instrumented.
