@@ -718,6 +718,20 @@ GST_END_TEST;
 
 /* A receiver stops mid-file: the sender warns naming it, the other
  * receiver gets the whole file. */
+/* 1 MiB into the sender, @leaving leaves (and is freed) once its file has
+ * started, then 1 MiB more; @checksum, if any, takes every byte. */
+static void
+send_while_leaving (GstHarness *h, Receiver *leaving, GChecksum *checksum)
+{
+  fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
+              checksum)), GST_FLOW_OK);
+  gst_message_unref (wait_message (leaving->bus, GST_MESSAGE_ELEMENT,
+          "hangout-file-started", NULL));
+  receiver_free (leaving);
+  fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
+              checksum)), GST_FLOW_OK);
+}
+
 static void
 expect_members (GstMessage *summary, const gchar *field, guint n)
 {
@@ -741,13 +755,7 @@ GST_START_TEST (test_receiver_leaves)
   GstMessage *m;
 
   h = sender_start ("leave", 2, 20, &bus);
-  fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
-              checksum)), GST_FLOW_OK);
-  gst_message_unref (wait_message (r2->bus, GST_MESSAGE_ELEMENT,
-          "hangout-file-started", NULL));
-  receiver_free (r2);
-  fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
-              checksum)), GST_FLOW_OK);
+  send_while_leaving (h, r2, checksum);
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
 
   m = wait_message (bus, GST_MESSAGE_WARNING, NULL, NULL);
@@ -839,13 +847,7 @@ GST_START_TEST (test_nobody_has_the_file)
   GstMessage *m;
 
   h = sender_start ("nobody", 1, 20, &bus);
-  fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
-              NULL)), GST_FLOW_OK);
-  gst_message_unref (wait_message (r->bus, GST_MESSAGE_ELEMENT,
-          "hangout-file-started", NULL));
-  receiver_free (r);
-  fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
-              NULL)), GST_FLOW_OK);
+  send_while_leaving (h, r, NULL);
   fail_if (gst_harness_push_event (h, gst_event_new_eos ()));
   m = wait_message (bus, GST_MESSAGE_ERROR, NULL, NULL);
   gst_message_parse_error (m, &error, NULL);
