@@ -454,6 +454,28 @@ choose_filename (GstHangoutSink *sink)
   return name;
 }
 
+/* The file's size when upstream knows it for sure: a byte source that can
+ * seek (a file). Others answer a duration too, an estimate from upstream's
+ * bitrate (matroskamux: 3,456,000 bytes for 30 frames it writes in a few
+ * KB), and announcing it would make every receiver fail the file; -1 then,
+ * the protocol's null. */
+static gint64
+upstream_size (GstHangoutSink *sink)
+{
+  GstPad *pad = GST_BASE_SINK_PAD (sink);
+  GstQuery *query = gst_query_new_seeking (GST_FORMAT_BYTES);
+  gboolean seekable = FALSE;
+  gint64 size = -1;
+
+  if (gst_pad_peer_query (pad, query))
+    gst_query_parse_seeking (query, NULL, &seekable, NULL, NULL);
+  gst_query_unref (query);
+  if (!seekable || !gst_pad_peer_query_duration (pad, GST_FORMAT_BYTES, &size)
+      || size < 0)
+    return -1;
+  return size;
+}
+
 /* Waits for the members, then offers the file to those connected. */
 static GstFlowReturn
 begin_file (GstHangoutSink *sink)
@@ -462,7 +484,7 @@ begin_file (GstHangoutSink *sink)
   g_autofree gchar *name = choose_filename (sink);
   g_autofree gchar *offer = NULL;
   HangoutTransferSender *sender;
-  gint64 size = -1;
+  gint64 size;
   guint min_peers, chunk_size;
   guint join_timeout =
       gst_hangout_room_object_get_join_timeout (sink->room_object);
@@ -475,9 +497,7 @@ begin_file (GstHangoutSink *sink)
   chunk_size = sink->chunk_size;
   GST_OBJECT_UNLOCK (sink);
 
-  if (!gst_pad_peer_query_duration (GST_BASE_SINK_PAD (sink), GST_FORMAT_BYTES,
-          &size) || size < 0)
-    size = -1;
+  size = upstream_size (sink);
   sender = hangout_transfer_sender_new (name, size, NULL, chunk_size, &error);
   if (sender == NULL) {
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS, ("Cannot send this file"),

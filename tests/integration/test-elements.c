@@ -530,6 +530,55 @@ GST_START_TEST (test_run_server_errors)
 GST_END_TEST;
 
 /* The sender goes away mid-file: the receiver errors, nothing completes. */
+/* Behind a muxer the size is not known in advance (matroskamux answers a
+ * duration of 3.4 MB, an estimate, for what becomes a few KB): the offer
+ * says null, and the file arrives whole with its true size. */
+GST_START_TEST (test_muxed_stream)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  g_autoptr (GError) error = NULL;
+  Receiver *r = receiver_start ("mux", "r1", dir);
+  g_autofree gchar *description = g_strdup_printf ("videotestsrc "
+      "num-buffers=30 ! video/x-raw,width=320,height=240 ! vp8enc ! "
+      "matroskamux ! hangoutsink room=mux server=%s", server_url);
+  GstElement *sender = gst_parse_launch (description, &error);
+  GstBus *bus = gst_element_get_bus (sender);
+  g_autofree gchar *contents = NULL;
+  const GstStructure *s;
+  GstMessage *m;
+  gint64 announced = 0, size = 0;
+  guint completions = 0;
+  gsize len;
+
+  fail_unless (sender != NULL, "%s", error ? error->message : "");
+  fail_if (gst_element_set_state (sender, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE);
+  m = wait_message (r->bus, GST_MESSAGE_ELEMENT, "hangout-file-started",
+      &completions);
+  fail_unless (gst_structure_get_int64 (gst_message_get_structure (m),
+          "size", &announced));
+  fail_unless_equals_int64 (announced, -1);
+  gst_message_unref (m);
+  m = wait_message (r->bus, GST_MESSAGE_ELEMENT, "hangout-file-complete",
+      NULL);
+  s = gst_message_get_structure (m);
+  fail_unless (gst_structure_get_int64 (s, "size", &size));
+  gst_message_unref (m);
+  gst_message_unref (wait_message (bus, GST_MESSAGE_EOS, NULL, NULL));
+  gst_message_unref (wait_message (r->bus, GST_MESSAGE_EOS, NULL, NULL));
+  fail_unless (g_file_get_contents (r->path, &contents, &len, NULL));
+  fail_unless_equals_int64 ((gint64) len, size);
+  /* A Matroska file: the EBML magic. */
+  fail_unless (len > 4 && memcmp (contents, "\x1a\x45\xdf\xa3", 4) == 0);
+  gst_element_set_state (sender, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (sender);
+  receiver_free (r);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sender_vanishes)
 {
   g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
@@ -1265,6 +1314,7 @@ elements_suite (void)
   tcase_add_test (tc, test_join_timeout);
   tcase_add_test (tc, test_join_errors);
   tcase_add_test (tc, test_nobody_has_the_file);
+  tcase_add_test (tc, test_muxed_stream);
   tcase_add_test (tc, test_two_senders);
   tcase_add_test (tc, test_waiting_sender_vanishes);
   tcase_add_test (tc, test_secret);
