@@ -69,7 +69,12 @@ enum {
   PROP_MIN_ACKS,
   PROP_CHUNK_SIZE,
   PROP_FILENAME,
+  PROP_NEXT_FILE,
 };
+
+G_DEFINE_ENUM_TYPE (GstHangoutSinkNextFile, gst_hangout_sink_next_file,
+    G_DEFINE_ENUM_VALUE (GST_HANGOUT_SINK_NEXT_FILE_STREAM, "stream"),
+    G_DEFINE_ENUM_VALUE (GST_HANGOUT_SINK_NEXT_FILE_BUFFER, "buffer"))
 
 typedef struct {
   HangoutDataChannel *channel;
@@ -87,6 +92,7 @@ struct _GstHangoutSink {
   guint min_acks;
   guint chunk_size;
   gchar *filename;
+  GstHangoutSinkNextFile next_file;
 
   GMutex lock;
   GCond cond;
@@ -98,6 +104,7 @@ struct _GstHangoutSink {
   GHashTable *recipients;       /* member id → Recipient */
   guint64 low_events;           /* "buffered-amount-low" count */
   guint answers_to_post;        /* answers taken whose messages are not out */
+  guint files;                  /* files ended since start (streaming thread) */
   gint64 last_progress;
 };
 
@@ -411,6 +418,41 @@ post_progress (GstHangoutSink *sink, GstProgressType type, gboolean force)
 }
 
 /* The file's name: the property, else the basename of upstream's URI. */
+/* The name of the file numbered @index of this stream (takes @name): a
+ * "%d" (or "%05d") in it, as multifilesrc's and multifilesink's locations
+ * have, becomes the number; otherwise files after the first get "-N"
+ * before the extension. */
+static gchar *
+number_filename (gchar *name, guint index)
+{
+  const gchar *percent = strchr (name, '%');
+  const gchar *end = percent;
+  const gchar *dot;
+  gchar *numbered;
+
+  if (percent != NULL) {
+    guint width = 0;
+
+    for (end = percent + 1; g_ascii_isdigit (*end); end++)
+      width = MIN (width * 10 + (guint) (*end - '0'), 20);
+    if (*end == 'd' && strchr (end + 1, '%') == NULL) {
+      numbered = g_strdup_printf ("%.*s%0*u%s", (int) (percent - name), name,
+          (int) width, index, end + 1);
+      g_free (name);
+      return numbered;
+    }
+  }
+  if (index == 0)
+    return name;
+  dot = strrchr (name, '.');
+  if (dot == NULL || dot == name)
+    dot = name + strlen (name);
+  numbered = g_strdup_printf ("%.*s-%u%s", (int) (dot - name), name, index,
+      dot);
+  g_free (name);
+  return numbered;
+}
+
 static gchar *
 choose_filename (GstHangoutSink *sink)
 {
@@ -421,7 +463,7 @@ choose_filename (GstHangoutSink *sink)
   name = g_strdup (sink->filename);
   GST_OBJECT_UNLOCK (sink);
   if (name != NULL && *name != '\0')
-    return name;
+    return number_filename (name, sink->files);
   g_free (name);
   name = NULL;
 
@@ -451,7 +493,7 @@ choose_filename (GstHangoutSink *sink)
 
     name = g_date_time_format (now, "hangout-%Y%m%d-%H%M%S.bin");
   }
-  return name;
+  return number_filename (name, sink->files);
 }
 
 /* The file's size when upstream knows it for sure: a byte source that can
@@ -497,7 +539,9 @@ begin_file (GstHangoutSink *sink)
   chunk_size = sink->chunk_size;
   GST_OBJECT_UNLOCK (sink);
 
-  size = upstream_size (sink);
+  /* Queries answer for the whole stream: only its first file's size is
+   * known (concat answers the first input's duration for the next). */
+  size = sink->files == 0 ? upstream_size (sink) : -1;
   sender = hangout_transfer_sender_new (name, size, NULL, chunk_size, &error);
   if (sender == NULL) {
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS, ("Cannot send this file"),
@@ -549,6 +593,18 @@ begin_file (GstHangoutSink *sink)
   return GST_FLOW_OK;
 }
 
+/* The file has been shared: the next buffer begins another. Streaming
+ * thread. */
+static void
+end_file (GstHangoutSink *sink)
+{
+  g_mutex_lock (&sink->lock);
+  g_hash_table_remove_all (sink->recipients);
+  g_clear_pointer (&sink->sender, hangout_transfer_sender_free);
+  g_mutex_unlock (&sink->lock);
+  sink->files++;
+}
+
 /* Sends one data message once every recipient has room for it. */
 static GstFlowReturn
 send_data (GstHangoutSink *sink, GBytes *message)
@@ -581,6 +637,7 @@ gst_hangout_sink_start (GstBaseSink *bsink)
   GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
 
   sink->last_progress = 0;
+  sink->files = 0;
   sink->room = gst_hangout_room_object_start (sink->room_object,
       GST_RESOURCE_ERROR_OPEN_WRITE, connect_room, sink);
   return sink->room != NULL;
@@ -627,6 +684,8 @@ gst_hangout_sink_unlock_stop (GstBaseSink *bsink)
   return TRUE;
 }
 
+static GstFlowReturn finish_file (GstHangoutSink * sink);
+
 static GstFlowReturn
 gst_hangout_sink_render (GstBaseSink *bsink, GstBuffer *buffer)
 {
@@ -634,6 +693,7 @@ gst_hangout_sink_render (GstBaseSink *bsink, GstBuffer *buffer)
   g_autoptr (GError) error = NULL;
   GPtrArray *messages;
   GstFlowReturn ret = GST_FLOW_OK;
+  GstHangoutSinkNextFile next_file;
   GstMapInfo map;
   guint i;
 
@@ -661,6 +721,12 @@ gst_hangout_sink_render (GstBaseSink *bsink, GstBuffer *buffer)
   g_clear_pointer (&messages, g_ptr_array_unref);
   if (ret == GST_FLOW_OK)
     post_progress (sink, GST_PROGRESS_TYPE_CONTINUE, FALSE);
+  GST_OBJECT_LOCK (sink);
+  next_file = sink->next_file;
+  GST_OBJECT_UNLOCK (sink);
+  if (ret == GST_FLOW_OK && next_file == GST_HANGOUT_SINK_NEXT_FILE_BUFFER
+      && (ret = finish_file (sink)) == GST_FLOW_OK)
+    end_file (sink);
   return ret;
 }
 
@@ -797,8 +863,23 @@ gst_hangout_sink_event (GstBaseSink *bsink, GstEvent *event)
 {
   GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS
-      && finish_file (sink) != GST_FLOW_OK) {
+  gboolean ok = TRUE;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      /* Another stream: the one before was a file of its own. */
+      if (sink->sender != NULL && (ok = finish_file (sink) == GST_FLOW_OK))
+        end_file (sink);
+      break;
+    case GST_EVENT_EOS:
+      /* A stream without a byte is an empty file, unless it ended one. */
+      if (sink->sender != NULL || sink->files == 0)
+        ok = finish_file (sink) == GST_FLOW_OK;
+      break;
+    default:
+      break;
+  }
+  if (!ok) {
     gst_event_unref (event);
     return FALSE;
   }
@@ -835,6 +916,9 @@ gst_hangout_sink_set_property (GObject *object, guint prop_id,
       g_free (sink->filename);
       sink->filename = g_value_dup_string (value);
       break;
+    case PROP_NEXT_FILE:
+      sink->next_file = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -867,6 +951,9 @@ gst_hangout_sink_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_FILENAME:
       g_value_set_string (value, sink->filename);
+      break;
+    case PROP_NEXT_FILE:
+      g_value_set_enum (value, sink->next_file);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -952,8 +1039,17 @@ gst_hangout_sink_class_init (GstHangoutSinkClass *klass)
   g_object_class_install_property (gobject_class, PROP_FILENAME,
       g_param_spec_string ("filename", "File name",
           "Name the file is announced with (NULL: the base name of the "
-          "upstream URI, e.g. filesrc's location, else hangout-DATE.bin)",
-          NULL, PARAM_FLAGS));
+          "upstream URI, e.g. filesrc's location, else hangout-DATE.bin); "
+          "with several files, a %d in it becomes the file's number (from "
+          "0, as in multifilesrc's location), else the second and later get "
+          "-N before the extension", NULL, PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_NEXT_FILE,
+      g_param_spec_enum ("next-file", "Next file",
+          "When to begin sharing another file: at each new stream (a "
+          "stream-start event after the first) or at each buffer (a whole "
+          "file each, as multifilesrc makes them)",
+          GST_TYPE_HANGOUT_SINK_NEXT_FILE, GST_HANGOUT_SINK_NEXT_FILE_STREAM,
+          PARAM_FLAGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class, "Hangout sink",

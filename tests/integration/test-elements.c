@@ -579,6 +579,94 @@ GST_START_TEST (test_muxed_stream)
 
 GST_END_TEST;
 
+/* Runs @sender (a pipeline; "SERVER" in it stands for the server's URL)
+ * into a receiver that takes @n files: the names and digests it completes
+ * must be @names and those of the files in @dir of the same name. */
+static void
+expect_files (const gchar *room, const gchar *sender, const gchar *dir,
+    const gchar *const *names, guint n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *props = g_strdup_printf ("num-files=%u", n);
+  Receiver *r = receiver_start_at (server_url, room, "r1", dir, props);
+  g_auto (GStrv) pieces = g_strsplit (sender, "SERVER", -1);
+  g_autofree gchar *description = g_strjoinv (server_url, pieces);
+  GstElement *pipeline = gst_parse_launch (description, &error);
+  GstBus *bus = gst_element_get_bus (pipeline);
+
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE);
+  for (guint i = 0; i < n; i++) {
+    GstMessage *m = wait_message (r->bus, GST_MESSAGE_ELEMENT,
+        "hangout-file-complete", NULL);
+    const GstStructure *s = gst_message_get_structure (m);
+    g_autofree gchar *path = g_build_filename (dir, names[i], NULL);
+    g_autofree gchar *want = file_sha256 (path);
+
+    fail_unless_equals_string (gst_structure_get_string (s, "name"),
+        names[i]);
+    fail_unless_equals_string (gst_structure_get_string (s, "sha256"), want);
+    gst_message_unref (m);
+  }
+  gst_message_unref (wait_message (bus, GST_MESSAGE_EOS, NULL, NULL));
+  gst_message_unref (wait_message (r->bus, GST_MESSAGE_EOS, NULL, NULL));
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  receiver_free (r);
+}
+
+static void
+write_random_file (const gchar *dir, const gchar *name, gsize size)
+{
+  g_autofree gchar *path = g_build_filename (dir, name, NULL);
+  GstBuffer *buffer = random_buffer (size, NULL);
+  GstMapInfo map;
+
+  fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  fail_unless (g_file_set_contents (path, (const gchar *) map.data, map.size,
+          NULL));
+  gst_buffer_unmap (buffer, &map);
+  gst_buffer_unref (buffer);
+}
+
+/* Several files in one stream share as several files: multifilesrc's
+ * buffers (next-file=buffer, numbered by its %d), and concat's streams
+ * (each new stream-start, named after the first with -N). */
+GST_START_TEST (test_several_files)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  const gchar *parts[] = { "part0.bin", "part1.bin", "part2.bin" };
+  const gchar *joined[] = { "a.bin", "a-1.bin" };
+  g_autofree gchar *multi = NULL, *concat = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+    write_random_file (dir, parts[i], 100000 + 777 * i);
+  multi = g_strdup_printf ("multifilesrc location=%s/part%%d.bin "
+      "stop-index=2 ! hangoutsink room=multi next-file=buffer server=SERVER",
+      dir);
+  expect_files ("multi", multi, dir, parts, 3);
+
+  write_random_file (dir, "a.bin", 300000);
+  write_random_file (dir, "a-1.bin", 200001);
+  concat = g_strdup_printf ("concat name=c ! hangoutsink room=concat "
+      "filename=a.bin server=SERVER  filesrc location=%s/a.bin ! c.  "
+      "filesrc location=%s/a-1.bin ! c.", dir, dir);
+  expect_files ("concat", concat, dir, joined, 2);
+  for (guint i = 0; i < G_N_ELEMENTS (parts); i++) {
+    g_autofree gchar *path = g_build_filename (dir, parts[i], NULL);
+    g_unlink (path);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (joined); i++) {
+    g_autofree gchar *path = g_build_filename (dir, joined[i], NULL);
+    g_unlink (path);
+  }
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sender_vanishes)
 {
   g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
@@ -1315,6 +1403,7 @@ elements_suite (void)
   tcase_add_test (tc, test_join_errors);
   tcase_add_test (tc, test_nobody_has_the_file);
   tcase_add_test (tc, test_muxed_stream);
+  tcase_add_test (tc, test_several_files);
   tcase_add_test (tc, test_two_senders);
   tcase_add_test (tc, test_waiting_sender_vanishes);
   tcase_add_test (tc, test_secret);
