@@ -157,6 +157,7 @@ struct _GstHangoutSrc {
   gboolean waiting;             /* create() waits for items */
   gboolean flushing;
   guint completed;              /* files output complete */
+  gboolean partial_told;        /* "the output is partial" was posted */
   gboolean joined;              /* the room has an id on the server */
   gint64 join_deadline;         /* monotonic; fail when not joined by then */
 
@@ -554,6 +555,7 @@ gst_hangout_src_start (GstBaseSrc *bsrc)
   src->last_progress = 0;
   g_mutex_lock (&src->lock);
   src->joined = FALSE;
+  src->partial_told = FALSE;
   src->join_deadline = g_get_monotonic_time ()
       + (gint64) join_timeout * G_TIME_SPAN_SECOND;
   g_mutex_unlock (&src->lock);
@@ -569,10 +571,39 @@ gst_hangout_src_start (GstBaseSrc *bsrc)
   return TRUE;
 }
 
+/* Stopped (or sent EOS) in the middle of a file: downstream has a part of
+ * it, which nothing else would tell. Once. */
+static void
+warn_partial (GstHangoutSrc *src, const gchar *how)
+{
+  gboolean partial;
+
+  g_mutex_lock (&src->lock);
+  partial = src->current != NULL && !src->partial_told;
+  src->partial_told |= partial;
+  g_mutex_unlock (&src->lock);
+  if (partial)
+    GST_ELEMENT_WARNING (src, RESOURCE, READ, ("The output is partial: a "
+            "file was still arriving when the source %s", how),
+        ("downstream has only the beginning of the file being output"));
+}
+
+static gboolean
+gst_hangout_src_send_event (GstElement *element, GstEvent *event)
+{
+  /* An application ending the stream (gst-launch-1.0 -e on Ctrl-C). */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+    warn_partial (GST_HANGOUT_SRC (element), "was sent EOS");
+  return GST_ELEMENT_CLASS (gst_hangout_src_parent_class)->send_event
+      (element, event);
+}
+
 static gboolean
 gst_hangout_src_stop (GstBaseSrc *bsrc)
 {
   GstHangoutSrc *src = GST_HANGOUT_SRC (bsrc);
+
+  warn_partial (src, "stopped");
 
   /* Destroyed before the room's thread is joined: a check still running
    * finishes before the room stops. */
@@ -1007,6 +1038,7 @@ gst_hangout_src_class_init (GstHangoutSrcClass *klass)
       "Source/Network", "Receives the files the members of a hangout room "
       "share over WebRTC data channels", "gst-hangout developers");
 
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_hangout_src_send_event);
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_hangout_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_hangout_src_stop);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_hangout_src_unlock);

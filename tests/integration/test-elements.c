@@ -667,6 +667,58 @@ GST_START_TEST (test_several_files)
 
 GST_END_TEST;
 
+/* Waits for @r's warning that its output is partial; fails on anything
+ * else that ends the stream. */
+static void
+expect_partial_warning (Receiver *r)
+{
+  g_autoptr (GError) error = NULL;
+  GstMessage *m = gst_bus_timed_pop_filtered (r->bus, 5 * GST_SECOND,
+      GST_MESSAGE_WARNING | GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+
+  fail_unless (m != NULL && GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING,
+      "no warning");
+  gst_message_parse_warning (m, &error, NULL);
+  fail_unless (g_str_has_prefix (error->message, "The output is partial"),
+      "%s", error->message);
+  gst_message_unref (m);
+}
+
+/* A receiver ended mid-file, by EOS (gst-launch-1.0 -e on Ctrl-C) or by
+ * stopping it, says that what it wrote is partial. */
+GST_START_TEST (test_interrupted_receiver)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  GstHarness *h;
+  GstBus *bus;
+
+  for (guint how = 0; how < 2; how++) {
+    Receiver *r = receiver_start ("cut", "r1", dir);
+
+    h = sender_start ("cut", 1, 20, &bus);
+    fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
+                NULL)), GST_FLOW_OK);
+    gst_message_unref (wait_message (r->bus, GST_MESSAGE_ELEMENT,
+            "hangout-file-started", NULL));
+    /* As gst-launch-1.0 does, once the pipeline plays: EOS to a pipeline
+     * still prerolling waits for the preroll, which waits for its state
+     * lock, which send_event holds. */
+    fail_unless_equals_int (gst_element_get_state (r->pipeline, NULL, NULL,
+            5 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+    if (how == 0)
+      fail_unless (gst_element_send_event (r->pipeline, gst_event_new_eos ()));
+    else
+      /* READY: stop() runs; the bus still holds what it posted. */
+      gst_element_set_state (r->pipeline, GST_STATE_READY);
+    expect_partial_warning (r);
+    receiver_free (r);
+    sender_stop (h, bus);
+  }
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sender_vanishes)
 {
   g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
@@ -1404,6 +1456,7 @@ elements_suite (void)
   tcase_add_test (tc, test_nobody_has_the_file);
   tcase_add_test (tc, test_muxed_stream);
   tcase_add_test (tc, test_several_files);
+  tcase_add_test (tc, test_interrupted_receiver);
   tcase_add_test (tc, test_two_senders);
   tcase_add_test (tc, test_waiting_sender_vanishes);
   tcase_add_test (tc, test_secret);
