@@ -73,10 +73,11 @@ const gstString = (s) => s.replace(/([ ,;()\\"])/g, '\\$1');
 
 /**
  * spec:
- *   sharerFirst  the sharer joins before the hostile member (fdsrc: it
- *                waits for its stdin, so the file starts after the batch)
- *                and the hostile member can aim at its connections; else it
- *                joins after the batch (filesrc, as a user runs it).
+ *   sharerFirst  the sharer joins before the hostile member and the
+ *                hostile member can aim at its connections; else it joins
+ *                after the batch. Either way it reads the file from its
+ *                stdin (fdsrc), which gets the file once every victim is
+ *                connected to it.
  *   sharerPeers  min-peers of the sharer (3: the victims; 4: and the hostile)
  *   attack(ctx)  sends the batch (none: the batch is in the share's hooks); ctx has
  *                hostile, peer(name), id(name), top, victims, fail(who, what)
@@ -178,16 +179,21 @@ export async function runBatch(spec) {
       };
     }
     if (spec.beforeShare) await spec.beforeShare(ctx);
-    if (sharer) {
-      // A sharer that died meanwhile is reported below, not as EPIPE here.
-      sharer.child.stdin.on('error', () => {});
-      sharer.child.stdin.end(legit);
-    } else {
-      sharer = startProcess('sharer', GST, sharerArgs(['filesrc', `location=${join(top, 'legit.bin')}`]),
-        { timeoutMs: LIFE_MS });
+    if (!sharer) {
+      // It offers the file to the members connected once min-peers are;
+      // the hostile member connects as fast as the victims, so the file
+      // is written only once every victim is connected to the sharer.
+      sharer = startProcess('sharer', GST, sharerArgs(['fdsrc', 'fd=0']), { timeoutMs: LIFE_MS, stdin: 'pipe' });
       procs.push(sharer);
       all.sharer = sharer;
+      for (const v of ['src1', 'src0', 'recv']) {
+        await sharer.waitForOutput(new RegExp(`hangout-member-joined, id=\\(string\\)${id(v)}`), 20000 * SLOW,
+          `${v} connected to the sharer`);
+      }
     }
+    // A sharer that died meanwhile is reported below, not as EPIPE here.
+    sharer.child.stdin.on('error', () => {});
+    sharer.child.stdin.end(legit);
     if (spec.afterShareStarted) await spec.afterShareStarted(ctx);
 
     const want = sha256(legit);
