@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   g_autofree gchar *text = g_strndup ((const gchar *) data, size);
   g_auto (GStrv) lines = g_strsplit (text, "\n", MAX_CANDIDATES + 1);
   GMainContext *context = g_main_context_new ();
-  HangoutIceConfig config = { NULL, NULL };
+  HangoutIceConfig config = { .stun_server = NULL };
   HangoutIce *ice = hangout_ice_new (context, TRUE, &config, &callbacks, NULL,
       NULL);
 
