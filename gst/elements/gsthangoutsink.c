@@ -39,6 +39,8 @@
  * no-answer). Fewer than #GstHangoutSink:min-acks members in complete is
  * an error.
  *
+ * docs/messages.md lists every message with its fields.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=big.iso ! hangoutsink room=team server=ws://HOST:8080/ws

@@ -70,6 +70,8 @@
  * `hangout-member-refused` (id, name, reason, with a warning) for a member
  * that did not prove #GstHangoutSrc:secret.
  *
+ * docs/messages.md lists every message with its fields.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 hangoutsrc room=team server=ws://HOST:8080/ws ! filesink location=big.iso
