@@ -4,6 +4,9 @@ import { EventEmitter } from 'node:events';
 import nodeDataChannel from 'node-datachannel';
 
 const { PeerConnection } = nodeDataChannel;
+// How long a closed connection's last messages may still be on their way
+// to us (below).
+const CLOSE_GRACE_MS = 500;
 
 // A channel as transfer.mjs uses it. libdatachannel's buffered-amount-low
 // event works, so waiting needs no polling.
@@ -49,8 +52,15 @@ class Connection extends EventEmitter {
     this.autoAnswer = autoAnswer;
     this.pc.onLocalDescription((sdp, type) => this.emit('description', type.toLowerCase(), sdp));
     this.pc.onLocalCandidate((candidate, mid) => this.emit('candidate', candidate.replace(/^a=/, ''), mid));
+    // node-datachannel reports the connection's state and each channel's
+    // messages through separate queues: a peer that sends its last message
+    // (an ack) and shuts down can be reported closed before that message.
+    // The channels' own "closed" comes after their messages; the
+    // connection's state only ends a pair whose channels never say so.
     this.pc.onStateChange((state) => {
-      if (state === 'closed' || state === 'failed') this.emit('closed', `peer connection ${state}`);
+      if (state === 'closed' || state === 'failed') {
+        setTimeout(() => this.emit('closed', `peer connection ${state}`), CLOSE_GRACE_MS);
+      }
     });
     this.pc.onGatheringStateChange((state) => {
       if (state === 'complete') this.emit('candidate', '', '0');
