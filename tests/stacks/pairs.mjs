@@ -11,8 +11,6 @@ import {
   NETWORK, CONNECT_MS, TRANSFER_MS, TEST_MS, openRoom, assertExitsCleanly, sinkResult, srcCompletes,
 } from './harness.mjs';
 import { sha256 } from './transfer.mjs';
-import { stack as datachannel, autoAnswerStack } from './datachannel.mjs';
-import { stack as wrtc } from './wrtc.mjs';
 
 const SIZE = 4 * 1024 * 1024 + 12345;   // not a multiple of any chunk
 
@@ -35,7 +33,9 @@ async function meet(room, stack, stackFirst, startPipeline, pipelineName) {
   return { member, pipeline, pair };
 }
 
-for (const stack of [datachannel, wrtc]) {
+// The pairs' tests for one stack (each stack's test file calls it: one
+// native WebRTC stack per node process).
+export function pairTests(stack) {
   for (const stackFirst of [true, false]) {
     const order = stackFirst ? `${stack.name} joins first` : 'the pipeline joins first';
 
@@ -70,6 +70,7 @@ for (const stack of [datachannel, wrtc]) {
 // §1.8: a member that reads no datagram over 1232 bytes and never says
 // otherwise must get none, even when its stack's answer repeats the
 // offer's attributes (hangoutsink offers here: it joins later).
+export function autoAnswerTest(autoAnswerStack) {
 test(`${NETWORK}: ${autoAnswerStack.name} answers as it does by default and receives from hangoutsink`, { timeout: TEST_MS }, async (t) => {
   const room = await openRoom(t);
   const original = randomBytes(SIZE);
@@ -79,3 +80,4 @@ test(`${NETWORK}: ${autoAnswerStack.name} answers as it does by default and rece
   await assertExitsCleanly(sink);
   assert.deepEqual(sinkResult(sink.output), { result: 'complete', bytes: SIZE }, 'hangoutsink: every member has the file');
 });
+}
