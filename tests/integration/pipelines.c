@@ -1,0 +1,103 @@
+/* gst-hangout — helpers of the integration tests (pipelines.h).
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "pipelines.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+GSubprocess *
+spawn (GSubprocessFlags flags, const gchar *const *argv)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+  g_autoptr (GError) error = NULL;
+  GSubprocess *proc;
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
+      NULL);
+  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  fail_unless (proc != NULL, "spawn %s: %s", argv[0],
+      error ? error->message : "");
+  return proc;
+}
+
+void
+stop_process (GSubprocess *proc)
+{
+  g_subprocess_send_signal (proc, SIGTERM);
+  fail_unless (g_subprocess_wait (proc, NULL, NULL));
+  g_object_unref (proc);
+}
+
+GstElement *
+parse (const gchar *description)
+{
+  g_autoptr (GError) error = NULL;
+  GstElement *pipeline = gst_parse_launch (description, &error);
+
+  fail_unless (pipeline != NULL, "%s: %s", description,
+      error ? error->message : "");
+  return pipeline;
+}
+
+GstElement *
+launch (const gchar *description)
+{
+  GstElement *pipeline = parse (description);
+
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE);
+  return pipeline;
+}
+
+void
+wait_eos (GstElement *pipeline, const gchar *who, GstClockTime timeout)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+  GstMessage *message = gst_bus_timed_pop_filtered (bus, timeout,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+
+  fail_unless (message != NULL, "%s: no EOS within %" GST_TIME_FORMAT, who,
+      GST_TIME_ARGS (timeout));
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *debug = NULL;
+
+    gst_message_parse_error (message, &error, &debug);
+    fail ("%s: %s (%s)", who, error->message, debug ? debug : "");
+  }
+  gst_message_unref (message);
+}
+
+gchar *
+file_sha256 (const gchar *path)
+{
+  g_autofree gchar *data = NULL;
+  gsize len = 0;
+
+  fail_unless (g_file_get_contents (path, &data, &len, NULL), "%s", path);
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) data, len);
+}
+
+void
+make_certificate (const gchar *cert, const gchar *key, const gchar *name,
+    const gchar *san)
+{
+  g_autofree gchar *subject = g_strconcat ("/CN=", name, NULL);
+  g_autofree gchar *alt = g_strconcat ("subjectAltName=", san, NULL);
+  const gchar *argv[] = { "openssl", "req", "-x509", "-newkey", "ec",
+    "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+    "-subj", subject, "-addext", alt, "-keyout", key, "-out", cert, NULL
+  };
+  g_autoptr (GSubprocess) proc = spawn (G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+      argv);
+  g_autoptr (GError) error = NULL;
+
+  fail_unless (g_subprocess_wait_check (proc, NULL, &error), "openssl: %s",
+      error ? error->message : "");
+}

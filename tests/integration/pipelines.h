@@ -1,0 +1,34 @@
+/* gst-hangout — what the integration tests that run pipelines in their
+ * own process share: processes they start (servers, openssl), pipelines
+ * and their end, files and their SHA-256, self-signed certificates.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gst/check/gstcheck.h>
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Starts @argv, which dies with the test (SIGTERM); fails the test when it
+ * cannot be started. */
+GSubprocess *spawn (GSubprocessFlags flags, const gchar *const *argv);
+/* SIGTERM, waits for it, drops it. */
+void stop_process (GSubprocess *proc);
+
+/* gst_parse_launch(), failing the test on a bad @description. */
+GstElement *parse (const gchar *description);
+/* parse(), then PLAYING. */
+GstElement *launch (const gchar *description);
+/* Fails the test unless @pipeline reaches EOS within @timeout, without an
+ * error; @who names it in the failure. */
+void wait_eos (GstElement *pipeline, const gchar *who, GstClockTime timeout);
+
+gchar *file_sha256 (const gchar *path);
+
+/* A self-signed certificate (P-256, two days) for @name, made by openssl:
+ * subject CN=@name and subjectAltName @san ("IP:127.0.0.1",
+ * "DNS:example.org"); PEM files @cert and @key. */
+void make_certificate (const gchar *cert, const gchar *key,
+    const gchar *name, const gchar *san);
+
+G_END_DECLS
