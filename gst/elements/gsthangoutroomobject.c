@@ -54,7 +54,8 @@ gst_hangout_room_object_install_properties (GObjectClass *klass,
   g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_SERVER,
       g_param_spec_string ("server", "Signalling server",
           "WebSocket URL of the hangout-server that introduces the members "
-          "(ws:// or wss://)", GST_HANGOUT_ROOM_DEFAULT_SERVER, PARAM_FLAGS));
+          "(ws:// or wss://; a wss:// server's certificate is verified, see "
+          "ssl-ca-file)", GST_HANGOUT_ROOM_DEFAULT_SERVER, PARAM_FLAGS));
   /* Not "name": that is every GstObject's element name. */
   g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_DISPLAY_NAME,
       g_param_spec_string ("display-name", "Display name",
