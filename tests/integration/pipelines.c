@@ -5,6 +5,9 @@
 #include <signal.h>
 #include <sys/prctl.h>
 
+/* What spawn() and launch() started, each with a reference. */
+static GPtrArray *processes, *pipelines;
+
 static void
 die_with_parent (gpointer data)
 {
@@ -23,6 +26,9 @@ spawn (GSubprocessFlags flags, const gchar *const *argv)
   proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
   fail_unless (proc != NULL, "spawn %s: %s", argv[0],
       error ? error->message : "");
+  if (processes == NULL)
+    processes = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (processes, g_object_ref (proc));
   return proc;
 }
 
@@ -50,6 +56,9 @@ launch (const gchar *description)
 {
   GstElement *pipeline = parse (description);
 
+  if (pipelines == NULL)
+    pipelines = g_ptr_array_new_with_free_func (gst_object_unref);
+  g_ptr_array_add (pipelines, gst_object_ref (pipeline));
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
       == GST_STATE_CHANGE_FAILURE);
   return pipeline;
@@ -72,6 +81,23 @@ wait_eos (GstElement *pipeline, const gchar *who, GstClockTime timeout)
     fail ("%s: %s (%s)", who, error->message, debug ? debug : "");
   }
   gst_message_unref (message);
+}
+
+void
+stop_leftovers (void)
+{
+  for (guint i = 0; pipelines != NULL && i < pipelines->len; i++)
+    gst_element_set_state (pipelines->pdata[i], GST_STATE_NULL);
+  g_clear_pointer (&pipelines, g_ptr_array_unref);
+  for (guint i = 0; processes != NULL && i < processes->len; i++) {
+    GSubprocess *proc = processes->pdata[i];
+
+    if (g_subprocess_get_identifier (proc) != NULL) {  /* not reaped yet */
+      g_subprocess_send_signal (proc, SIGCONT);
+      stop_process (g_object_ref (proc));
+    }
+  }
+  g_clear_pointer (&processes, g_ptr_array_unref);
 }
 
 gchar *

@@ -25,6 +25,13 @@ void wait_eos (GstElement *pipeline, const gchar *who, GstClockTime timeout);
 
 gchar *file_sha256 (const gchar *path);
 
+/* Stops every process spawn() started that still runs (SIGCONT first, in
+ * case a test froze it, then stop_process()) and sets every pipeline
+ * launch() made to NULL. For a fixture's teardown: a check that fails
+ * jumps out of its test, past the test's own cleanup, and what it left
+ * running would hold ports and threads until the program is killed. */
+void stop_leftovers (void);
+
 /* A self-signed certificate (P-256, two days) for @name, made by openssl:
  * subject CN=@name and subjectAltName @san ("IP:127.0.0.1",
  * "DNS:example.org"); PEM files @cert and @key. */

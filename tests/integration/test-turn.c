@@ -383,9 +383,12 @@ static void
 teardown (void)
 {
   g_autoptr (GFile) dir = g_file_new_for_path (workdir);
-  g_autoptr (GFileEnumerator) files = g_file_enumerate_children (dir,
-      G_FILE_ATTRIBUTE_STANDARD_NAME, G_FILE_QUERY_INFO_NONE, NULL, NULL);
+  g_autoptr (GFileEnumerator) files = NULL;
   GFileInfo *info;
+
+  stop_leftovers ();
+  files = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME,
+      G_FILE_QUERY_INFO_NONE, NULL, NULL);
 
   while (files && (info = g_file_enumerator_next_file (files, NULL, NULL))) {
     g_autoptr (GFile) child = g_file_get_child (dir, g_file_info_get_name
