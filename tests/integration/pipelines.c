@@ -40,6 +40,36 @@ stop_process (GSubprocess *proc)
   g_object_unref (proc);
 }
 
+Server *
+server_start (const gchar *const *args)
+{
+  Server *server = g_new0 (Server, 1);
+  const gchar *program = g_getenv ("HANGOUT_SERVER");
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) argv = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+
+  fail_unless (program != NULL, "HANGOUT_SERVER is not set");
+  g_strv_builder_add_many (builder, program, "--port", "0", NULL);
+  if (args != NULL)
+    g_strv_builder_addv (builder, (const gchar **) args);
+  argv = g_strv_builder_end (builder);
+  server->proc = spawn (G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+      (const gchar * const *) argv);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->proc));
+  server->url = g_data_input_stream_read_line (out, NULL, NULL, NULL);
+  fail_unless (server->url != NULL, "hangout-server printed no URL");
+  return server;
+}
+
+void
+server_stop (Server *server)
+{
+  stop_process (server->proc);
+  g_free (server->url);
+  g_free (server);
+}
+
 GstElement *
 parse (const gchar *description)
 {

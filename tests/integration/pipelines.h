@@ -15,6 +15,17 @@ GSubprocess *spawn (GSubprocessFlags flags, const gchar *const *argv);
 /* SIGTERM, waits for it, drops it. */
 void stop_process (GSubprocess *proc);
 
+/* hangout-server ($HANGOUT_SERVER) on a free port, with @args (NULL
+ * terminated; may be NULL) after its own; @url is the ws:// or wss:// URL
+ * it printed. Its standard error goes to ours. */
+typedef struct {
+  GSubprocess *proc;
+  gchar *url;
+} Server;
+
+Server *server_start (const gchar *const *args);
+void server_stop (Server *server);
+
 /* gst_parse_launch(), failing the test on a bad @description. */
 GstElement *parse (const gchar *description);
 /* parse(), then PLAYING. */

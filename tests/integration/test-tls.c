@@ -29,39 +29,18 @@ static gchar *in;
 
 /* ---- hangout-server ---- */
 
-typedef struct {
-  GSubprocess *proc;
-  gchar *url;
-} Server;
-
 /* With @certificate and @private_key: wss://; without: ws://. */
 static Server *
-server_start (const gchar *certificate, const gchar *private_key)
+tls_server_start (const gchar *certificate, const gchar *private_key)
 {
-  Server *server = g_new0 (Server, 1);
-  g_autoptr (GDataInputStream) out = NULL;
-  const gchar *argv[] = { g_getenv ("HANGOUT_SERVER"), "--port", "0",
-    certificate ? "--tls-cert" : NULL, certificate, "--tls-key", private_key,
-    NULL
+  const gchar *args[] = { certificate ? "--tls-cert" : NULL, certificate,
+    "--tls-key", private_key, NULL
   };
+  Server *server = server_start (args);
 
-  fail_unless (argv[0] != NULL, "HANGOUT_SERVER is not set");
-  server->proc = spawn (G_SUBPROCESS_FLAGS_STDOUT_PIPE
-      | G_SUBPROCESS_FLAGS_STDERR_SILENCE, argv);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->proc));
-  server->url = g_data_input_stream_read_line (out, NULL, NULL, NULL);
-  fail_unless (server->url != NULL, "hangout-server printed no URL");
   fail_unless (g_str_has_prefix (server->url, certificate ? "wss://" :
           "ws://"), "%s", server->url);
   return server;
-}
-
-static void
-server_stop (Server *server)
-{
-  stop_process (server->proc);
-  g_free (server->url);
-  g_free (server);
 }
 
 /* ---- the members ---- */
@@ -185,7 +164,7 @@ share_file (const gchar *url, const gchar *room, const gchar *properties,
  * once, saying it is TLS, what failed and what to set. */
 GST_START_TEST (test_untrusted_fails_at_once)
 {
-  Server *server = server_start (cert, key);
+  Server *server = tls_server_start (cert, key);
 
   for (gint sink = 0; sink <= 1; sink++) {
     g_autofree gchar *text = join_error (server->url, "", sink);
@@ -202,7 +181,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_ca_file_shares)
 {
-  Server *server = server_start (cert, key);
+  Server *server = tls_server_start (cert, key);
   g_autofree gchar *properties = g_strdup_printf ("ssl-ca-file=%s", cert);
 
   share_file (server->url, "tls-ca-file", properties, NULL, FALSE);
@@ -215,7 +194,7 @@ GST_END_TEST;
  * a warning that says what was wrong. */
 GST_START_TEST (test_not_strict_joins_and_warns)
 {
-  Server *server = server_start (cert, key);
+  Server *server = tls_server_start (cert, key);
 
   share_file (server->url, "tls-not-strict", "ssl-strict=false", NULL, TRUE);
   server_stop (server);
@@ -226,7 +205,7 @@ GST_END_TEST;
 /* A trusted certificate issued for another name than the URL's host. */
 GST_START_TEST (test_other_name_is_bad_identity)
 {
-  Server *server = server_start (other_cert, other_key);
+  Server *server = tls_server_start (other_cert, other_key);
   g_autofree gchar *properties = g_strdup_printf ("ssl-ca-file=%s",
       other_cert);
   g_autofree gchar *text = join_error (server->url, properties, FALSE);
@@ -242,7 +221,7 @@ GST_END_TEST;
 /* An application's own GTlsDatabase, as souphttpsrc takes one. */
 GST_START_TEST (test_tls_database_shares)
 {
-  Server *server = server_start (cert, key);
+  Server *server = tls_server_start (cert, key);
   g_autoptr (GError) error = NULL;
   g_autoptr (GTlsDatabase) database = g_tls_file_database_new (cert, &error);
 
@@ -256,7 +235,7 @@ GST_END_TEST;
 /* wss:// to a server without TLS: it never answers the handshake. */
 GST_START_TEST (test_plain_server_fails_at_once)
 {
-  Server *server = server_start (NULL, NULL);
+  Server *server = tls_server_start (NULL, NULL);
   g_autofree gchar *url = g_strconcat ("wss", server->url + strlen ("ws"),
       NULL);
   g_autofree gchar *text = join_error (url, "", FALSE);
