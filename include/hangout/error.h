@@ -28,6 +28,7 @@ GQuark hangout_error_quark (void);
  *   not connected (yet).
  * @HANGOUT_ERROR_JOIN_REFUSED: the signalling server refused to let us join
  *   (bad room or name, room full).
+ * @HANGOUT_ERROR_INCOMPLETE: fewer members than required have the whole file.
  */
 typedef enum {
   HANGOUT_ERROR_INVALID_SDP,
@@ -43,6 +44,7 @@ typedef enum {
   HANGOUT_ERROR_SIGNALLING,
   HANGOUT_ERROR_NO_SUCH_MEMBER,
   HANGOUT_ERROR_JOIN_REFUSED,
+  HANGOUT_ERROR_INCOMPLETE,
 } HangoutError;
 
 G_END_DECLS
