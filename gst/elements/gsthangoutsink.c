@@ -55,9 +55,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_sink_debug);
 #define DEFAULT_MIN_ACKS HANGOUT_SHARE_DEFAULT_MIN_ACKS
 #define DEFAULT_CHUNK_SIZE HANGOUT_TRANSFER_DEFAULT_CHUNK_SIZE
 
-/* Between progress messages. */
-#define PROGRESS_INTERVAL (G_USEC_PER_SEC / 2)
-
 enum {
   PROP_MIN_PEERS = GST_HANGOUT_ROOM_PROP_LAST,
   PROP_ACK_TIMEOUT,
@@ -87,7 +84,6 @@ struct _GstHangoutSink {
   HangoutShareSender *share;    /* from start() to stop() */
   GCancellable *cancellable;    /* cancelled by unlock() */
   guint files;                  /* files ended since start (streaming thread) */
-  gint64 last_progress;
 };
 
 G_DEFINE_TYPE (GstHangoutSink, gst_hangout_sink, GST_TYPE_BASE_SINK);
@@ -162,17 +158,9 @@ flow_from_error (GstHangoutSink *sink, const GError *error, const gchar *what)
 static void
 post_progress (GstHangoutSink *sink, GstProgressType type, gboolean force)
 {
-  gint64 now = g_get_monotonic_time ();
-  g_autofree gchar *text = NULL;
-
-  if (!force && now - sink->last_progress < PROGRESS_INTERVAL)
-    return;
-  sink->last_progress = now;
-  text = g_strdup_printf ("sent %" G_GUINT64_FORMAT " bytes",
+  gst_hangout_room_object_post_progress (sink->room_object, type,
+      "hangout-send", force, "sent %" G_GUINT64_FORMAT " bytes",
       hangout_share_sender_get_offset (sink->share));
-  gst_element_post_message (GST_ELEMENT (sink),
-      gst_message_new_progress (GST_OBJECT (sink), type, "hangout-send",
-          text));
 }
 
 /* The name of the file numbered @index of this stream (takes @name): a
@@ -404,7 +392,6 @@ gst_hangout_sink_start (GstBaseSink *bsink)
 {
   GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
 
-  sink->last_progress = 0;
   sink->files = 0;
   g_cancellable_reset (sink->cancellable);
   if (gst_hangout_room_object_start (sink->room_object,

@@ -92,6 +92,7 @@
 #include <hangout/json.h>
 #include <string.h>
 #include "debug-private.h"
+#include "source-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_room
 
@@ -216,15 +217,6 @@ static guint signals[N_SIGNALS];
 
 /* ---- small helpers ---- */
 
-static void
-clear_source (GSource **source)
-{
-  if (*source != NULL) {
-    g_source_destroy (*source);
-    g_clear_pointer (source, g_source_unref);
-  }
-}
-
 static gchar *
 ufrag_of (const gchar *sdp, HangoutSdpType type)
 {
@@ -264,8 +256,8 @@ held_message_free (HeldMessage *held)
 static void
 member_free (Member *m)
 {
-  clear_source (&m->ping_timeout);
-  clear_source (&m->auth_timeout);
+  hangout_clear_source (&m->ping_timeout);
+  hangout_clear_source (&m->auth_timeout);
   g_queue_clear_full (&m->held, (GDestroyNotify) held_message_free);
   if (m->channel != NULL)
     g_signal_handlers_disconnect_by_data (m->channel, m);
@@ -572,7 +564,7 @@ refuse (HangoutRoom *room, Member *m, const gchar *reason)
   if (m->refusal != NULL)
     return;
   m->refusal = reason;
-  clear_source (&m->auth_timeout);
+  hangout_clear_source (&m->auth_timeout);
   m->auth_timeout = g_idle_source_new ();
   g_source_set_callback (m->auth_timeout, on_refusal, m, NULL);
   g_source_attach (m->auth_timeout, room->context);
@@ -644,7 +636,7 @@ handle_auth (HangoutRoom *room, Member *m, JsonObject *msg)
   }
   GST_DEBUG ("room %s: %s proved the room secret", room->start_room, m->id);
   m->verified = TRUE;
-  clear_source (&m->auth_timeout);
+  hangout_clear_source (&m->auth_timeout);
   try_connect (room, m);
 }
 
@@ -725,7 +717,7 @@ on_control_message (HangoutDataChannel *channel, const gchar *text, Member *m)
   } else if (g_strcmp0 (type, "ping") == 0) {
     send_control (m, "pong", NULL);
   } else if (g_strcmp0 (type, "pong") == 0) {
-    clear_source (&m->ping_timeout);
+    hangout_clear_source (&m->ping_timeout);
     apply_receiving (m);
   } else if (g_strcmp0 (type, "id") == 0) {
     const gchar *id = hangout_json_get_string (msg, "id");
@@ -1217,7 +1209,7 @@ release_retiring (gpointer data)
 {
   Retiring *r = data;
 
-  clear_source (&r->timeout);
+  hangout_clear_source (&r->timeout);
   g_signal_handlers_disconnect_by_data (r->pc, r);
   g_object_unref (r->pc);
   g_free (r);

@@ -21,6 +21,7 @@
 
 #include <string.h>
 #include "debug-private.h"
+#include "source-private.h"
 #include "signalling-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_signalling
@@ -76,15 +77,6 @@ static GParamSpec *properties[N_PROPS];
 static void connect_now (HangoutWebSocketSignaller *self);
 
 /* ---- helpers ---- */
-
-static void
-clear_source (GSource **source)
-{
-  if (*source != NULL) {
-    g_source_destroy (*source);
-    g_clear_pointer (source, g_source_unref);
-  }
-}
 
 static GSource *
 attach_timeout (HangoutWebSocketSignaller *self, guint ms, GSourceFunc func)
@@ -177,7 +169,7 @@ on_drain (gpointer data)
 static void
 clear_outgoing (HangoutWebSocketSignaller *self)
 {
-  clear_source (&self->drain);
+  hangout_clear_source (&self->drain);
   g_queue_clear_full (&self->outgoing, g_free);
 }
 
@@ -235,7 +227,7 @@ schedule_retry (HangoutWebSocketSignaller *self)
   guint ms = g_random_int_range (delay / 2, delay + 1);
 
   self->failures++;
-  clear_source (&self->retry);
+  hangout_clear_source (&self->retry);
   GST_DEBUG ("signaller %s: reconnecting in %u ms", self->url, ms);
   self->retry = attach_timeout (self, ms, on_retry);
 }
@@ -259,7 +251,7 @@ give_up (HangoutWebSocketSignaller *self)
 {
   if (self->state == HANGOUT_SIGNALLER_STATE_STOPPED)
     return;                     /* stopped by an "error" handler */
-  clear_source (&self->retry);
+  hangout_clear_source (&self->retry);
   clear_outgoing (self);
   drop_connection (self);
   set_state (self, HANGOUT_SIGNALLER_STATE_FAILED);
@@ -632,7 +624,7 @@ ws_stop (HangoutSignaller *signaller)
     g_cancellable_cancel (self->cancellable);
     g_clear_object (&self->cancellable);
   }
-  clear_source (&self->retry);
+  hangout_clear_source (&self->retry);
   clear_outgoing (self);
   drop_connection (self);
   if (self->session != NULL) {

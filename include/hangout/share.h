@@ -5,9 +5,11 @@
  * a room: it decides who is offered a file, paces the data to the slowest
  * member (a window per member above SCTP, refilled on the channel's
  * "buffered-amount-low"), collects the acknowledgements with their
- * timeout, and says at the end who has the file. hangoutsink is a thin
- * GStreamer adapter over it; a program shares a file with it without a
- * pipeline.
+ * timeout, and says at the end who has the file. HangoutShareReceiver
+ * takes the files the members share, queues them, holds back their
+ * senders and hands them out one at a time. hangoutsink and hangoutsrc
+ * are thin GStreamer adapters over them; a program shares and receives
+ * files without a pipeline.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
@@ -64,7 +66,9 @@ G_DECLARE_FINAL_TYPE (HangoutShareSender, hangout_share_sender, HANGOUT,
  */
 
 /* Follows @room's members from now on: create it before
- * hangout_room_start(), or members already connected are not known. */
+ * hangout_room_start(), or members already connected are not known; drop
+ * it after hangout_room_stop() (its handlers run on the room's thread
+ * until then). */
 HangoutShareSender *hangout_share_sender_new (HangoutRoom *room,
     const gchar *decline_reason);
 
@@ -105,5 +109,68 @@ gboolean hangout_share_sender_finish (HangoutShareSender *self,
 /* Forgets the current file (finished or not): the next begin starts
  * another. */
 void hangout_share_sender_end (HangoutShareSender *self);
+
+/* A receiver's queue for the file being output: above this many bytes we
+ * stop reading from its sender (SCTP's window closes) until it drains to
+ * half; a file waiting for its turn is held at
+ * HANGOUT_SHARE_QUEUE_WAITING. */
+#define HANGOUT_SHARE_QUEUE_HIGH (8 * 1024 * 1024)
+#define HANGOUT_SHARE_QUEUE_WAITING (2 * 1024 * 1024)
+/* Files whose data began, held at once, in all and per member. */
+#define HANGOUT_SHARE_MAX_FLOWING_FILES 16
+#define HANGOUT_SHARE_MAX_FLOWING_PER_MEMBER 4
+
+#define HANGOUT_TYPE_SHARE_RECEIVER (hangout_share_receiver_get_type ())
+G_DECLARE_FINAL_TYPE (HangoutShareReceiver, hangout_share_receiver, HANGOUT,
+    SHARE_RECEIVER, GObject)
+
+/*
+ * HangoutShareReceiver takes the files a room's members share and hands
+ * them out one at a time, in the order their data began (an offer alone
+ * never takes the place), as one stream of events. Files arriving at once
+ * each wait in a bounded queue of their own, their senders paused
+ * (hangout_room_set_receiving()) above the bound; a file whose data stops
+ * for stall-timeout seconds fails; a waiting file that fails is dropped.
+ *
+ * Properties:
+ *   "room" (HangoutRoom, construct only);
+ *   "join-timeout" (guint, seconds, construct only): how long
+ *       hangout_share_receiver_next() waits for the room to join the
+ *       signalling server before failing (0: no limit);
+ *   "stall-timeout" (guint, seconds; HANGOUT_TRANSFER_STALL_TIMEOUT_S).
+ *
+ * Signals, emitted on the room's network thread:
+ *   "offered" (const gchar *member, const gchar *name, gint64 size,
+ *       const gchar *mime) → gchar *: a file is offered; return %NULL to
+ *       take it, or the reason to decline it (transfer full). The first
+ *       handler's answer counts; without a handler every file is taken;
+ *   "dropped" (const gchar *member, const gchar *name, const gchar
+ *       *error): a file waiting for its turn failed and was dropped (its
+ *       bytes were never handed out).
+ */
+
+/* Create it before hangout_room_start(); drop it after hangout_room_stop()
+ * (its handlers run on the room's thread until then). */
+HangoutShareReceiver *hangout_share_receiver_new (HangoutRoom *room,
+    guint join_timeout_s);
+/* The next event of the file being handed out: STARTED (name, size, mime),
+ * DATA (payload at offset), COMPLETE (SHA-256 verified) or FAILED (error;
+ * offset: bytes handed out). Blocks until there is one; fails with
+ * G_IO_ERROR_TIMED_OUT when the room has not joined within join-timeout,
+ * and G_IO_ERROR_CANCELLED. @waiting (optional) receives how many other
+ * files are held. (transfer full) */
+HangoutTransferEvent *hangout_share_receiver_next (HangoutShareReceiver *self,
+    GCancellable *cancellable, guint *waiting, GError **error);
+/* Files handed out complete so far. */
+guint hangout_share_receiver_get_completed (HangoutShareReceiver *self);
+/* TRUE between a file's STARTED and its COMPLETE or FAILED: whoever
+ * consumes the events has part of a file. */
+gboolean hangout_share_receiver_is_mid_file (HangoutShareReceiver *self);
+/* Bytes received and not handed out yet, all files. Any thread. */
+guint64 hangout_share_receiver_get_level (HangoutShareReceiver *self);
+/* Declines every file still held (when no more are wanted): their senders
+ * stop waiting for us. */
+void hangout_share_receiver_decline_all (HangoutShareReceiver *self,
+    const gchar *reason);
 
 G_END_DECLS

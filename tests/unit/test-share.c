@@ -1,9 +1,11 @@
-/* gst-hangout — HangoutShareSender (include/hangout/share.h) without any
+/* gst-hangout — the share layer (include/hangout/share.h) without any
  * GStreamer element: a sender and receivers in one process, each a
- * HangoutRoom of its own, on a HangoutServer run in-process. Receivers
- * speak the transfer protocol through HangoutTransferReceiver directly,
- * so each can behave as the case needs (decline, leave, stay silent, read
- * slowly). Run in a private network namespace (tests/netns-run.sh).
+ * HangoutRoom of its own, on a HangoutServer run in-process. For the
+ * sender's cases, receivers speak the transfer protocol through
+ * HangoutTransferReceiver directly, so each can behave as the case needs
+ * (decline, leave, stay silent, read slowly); the receiver's cases take
+ * files from a HangoutShareSender through HangoutShareReceiver. Run in a
+ * private network namespace (tests/netns-run.sh).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <hangout/server.h>
@@ -461,6 +463,215 @@ GST_START_TEST (test_cancel)
 }
 GST_END_TEST;
 
+/* ---- the receiving side: HangoutShareReceiver ---- */
+
+typedef struct {
+  HangoutRoom *room;
+  HangoutShareReceiver *share;
+  gchar *decline;               /* the reason "offered" answers, or NULL */
+  guint offered;
+} Taker;
+
+static gchar *
+on_offered (HangoutShareReceiver *share, const gchar *member,
+    const gchar *name, gint64 size, const gchar *mime, Taker *t)
+{
+  g_mutex_lock (&lock);
+  t->offered++;
+  g_mutex_unlock (&lock);
+  return g_strdup (t->decline);
+}
+
+static Taker *
+taker_start (Share *s, const gchar *name, const gchar *decline)
+{
+  Taker *t = g_new0 (Taker, 1);
+  g_autoptr (GError) error = NULL;
+
+  t->decline = g_strdup (decline);
+  t->room = hangout_room_new (s->room_name, name,
+      hangout_server_get_url (s->server));
+  t->share = hangout_share_receiver_new (t->room, 10);
+  g_signal_connect (t->share, "offered", G_CALLBACK (on_offered), t);
+  fail_unless (hangout_room_start (t->room, &error), "start: %s",
+      error ? error->message : "");
+  return t;
+}
+
+static void
+taker_free (Taker *t)
+{
+  hangout_room_stop (t->room);
+  g_object_unref (t->share);
+  g_object_unref (t->room);
+  g_free (t->decline);
+  g_free (t);
+}
+
+/* Takes the next event, which must be of @type. (transfer full) */
+static HangoutTransferEvent *
+take (Taker *t, HangoutTransferEventType type)
+{
+  g_autoptr (GError) error = NULL;
+  HangoutTransferEvent *event = hangout_share_receiver_next (t->share, NULL,
+      NULL, &error);
+
+  fail_unless (event != NULL, "next: %s", error ? error->message : "");
+  fail_unless_equals_int (event->type, type);
+  return event;
+}
+
+/* A whole file through the share layer on both sides: started, the bytes
+ * in order, complete with the sender's SHA-256; mid-file in between. */
+GST_START_TEST (test_receiver_takes_file)
+{
+  Share *s = share_new ();
+  Taker *t = taker_start (s, "t", NULL);
+  g_autofree gchar *sha256 = file_sha256 (s);
+  GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  HangoutTransferEvent *event;
+  guint64 offset = 0;
+
+  share_run (s, 1);
+  event = take (t, HANGOUT_TRANSFER_EVENT_STARTED);
+  assert_equals_string (event->name, "file.bin");
+  assert_equals_int64 (event->size, FILE_SIZE);
+  hangout_transfer_event_free (event);
+  fail_unless (hangout_share_receiver_is_mid_file (t->share));
+  while (offset < FILE_SIZE) {
+    event = take (t, HANGOUT_TRANSFER_EVENT_DATA);
+    assert_equals_uint64 (event->offset, offset);
+    g_checksum_update (checksum, g_bytes_get_data (event->payload, NULL),
+        g_bytes_get_size (event->payload));
+    offset += g_bytes_get_size (event->payload);
+    hangout_transfer_event_free (event);
+  }
+  event = take (t, HANGOUT_TRANSFER_EVENT_COMPLETE);
+  assert_equals_string (event->sha256, sha256);
+  assert_equals_string (g_checksum_get_string (checksum), sha256);
+  hangout_transfer_event_free (event);
+  fail_if (hangout_share_receiver_is_mid_file (t->share));
+  assert_equals_int (hangout_share_receiver_get_completed (t->share), 1);
+  wait_done (s);
+  fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
+  g_checksum_free (checksum);
+  taker_free (t);
+  share_free (s);
+}
+GST_END_TEST;
+
+/* "offered" declines: the sender's summary has the member as rejected,
+ * with nobody complete, so min-acks fails. */
+GST_START_TEST (test_receiver_declines)
+{
+  Share *s = share_new ();
+  Taker *t = taker_start (s, "t", "not today");
+  g_autofree gchar *t_id = NULL;
+  const GValue *rejected;
+
+  share_run (s, 1);
+  wait_done (s);
+  fail_if (s->ok, "finishes although the only member declined");
+  fail_unless (g_error_matches (s->error, HANGOUT_ERROR,
+          HANGOUT_ERROR_INCOMPLETE));
+  t_id = hangout_room_dup_id (t->room);
+  rejected = gst_structure_get_value (s->summary, "rejected");
+  assert_equals_int (gst_value_array_get_size (rejected), 1);
+  assert_equals_string (g_value_get_string (gst_value_array_get_value
+          (rejected, 0)), t_id);
+  assert_equals_int (t->offered, 1);
+  assert_equals_uint64 (hangout_share_receiver_get_level (t->share), 0);
+  taker_free (t);
+  share_free (s);
+}
+GST_END_TEST;
+
+/* The sender leaves mid-file: the file being handed out fails, after the
+ * bytes that came, and the receiver says it was mid-file until then. */
+GST_START_TEST (test_receiver_sender_leaves)
+{
+  Share *s = share_new ();
+  Taker *t = taker_start (s, "t", NULL);
+  HangoutTransferEvent *event;
+  gsize size;
+  const guint8 *bytes = g_bytes_get_data (s->file, &size);
+  g_autoptr (GError) error = NULL;
+
+  fail_unless (hangout_share_sender_wait_for_members (s->share, 1, 20, NULL,
+          &error), "%s", error ? error->message : "");
+  fail_unless (hangout_share_sender_begin (s->share, "part.bin", size, NULL,
+          &error), "%s", error ? error->message : "");
+  fail_unless (hangout_share_sender_write (s->share, bytes, 100000, NULL,
+          &error), "%s", error ? error->message : "");
+  hangout_transfer_event_free (take (t, HANGOUT_TRANSFER_EVENT_STARTED));
+  hangout_transfer_event_free (take (t, HANGOUT_TRANSFER_EVENT_DATA));
+  fail_unless (hangout_share_receiver_is_mid_file (t->share));
+  hangout_room_stop (s->room);
+  for (;;) {
+    event = hangout_share_receiver_next (t->share, NULL, NULL, &error);
+    fail_unless (event != NULL, "next: %s", error ? error->message : "");
+    if (event->type != HANGOUT_TRANSFER_EVENT_DATA)
+      break;
+    hangout_transfer_event_free (event);
+  }
+  fail_unless_equals_int (event->type, HANGOUT_TRANSFER_EVENT_FAILED);
+  assert_equals_string (event->name, "part.bin");
+  fail_unless (event->offset > 0 && event->offset < size);
+  hangout_transfer_event_free (event);
+  fail_if (hangout_share_receiver_is_mid_file (t->share));
+  taker_free (t);
+  share_free (s);
+}
+GST_END_TEST;
+
+static gpointer
+cancel_soon (gpointer data)
+{
+  /* The stimulus, not a wait for a condition: next() is blocked (or about
+   * to be) on a room where nothing is shared. */
+  g_usleep (G_USEC_PER_SEC / 5);
+  g_cancellable_cancel (data);
+  return GINT_TO_POINTER (1);
+}
+
+/* next() returns G_IO_ERROR_CANCELLED as soon as it is cancelled, and
+ * G_IO_ERROR_TIMED_OUT when the room cannot join within join-timeout. */
+GST_START_TEST (test_receiver_cancel_and_join_timeout)
+{
+  Share *s = share_new ();
+  Taker *t = taker_start (s, "t", NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  HangoutRoom *nowhere;
+  HangoutShareReceiver *lonely;
+  GThread *thread = g_thread_new ("cancel", cancel_soon, cancellable);
+  gint64 began = g_get_monotonic_time ();
+
+  fail_if (hangout_share_receiver_next (t->share, cancellable, NULL,
+          &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED),
+      "%s", error ? error->message : "none");
+  fail_unless (g_get_monotonic_time () - began < G_USEC_PER_SEC);
+  g_thread_join (thread);
+  g_clear_error (&error);
+
+  /* A port nobody listens on (the server's, once it is stopped). */
+  nowhere = hangout_room_new ("nowhere", "n", "ws://127.0.0.1:9/ws");
+  lonely = hangout_share_receiver_new (nowhere, 1);
+  fail_unless (hangout_room_start (nowhere, NULL));
+  began = g_get_monotonic_time ();
+  fail_if (hangout_share_receiver_next (lonely, NULL, NULL, &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT),
+      "%s", error ? error->message : "none");
+  fail_unless (g_get_monotonic_time () - began < 3 * G_USEC_PER_SEC);
+  hangout_room_stop (nowhere);
+  g_object_unref (lonely);
+  g_object_unref (nowhere);
+  taker_free (t);
+  share_free (s);
+}
+GST_END_TEST;
+
 static Suite *
 share_suite (void)
 {
@@ -475,6 +686,14 @@ share_suite (void)
   tcase_add_test (tc, test_min_acks_not_met);
   tcase_add_test (tc, test_ack_timeout_from_progress);
   tcase_add_test (tc, test_cancel);
+
+  tc = tcase_create ("receiver");
+  tcase_set_timeout (tc, 30);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_receiver_takes_file);
+  tcase_add_test (tc, test_receiver_declines);
+  tcase_add_test (tc, test_receiver_sender_leaves);
+  tcase_add_test (tc, test_receiver_cancel_and_join_timeout);
   return s;
 }
 
