@@ -453,12 +453,20 @@ HangoutTransferEvent *
 hangout_share_receiver_next (HangoutShareReceiver *self,
     GCancellable *cancellable, guint *waiting, GError **error)
 {
-  gulong watch = cancellable ? g_cancellable_connect (cancellable,
-      G_CALLBACK (on_cancelled), self, NULL) : 0;
   HangoutTransferEvent *event = NULL;
   PendingFile *file;
+  gulong watch = 0;
 
   g_mutex_lock (&self->lock);
+  file = next_file (self);
+  if ((file == NULL || g_queue_is_empty (&file->events)) && cancellable) {
+    /* Only when it has to wait: connecting takes GCancellable's lock, and
+     * its handler takes ours. */
+    g_mutex_unlock (&self->lock);
+    watch = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled),
+        self, NULL);
+    g_mutex_lock (&self->lock);
+  }
   file = wait_for_event_locked (self, cancellable, error);
   if (file != NULL) {
     event = g_queue_pop_head (&file->events);

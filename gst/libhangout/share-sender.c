@@ -309,18 +309,17 @@ send_to_recipients (HangoutShareSender *self, const gchar *text, GBytes *data)
   }
 }
 
-/* Sends one data message once every recipient has room for it. */
+/* Sends one data message once every recipient has room for it; the
+ * caller watches @cancellable. */
 static gboolean
 send_data (HangoutShareSender *self, GBytes *message,
     GCancellable *cancellable, GError **error)
 {
-  gulong watch = watch_cancellable (self, cancellable);
   gboolean ok;
 
   g_mutex_lock (&self->lock);
   ok = wait_for_window_locked (self, cancellable, error);
   g_mutex_unlock (&self->lock);
-  unwatch_cancellable (cancellable, watch);
   if (ok)
     send_to_recipients (self, NULL, message);
   return ok;
@@ -454,6 +453,8 @@ hangout_share_sender_write (HangoutShareSender *self, const guint8 *data,
 {
   g_autoptr (GPtrArray) messages = NULL;
   g_autoptr (GError) local = NULL;
+  gboolean ok = TRUE;
+  gulong watch;
 
   g_return_val_if_fail (self->file != NULL, FALSE);
   /* The file is only replaced by this thread; its recipient table is what
@@ -465,10 +466,15 @@ hangout_share_sender_write (HangoutShareSender *self, const guint8 *data,
     g_propagate_error (error, g_steal_pointer (&local));
     return FALSE;
   }
-  for (guint i = 0; messages != NULL && i < messages->len; i++)
-    if (!send_data (self, g_ptr_array_index (messages, i), cancellable, error))
-      return FALSE;
-  return TRUE;
+  if (messages == NULL)
+    return TRUE;
+  /* Once per write, not per chunk: connecting takes GCancellable's lock. */
+  watch = watch_cancellable (self, cancellable);
+  for (guint i = 0; ok && i < messages->len; i++)
+    ok = send_data (self, g_ptr_array_index (messages, i), cancellable,
+        error);
+  unwatch_cancellable (cancellable, watch);
+  return ok;
 }
 
 static void
@@ -554,11 +560,13 @@ hangout_share_sender_finish (HangoutShareSender *self,
   g_mutex_unlock (&self->lock);
   if (end == NULL)
     return FALSE;
-  if (last != NULL && !send_data (self, last, cancellable, error))
+  watch = watch_cancellable (self, cancellable);
+  if (last != NULL && !send_data (self, last, cancellable, error)) {
+    unwatch_cancellable (cancellable, watch);
     return FALSE;
+  }
   send_to_recipients (self, end, NULL);
 
-  watch = watch_cancellable (self, cancellable);
   g_mutex_lock (&self->lock);
   timeout_s = self->ack_timeout;
   min_acks = self->min_acks;
