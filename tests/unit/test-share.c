@@ -336,7 +336,7 @@ GST_START_TEST (test_leave_mid_file)
   HangoutRoom *rooms[] = { a->room };
   g_autofree gchar *sha256 = file_sha256 (s);
   g_autofree gchar *complete = NULL;
-  g_autofree gchar *b_id = hangout_room_dup_id (b->room);
+  g_autofree gchar *b_id = NULL;
   const GValue *left;
 
   name_room (a, "a");
@@ -347,6 +347,7 @@ GST_START_TEST (test_leave_mid_file)
   while (b->bytes == 0)
     g_cond_wait (&changed, &lock);
   g_mutex_unlock (&lock);
+  b_id = hangout_room_dup_id (b->room);
   hangout_room_stop (b->room);
   wait_done (s);
   fail_if (s->ok, "finishes although b left");
