@@ -134,6 +134,11 @@ struct _HangoutRoom {
   GMainLoop *loop;
   gint *alive;                  /* objects the drain waits for (rc box) */
 
+  /* How the signaller is made (set before start), or NULL: WebSocket. */
+  HangoutSignallerFactory signaller_factory;
+  gpointer signaller_data;
+  GDestroyNotify signaller_destroy;
+
   /* network thread only */
   HangoutSignaller *signaller;
   GError *signaller_error;      /* its last "error", network thread */
@@ -1178,8 +1183,9 @@ start_in_thread (HangoutRoom *room, gpointer data)
   GError **error = data;
 
   room->instance = g_uuid_string_random ();
-  room->signaller = hangout_websocket_signaller_new (room->start_server,
-      room->context);
+  room->signaller = room->signaller_factory != NULL ?
+      room->signaller_factory (room->context, room->signaller_data) :
+      hangout_websocket_signaller_new (room->start_server, room->context);
   track (room, room->signaller);
   g_signal_connect (room->signaller, "welcome", G_CALLBACK (on_welcome), room);
   g_signal_connect (room->signaller, "member-joined",
@@ -1336,6 +1342,18 @@ ice_setting_is_valid (const gchar *property, const gchar *value,
     return FALSE;
   }
   return TRUE;
+}
+
+void
+hangout_room_set_signaller_factory (HangoutRoom *room,
+    HangoutSignallerFactory factory, gpointer data, GDestroyNotify destroy)
+{
+  g_return_if_fail (room->thread == NULL);
+  if (room->signaller_destroy != NULL)
+    room->signaller_destroy (room->signaller_data);
+  room->signaller_factory = factory;
+  room->signaller_data = data;
+  room->signaller_destroy = destroy;
 }
 
 gboolean
@@ -1794,6 +1812,8 @@ hangout_room_finalize (GObject *object)
   g_atomic_rc_box_release (room->alive);
   g_free (room->room_name);
   g_free (room->name);
+  if (room->signaller_destroy != NULL)
+    room->signaller_destroy (room->signaller_data);
   g_free (room->server);
   g_free (room->stun_server);
   g_free (room->turn_server);

@@ -1,6 +1,7 @@
 /* gst-hangout — the share layer (include/hangout/share.h) without any
  * GStreamer element: a sender and receivers in one process, each a
- * HangoutRoom of its own, on a HangoutServer run in-process. For the
+ * HangoutRoom of its own, meeting through the in-process signaller
+ * (signalling-local.h): no signalling server at all. For the
  * sender's cases, receivers speak the transfer protocol through
  * HangoutTransferReceiver directly, so each can behave as the case needs
  * (decline, leave, stay silent, read slowly); the receiver's cases take
@@ -8,8 +9,8 @@
  * private network namespace (tests/netns-run.sh).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
-#include <hangout/server.h>
 #include <hangout/share.h>
+#include <hangout/signalling-local.h>
 
 #define FILE_SIZE (3 * 1024 * 1024 + 12345)
 
@@ -36,7 +37,7 @@ typedef struct {
 } Receiver;
 
 typedef struct {
-  HangoutServer *server;
+  HangoutLocalHub *hub;
   gchar *room_name;
   HangoutRoom *room;
   HangoutShareSender *share;
@@ -52,6 +53,17 @@ typedef struct {
   GstStructure *summary;
   gint64 finish_began, finish_ended;
 } Share;
+
+/* A member of @room_name on @hub. */
+static HangoutRoom *
+room_new (HangoutLocalHub *hub, const gchar *room_name, const gchar *name)
+{
+  HangoutRoom *room = hangout_room_new (room_name, name, "local");
+
+  hangout_room_set_signaller_factory (room, hangout_local_signaller_factory,
+      hangout_local_hub_ref (hub), (GDestroyNotify) hangout_local_hub_unref);
+  return room;
+}
 
 static void
 on_receiver_message (HangoutRoom *room, const gchar *member,
@@ -110,8 +122,7 @@ receiver_start (Share *s, const gchar *name, Behaviour behaviour)
   r->behaviour = behaviour;
   r->receiver = hangout_transfer_receiver_new ();
   r->checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  r->room = hangout_room_new (s->room_name, name,
-      hangout_server_get_url (s->server));
+  r->room = room_new (s->hub, s->room_name, name);
   g_signal_connect (r->room, "message", G_CALLBACK (on_receiver_message), r);
   fail_unless (hangout_room_start (r->room, &error), "start: %s",
       error ? error->message : "");
@@ -139,7 +150,7 @@ on_recipient_left (HangoutShareSender *share, const gchar *member,
   g_mutex_unlock (&lock);
 }
 
-/* A server, and a sender's room with its share layer, joined. */
+/* A hub, and a sender's room with its share layer, joined. */
 static Share *
 share_new (void)
 {
@@ -148,11 +159,9 @@ share_new (void)
   g_autoptr (GError) error = NULL;
   guint8 *data = g_malloc (FILE_SIZE);
 
-  s->server = hangout_server_start (NULL, &error);
-  fail_unless (s->server != NULL, "server: %s", error ? error->message : "");
+  s->hub = hangout_local_hub_new ();
   s->room_name = g_strdup_printf ("share-%u", rooms++);
-  s->room = hangout_room_new (s->room_name, "sender",
-      hangout_server_get_url (s->server));
+  s->room = room_new (s->hub, s->room_name, "sender");
   s->share = hangout_share_sender_new (s->room, NULL);
   g_signal_connect (s->share, "recipient-left",
       G_CALLBACK (on_recipient_left), s);
@@ -173,7 +182,7 @@ share_free (Share *s)
   hangout_room_stop (s->room);
   g_object_unref (s->share);
   g_object_unref (s->room);
-  hangout_server_stop (s->server, 100);
+  hangout_local_hub_unref (s->hub);
   g_bytes_unref (s->file);
   g_object_unref (s->cancellable);
   g_clear_error (&s->error);
@@ -490,8 +499,7 @@ taker_start (Share *s, const gchar *name, const gchar *decline)
   g_autoptr (GError) error = NULL;
 
   t->decline = g_strdup (decline);
-  t->room = hangout_room_new (s->room_name, name,
-      hangout_server_get_url (s->server));
+  t->room = room_new (s->hub, s->room_name, name);
   t->share = hangout_share_receiver_new (t->room, 10);
   g_signal_connect (t->share, "offered", G_CALLBACK (on_offered), t);
   fail_unless (hangout_room_start (t->room, &error), "start: %s",
@@ -656,7 +664,7 @@ GST_START_TEST (test_receiver_cancel_and_join_timeout)
   g_thread_join (thread);
   g_clear_error (&error);
 
-  /* A port nobody listens on (the server's, once it is stopped). */
+  /* A WebSocket signaller to a port nobody listens on. */
   nowhere = hangout_room_new ("nowhere", "n", "ws://127.0.0.1:9/ws");
   lonely = hangout_share_receiver_new (nowhere, 1);
   fail_unless (hangout_room_start (nowhere, NULL));
