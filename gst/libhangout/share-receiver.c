@@ -67,7 +67,8 @@ struct _HangoutShareReceiver {
                                  * order their data began, then the others */
   PendingFile *current;         /* being handed out (committed), or NULL */
   GHashTable *by_key;           /* "member/id" -> PendingFile (owned) */
-  GSource *stall_check;         /* on the room's context, from its first file */
+  GSource *stall_check;         /* on the room's context, from the first
+                                 * message */
   gboolean waiting;             /* next() waits for events */
   gboolean joined;              /* the room has an id on the server */
   guint completed;              /* files handed out complete */
@@ -305,6 +306,13 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
   PendingFile *file;
 
   g_mutex_lock (&self->lock);
+  if (self->stall_check == NULL) {
+    /* From the first message on: the transfer receiver also forgets
+     * declined files there. */
+    self->stall_check = g_timeout_source_new_seconds (1);
+    g_source_set_callback (self->stall_check, check_stalls, self, NULL);
+    g_source_attach (self->stall_check, hangout_room_get_context (room));
+  }
   if (!hangout_transfer_receiver_handle (self->receiver, member, is_string,
           data, &event, &error)) {
     g_mutex_unlock (&self->lock);
@@ -327,12 +335,6 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
             event.id, why);
         hangout_transfer_event_clear (&event);
         break;
-      }
-      if (self->stall_check == NULL) {
-        self->stall_check = g_timeout_source_new_seconds (1);
-        g_source_set_callback (self->stall_check, check_stalls, self, NULL);
-        g_source_attach (self->stall_check,
-            hangout_room_get_context (self->room));
       }
       if (!g_queue_is_empty (&self->files))
         GST_INFO_OBJECT (self, "%s from %s waits for %u other files",
