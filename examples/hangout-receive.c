@@ -216,10 +216,10 @@ receive_files (gpointer data)
         break;
       case HANGOUT_TRANSFER_EVENT_COMPLETE:
         going = file_complete (r, event);
+        /* The share layer (max-files) declined the files it still
+         * held. */
         if (going && r->count > 0
             && hangout_share_receiver_get_completed (r->share) >= r->count) {
-          hangout_share_receiver_decline_all (r->share,
-              "has all the files it wanted");
           finish (r, 0);
           going = FALSE;
         }
@@ -326,6 +326,7 @@ main (int argc, char **argv)
   if (secret != NULL)
     g_object_set (r.room, "secret", secret, NULL);
   r.share = hangout_share_receiver_new (r.room, JOIN_TIMEOUT_S);
+  g_object_set (r.share, "max-files", r.count, NULL);
   g_signal_connect (r.room, "peer-connected", G_CALLBACK (on_peer_connected),
       &r);
   g_signal_connect (r.room, "member-refused", G_CALLBACK (on_member_refused),

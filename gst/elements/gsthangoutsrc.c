@@ -118,27 +118,6 @@ printable (const gchar *text)
 
 /* ---- the share layer's signals (network thread) ---- */
 
-static gchar *
-on_offered (HangoutShareReceiver *share, const gchar *member,
-    const gchar *name, gint64 size, const gchar *mime, GstHangoutSrc *src)
-{
-  g_autofree gchar *sender =
-      gst_hangout_room_object_dup_member_name (src->room_object, member);
-  g_autofree gchar *from = NULL;
-  guint num_files;
-
-  GST_OBJECT_LOCK (src);
-  from = g_strdup (src->from);
-  num_files = src->num_files;
-  GST_OBJECT_UNLOCK (src);
-  if (from != NULL && g_strcmp0 (sender, from) != 0)
-    return g_strdup ("not from the member this receiver listens to");
-  if (num_files > 0 && hangout_share_receiver_get_completed (share)
-      >= num_files)
-    return g_strdup ("has all the files it wanted");
-  return NULL;
-}
-
 static void
 on_dropped (HangoutShareReceiver *share, const gchar *member,
     const gchar *name, const gchar *error, GstHangoutSrc *src)
@@ -164,10 +143,10 @@ connect_room (HangoutRoom *room, gpointer data)
       join_timeout);
 
   GST_OBJECT_LOCK (src);
-  g_object_set (share, "stall-timeout", src->stall_timeout, NULL);
+  g_object_set (share, "stall-timeout", src->stall_timeout, "from",
+      src->from, "max-files", src->num_files, NULL);
   src->share = share;
   GST_OBJECT_UNLOCK (src);
-  g_signal_connect (share, "offered", G_CALLBACK (on_offered), src);
   g_signal_connect (share, "dropped", G_CALLBACK (on_dropped), src);
 }
 
@@ -366,11 +345,9 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
         GST_OBJECT_LOCK (src);
         num_files = src->num_files;
         GST_OBJECT_UNLOCK (src);
-        if (num_files > 0 && completed >= num_files) {
-          hangout_share_receiver_decline_all (src->share,
-              "has all the files it wanted");
+        /* The share layer declined the files it still held. */
+        if (num_files > 0 && completed >= num_files)
           return GST_FLOW_EOS;
-        }
         continue;
       default:{
         g_autofree gchar *name = printable (event->name);

@@ -62,6 +62,8 @@ struct _HangoutShareReceiver {
   GMutex lock;
   GCond cond;
   guint stall_timeout;
+  gchar *from;                  /* display name to take files from, or NULL */
+  guint max_files;              /* files to hand out complete (0: no limit) */
   HangoutTransferReceiver *receiver;
   GQueue files;                 /* PendingFile: those flowing first, in the
                                  * order their data began, then the others */
@@ -79,6 +81,8 @@ enum {
   PROP_ROOM,
   PROP_JOIN_TIMEOUT,
   PROP_STALL_TIMEOUT,
+  PROP_FROM,
+  PROP_MAX_FILES,
   N_PROPS
 };
 
@@ -278,15 +282,38 @@ check_stalls (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* An offer: the first "offered" handler decides. Called without the lock
- * (the handler may call back). */
+/* Why an offer from @member is declined by our properties (static), or
+ * NULL. Called with the lock. */
+static const gchar *
+declined_by_properties (HangoutShareReceiver *self, const gchar *member)
+{
+  g_autofree gchar *name = NULL;
+
+  if (self->from != NULL) {
+    name = hangout_room_dup_member_name (self->room, member);
+    if (g_strcmp0 (name, self->from) != 0)
+      return "not from the member this receiver listens to";
+  }
+  if (self->max_files > 0 && self->completed >= self->max_files)
+    return "has all the files it wanted";
+  return NULL;
+}
+
+/* An offer: our properties, then the first "offered" handler decide.
+ * Called with the lock, which the handler does not get (it may call
+ * back). */
 static gchar *
 ask_offered (HangoutShareReceiver *self, const HangoutTransferEvent *event)
 {
+  const gchar *declined = declined_by_properties (self, event->member);
   gchar *why = NULL;
 
+  if (declined != NULL)
+    return g_strdup (declined);
+  g_mutex_unlock (&self->lock);
   g_signal_emit (self, signals[SIGNAL_OFFERED], 0, event->member,
       event->name, event->size, event->mime, &why);
+  g_mutex_lock (&self->lock);
   return why;
 }
 
@@ -325,9 +352,7 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
 
   switch (event.type) {
     case HANGOUT_TRANSFER_EVENT_STARTED:
-      g_mutex_unlock (&self->lock);
       why = ask_offered (self, &event);
-      g_mutex_lock (&self->lock);
       if (why != NULL) {
         GST_INFO_OBJECT (self, "declining %s from %s: %s", event.name,
             member, why);
@@ -456,6 +481,7 @@ hangout_share_receiver_next (HangoutShareReceiver *self,
     GCancellable *cancellable, guint *waiting, GError **error)
 {
   HangoutTransferEvent *event = NULL;
+  gboolean all_done = FALSE;
   PendingFile *file;
   gulong watch = 0;
 
@@ -487,10 +513,15 @@ hangout_share_receiver_next (HangoutShareReceiver *self,
     }
     if (event->type == HANGOUT_TRANSFER_EVENT_COMPLETE)
       self->completed++;
+    all_done = event->type == HANGOUT_TRANSFER_EVENT_COMPLETE
+        && self->max_files > 0 && self->completed == self->max_files;
     if (waiting != NULL)
       *waiting = g_queue_get_length (&self->files);
   }
   g_mutex_unlock (&self->lock);
+  /* The last file wanted: the others' senders stop waiting for us. */
+  if (all_done)
+    hangout_share_receiver_decline_all (self, "has all the files it wanted");
   if (watch != 0)
     g_cancellable_disconnect (cancellable, watch);
   return event;
@@ -602,6 +633,7 @@ hangout_share_receiver_finalize (GObject *object)
   g_queue_clear (&self->files);
   g_hash_table_unref (self->by_key);
   hangout_transfer_receiver_free (self->receiver);
+  g_free (self->from);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   G_OBJECT_CLASS (hangout_share_receiver_parent_class)->finalize (object);
@@ -623,6 +655,13 @@ hangout_share_receiver_set_property (GObject *object, guint prop_id,
       break;
     case PROP_STALL_TIMEOUT:
       self->stall_timeout = g_value_get_uint (value);
+      break;
+    case PROP_FROM:
+      g_free (self->from);
+      self->from = g_value_dup_string (value);
+      break;
+    case PROP_MAX_FILES:
+      self->max_files = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -647,6 +686,12 @@ hangout_share_receiver_get_property (GObject *object, guint prop_id,
       break;
     case PROP_STALL_TIMEOUT:
       g_value_set_uint (value, self->stall_timeout);
+      break;
+    case PROP_FROM:
+      g_value_set_string (value, self->from);
+      break;
+    case PROP_MAX_FILES:
+      g_value_set_uint (value, self->max_files);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -690,6 +735,13 @@ hangout_share_receiver_class_init (HangoutShareReceiverClass *klass)
       "Stall timeout", "Seconds a file's data may stop (while we read from "
       "its sender) before the file fails", 1, G_MAXUINT,
       HANGOUT_TRANSFER_STALL_TIMEOUT_S,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FROM] = g_param_spec_string ("from", "From",
+      "Take files only from members with this display name (NULL: from "
+      "anyone)", NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MAX_FILES] = g_param_spec_uint ("max-files",
+      "Maximum files", "Once this many files are handed out complete, "
+      "decline the others (0: no limit)", 0, G_MAXUINT, 0,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

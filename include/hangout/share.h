@@ -137,12 +137,17 @@ G_DECLARE_FINAL_TYPE (HangoutShareReceiver, hangout_share_receiver, HANGOUT,
  *   "join-timeout" (guint, seconds, construct only): how long
  *       hangout_share_receiver_next() waits for the room to join the
  *       signalling server before failing (0: no limit);
- *   "stall-timeout" (guint, seconds; HANGOUT_TRANSFER_STALL_TIMEOUT_S).
+ *   "stall-timeout" (guint, seconds; HANGOUT_TRANSFER_STALL_TIMEOUT_S);
+ *   "from" (gchar*): take files only from members with this display name
+ *       (NULL: from anyone; names are not authenticated);
+ *   "max-files" (guint): once this many files are handed out complete,
+ *       the files still held and every later offer are declined (0: no
+ *       limit).
  *
  * Signals, emitted on the room's network thread:
  *   "offered" (const gchar *member, const gchar *name, gint64 size,
- *       const gchar *mime) → gchar *: a file is offered; return %NULL to
- *       take it, or the reason to decline it (transfer full). The first
+ *       const gchar *mime) → gchar *: a file is offered that "from" and
+ *       "max-files" do not decline; return %NULL to take it, or the reason to decline it (transfer full). The first
  *       handler's answer counts; without a handler every file is taken;
  *   "dropped" (const gchar *member, const gchar *name, const gchar
  *       *error): a file waiting for its turn failed and was dropped (its

@@ -595,6 +595,26 @@ GST_START_TEST (test_receiver_declines)
 }
 GST_END_TEST;
 
+/* "from" names another member: the offer is declined before "offered"
+ * is asked, and the sender's summary says so. */
+GST_START_TEST (test_receiver_from)
+{
+  Share *s = share_new ();
+  Taker *t = taker_start (s, "t", NULL);
+  const GValue *rejected;
+
+  g_object_set (t->share, "from", "someone else", NULL);
+  share_run (s, 1);
+  wait_done (s);
+  fail_if (s->ok, "finishes although the only member declined");
+  rejected = gst_structure_get_value (s->summary, "rejected");
+  assert_equals_int (gst_value_array_get_size (rejected), 1);
+  assert_equals_int (t->offered, 0);
+  taker_free (t);
+  share_free (s);
+}
+GST_END_TEST;
+
 /* The sender leaves mid-file: the file being handed out fails, after the
  * bytes that came, and the receiver says it was mid-file until then. */
 GST_START_TEST (test_receiver_sender_leaves)
@@ -701,6 +721,7 @@ share_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_receiver_takes_file);
   tcase_add_test (tc, test_receiver_declines);
+  tcase_add_test (tc, test_receiver_from);
   tcase_add_test (tc, test_receiver_sender_leaves);
   tcase_add_test (tc, test_receiver_cancel_and_join_timeout);
   return s;
