@@ -3,27 +3,26 @@
  * (examples/safe-name.c): a hostile name cannot escape the directory or
  * replace a file there.
  *
- *   GST_PLUGIN_PATH=build/gst/elements build/examples/hangout-receive \
- *       --room team --server ws://HOST:PORT/ws --dir ~/Downloads
+ *   build/examples/hangout-receive --room team --server ws://HOST:PORT/ws \
+ *       --dir ~/Downloads
  *
- * The pipeline is "hangoutsrc num-files=N skip-failed=true ! fakesink"; the
- * bytes are taken from hangoutsrc's pad by a probe. The element's
- * "hangout-file-started", "-complete" and "-failed" messages are posted
- * from the streaming thread, so a synchronous bus handler sees them in
- * order with the buffers: started, the file's bytes, complete or failed.
+ * No pipeline: a HangoutRoom and the share layer's HangoutShareReceiver
+ * (include/hangout/share.h), which hands out the files one at a time as
+ * events, in order: started, the file's bytes, complete or failed. A
+ * thread of ours takes them and writes; the main loop waits for a signal.
  * Every file is written to a hidden temporary file first and only takes
- * its name once complete (its SHA-256 verified by the element), so a
+ * its name once complete (its SHA-256 verified by the share layer), so a
  * partial file never looks like a received one. A file that fails costs
- * only itself: with skip-failed the element goes on with the next file,
- * and the files waiting behind it (some already acknowledged to their
- * senders) are kept. Names and errors are printed with their control and
- * bidirectional characters escaped: members choose them.
+ * only itself: the next one follows, and the files waiting behind it
+ * (some already acknowledged to their senders) are kept. Names and errors
+ * are printed with their control and bidirectional characters escaped:
+ * members choose them.
  *
  * Each member that connects is printed with the pair's short
  * authentication string: the sender sees the same six digits unless
  * someone (the signalling server) sits between them. With --secret (the
- * element's "secret": never sent to the server) members that do not know
- * it are refused, and printed as such.
+ * room's "secret": never sent to the server) members that do not know it
+ * are refused, and printed as such.
  *
  * A wss:// server with a private or self-signed certificate is trusted
  * with --ca-file (the element's "ssl-ca-file": a PEM file of its
@@ -31,7 +30,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "safe-name.h"
-#include <hangout/transfer.h>
+#include <hangout/share.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,35 +39,53 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <glib-unix.h>
-#include <gst/gst.h>
+
+/* As the elements' "server" and "join-timeout" defaults. */
+#define DEFAULT_SERVER "ws://127.0.0.1:8080/ws"
+#define JOIN_TIMEOUT_S 30
 
 typedef struct {
   GMainLoop *loop;
-  GstElement *pipeline;
+  HangoutRoom *room;
+  HangoutShareReceiver *share;
+  GCancellable *cancellable;    /* cancelled to end the receiving thread */
   gchar *dir;
-  int status;
+  guint count;
+  gint status;                  /* atomic */
 
-  /* The file being received. Touched by the streaming thread only while
-   * the pipeline runs, and by the main thread only once it is stopped
-   * (gst_element_set_state (NULL) joins the streaming thread). */
+  /* The file being received: the receiving thread's only. */
   FILE *out;
   gchar *tmp_path;
   gchar *name;                  /* as the sender chose it */
   gchar *shown;                 /* for the terminal */
   gchar *sender;                /* display name, for the terminal */
   guint64 written;
-  gboolean write_failed;
 } Receiver;
 
-static void
-post_error (Receiver *r, const gchar *what, int err)
+static gboolean
+quit_loop (gpointer loop)
 {
-  GError *error = g_error_new (G_FILE_ERROR, g_file_error_from_errno (err),
-      "%s: %s", what, g_strerror (err));
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
 
-  gst_element_post_message (r->pipeline,
-      gst_message_new_error (GST_OBJECT (r->pipeline), error, NULL));
-  g_error_free (error);
+/* Ends the program with @status (the first reason counts). Any thread;
+ * also before the main loop runs, which an idle source waits for. */
+static void
+finish (Receiver *r, int status)
+{
+  g_atomic_int_compare_and_exchange (&r->status, 0, status);
+  g_cancellable_cancel (r->cancellable);
+  g_idle_add (quit_loop, r->loop);
+}
+
+static void
+fail (Receiver *r, const gchar *what, const gchar *why)
+{
+  g_autofree gchar *text = hangout_transfer_printable (why);
+
+  g_printerr ("error: %s: %s\n", what, text);
+  finish (r, 1);
 }
 
 /* Forgets the file being received, deleting what has arrived of it. */
@@ -87,21 +104,21 @@ discard_partial (Receiver *r)
   g_clear_pointer (&r->shown, g_free);
   g_clear_pointer (&r->sender, g_free);
   r->written = 0;
-  r->write_failed = FALSE;
 }
 
-static void
-file_started (Receiver *r, const GstStructure *s)
+static gboolean
+file_started (Receiver *r, const HangoutTransferEvent *event)
 {
+  g_autofree gchar *sender = hangout_room_dup_member_name (r->room,
+      event->member);
   int fd;
 
-  /* The element finishes or fails a file before starting the next one;
-   * anything left over is not worth keeping. */
+  /* The share layer finishes or fails a file before starting the next
+   * one; anything left over is not worth keeping. */
   discard_partial (r);
-  r->name = g_strdup (gst_structure_get_string (s, "name"));
-  r->shown = hangout_transfer_printable (r->name != NULL ? r->name : "");
-  r->sender = hangout_transfer_printable (gst_structure_get_string (s,
-          "sender-name"));
+  r->name = g_strdup (event->name);
+  r->shown = hangout_transfer_printable (r->name);
+  r->sender = hangout_transfer_printable (sender ? sender : event->member);
   /* A leading dot: no sanitised name can collide with it (they never
    * start with one). */
   r->tmp_path = g_build_filename (r->dir, ".hangout-XXXXXX.part", NULL);
@@ -112,56 +129,63 @@ file_started (Receiver *r, const GstStructure *s)
     if (fd >= 0)
       close (fd);
     g_clear_pointer (&r->tmp_path, g_free);
-    r->write_failed = TRUE;
-    post_error (r, "Could not create a file in the directory", err);
-    return;
+    fail (r, "Could not create a file in the directory", g_strerror (err));
+    return FALSE;
   }
   g_print ("receiving '%s' from %s\n", r->shown, r->sender);
+  return TRUE;
 }
 
-static void
-file_complete (Receiver *r, const GstStructure *s)
+static gboolean
+file_data (Receiver *r, GBytes *payload)
 {
-  gint64 size = -1;
-  GError *error = NULL;
-  gchar *path;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (payload, &size);
 
-  if (r->out == NULL || r->write_failed)
-    return;
-  gst_structure_get_int64 (s, "size", &size);
+  if (fwrite (data, 1, size, r->out) != size) {
+    fail (r, "Could not write the file", g_strerror (errno));
+    return FALSE;
+  }
+  r->written += size;
+  return TRUE;
+}
+
+static gboolean
+file_complete (Receiver *r, const HangoutTransferEvent *event)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *path = NULL;
+
   if (fclose (r->out) != 0) {
     r->out = NULL;
-    post_error (r, "Could not write the file", errno);
-    discard_partial (r);
-    return;
+    fail (r, "Could not write the file", g_strerror (errno));
+    return FALSE;
   }
   r->out = NULL;
-  /* The element verified the SHA-256; this only guards our own writes. */
-  if (size >= 0 && (guint64) size != r->written) {
+  /* The share layer verified the SHA-256; this only guards our own
+   * writes. */
+  if ((guint64) event->size != r->written) {
     g_printerr ("'%s': wrote %" G_GUINT64_FORMAT " bytes of %" G_GINT64_FORMAT
-        "; not saved\n", r->shown, r->written, size);
+        "; not saved\n", r->shown, r->written, event->size);
     discard_partial (r);
-    return;
+    return TRUE;
   }
   path = hangout_publish_file (r->dir, r->tmp_path, r->name, &error);
   if (path == NULL) {
-    gst_element_post_message (r->pipeline,
-        gst_message_new_error (GST_OBJECT (r->pipeline), error, NULL));
-    g_error_free (error);
-  } else {
-    g_print ("saved '%s' from %s as %s (%" G_GUINT64_FORMAT " bytes)\n",
-        r->shown, r->sender, path, r->written);
-    g_free (path);
-    g_clear_pointer (&r->tmp_path, g_free);
+    fail (r, "Could not save the file", error->message);
+    return FALSE;
   }
+  g_print ("saved '%s' from %s as %s (%" G_GUINT64_FORMAT " bytes)\n",
+      r->shown, r->sender, path, r->written);
+  g_clear_pointer (&r->tmp_path, g_free);
   discard_partial (r);
+  return TRUE;
 }
 
 static void
-file_failed (Receiver *r, const GstStructure *s)
+file_failed (Receiver *r, const HangoutTransferEvent *event)
 {
-  g_autofree gchar *why = hangout_transfer_printable (gst_structure_get_string
-      (s, "error"));
+  g_autofree gchar *why = hangout_transfer_printable (event->error->message);
 
   if (r->shown != NULL)
     g_printerr ("'%s' from %s failed: %s; not saved\n", r->shown, r->sender,
@@ -169,97 +193,84 @@ file_failed (Receiver *r, const GstStructure *s)
   discard_partial (r);
 }
 
-/* Streaming thread: in order with the buffers the probe sees. */
-static GstBusSyncReply
-on_sync_message (GstBus *bus, GstMessage *message, Receiver *r)
+/* The receiving thread: the share layer's events, one file after the
+ * other, until --count files are saved or the program ends. */
+static gpointer
+receive_files (gpointer data)
 {
-  const GstStructure *s;
+  Receiver *r = data;
+  gboolean going = TRUE;
 
-  if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_ELEMENT)
-    return GST_BUS_PASS;
-  s = gst_message_get_structure (message);
-  if (gst_structure_has_name (s, "hangout-file-started"))
-    file_started (r, s);
-  else if (gst_structure_has_name (s, "hangout-file-complete"))
-    file_complete (r, s);
-  else if (gst_structure_has_name (s, "hangout-file-failed"))
-    file_failed (r, s);
-  return GST_BUS_PASS;
-}
+  while (going) {
+    g_autoptr (GError) error = NULL;
+    HangoutTransferEvent *event = hangout_share_receiver_next (r->share,
+        r->cancellable, NULL, &error);
 
-/* Streaming thread: the bytes of the current file. */
-static GstPadProbeReturn
-on_buffer (GstPad *pad, GstPadProbeInfo *info, Receiver *r)
-{
-  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
-  GstMapInfo map;
-
-  if (r->out == NULL || r->write_failed)
-    return GST_PAD_PROBE_OK;
-  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
-    return GST_PAD_PROBE_OK;
-  if (fwrite (map.data, 1, map.size, r->out) != map.size) {
-    r->write_failed = TRUE;
-    post_error (r, "Could not write the file", errno);
-  } else {
-    r->written += map.size;
-  }
-  gst_buffer_unmap (buffer, &map);
-  return GST_PAD_PROBE_OK;
-}
-
-/* Main thread. */
-static gboolean
-on_message (GstBus *bus, GstMessage *message, Receiver *r)
-{
-  switch (GST_MESSAGE_TYPE (message)) {
-    case GST_MESSAGE_ERROR:{
-      GError *error = NULL;
-      g_autofree gchar *text = NULL;
-
-      /* A file that fails is skipped by the element (skip-failed); what
-       * remains (no server, a full disk) would only fail again. */
-      gst_message_parse_error (message, &error, NULL);
-      text = hangout_transfer_printable (error->message);
-      g_printerr ("error: %s\n", text);
-      g_error_free (error);
-      r->status = 1;
-      g_main_loop_quit (r->loop);
+    if (event == NULL) {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        fail (r, "Could not join the room", error->message);
       break;
     }
-    case GST_MESSAGE_EOS:
-      g_main_loop_quit (r->loop);
-      break;
-    case GST_MESSAGE_ELEMENT:{
-      const GstStructure *s = gst_message_get_structure (message);
-      const gchar *raw = gst_structure_get_string (s, "name");
-      g_autofree gchar *name = hangout_transfer_printable (raw ? raw : "");
-
-      if (gst_structure_has_name (s, "hangout-member-joined")) {
-        g_print ("%s (%s) connected; SAS %s: it sees the same unless "
-            "someone is in the middle\n", name,
-            gst_structure_get_string (s, "id"),
-            gst_structure_get_string (s, "sas"));
-      } else if (gst_structure_has_name (s, "hangout-member-refused")) {
-        g_printerr ("refused %s (%s): %s\n", name,
-            gst_structure_get_string (s, "id"),
-            gst_structure_get_string (s, "reason"));
-      }
-      break;
+    switch (event->type) {
+      case HANGOUT_TRANSFER_EVENT_STARTED:
+        going = file_started (r, event);
+        break;
+      case HANGOUT_TRANSFER_EVENT_DATA:
+        going = file_data (r, event->payload);
+        break;
+      case HANGOUT_TRANSFER_EVENT_COMPLETE:
+        going = file_complete (r, event);
+        /* The share layer (max-files) declined the files it still
+         * held. */
+        if (going && r->count > 0
+            && hangout_share_receiver_get_completed (r->share) >= r->count) {
+          finish (r, 0);
+          going = FALSE;
+        }
+        break;
+      default:
+        file_failed (r, event);
+        break;
     }
-    default:
-      break;
+    hangout_transfer_event_free (event);
   }
-  return G_SOURCE_CONTINUE;
+  discard_partial (r);
+  return NULL;
+}
+
+/* ---- the room's signals (its network thread) ---- */
+
+static void
+on_peer_connected (HangoutRoom *room, const gchar *member, Receiver *r)
+{
+  g_autofree gchar *raw = hangout_room_dup_member_name (room, member);
+  g_autofree gchar *name = hangout_transfer_printable (raw ? raw : "");
+  g_autofree gchar *sas = hangout_room_dup_member_sas (room, member);
+
+  g_print ("%s (%s) connected; SAS %s: it sees the same unless someone is "
+      "in the middle\n", name, member, sas);
+}
+
+static void
+on_member_refused (HangoutRoom *room, const gchar *member,
+    const gchar *raw_name, const gchar *reason, Receiver *r)
+{
+  g_autofree gchar *name = hangout_transfer_printable (raw_name ? raw_name :
+      "");
+
+  g_printerr ("refused %s (%s): %s\n", name, member, reason);
+}
+
+static void
+on_room_failed (HangoutRoom *room, GError *error, Receiver *r)
+{
+  fail (r, "Could not join the room", error->message);
 }
 
 static gboolean
 on_signal (gpointer user_data)
 {
-  Receiver *r = user_data;
-
-  r->status = 130;
-  g_main_loop_quit (r->loop);
+  finish (user_data, 130);
   return G_SOURCE_CONTINUE;
 }
 
@@ -268,12 +279,13 @@ main (int argc, char **argv)
 {
   g_autofree gchar *room = NULL, *server = NULL, *name = NULL;
   g_autofree gchar *dir = NULL, *secret = NULL, *ca_file = NULL;
+  g_autoptr (GTlsDatabase) database = NULL;
   gint count = 0;
   GOptionEntry entries[] = {
     {"room", 'r', 0, G_OPTION_ARG_STRING, &room, "Room to join (required)",
         "NAME"},
     {"server", 's', 0, G_OPTION_ARG_STRING, &server,
-        "Signalling server URL (default: the element's)", "URL"},
+        "Signalling server URL (default: " DEFAULT_SERVER ")", "URL"},
     {"ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
         "PEM file of the certificates to trust for a wss:// server (its "
         "authority's, or its own) instead of the system's", "FILE"},
@@ -291,9 +303,7 @@ main (int argc, char **argv)
   GOptionContext *context;
   GError *error = NULL;
   Receiver r = { 0 };
-  GstElement *src, *sink;
-  GstPad *pad;
-  GstBus *bus;
+  GThread *thread;
 
   context = g_option_context_new ("- save the files shared in a room");
   g_option_context_add_main_entries (context, entries, NULL);
@@ -317,61 +327,53 @@ main (int argc, char **argv)
     g_free (r.dir);
     return 2;
   }
+  if (ca_file != NULL) {
+    /* GIO's file database needs an absolute path. */
+    g_autofree gchar *path = g_canonicalize_filename (ca_file, NULL);
+    g_autoptr (GError) ca_error = NULL;
 
-  src = gst_element_factory_make ("hangoutsrc", NULL);
-  sink = gst_element_factory_make ("fakesink", NULL);
-  if (src == NULL || sink == NULL) {
-    g_printerr ("hangoutsrc not found: set GST_PLUGIN_PATH to the directory "
-        "of the gst-hangout plugin\n");
-    if (src != NULL)
-      gst_object_unref (gst_object_ref_sink (src));
-    if (sink != NULL)
-      gst_object_unref (gst_object_ref_sink (sink));
-    g_free (r.dir);
-    return 1;
+    database = g_tls_file_database_new (path, &ca_error);
+    if (database == NULL) {
+      g_printerr ("error: --ca-file %s: %s\n", ca_file, ca_error->message);
+      g_free (r.dir);
+      return 2;
+    }
   }
-  g_object_set (src, "room", room, "num-files", (guint) count,
-      "skip-failed", TRUE, NULL);
-  if (server != NULL)
-    g_object_set (src, "server", server, NULL);
-  if (ca_file != NULL)
-    g_object_set (src, "ssl-ca-file", ca_file, NULL);
-  if (name != NULL)
-    g_object_set (src, "display-name", name, NULL);
-  if (secret != NULL)
-    g_object_set (src, "secret", secret, NULL);
-  /* The probe writes; the sink only has to take buffers as fast as they
-   * come. */
-  g_object_set (sink, "sync", FALSE, NULL);
-  r.pipeline = gst_pipeline_new ("receive");
-  gst_bin_add_many (GST_BIN (r.pipeline), src, sink, NULL);
-  gst_element_link (src, sink);
-  pad = gst_element_get_static_pad (src, "src");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER,
-      (GstPadProbeCallback) on_buffer, &r, NULL);
-  gst_object_unref (pad);
-
+  r.count = count;
   r.loop = g_main_loop_new (NULL, FALSE);
-  bus = gst_element_get_bus (r.pipeline);
-  gst_bus_set_sync_handler (bus, (GstBusSyncHandler) on_sync_message, &r,
-      NULL);
-  gst_bus_add_watch (bus, (GstBusFunc) on_message, &r);
+  r.cancellable = g_cancellable_new ();
+  r.room = hangout_room_new (room, name ? name : g_get_host_name (),
+      server ? server : DEFAULT_SERVER);
+  if (secret != NULL)
+    g_object_set (r.room, "secret", secret, NULL);
+  if (database != NULL)
+    g_object_set (r.room, "tls-database", database, NULL);
+  r.share = hangout_share_receiver_new (r.room, JOIN_TIMEOUT_S);
+  g_object_set (r.share, "max-files", r.count, NULL);
+  g_signal_connect (r.room, "peer-connected", G_CALLBACK (on_peer_connected),
+      &r);
+  g_signal_connect (r.room, "member-refused", G_CALLBACK (on_member_refused),
+      &r);
+  g_signal_connect (r.room, "failed", G_CALLBACK (on_room_failed), &r);
   g_unix_signal_add (SIGINT, on_signal, &r);
   g_unix_signal_add (SIGTERM, on_signal, &r);
 
   g_print ("joining room %s; saving files in %s\n", room, r.dir);
-  if (gst_element_set_state (r.pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE)
-    r.status = 1;
-  else
+  if (!hangout_room_start (r.room, &error)) {
+    fail (&r, "Could not join the room", error->message);
+    g_clear_error (&error);
+  } else {
+    thread = g_thread_new ("receive", receive_files, &r);
     g_main_loop_run (r.loop);
+    g_cancellable_cancel (r.cancellable);
+    g_thread_join (thread);
+  }
 
-  gst_element_set_state (r.pipeline, GST_STATE_NULL);
-  discard_partial (&r);
-  gst_bus_remove_watch (bus);
-  gst_object_unref (bus);
-  gst_object_unref (r.pipeline);
+  hangout_room_stop (r.room);
+  g_object_unref (r.share);
+  g_object_unref (r.room);
+  g_object_unref (r.cancellable);
   g_main_loop_unref (r.loop);
   g_free (r.dir);
-  return r.status;
+  return g_atomic_int_get (&r.status);
 }

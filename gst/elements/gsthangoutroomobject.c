@@ -36,6 +36,8 @@ struct _GstHangoutRoomObject {
   HangoutRoom *room;
   GstResourceError open_error;  /* what a failed join posts */
 
+  gint64 last_progress;         /* streaming thread */
+
   GMutex names_lock;
   GHashTable *names;            /* member id → display name, all we met */
 };
@@ -700,4 +702,24 @@ gst_hangout_room_object_describe_member (GstHangoutRoomObject *object,
       member);
 
   return g_strdup_printf ("%s (%s)", name ? name : "unnamed", member);
+}
+
+void
+gst_hangout_room_object_post_progress (GstHangoutRoomObject *object,
+    GstProgressType type, const gchar *code, gboolean force,
+    const gchar *format, ...)
+{
+  gint64 now = g_get_monotonic_time ();
+  g_autofree gchar *text = NULL;
+  va_list args;
+
+  if (!force && now - object->last_progress < G_USEC_PER_SEC / 2)
+    return;
+  object->last_progress = now;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  gst_element_post_message (object->element,
+      gst_message_new_progress (GST_OBJECT (object->element), type, code,
+          text));
 }

@@ -88,4 +88,11 @@ gchar *gst_hangout_room_object_dup_member_name (GstHangoutRoomObject *object,
 gchar *gst_hangout_room_object_describe_member (GstHangoutRoomObject *object,
     const gchar *member);
 
+/* Posts a progress message (@code, the text from @format) unless the last
+ * one was less than half a second ago; @force posts it anyway (start,
+ * complete, error). From the streaming thread. */
+void gst_hangout_room_object_post_progress (GstHangoutRoomObject *object,
+    GstProgressType type, const gchar *code, gboolean force,
+    const gchar *format, ...) G_GNUC_PRINTF (5, 6);
+
 G_END_DECLS

@@ -11,6 +11,7 @@ G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_peer);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_signalling);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_room);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_transfer);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_share);
 
 void
 hangout_debug_init (void)
@@ -37,5 +38,7 @@ hangout_debug_init (void)
       "gst-hangout: rooms, the full mesh");
   GST_DEBUG_CATEGORY_INIT (hangout_debug_transfer, "hangout-transfer", 0,
       "gst-hangout: the file transfer protocol");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_share, "hangout-share", 0,
+      "gst-hangout: sharing files in a room (offers, windows, acks)");
   g_once_init_leave (&done, 1);
 }

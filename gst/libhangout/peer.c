@@ -10,6 +10,7 @@
 
 #include <string.h>
 #include "debug-private.h"
+#include "source-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_peer
 
@@ -130,15 +131,6 @@ set_state (HangoutPeerConnection *pc, HangoutPeerConnectionState state)
 }
 
 static void
-clear_source (GSource **source)
-{
-  if (*source != NULL) {
-    g_source_destroy (*source);
-    g_clear_pointer (source, g_source_unref);
-  }
-}
-
-static void
 clear_early_dtls (HangoutPeerConnection *pc)
 {
   g_queue_clear_full (&pc->early_dtls, (GDestroyNotify) g_bytes_unref);
@@ -150,7 +142,7 @@ clear_early_dtls (HangoutPeerConnection *pc)
 static void
 free_transports (HangoutPeerConnection *pc)
 {
-  clear_source (&pc->teardown);
+  hangout_clear_source (&pc->teardown);
   clear_early_dtls (pc);
   g_clear_pointer (&pc->sctp, hangout_sctp_free);
   if (pc->dtls != NULL)
@@ -219,9 +211,9 @@ finish (HangoutPeerConnection *pc, gboolean failed, GError *error)
         error->message);
   g_clear_error (&pc->error);
   pc->error = error;
-  clear_source (&pc->timeout);
-  clear_source (&pc->gather);
-  clear_source (&pc->consent);
+  hangout_clear_source (&pc->timeout);
+  hangout_clear_source (&pc->gather);
+  hangout_clear_source (&pc->consent);
   /* Channels first (they stop using SCTP), then the transports. As with
    * RTCDataChannel, a close (ours or the peer's) is no error for them. */
   detach_channels (pc, failed ? error : NULL);
@@ -438,7 +430,7 @@ sctp_connected (gpointer data)
    * deferred teardown: nothing may come back to life meanwhile. */
   if (!is_finished (pc)) {
     pc->sctp_connected = TRUE;
-    clear_source (&pc->timeout);
+    hangout_clear_source (&pc->timeout);
     set_state (pc, HANGOUT_PEER_CONNECTION_STATE_CONNECTED);
     attach_all_channels (pc);
   }
@@ -1157,9 +1149,9 @@ hangout_peer_connection_dispose (GObject *object)
   /* Only reached outside our callbacks (they hold a reference). */
   if (!is_finished (pc))
     hangout_peer_connection_close (pc);
-  clear_source (&pc->timeout);
-  clear_source (&pc->gather);
-  clear_source (&pc->consent);
+  hangout_clear_source (&pc->timeout);
+  hangout_clear_source (&pc->gather);
+  hangout_clear_source (&pc->consent);
   free_transports (pc);
   G_OBJECT_CLASS (hangout_peer_connection_parent_class)->dispose (object);
 }

@@ -92,6 +92,7 @@
 #include <hangout/json.h>
 #include <string.h>
 #include "debug-private.h"
+#include "source-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_room
 
@@ -134,6 +135,11 @@ struct _HangoutRoom {
   GMainContext *context;
   GMainLoop *loop;
   gint *alive;                  /* objects the drain waits for (rc box) */
+
+  /* How the signaller is made (set before start), or NULL: WebSocket. */
+  HangoutSignallerFactory signaller_factory;
+  gpointer signaller_data;
+  GDestroyNotify signaller_destroy;
 
   /* network thread only */
   HangoutSignaller *signaller;
@@ -222,15 +228,6 @@ static guint signals[N_SIGNALS];
 
 /* ---- small helpers ---- */
 
-static void
-clear_source (GSource **source)
-{
-  if (*source != NULL) {
-    g_source_destroy (*source);
-    g_clear_pointer (source, g_source_unref);
-  }
-}
-
 static gchar *
 ufrag_of (const gchar *sdp, HangoutSdpType type)
 {
@@ -270,8 +267,8 @@ held_message_free (HeldMessage *held)
 static void
 member_free (Member *m)
 {
-  clear_source (&m->ping_timeout);
-  clear_source (&m->auth_timeout);
+  hangout_clear_source (&m->ping_timeout);
+  hangout_clear_source (&m->auth_timeout);
   g_queue_clear_full (&m->held, (GDestroyNotify) held_message_free);
   if (m->channel != NULL)
     g_signal_handlers_disconnect_by_data (m->channel, m);
@@ -578,7 +575,7 @@ refuse (HangoutRoom *room, Member *m, const gchar *reason)
   if (m->refusal != NULL)
     return;
   m->refusal = reason;
-  clear_source (&m->auth_timeout);
+  hangout_clear_source (&m->auth_timeout);
   m->auth_timeout = g_idle_source_new ();
   g_source_set_callback (m->auth_timeout, on_refusal, m, NULL);
   g_source_attach (m->auth_timeout, room->context);
@@ -650,7 +647,7 @@ handle_auth (HangoutRoom *room, Member *m, JsonObject *msg)
   }
   GST_DEBUG ("room %s: %s proved the room secret", room->start_room, m->id);
   m->verified = TRUE;
-  clear_source (&m->auth_timeout);
+  hangout_clear_source (&m->auth_timeout);
   try_connect (room, m);
 }
 
@@ -731,7 +728,7 @@ on_control_message (HangoutDataChannel *channel, const gchar *text, Member *m)
   } else if (g_strcmp0 (type, "ping") == 0) {
     send_control (m, "pong", NULL);
   } else if (g_strcmp0 (type, "pong") == 0) {
-    clear_source (&m->ping_timeout);
+    hangout_clear_source (&m->ping_timeout);
     apply_receiving (m);
   } else if (g_strcmp0 (type, "id") == 0) {
     const gchar *id = hangout_json_get_string (msg, "id");
@@ -1192,10 +1189,15 @@ start_in_thread (HangoutRoom *room, gpointer data)
   GError **error = data;
 
   room->instance = g_uuid_string_random ();
-  room->signaller = hangout_websocket_signaller_new (room->start_server,
-      room->context);
-  g_object_set (room->signaller, "tls-database", room->start_tls_database,
-      "ssl-strict", room->start_ssl_strict, NULL);
+  if (room->signaller_factory != NULL) {
+    room->signaller = room->signaller_factory (room->context,
+        room->signaller_data);
+  } else {
+    room->signaller = hangout_websocket_signaller_new (room->start_server,
+        room->context);
+    g_object_set (room->signaller, "tls-database", room->start_tls_database,
+        "ssl-strict", room->start_ssl_strict, NULL);
+  }
   track (room, room->signaller);
   g_signal_connect (room->signaller, "welcome", G_CALLBACK (on_welcome), room);
   g_signal_connect (room->signaller, "member-joined",
@@ -1225,7 +1227,7 @@ release_retiring (gpointer data)
 {
   Retiring *r = data;
 
-  clear_source (&r->timeout);
+  hangout_clear_source (&r->timeout);
   g_signal_handlers_disconnect_by_data (r->pc, r);
   g_object_unref (r->pc);
   g_free (r);
@@ -1353,6 +1355,18 @@ ice_setting_is_valid (const gchar *property, const gchar *value,
     return FALSE;
   }
   return TRUE;
+}
+
+void
+hangout_room_set_signaller_factory (HangoutRoom *room,
+    HangoutSignallerFactory factory, gpointer data, GDestroyNotify destroy)
+{
+  g_return_if_fail (room->thread == NULL);
+  if (room->signaller_destroy != NULL)
+    room->signaller_destroy (room->signaller_data);
+  room->signaller_factory = factory;
+  room->signaller_data = data;
+  room->signaller_destroy = destroy;
 }
 
 gboolean
@@ -1829,6 +1843,8 @@ hangout_room_finalize (GObject *object)
   g_atomic_rc_box_release (room->alive);
   g_free (room->room_name);
   g_free (room->name);
+  if (room->signaller_destroy != NULL)
+    room->signaller_destroy (room->signaller_data);
   g_free (room->server);
   g_free (room->stun_server);
   g_free (room->turn_server);

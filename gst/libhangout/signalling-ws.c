@@ -32,6 +32,7 @@
 
 #include <string.h>
 #include "debug-private.h"
+#include "source-private.h"
 #include "signalling-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_signalling
@@ -99,15 +100,6 @@ static GParamSpec *properties[N_PROPS];
 static void connect_now (HangoutWebSocketSignaller *self);
 
 /* ---- helpers ---- */
-
-static void
-clear_source (GSource **source)
-{
-  if (*source != NULL) {
-    g_source_destroy (*source);
-    g_clear_pointer (source, g_source_unref);
-  }
-}
 
 static GSource *
 attach_timeout (HangoutWebSocketSignaller *self, guint ms, GSourceFunc func)
@@ -200,7 +192,7 @@ on_drain (gpointer data)
 static void
 clear_outgoing (HangoutWebSocketSignaller *self)
 {
-  clear_source (&self->drain);
+  hangout_clear_source (&self->drain);
   g_queue_clear_full (&self->outgoing, g_free);
 }
 
@@ -294,12 +286,12 @@ on_network_event (SoupMessage *msg, GSocketClientEvent event,
           * (guint) ((g_get_monotonic_time () - self->connect_started) / 1000);
       break;
     case G_SOCKET_CLIENT_TLS_HANDSHAKING:
-      clear_source (&self->handshake_timeout);
+      hangout_clear_source (&self->handshake_timeout);
       self->handshake_timeout = attach_timeout (self,
           self->handshake_limit_ms, on_handshake_timeout);
       break;
     case G_SOCKET_CLIENT_TLS_HANDSHAKED:
-      clear_source (&self->handshake_timeout);
+      hangout_clear_source (&self->handshake_timeout);
       break;
     default:
       break;
@@ -387,7 +379,7 @@ schedule_retry (HangoutWebSocketSignaller *self)
   guint ms = g_random_int_range (delay / 2, delay + 1);
 
   self->failures++;
-  clear_source (&self->retry);
+  hangout_clear_source (&self->retry);
   GST_DEBUG ("signaller %s: reconnecting in %u ms", self->url, ms);
   self->retry = attach_timeout (self, ms, on_retry);
 }
@@ -411,7 +403,7 @@ give_up (HangoutWebSocketSignaller *self)
 {
   if (self->state == HANGOUT_SIGNALLER_STATE_STOPPED)
     return;                     /* stopped by an "error" handler */
-  clear_source (&self->retry);
+  hangout_clear_source (&self->retry);
   clear_outgoing (self);
   drop_connection (self);
   set_state (self, HANGOUT_SIGNALLER_STATE_FAILED);
@@ -441,7 +433,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
 
   conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
       &error);
-  clear_source (&self->handshake_timeout);
+  hangout_clear_source (&self->handshake_timeout);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
       && !self->handshake_timed_out) {
     g_object_unref (self);
@@ -793,9 +785,9 @@ ws_stop (HangoutSignaller *signaller)
     g_cancellable_cancel (self->cancellable);
     g_clear_object (&self->cancellable);
   }
-  clear_source (&self->handshake_timeout);
+  hangout_clear_source (&self->handshake_timeout);
   self->handshake_timed_out = FALSE;    /* a late result is a cancelled one */
-  clear_source (&self->retry);
+  hangout_clear_source (&self->retry);
   clear_outgoing (self);
   drop_connection (self);
   if (self->session != NULL) {

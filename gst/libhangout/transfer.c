@@ -868,8 +868,8 @@ incoming_free (Incoming *in)
   g_free (in);
 }
 
-static gchar *
-file_key (const gchar *member, const gchar *id)
+gchar *
+hangout_transfer_file_key (const gchar *member, const gchar *id)
 {
   return g_strconcat (member, "/", id, NULL);
 }
@@ -939,7 +939,7 @@ static void
 fail_file (HangoutTransferReceiver *receiver, Incoming *in,
     HangoutTransferEvent *event, GError *error)
 {
-  g_autofree gchar *key = file_key (in->member, in->id);
+  g_autofree gchar *key = hangout_transfer_file_key (in->member, in->id);
 
   event_for (event, HANGOUT_TRANSFER_EVENT_FAILED, in);
   event->error = error;
@@ -961,7 +961,7 @@ handle_data (HangoutTransferReceiver *receiver, const gchar *member,
   if (!hangout_transfer_parse_data (data, len, id, &offset, &payload,
           &payload_len, error))
     return FALSE;
-  key = file_key (member, id);
+  key = hangout_transfer_file_key (member, id);
   in = g_hash_table_lookup (receiver->files, key);
   if (in == NULL)
     return invalid (error, "data for file %s, which %s never offered", id,
@@ -1036,7 +1036,7 @@ handle_control (HangoutTransferReceiver *receiver, const gchar *member,
     return FALSE;
   if (control.type == HANGOUT_TRANSFER_UNKNOWN)
     goto done;                  /* later versions: ignore */
-  key = file_key (member, control.id);
+  key = hangout_transfer_file_key (member, control.id);
   in = g_hash_table_lookup (receiver->files, key);
   if (in != NULL)
     in->last_heard = g_get_monotonic_time ();
@@ -1150,7 +1150,7 @@ gchar *
 hangout_transfer_receiver_reject (HangoutTransferReceiver *receiver,
     const gchar *member, const gchar *id, const gchar *reason)
 {
-  g_autofree gchar *key = file_key (member, id);
+  g_autofree gchar *key = hangout_transfer_file_key (member, id);
   Incoming *in = g_hash_table_lookup (receiver->files, key);
 
   /* Kept (marked) rather than removed, so that its data is not taken for
@@ -1175,7 +1175,7 @@ drop_files (HangoutTransferReceiver *receiver, GPtrArray *gone,
     HangoutTransferEvent *event;
 
     if (in->rejected || in->failure != NULL) {
-      g_autofree gchar *key = file_key (in->member, in->id);
+      g_autofree gchar *key = hangout_transfer_file_key (in->member, in->id);
       g_hash_table_remove (receiver->files, key);
       continue;
     }

@@ -33,6 +33,7 @@ GQuark hangout_error_quark (void);
  * @HANGOUT_ERROR_TLS_CERTIFICATE: the signalling server's TLS certificate did
  *   not pass GIO's verification (unknown authority, another host name,
  *   expired, …); the message says which checks failed.
+ * @HANGOUT_ERROR_INCOMPLETE: fewer members than required have the whole file.
  */
 typedef enum {
   HANGOUT_ERROR_INVALID_SDP,
@@ -50,6 +51,7 @@ typedef enum {
   HANGOUT_ERROR_JOIN_REFUSED,
   HANGOUT_ERROR_TLS,
   HANGOUT_ERROR_TLS_CERTIFICATE,
+  HANGOUT_ERROR_INCOMPLETE,
 } HangoutError;
 
 G_END_DECLS

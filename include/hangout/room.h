@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 #include <hangout/error.h>
 #include <hangout/channel.h>
+#include <hangout/signalling.h>
 
 G_BEGIN_DECLS
 
@@ -96,6 +97,17 @@ HangoutRoom *hangout_room_new (const gchar *room, const gchar *name,
  * network thread). */
 GstStructure *hangout_room_dup_member_transport (HangoutRoom *room,
     const gchar *member);
+
+/* Makes a room's signaller, on its network thread (@context), each time
+ * it starts. */
+typedef HangoutSignaller *(*HangoutSignallerFactory) (GMainContext *context,
+    gpointer data);
+/* Before hangout_room_start(): the room gets its signaller from @factory
+ * (say hangout_local_signaller_factory(), signalling-local.h) instead of
+ * a WebSocket one to "server", which is then unused. @destroy frees
+ * @data when the room is finalized or another factory is set. */
+void hangout_room_set_signaller_factory (HangoutRoom *room,
+    HangoutSignallerFactory factory, gpointer data, GDestroyNotify destroy);
 
 /* Starts the network thread and joins. Returns once joining has begun (not
  * once joined: watch "id"); fails for missing or bad properties (a

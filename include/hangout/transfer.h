@@ -98,6 +98,10 @@ gboolean hangout_transfer_is_unsafe_char (gunichar c);
  * written as \\uXXXX, invalid bytes as \\xXX. (transfer full) */
 gchar *hangout_transfer_printable (const gchar *text);
 
+/* How a file is told apart among every member's: "member/id" (ids are
+ * chosen by senders, so only the pair is unique). (transfer full) */
+gchar *hangout_transfer_file_key (const gchar *member, const gchar *id);
+
 /* ---- sender ---- */
 
 typedef enum {

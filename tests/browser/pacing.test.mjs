@@ -98,7 +98,7 @@ test('a page sharing with a slow hangoutsrc pipeline is held back, not buffered'
     pipeline = gstLaunch(['hangoutsrc', 'room=pacing', `server=${server.wsUrl}`,
       'display-name=slow', 'num-files=1', '!', 'identity', `sleep-time=${SLEEP_US}`, '!',
       'filesink', `location=${copy}`], 80000,
-    { env: { GST_DEBUG: 'hangoutsrc:6', GST_DEBUG_NO_COLOR: '1' } });
+    { env: { GST_DEBUG: 'hangoutsrc:6,hangout-share:6', GST_DEBUG_NO_COLOR: '1' } });
     const pid = pipeline.child.pid;
 
     const page = await chrome.newPage();

@@ -1226,7 +1226,8 @@ GST_START_TEST (test_two_senders)
 
 GST_END_TEST;
 
-/* The source logs (INFO) when an accepted file has to wait: the only
+/* The share layer under the source logs (INFO) when an accepted file has
+ * to wait: the only
  * outside sign that it took the offer. */
 typedef struct {
   GMutex lock;
@@ -1242,7 +1243,9 @@ log_watch (GstDebugCategory *category, GstDebugLevel level,
   LogWatch *watch = data;
   const gchar *text;
 
-  if (g_strcmp0 (gst_debug_category_get_name (category), "hangoutsrc") != 0)
+  /* The share layer under hangoutsrc queues the files. */
+  if (g_strcmp0 (gst_debug_category_get_name (category), "hangout-share")
+      != 0)
     return;
   text = gst_debug_message_get (message);
   if (text == NULL || strstr (text, "b.bin") == NULL
@@ -1275,7 +1278,7 @@ GST_START_TEST (test_waiting_sender_vanishes)
   g_mutex_init (&watch.lock);
   g_cond_init (&watch.cond);
   gst_debug_add_log_function (log_watch, &watch, NULL);
-  gst_debug_set_threshold_for_name ("hangoutsrc", GST_LEVEL_INFO);
+  gst_debug_set_threshold_for_name ("hangout-share", GST_LEVEL_INFO);
   description = g_strdup_printf ("hangoutsrc room=drop server=%s "
       "display-name=r1 num-files=2 ! filesink location=%s", server_url,
       path);
@@ -1320,7 +1323,7 @@ GST_START_TEST (test_waiting_sender_vanishes)
 
   sender_stop (h[0], bus[0]);
   gst_debug_remove_log_function (log_watch);
-  gst_debug_set_threshold_for_name ("hangoutsrc", GST_LEVEL_NONE);
+  gst_debug_set_threshold_for_name ("hangout-share", GST_LEVEL_NONE);
   gst_object_unref (rbus);
   gst_object_unref (pipeline);
   g_checksum_free (checksum);

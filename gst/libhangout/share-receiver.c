@@ -1,0 +1,755 @@
+/* gst-hangout — HangoutShareReceiver (share.h): the files a room's members
+ * share, handed out one at a time.
+ *
+ * Threads: the room's network thread turns messages into events on a
+ * queue (it never blocks: it also carries every other member's traffic);
+ * hangout_share_receiver_next() runs in the consuming thread and takes
+ * them off. `lock` guards the queues and the transfer receiver; `cond`
+ * wakes next().
+ *
+ * Several files may arrive at once (one per sender, or more): the queue is
+ * kept per file (PendingFile) and next() hands out one file at a time, so
+ * the output stays one byte stream; the others wait in their queues until
+ * it is complete. Which file goes first is decided by its data, not by its
+ * offer: files are ordered by the arrival of their first data message (an
+ * offer alone never takes the place, so a member cannot hold the receiver
+ * with offers it never follows), and next() commits to a file (hands out
+ * its STARTED) only once it has data. A waiting file that fails (its
+ * sender left or stalled, a bad digest) is dropped ("dropped").
+ *
+ * Memory: each file's queue is bounded. The network thread cannot wait for
+ * the consumer, so when a file's queue holds HANGOUT_SHARE_QUEUE_HIGH
+ * bytes we stop reading from its sender (hangout_room_set_receiving()):
+ * SCTP's window closes, the sender's buffered amount grows and its sender
+ * waits. next() reads again below QUEUE_LOW. A file waiting for its turn
+ * is held the same way at HANGOUT_SHARE_QUEUE_WAITING, so other senders
+ * pause instead of filling memory.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "debug-private.h"
+#include "source-private.h"
+#include <hangout/share.h>
+#include <string.h>
+
+#define GST_CAT_DEFAULT hangout_debug_share
+
+#define QUEUE_LOW (HANGOUT_SHARE_QUEUE_HIGH / 2)
+/* next() waiting for data is woken once this much has gathered (or
+ * anything but data arrives), not for every message; it also looks by
+ * itself every WAKE_INTERVAL, so that a slow sender's bytes do not wait
+ * for a batch. */
+#define WAKE_BATCH (256 * 1024)
+#define WAKE_INTERVAL (G_USEC_PER_SEC / 10)
+
+/* An accepted file: its events, not yet handed out. */
+typedef struct {
+  gchar *key;                   /* "member/id" */
+  gchar *member;                /* its sender */
+  gchar *id;
+  GQueue events;                /* HangoutTransferEvent */
+  guint64 bytes;                /* of data in events */
+  gboolean paused;              /* not reading from the sender meanwhile */
+  gboolean flowing;             /* its data began: it may be handed out */
+} PendingFile;
+
+struct _HangoutShareReceiver {
+  GObject parent;
+
+  HangoutRoom *room;
+  gulong room_handlers[3];
+  guint join_timeout;
+  gint64 join_deadline;         /* monotonic; 0: none */
+
+  GMutex lock;
+  GCond cond;
+  guint stall_timeout;
+  gchar *from;                  /* display name to take files from, or NULL */
+  guint max_files;              /* files to hand out complete (0: no limit) */
+  HangoutTransferReceiver *receiver;
+  GQueue files;                 /* PendingFile: those flowing first, in the
+                                 * order their data began, then the others */
+  PendingFile *current;         /* being handed out (committed), or NULL */
+  GHashTable *by_key;           /* "member/id" -> PendingFile (owned) */
+  GSource *stall_check;         /* on the room's context, from the first
+                                 * message */
+  gboolean waiting;             /* next() waits for events */
+  gboolean joined;              /* the room has an id on the server */
+  guint completed;              /* files handed out complete */
+};
+
+enum {
+  PROP_0,
+  PROP_ROOM,
+  PROP_JOIN_TIMEOUT,
+  PROP_STALL_TIMEOUT,
+  PROP_FROM,
+  PROP_MAX_FILES,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_OFFERED,
+  SIGNAL_DROPPED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (HangoutShareReceiver, hangout_share_receiver,
+    G_TYPE_OBJECT)
+
+static void
+pending_file_free (PendingFile *file)
+{
+  g_queue_clear_full (&file->events,
+      (GDestroyNotify) hangout_transfer_event_free);
+  g_free (file->key);
+  g_free (file->member);
+  g_free (file->id);
+  g_free (file);
+}
+
+/* Reads from @file's sender again if we stopped. Called with the lock. */
+static void
+resume_sender (HangoutShareReceiver *self, PendingFile *file)
+{
+  if (!file->paused)
+    return;
+  file->paused = FALSE;
+  hangout_transfer_receiver_set_held (self->receiver, file->member, FALSE);
+  GST_DEBUG_OBJECT (self, "reading from %s again (%" G_GUINT64_FORMAT
+      " bytes queued)", file->member, file->bytes);
+  hangout_room_set_receiving (self->room, file->member, TRUE);
+}
+
+/* Forgets @file, which is off self->files. Called with the lock. */
+static void
+remove_file (HangoutShareReceiver *self, PendingFile *file)
+{
+  if (self->current == file)
+    self->current = NULL;
+  resume_sender (self, file);
+  g_hash_table_remove (self->by_key, file->key);
+}
+
+/* The file next() hands out next: the one being handed out, else the
+ * first whose data began. Called with the lock. */
+static PendingFile *
+next_file (HangoutShareReceiver *self)
+{
+  PendingFile *head = g_queue_peek_head (&self->files);
+
+  if (self->current != NULL)
+    return self->current;
+  return head != NULL && head->flowing ? head : NULL;
+}
+
+/* Moves @event onto @file's queue. Called with the lock. */
+static void
+push_event (HangoutShareReceiver *self, PendingFile *file,
+    HangoutTransferEvent *event)
+{
+  HangoutTransferEvent *item = g_new (HangoutTransferEvent, 1);
+
+  *item = *event;
+  memset (event, 0, sizeof *event);
+  if (item->payload != NULL) {
+    file->bytes += g_bytes_get_size (item->payload);
+    if (!file->paused && file->bytes >= (file == self->current ?
+            HANGOUT_SHARE_QUEUE_HIGH : HANGOUT_SHARE_QUEUE_WAITING)) {
+      /* We are on the network thread: this takes effect before the next
+       * message is read. */
+      file->paused = TRUE;
+      hangout_transfer_receiver_set_held (self->receiver, file->member, TRUE);
+      GST_DEBUG_OBJECT (self, "%" G_GUINT64_FORMAT " bytes of %s queued: "
+          "not reading from %s for now", file->bytes, file->key,
+          file->member);
+      hangout_room_set_receiving (self->room, file->member, FALSE);
+    }
+  }
+  g_queue_push_tail (&file->events, item);
+  if (item->type != HANGOUT_TRANSFER_EVENT_STARTED && !file->flowing) {
+    /* Its data began: behind the files whose data began earlier, ahead of
+     * those that have only been offered. */
+    GList *l;
+
+    file->flowing = TRUE;
+    g_queue_remove (&self->files, file);
+    l = self->files.head;
+    while (l != NULL && ((PendingFile *) l->data)->flowing)
+      l = l->next;
+    if (l != NULL)
+      g_queue_insert_before (&self->files, l, file);
+    else
+      g_queue_push_tail (&self->files, file);
+  }
+  if (self->waiting && file == next_file (self)
+      && (item->type != HANGOUT_TRANSFER_EVENT_DATA
+          || file->bytes >= WAKE_BATCH))
+    g_cond_broadcast (&self->cond);
+}
+
+/* The file named @key failed (@event FAILED, consumed). The file being
+ * handed out gets the failure queued; a waiting one is dropped: returns
+ * @event to emit "dropped" with once the lock is released, else NULL.
+ * Called with the lock. */
+static HangoutTransferEvent *
+file_failed (HangoutShareReceiver *self, const gchar *key,
+    HangoutTransferEvent *event)
+{
+  PendingFile *file = key ? g_hash_table_lookup (self->by_key, key) : NULL;
+  HangoutTransferEvent *dropped;
+
+  if (file == NULL) {
+    hangout_transfer_event_clear (event);
+    return NULL;
+  }
+  if (file == self->current) {
+    push_event (self, file, event);
+    return NULL;
+  }
+  dropped = g_new (HangoutTransferEvent, 1);
+  *dropped = *event;
+  memset (event, 0, sizeof *event);
+  g_queue_remove (&self->files, file);
+  remove_file (self, file);
+  return dropped;
+}
+
+static void
+emit_dropped (HangoutShareReceiver *self, HangoutTransferEvent *event)
+{
+  if (event == NULL)
+    return;
+  g_signal_emit (self, signals[SIGNAL_DROPPED], 0, event->member,
+      event->name, event->error ? event->error->message : "failed");
+  hangout_transfer_event_free (event);
+}
+
+/* Why @file, whose data begins now, cannot be held (transfer full), or
+ * NULL. Called with the lock. */
+static gchar *
+over_flowing_limit (HangoutShareReceiver *self, PendingFile *file)
+{
+  guint flowing = 0, from_member = 0;
+
+  for (GList *l = self->files.head; l != NULL; l = l->next) {
+    PendingFile *other = l->data;
+
+    if (!other->flowing)
+      continue;
+    flowing++;
+    if (g_str_equal (other->member, file->member))
+      from_member++;
+  }
+  if (flowing >= HANGOUT_SHARE_MAX_FLOWING_FILES)
+    return g_strdup ("already receives 16 files");
+  if (from_member >= HANGOUT_SHARE_MAX_FLOWING_PER_MEMBER)
+    return g_strdup ("already receives 4 files from this member");
+  return NULL;
+}
+
+/* Every second on the room's thread: files whose data stopped. */
+static gboolean
+check_stalls (gpointer data)
+{
+  HangoutShareReceiver *self = data;
+  g_autoptr (GPtrArray) dropped = g_ptr_array_new ();
+  g_autoptr (GPtrArray) replies = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) members = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) events = NULL;
+
+  g_mutex_lock (&self->lock);
+  events = hangout_transfer_receiver_expire (self->receiver,
+      (gint64) self->stall_timeout * G_USEC_PER_SEC);
+  for (guint i = 0; i < events->len; i++) {
+    HangoutTransferEvent *event = g_ptr_array_index (events, i);
+    g_autofree gchar *key = hangout_transfer_file_key (event->member, event->id);
+    HangoutTransferEvent *drop;
+
+    GST_INFO_OBJECT (self, "%s stalled: %s", key, event->error->message);
+    g_ptr_array_add (members, g_strdup (event->member));
+    g_ptr_array_add (replies, g_steal_pointer (&event->reply));
+    if ((drop = file_failed (self, key, event)) != NULL)
+      g_ptr_array_add (dropped, drop);
+  }
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; i < replies->len; i++)
+    hangout_room_send_reply (self->room, members->pdata[i],
+        replies->pdata[i], NULL);
+  for (guint i = 0; i < dropped->len; i++)
+    emit_dropped (self, g_ptr_array_index (dropped, i));
+  return G_SOURCE_CONTINUE;
+}
+
+/* Why an offer from @member is declined by our properties (static), or
+ * NULL. Called with the lock. */
+static const gchar *
+declined_by_properties (HangoutShareReceiver *self, const gchar *member)
+{
+  g_autofree gchar *name = NULL;
+
+  if (self->from != NULL) {
+    name = hangout_room_dup_member_name (self->room, member);
+    if (g_strcmp0 (name, self->from) != 0)
+      return "not from the member this receiver listens to";
+  }
+  if (self->max_files > 0 && self->completed >= self->max_files)
+    return "has all the files it wanted";
+  return NULL;
+}
+
+/* An offer: our properties, then the first "offered" handler decide.
+ * Called with the lock, which the handler does not get (it may call
+ * back). */
+static gchar *
+ask_offered (HangoutShareReceiver *self, const HangoutTransferEvent *event)
+{
+  const gchar *declined = declined_by_properties (self, event->member);
+  gchar *why = NULL;
+
+  if (declined != NULL)
+    return g_strdup (declined);
+  g_mutex_unlock (&self->lock);
+  g_signal_emit (self, signals[SIGNAL_OFFERED], 0, event->member,
+      event->name, event->size, event->mime, &why);
+  g_mutex_lock (&self->lock);
+  return why;
+}
+
+/* ---- the room's signals (network thread) ---- */
+
+static void
+on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
+    GBytes *data, HangoutShareReceiver *self)
+{
+  HangoutTransferEvent event;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *reply = NULL;
+  g_autofree gchar *key = NULL;
+  g_autofree gchar *over = NULL;
+  g_autofree gchar *why = NULL;
+  HangoutTransferEvent *dropped = NULL;
+  PendingFile *file;
+
+  g_mutex_lock (&self->lock);
+  if (self->stall_check == NULL) {
+    /* From the first message on: the transfer receiver also forgets
+     * declined files there. */
+    self->stall_check = g_timeout_source_new_seconds (1);
+    g_source_set_callback (self->stall_check, check_stalls, self, NULL);
+    g_source_attach (self->stall_check, hangout_room_get_context (room));
+  }
+  if (!hangout_transfer_receiver_handle (self->receiver, member, is_string,
+          data, &event, &error)) {
+    g_mutex_unlock (&self->lock);
+    GST_WARNING_OBJECT (self, "ignoring a message from %s: %s", member,
+        error->message);
+    return;
+  }
+  reply = g_steal_pointer (&event.reply);
+  key = event.id ? hangout_transfer_file_key (event.member, event.id) : NULL;
+
+  switch (event.type) {
+    case HANGOUT_TRANSFER_EVENT_STARTED:
+      why = ask_offered (self, &event);
+      if (why != NULL) {
+        GST_INFO_OBJECT (self, "declining %s from %s: %s", event.name,
+            member, why);
+        reply = hangout_transfer_receiver_reject (self->receiver, member,
+            event.id, why);
+        hangout_transfer_event_clear (&event);
+        break;
+      }
+      if (!g_queue_is_empty (&self->files))
+        GST_INFO_OBJECT (self, "%s from %s waits for %u other files",
+            event.name, member, g_queue_get_length (&self->files));
+      file = g_new0 (PendingFile, 1);
+      file->key = g_steal_pointer (&key);
+      file->member = g_strdup (member);
+      file->id = g_strdup (event.id);
+      g_queue_init (&file->events);
+      g_hash_table_insert (self->by_key, file->key, file);
+      g_queue_push_tail (&self->files, file);
+      push_event (self, file, &event);
+      break;
+    case HANGOUT_TRANSFER_EVENT_DATA:
+    case HANGOUT_TRANSFER_EVENT_COMPLETE:
+      file = key ? g_hash_table_lookup (self->by_key, key) : NULL;
+      if (file != NULL && !file->flowing
+          && (over = over_flowing_limit (self, file)) != NULL) {
+        GST_INFO_OBJECT (self, "declining %s from %s: %s", key, member, over);
+        reply = hangout_transfer_receiver_reject (self->receiver, member,
+            event.id, over);
+        g_queue_remove (&self->files, file);
+        remove_file (self, file);
+        file = NULL;
+      }
+      if (file != NULL)
+        push_event (self, file, &event);
+      hangout_transfer_event_clear (&event);
+      break;
+    case HANGOUT_TRANSFER_EVENT_FAILED:
+      dropped = file_failed (self, key, &event);
+      break;
+    case HANGOUT_TRANSFER_EVENT_NONE:
+      hangout_transfer_event_clear (&event);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+
+  emit_dropped (self, dropped);
+  if (reply != NULL && !hangout_room_send_reply (room, member, reply,
+          &error))
+    GST_WARNING_OBJECT (self, "could not answer %s: %s", member,
+        error->message);
+}
+
+static void
+on_member_left (HangoutRoom *room, const gchar *member, const gchar *failure,
+    HangoutShareReceiver *self)
+{
+  g_autoptr (GPtrArray) dropped = g_ptr_array_new ();
+  g_autoptr (GPtrArray) events = NULL;
+
+  g_mutex_lock (&self->lock);
+  events = hangout_transfer_receiver_member_left (self->receiver, member,
+      failure);
+  for (guint i = 0; i < events->len; i++) {
+    HangoutTransferEvent *event = g_ptr_array_index (events, i);
+    g_autofree gchar *key = hangout_transfer_file_key (event->member, event->id);
+    HangoutTransferEvent *drop = file_failed (self, key, event);
+
+    if (drop != NULL)
+      g_ptr_array_add (dropped, drop);
+  }
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; i < dropped->len; i++)
+    emit_dropped (self, g_ptr_array_index (dropped, i));
+}
+
+static void
+on_room_id (HangoutRoom *room, GParamSpec *pspec, HangoutShareReceiver *self)
+{
+  g_autofree gchar *id = hangout_room_dup_id (room);
+
+  g_mutex_lock (&self->lock);
+  self->joined = id != NULL;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---- the consuming thread ---- */
+
+static void
+on_cancelled (GCancellable *cancellable, HangoutShareReceiver *self)
+{
+  g_mutex_lock (&self->lock);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Waits for the next event of the file to hand out. Called with the lock. */
+static PendingFile *
+wait_for_event_locked (HangoutShareReceiver *self, GCancellable *cancellable,
+    GError **error)
+{
+  PendingFile *file;
+
+  while ((file = next_file (self)) == NULL
+      || g_queue_is_empty (&file->events)) {
+    if (g_cancellable_set_error_if_cancelled (cancellable, error))
+      return NULL;
+    if (self->joined || self->join_deadline == 0) {
+      self->waiting = TRUE;
+      g_cond_wait_until (&self->cond, &self->lock,
+          g_get_monotonic_time () + WAKE_INTERVAL);
+      self->waiting = FALSE;
+    } else if (!g_cond_wait_until (&self->cond, &self->lock,
+            self->join_deadline) && !self->joined
+        && !g_cancellable_is_cancelled (cancellable)) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+          "not joined within %u s", self->join_timeout);
+      return NULL;
+    }
+  }
+  return file;
+}
+
+HangoutTransferEvent *
+hangout_share_receiver_next (HangoutShareReceiver *self,
+    GCancellable *cancellable, guint *waiting, GError **error)
+{
+  HangoutTransferEvent *event = NULL;
+  gboolean all_done = FALSE;
+  PendingFile *file;
+  gulong watch = 0;
+
+  g_mutex_lock (&self->lock);
+  file = next_file (self);
+  if ((file == NULL || g_queue_is_empty (&file->events)) && cancellable) {
+    /* Only when it has to wait: connecting takes GCancellable's lock, and
+     * its handler takes ours. */
+    g_mutex_unlock (&self->lock);
+    watch = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled),
+        self, NULL);
+    g_mutex_lock (&self->lock);
+  }
+  file = wait_for_event_locked (self, cancellable, error);
+  if (file != NULL) {
+    event = g_queue_pop_head (&file->events);
+    if (event->payload != NULL) {
+      file->bytes -= g_bytes_get_size (event->payload);
+      if (file->bytes <= QUEUE_LOW)
+        resume_sender (self, file);
+    }
+    if (event->type == HANGOUT_TRANSFER_EVENT_STARTED)
+      self->current = file;
+    /* Its last event: the next file whose data began is handed out next. */
+    if (event->type == HANGOUT_TRANSFER_EVENT_COMPLETE
+        || event->type == HANGOUT_TRANSFER_EVENT_FAILED) {
+      g_queue_remove (&self->files, file);
+      remove_file (self, file);
+    }
+    if (event->type == HANGOUT_TRANSFER_EVENT_COMPLETE)
+      self->completed++;
+    all_done = event->type == HANGOUT_TRANSFER_EVENT_COMPLETE
+        && self->max_files > 0 && self->completed == self->max_files;
+    if (waiting != NULL)
+      *waiting = g_queue_get_length (&self->files);
+  }
+  g_mutex_unlock (&self->lock);
+  /* The last file wanted: the others' senders stop waiting for us. */
+  if (all_done)
+    hangout_share_receiver_decline_all (self, "has all the files it wanted");
+  if (watch != 0)
+    g_cancellable_disconnect (cancellable, watch);
+  return event;
+}
+
+guint
+hangout_share_receiver_get_completed (HangoutShareReceiver *self)
+{
+  guint completed;
+
+  g_mutex_lock (&self->lock);
+  completed = self->completed;
+  g_mutex_unlock (&self->lock);
+  return completed;
+}
+
+gboolean
+hangout_share_receiver_is_mid_file (HangoutShareReceiver *self)
+{
+  gboolean mid_file;
+
+  g_mutex_lock (&self->lock);
+  mid_file = self->current != NULL;
+  g_mutex_unlock (&self->lock);
+  return mid_file;
+}
+
+guint64
+hangout_share_receiver_get_level (HangoutShareReceiver *self)
+{
+  guint64 level = 0;
+
+  g_mutex_lock (&self->lock);
+  for (GList *l = self->files.head; l != NULL; l = l->next)
+    level += ((PendingFile *) l->data)->bytes;
+  g_mutex_unlock (&self->lock);
+  return level;
+}
+
+void
+hangout_share_receiver_decline_all (HangoutShareReceiver *self,
+    const gchar *reason)
+{
+  g_autoptr (GPtrArray) replies = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) members = g_ptr_array_new_with_free_func (g_free);
+  PendingFile *file;
+
+  g_mutex_lock (&self->lock);
+  while ((file = g_queue_pop_head (&self->files)) != NULL) {
+    g_ptr_array_add (members, g_strdup (file->member));
+    g_ptr_array_add (replies, hangout_transfer_receiver_reject
+        (self->receiver, file->member, file->id, reason));
+    remove_file (self, file);
+  }
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; i < replies->len; i++)
+    hangout_room_send_reply (self->room, members->pdata[i],
+        replies->pdata[i], NULL);
+}
+
+HangoutShareReceiver *
+hangout_share_receiver_new (HangoutRoom *room, guint join_timeout_s)
+{
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), NULL);
+  return g_object_new (HANGOUT_TYPE_SHARE_RECEIVER, "room", room,
+      "join-timeout", join_timeout_s, NULL);
+}
+
+/* ---- GObject ---- */
+
+static void
+hangout_share_receiver_constructed (GObject *object)
+{
+  HangoutShareReceiver *self = HANGOUT_SHARE_RECEIVER (object);
+
+  G_OBJECT_CLASS (hangout_share_receiver_parent_class)->constructed (object);
+  g_return_if_fail (self->room != NULL);
+  if (self->join_timeout > 0)
+    self->join_deadline = g_get_monotonic_time ()
+        + (gint64) self->join_timeout * G_USEC_PER_SEC;
+  /* Joining happens on the room's thread. */
+  self->room_handlers[0] = g_signal_connect (self->room, "notify::id",
+      G_CALLBACK (on_room_id), self);
+  self->room_handlers[1] = g_signal_connect (self->room, "member-left",
+      G_CALLBACK (on_member_left), self);
+  self->room_handlers[2] = g_signal_connect (self->room, "message",
+      G_CALLBACK (on_message), self);
+}
+
+static void
+hangout_share_receiver_dispose (GObject *object)
+{
+  HangoutShareReceiver *self = HANGOUT_SHARE_RECEIVER (object);
+
+  hangout_clear_source (&self->stall_check);
+  if (self->room != NULL) {
+    for (guint i = 0; i < G_N_ELEMENTS (self->room_handlers); i++)
+      g_clear_signal_handler (&self->room_handlers[i], self->room);
+    g_clear_object (&self->room);
+  }
+  G_OBJECT_CLASS (hangout_share_receiver_parent_class)->dispose (object);
+}
+
+static void
+hangout_share_receiver_finalize (GObject *object)
+{
+  HangoutShareReceiver *self = HANGOUT_SHARE_RECEIVER (object);
+
+  g_queue_clear (&self->files);
+  g_hash_table_unref (self->by_key);
+  hangout_transfer_receiver_free (self->receiver);
+  g_free (self->from);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (hangout_share_receiver_parent_class)->finalize (object);
+}
+
+static void
+hangout_share_receiver_set_property (GObject *object, guint prop_id,
+    const GValue *value, GParamSpec *pspec)
+{
+  HangoutShareReceiver *self = HANGOUT_SHARE_RECEIVER (object);
+
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_ROOM:
+      self->room = g_value_dup_object (value);
+      break;
+    case PROP_JOIN_TIMEOUT:
+      self->join_timeout = g_value_get_uint (value);
+      break;
+    case PROP_STALL_TIMEOUT:
+      self->stall_timeout = g_value_get_uint (value);
+      break;
+    case PROP_FROM:
+      g_free (self->from);
+      self->from = g_value_dup_string (value);
+      break;
+    case PROP_MAX_FILES:
+      self->max_files = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+hangout_share_receiver_get_property (GObject *object, guint prop_id,
+    GValue *value, GParamSpec *pspec)
+{
+  HangoutShareReceiver *self = HANGOUT_SHARE_RECEIVER (object);
+
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_ROOM:
+      g_value_set_object (value, self->room);
+      break;
+    case PROP_JOIN_TIMEOUT:
+      g_value_set_uint (value, self->join_timeout);
+      break;
+    case PROP_STALL_TIMEOUT:
+      g_value_set_uint (value, self->stall_timeout);
+      break;
+    case PROP_FROM:
+      g_value_set_string (value, self->from);
+      break;
+    case PROP_MAX_FILES:
+      g_value_set_uint (value, self->max_files);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+hangout_share_receiver_init (HangoutShareReceiver *self)
+{
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->stall_timeout = HANGOUT_TRANSFER_STALL_TIMEOUT_S;
+  self->receiver = hangout_transfer_receiver_new ();
+  g_queue_init (&self->files);
+  self->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      (GDestroyNotify) pending_file_free);
+}
+
+static void
+hangout_share_receiver_class_init (HangoutShareReceiverClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  hangout_debug_init ();
+  object_class->constructed = hangout_share_receiver_constructed;
+  object_class->dispose = hangout_share_receiver_dispose;
+  object_class->finalize = hangout_share_receiver_finalize;
+  object_class->set_property = hangout_share_receiver_set_property;
+  object_class->get_property = hangout_share_receiver_get_property;
+
+  properties[PROP_ROOM] = g_param_spec_object ("room", "Room",
+      "The room whose members' files are received", HANGOUT_TYPE_ROOM,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_JOIN_TIMEOUT] = g_param_spec_uint ("join-timeout",
+      "Join timeout", "Seconds next() waits for the room to join before "
+      "failing (0: no limit)", 0, G_MAXUINT, 0,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STALL_TIMEOUT] = g_param_spec_uint ("stall-timeout",
+      "Stall timeout", "Seconds a file's data may stop (while we read from "
+      "its sender) before the file fails", 1, G_MAXUINT,
+      HANGOUT_TRANSFER_STALL_TIMEOUT_S,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FROM] = g_param_spec_string ("from", "From",
+      "Take files only from members with this display name (NULL: from "
+      "anyone)", NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MAX_FILES] = g_param_spec_uint ("max-files",
+      "Maximum files", "Once this many files are handed out complete, "
+      "decline the others (0: no limit)", 0, G_MAXUINT, 0,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_OFFERED] = g_signal_new ("offered",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      g_signal_accumulator_first_wins, NULL, NULL, G_TYPE_STRING, 4,
+      G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64, G_TYPE_STRING);
+  signals[SIGNAL_DROPPED] = g_signal_new ("dropped",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+}

@@ -1,0 +1,730 @@
+/* gst-hangout — the share layer (include/hangout/share.h) without any
+ * GStreamer element: a sender and receivers in one process, each a
+ * HangoutRoom of its own, meeting through the in-process signaller
+ * (signalling-local.h): no signalling server at all. For the
+ * sender's cases, receivers speak the transfer protocol through
+ * HangoutTransferReceiver directly, so each can behave as the case needs
+ * (decline, leave, stay silent, read slowly); the receiver's cases take
+ * files from a HangoutShareSender through HangoutShareReceiver. Run in a
+ * private network namespace (tests/netns-run.sh).
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/check/gstcheck.h>
+#include <hangout/share.h>
+#include <hangout/signalling-local.h>
+
+#define FILE_SIZE (3 * 1024 * 1024 + 12345)
+
+/* Written by the rooms' network threads, read by the test under it. */
+static GMutex lock;
+static GCond changed;
+
+typedef enum {
+  BEHAVE_ACK,                   /* takes the file and acknowledges it */
+  BEHAVE_DECLINE,               /* rejects the offer */
+  BEHAVE_HOLD,                  /* stops reading after the first chunk */
+  BEHAVE_SILENT,                /* takes the file, never answers */
+  BEHAVE_SLOW,                  /* reads 64 KiB per 60 ms */
+} Behaviour;
+
+typedef struct {
+  HangoutRoom *room;
+  HangoutTransferReceiver *receiver;
+  Behaviour behaviour;
+  GChecksum *checksum;
+  guint64 bytes;
+  gchar *sha256;                /* of what arrived, once complete */
+  gboolean failed;
+} Receiver;
+
+typedef struct {
+  HangoutLocalHub *hub;
+  gchar *room_name;
+  HangoutRoom *room;
+  HangoutShareSender *share;
+  GBytes *file;
+  guint left_signals;
+  /* The sending thread's outcome. */
+  GThread *thread;
+  guint members;
+  GCancellable *cancellable;
+  gboolean done;
+  gboolean ok;
+  GError *error;
+  GstStructure *summary;
+  gint64 finish_began, finish_ended;
+} Share;
+
+/* A member of @room_name on @hub. */
+static HangoutRoom *
+room_new (HangoutLocalHub *hub, const gchar *room_name, const gchar *name)
+{
+  HangoutRoom *room = hangout_room_new (room_name, name, "local");
+
+  hangout_room_set_signaller_factory (room, hangout_local_signaller_factory,
+      hangout_local_hub_ref (hub), (GDestroyNotify) hangout_local_hub_unref);
+  return room;
+}
+
+static void
+on_receiver_message (HangoutRoom *room, const gchar *member,
+    gboolean is_string, GBytes *data, Receiver *r)
+{
+  HangoutTransferEvent event = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *reply = NULL;
+
+  if (r->behaviour == BEHAVE_SLOW)
+    /* A receiver slower than the link: its network thread is busy. */
+    g_usleep (60 * 1000);
+  if (!hangout_transfer_receiver_handle (r->receiver, member, is_string,
+          data, &event, &error))
+    return;
+  g_mutex_lock (&lock);
+  switch (event.type) {
+    case HANGOUT_TRANSFER_EVENT_STARTED:
+      if (r->behaviour == BEHAVE_DECLINE)
+        reply = hangout_transfer_receiver_reject (r->receiver, member,
+            event.id, "not wanted");
+      break;
+    case HANGOUT_TRANSFER_EVENT_DATA:
+      g_checksum_update (r->checksum, g_bytes_get_data (event.payload, NULL),
+          g_bytes_get_size (event.payload));
+      r->bytes += g_bytes_get_size (event.payload);
+      if (r->behaviour == BEHAVE_HOLD)
+        hangout_room_set_receiving (room, member, FALSE);
+      break;
+    case HANGOUT_TRANSFER_EVENT_COMPLETE:
+      r->sha256 = g_strdup (g_checksum_get_string (r->checksum));
+      if (r->behaviour == BEHAVE_SILENT)
+        g_clear_pointer (&event.reply, g_free);
+      break;
+    case HANGOUT_TRANSFER_EVENT_FAILED:
+      r->failed = TRUE;
+      break;
+    default:
+      break;
+  }
+  g_cond_broadcast (&changed);
+  g_mutex_unlock (&lock);
+  if (reply == NULL)
+    reply = g_steal_pointer (&event.reply);
+  if (reply != NULL)
+    hangout_room_send_reply (room, member, reply, NULL);
+  hangout_transfer_event_clear (&event);
+}
+
+static Receiver *
+receiver_start (Share *s, const gchar *name, Behaviour behaviour)
+{
+  Receiver *r = g_new0 (Receiver, 1);
+  g_autoptr (GError) error = NULL;
+
+  r->behaviour = behaviour;
+  r->receiver = hangout_transfer_receiver_new ();
+  r->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  r->room = room_new (s->hub, s->room_name, name);
+  g_signal_connect (r->room, "message", G_CALLBACK (on_receiver_message), r);
+  fail_unless (hangout_room_start (r->room, &error), "start: %s",
+      error ? error->message : "");
+  return r;
+}
+
+static void
+receiver_free (Receiver *r)
+{
+  hangout_room_stop (r->room);
+  g_object_unref (r->room);
+  hangout_transfer_receiver_free (r->receiver);
+  g_checksum_free (r->checksum);
+  g_free (r->sha256);
+  g_free (r);
+}
+
+static void
+on_recipient_left (HangoutShareSender *share, const gchar *member,
+    const gchar *failure, Share *s)
+{
+  g_mutex_lock (&lock);
+  s->left_signals++;
+  g_cond_broadcast (&changed);
+  g_mutex_unlock (&lock);
+}
+
+/* A hub, and a sender's room with its share layer, joined. */
+static Share *
+share_new (void)
+{
+  static guint rooms;
+  Share *s = g_new0 (Share, 1);
+  g_autoptr (GError) error = NULL;
+  guint8 *data = g_malloc (FILE_SIZE);
+
+  s->hub = hangout_local_hub_new ();
+  s->room_name = g_strdup_printf ("share-%u", rooms++);
+  s->room = room_new (s->hub, s->room_name, "sender");
+  s->share = hangout_share_sender_new (s->room, NULL);
+  g_signal_connect (s->share, "recipient-left",
+      G_CALLBACK (on_recipient_left), s);
+  fail_unless (hangout_room_start (s->room, &error), "start: %s",
+      error ? error->message : "");
+  for (gsize i = 0; i < FILE_SIZE; i++)
+    data[i] = g_random_int () & 0xff;
+  s->file = g_bytes_new_take (data, FILE_SIZE);
+  s->cancellable = g_cancellable_new ();
+  return s;
+}
+
+static void
+share_free (Share *s)
+{
+  if (s->thread != NULL)
+    g_thread_join (s->thread);
+  hangout_room_stop (s->room);
+  g_object_unref (s->share);
+  g_object_unref (s->room);
+  hangout_local_hub_unref (s->hub);
+  g_bytes_unref (s->file);
+  g_object_unref (s->cancellable);
+  g_clear_error (&s->error);
+  g_clear_pointer (&s->summary, gst_structure_free);
+  g_free (s->room_name);
+  g_free (s);
+}
+
+/* The sending thread: wait for the members, the file in 100 000-byte
+ * writes, finish. */
+static gpointer
+share_thread (gpointer data)
+{
+  Share *s = data;
+  gsize size;
+  const guint8 *bytes = g_bytes_get_data (s->file, &size);
+  GError *error = NULL;
+  GstStructure *summary = NULL;
+  gint64 began = 0;
+  gboolean ok;
+
+  ok = hangout_share_sender_wait_for_members (s->share, s->members, 20,
+      s->cancellable, &error)
+      && hangout_share_sender_begin (s->share, "file.bin", size, NULL,
+      &error);
+  for (gsize offset = 0; ok && offset < size; offset += 100000)
+    ok = hangout_share_sender_write (s->share, bytes + offset,
+        MIN (100000, size - offset), s->cancellable, &error);
+  if (ok) {
+    began = g_get_monotonic_time ();
+    ok = hangout_share_sender_finish (s->share, s->cancellable, &summary,
+        &error);
+  }
+  g_mutex_lock (&lock);
+  s->ok = ok;
+  s->error = error;
+  s->summary = summary;
+  s->finish_began = began;
+  s->finish_ended = g_get_monotonic_time ();
+  s->done = TRUE;
+  g_cond_broadcast (&changed);
+  g_mutex_unlock (&lock);
+  return NULL;
+}
+
+static void
+share_run (Share *s, guint members)
+{
+  s->members = members;
+  s->thread = g_thread_new ("sender", share_thread, s);
+}
+
+static void
+wait_done (Share *s)
+{
+  g_mutex_lock (&lock);
+  while (!s->done)
+    g_cond_wait (&changed, &lock);
+  g_mutex_unlock (&lock);
+}
+
+/* The members of the summary's @field, as "a,b". */
+static gchar *
+summary_list (Share *s, const gchar *field, HangoutRoom **rooms, guint n)
+{
+  const GValue *array;
+  GString *names = g_string_new (NULL);
+
+  fail_unless (s->summary != NULL, "no summary: %s",
+      s->error ? s->error->message : "");
+  array = gst_structure_get_value (s->summary, field);
+  fail_unless (array != NULL, "no %s in the summary", field);
+  for (guint i = 0; i < gst_value_array_get_size (array); i++) {
+    const gchar *id =
+        g_value_get_string (gst_value_array_get_value (array, i));
+    const gchar *name = "?";
+
+    for (guint j = 0; j < n; j++) {
+      g_autofree gchar *rid = hangout_room_dup_id (rooms[j]);
+
+      if (g_strcmp0 (rid, id) == 0)
+        name = g_object_get_data (G_OBJECT (rooms[j]), "test-name");
+    }
+    g_string_append_printf (names, "%s%s", i ? "," : "", name);
+  }
+  return g_string_free (names, FALSE);
+}
+
+static void
+name_room (Receiver *r, const gchar *name)
+{
+  g_object_set_data (G_OBJECT (r->room), "test-name", (gpointer) name);
+}
+
+static gchar *
+file_sha256 (Share *s)
+{
+  return g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, s->file);
+}
+
+GST_START_TEST (test_two_receivers)
+{
+  Share *s = share_new ();
+  Receiver *a = receiver_start (s, "a", BEHAVE_ACK);
+  Receiver *b = receiver_start (s, "b", BEHAVE_ACK);
+  HangoutRoom *rooms[] = { a->room, b->room };
+  g_autofree gchar *sha256 = file_sha256 (s);
+  g_autofree gchar *complete = NULL;
+
+  name_room (a, "a");
+  name_room (b, "b");
+  share_run (s, 2);
+  wait_done (s);
+  fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
+  assert_equals_string (a->sha256, sha256);
+  assert_equals_string (b->sha256, sha256);
+  assert_equals_uint64 (a->bytes, FILE_SIZE);
+  complete = summary_list (s, "complete", rooms, 2);
+  fail_unless (g_str_equal (complete, "a,b") || g_str_equal (complete, "b,a"),
+      "complete: %s", complete);
+  assert_equals_uint64 (g_value_get_uint64 (gst_structure_get_value
+          (s->summary, "size")), FILE_SIZE);
+  receiver_free (a);
+  receiver_free (b);
+  share_free (s);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_decline)
+{
+  Share *s = share_new ();
+  Receiver *a = receiver_start (s, "a", BEHAVE_ACK);
+  Receiver *b = receiver_start (s, "b", BEHAVE_DECLINE);
+  HangoutRoom *rooms[] = { a->room, b->room };
+  g_autofree gchar *sha256 = file_sha256 (s);
+  g_autofree gchar *complete = NULL, *rejected = NULL;
+
+  name_room (a, "a");
+  name_room (b, "b");
+  share_run (s, 2);
+  wait_done (s);
+  fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
+  assert_equals_string (a->sha256, sha256);
+  assert_equals_uint64 (b->bytes, 0);
+  complete = summary_list (s, "complete", rooms, 2);
+  rejected = summary_list (s, "rejected", rooms, 2);
+  assert_equals_string (complete, "a");
+  assert_equals_string (rejected, "b");
+  receiver_free (a);
+  receiver_free (b);
+  share_free (s);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_leave_mid_file)
+{
+  Share *s = share_new ();
+  Receiver *a = receiver_start (s, "a", BEHAVE_ACK);
+  Receiver *b = receiver_start (s, "b", BEHAVE_HOLD);
+  HangoutRoom *rooms[] = { a->room };
+  g_autofree gchar *sha256 = file_sha256 (s);
+  g_autofree gchar *complete = NULL;
+  g_autofree gchar *b_id = NULL;
+  const GValue *left;
+
+  name_room (a, "a");
+  g_object_set (s->share, "min-acks", 2, NULL);
+  share_run (s, 2);
+  /* b has part of the file and holds the sender back: it leaves. */
+  g_mutex_lock (&lock);
+  while (b->bytes == 0)
+    g_cond_wait (&changed, &lock);
+  g_mutex_unlock (&lock);
+  b_id = hangout_room_dup_id (b->room);
+  hangout_room_stop (b->room);
+  wait_done (s);
+  fail_if (s->ok, "finishes although b left");
+  fail_unless (g_error_matches (s->error, HANGOUT_ERROR,
+          HANGOUT_ERROR_INCOMPLETE), "error: %s",
+      s->error ? s->error->message : "none");
+  fail_unless (strstr (s->error->message, "min-acks") != NULL, "%s",
+      s->error->message);
+  assert_equals_string (a->sha256, sha256);
+  complete = summary_list (s, "complete", rooms, 1);
+  assert_equals_string (complete, "a");
+  left = gst_structure_get_value (s->summary, "left");
+  assert_equals_int (gst_value_array_get_size (left), 1);
+  assert_equals_string (g_value_get_string (gst_value_array_get_value (left,
+              0)), b_id);
+  assert_equals_int (s->left_signals, 1);
+  fail_unless (b->bytes < FILE_SIZE);
+  receiver_free (a);
+  receiver_free (b);
+  share_free (s);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_min_acks_not_met)
+{
+  Share *s = share_new ();
+  Receiver *a = receiver_start (s, "a", BEHAVE_SILENT);
+  HangoutRoom *rooms[] = { a->room };
+  g_autofree gchar *sha256 = file_sha256 (s);
+  g_autofree gchar *silent = NULL;
+
+  name_room (a, "a");
+  g_object_set (s->share, "ack-timeout", 1, NULL);
+  share_run (s, 1);
+  wait_done (s);
+  fail_if (s->ok, "finishes although nobody acknowledged");
+  fail_unless (g_error_matches (s->error, HANGOUT_ERROR,
+          HANGOUT_ERROR_INCOMPLETE), "error: %s",
+      s->error ? s->error->message : "none");
+  assert_equals_string (s->error->message,
+      "only 0 members have the whole file, 1 needed (min-acks)");
+  assert_equals_string (a->sha256, sha256);
+  silent = summary_list (s, "no-answer", rooms, 1);
+  assert_equals_string (silent, "a");
+  receiver_free (a);
+  share_free (s);
+}
+GST_END_TEST;
+
+/* The data still on its way to a slow receiver when the end is queued
+ * takes longer than ack-timeout to arrive; the wait goes on while it
+ * drains, so the receiver's ack is not lost. */
+GST_START_TEST (test_ack_timeout_from_progress)
+{
+  Share *s = share_new ();
+  Receiver *a = receiver_start (s, "a", BEHAVE_SLOW);
+  HangoutRoom *rooms[] = { a->room };
+  g_autofree gchar *sha256 = file_sha256 (s);
+  g_autofree gchar *complete = NULL;
+
+  name_room (a, "a");
+  g_object_set (s->share, "ack-timeout", 1, NULL);
+  share_run (s, 1);
+  wait_done (s);
+  fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
+  assert_equals_string (a->sha256, sha256);
+  complete = summary_list (s, "complete", rooms, 1);
+  assert_equals_string (complete, "a");
+  fail_unless (s->finish_ended - s->finish_began > 3 * G_USEC_PER_SEC / 2,
+      "finish took %" G_GINT64_FORMAT " µs: the backlog drained within "
+      "ack-timeout, so this test proves nothing",
+      s->finish_ended - s->finish_began);
+  receiver_free (a);
+  share_free (s);
+}
+GST_END_TEST;
+
+/* A write blocked on a receiver that stopped reading, and a wait for
+ * members that never come, return G_IO_ERROR_CANCELLED as soon as their
+ * cancellable is cancelled. */
+GST_START_TEST (test_cancel)
+{
+  Share *s = share_new ();
+  Receiver *a = receiver_start (s, "a", BEHAVE_HOLD);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancelled = g_cancellable_new ();
+  gint64 cancelled_at;
+
+  share_run (s, 1);
+  /* Whatever it has sent, the writer cannot get the whole file past a
+   * receiver that stopped reading: it is blocked, or will be. */
+  g_mutex_lock (&lock);
+  while (a->bytes == 0)
+    g_cond_wait (&changed, &lock);
+  g_mutex_unlock (&lock);
+  cancelled_at = g_get_monotonic_time ();
+  g_cancellable_cancel (s->cancellable);
+  wait_done (s);
+  fail_unless (g_error_matches (s->error, G_IO_ERROR, G_IO_ERROR_CANCELLED),
+      "error: %s", s->error ? s->error->message : "none");
+  fail_unless (s->finish_ended - cancelled_at < G_USEC_PER_SEC / 2,
+      "returned %" G_GINT64_FORMAT " µs after the cancel",
+      s->finish_ended - cancelled_at);
+
+  /* Already cancelled: at once, not after the 60 s. */
+  g_cancellable_cancel (cancelled);
+  cancelled_at = g_get_monotonic_time ();
+  fail_if (hangout_share_sender_wait_for_members (s->share, 5, 60, cancelled,
+          &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  fail_unless (g_get_monotonic_time () - cancelled_at < G_USEC_PER_SEC / 2);
+  receiver_free (a);
+  share_free (s);
+}
+GST_END_TEST;
+
+/* ---- the receiving side: HangoutShareReceiver ---- */
+
+typedef struct {
+  HangoutRoom *room;
+  HangoutShareReceiver *share;
+  gchar *decline;               /* the reason "offered" answers, or NULL */
+  guint offered;
+} Taker;
+
+static gchar *
+on_offered (HangoutShareReceiver *share, const gchar *member,
+    const gchar *name, gint64 size, const gchar *mime, Taker *t)
+{
+  g_mutex_lock (&lock);
+  t->offered++;
+  g_mutex_unlock (&lock);
+  return g_strdup (t->decline);
+}
+
+static Taker *
+taker_start (Share *s, const gchar *name, const gchar *decline)
+{
+  Taker *t = g_new0 (Taker, 1);
+  g_autoptr (GError) error = NULL;
+
+  t->decline = g_strdup (decline);
+  t->room = room_new (s->hub, s->room_name, name);
+  t->share = hangout_share_receiver_new (t->room, 10);
+  g_signal_connect (t->share, "offered", G_CALLBACK (on_offered), t);
+  fail_unless (hangout_room_start (t->room, &error), "start: %s",
+      error ? error->message : "");
+  return t;
+}
+
+static void
+taker_free (Taker *t)
+{
+  hangout_room_stop (t->room);
+  g_object_unref (t->share);
+  g_object_unref (t->room);
+  g_free (t->decline);
+  g_free (t);
+}
+
+/* Takes the next event, which must be of @type. (transfer full) */
+static HangoutTransferEvent *
+take (Taker *t, HangoutTransferEventType type)
+{
+  g_autoptr (GError) error = NULL;
+  HangoutTransferEvent *event = hangout_share_receiver_next (t->share, NULL,
+      NULL, &error);
+
+  fail_unless (event != NULL, "next: %s", error ? error->message : "");
+  fail_unless_equals_int (event->type, type);
+  return event;
+}
+
+/* A whole file through the share layer on both sides: started, the bytes
+ * in order, complete with the sender's SHA-256; mid-file in between. */
+GST_START_TEST (test_receiver_takes_file)
+{
+  Share *s = share_new ();
+  Taker *t = taker_start (s, "t", NULL);
+  g_autofree gchar *sha256 = file_sha256 (s);
+  GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  HangoutTransferEvent *event;
+  guint64 offset = 0;
+
+  share_run (s, 1);
+  event = take (t, HANGOUT_TRANSFER_EVENT_STARTED);
+  assert_equals_string (event->name, "file.bin");
+  assert_equals_int64 (event->size, FILE_SIZE);
+  hangout_transfer_event_free (event);
+  fail_unless (hangout_share_receiver_is_mid_file (t->share));
+  while (offset < FILE_SIZE) {
+    event = take (t, HANGOUT_TRANSFER_EVENT_DATA);
+    assert_equals_uint64 (event->offset, offset);
+    g_checksum_update (checksum, g_bytes_get_data (event->payload, NULL),
+        g_bytes_get_size (event->payload));
+    offset += g_bytes_get_size (event->payload);
+    hangout_transfer_event_free (event);
+  }
+  event = take (t, HANGOUT_TRANSFER_EVENT_COMPLETE);
+  assert_equals_string (event->sha256, sha256);
+  assert_equals_string (g_checksum_get_string (checksum), sha256);
+  hangout_transfer_event_free (event);
+  fail_if (hangout_share_receiver_is_mid_file (t->share));
+  assert_equals_int (hangout_share_receiver_get_completed (t->share), 1);
+  wait_done (s);
+  fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
+  g_checksum_free (checksum);
+  taker_free (t);
+  share_free (s);
+}
+GST_END_TEST;
+
+/* "offered" declines: the sender's summary has the member as rejected,
+ * with nobody complete, so min-acks fails. */
+GST_START_TEST (test_receiver_declines)
+{
+  Share *s = share_new ();
+  Taker *t = taker_start (s, "t", "not today");
+  g_autofree gchar *t_id = NULL;
+  const GValue *rejected;
+
+  share_run (s, 1);
+  wait_done (s);
+  fail_if (s->ok, "finishes although the only member declined");
+  fail_unless (g_error_matches (s->error, HANGOUT_ERROR,
+          HANGOUT_ERROR_INCOMPLETE));
+  t_id = hangout_room_dup_id (t->room);
+  rejected = gst_structure_get_value (s->summary, "rejected");
+  assert_equals_int (gst_value_array_get_size (rejected), 1);
+  assert_equals_string (g_value_get_string (gst_value_array_get_value
+          (rejected, 0)), t_id);
+  assert_equals_int (t->offered, 1);
+  assert_equals_uint64 (hangout_share_receiver_get_level (t->share), 0);
+  taker_free (t);
+  share_free (s);
+}
+GST_END_TEST;
+
+/* "from" names another member: the offer is declined before "offered"
+ * is asked, and the sender's summary says so. */
+GST_START_TEST (test_receiver_from)
+{
+  Share *s = share_new ();
+  Taker *t = taker_start (s, "t", NULL);
+  const GValue *rejected;
+
+  g_object_set (t->share, "from", "someone else", NULL);
+  share_run (s, 1);
+  wait_done (s);
+  fail_if (s->ok, "finishes although the only member declined");
+  rejected = gst_structure_get_value (s->summary, "rejected");
+  assert_equals_int (gst_value_array_get_size (rejected), 1);
+  assert_equals_int (t->offered, 0);
+  taker_free (t);
+  share_free (s);
+}
+GST_END_TEST;
+
+/* The sender leaves mid-file: the file being handed out fails, after the
+ * bytes that came, and the receiver says it was mid-file until then. */
+GST_START_TEST (test_receiver_sender_leaves)
+{
+  Share *s = share_new ();
+  Taker *t = taker_start (s, "t", NULL);
+  HangoutTransferEvent *event;
+  gsize size;
+  const guint8 *bytes = g_bytes_get_data (s->file, &size);
+  g_autoptr (GError) error = NULL;
+
+  fail_unless (hangout_share_sender_wait_for_members (s->share, 1, 20, NULL,
+          &error), "%s", error ? error->message : "");
+  fail_unless (hangout_share_sender_begin (s->share, "part.bin", size, NULL,
+          &error), "%s", error ? error->message : "");
+  fail_unless (hangout_share_sender_write (s->share, bytes, 100000, NULL,
+          &error), "%s", error ? error->message : "");
+  hangout_transfer_event_free (take (t, HANGOUT_TRANSFER_EVENT_STARTED));
+  hangout_transfer_event_free (take (t, HANGOUT_TRANSFER_EVENT_DATA));
+  fail_unless (hangout_share_receiver_is_mid_file (t->share));
+  hangout_room_stop (s->room);
+  for (;;) {
+    event = hangout_share_receiver_next (t->share, NULL, NULL, &error);
+    fail_unless (event != NULL, "next: %s", error ? error->message : "");
+    if (event->type != HANGOUT_TRANSFER_EVENT_DATA)
+      break;
+    hangout_transfer_event_free (event);
+  }
+  fail_unless_equals_int (event->type, HANGOUT_TRANSFER_EVENT_FAILED);
+  assert_equals_string (event->name, "part.bin");
+  fail_unless (event->offset > 0 && event->offset < size);
+  hangout_transfer_event_free (event);
+  fail_if (hangout_share_receiver_is_mid_file (t->share));
+  taker_free (t);
+  share_free (s);
+}
+GST_END_TEST;
+
+static gpointer
+cancel_soon (gpointer data)
+{
+  /* The stimulus, not a wait for a condition: next() is blocked (or about
+   * to be) on a room where nothing is shared. */
+  g_usleep (G_USEC_PER_SEC / 5);
+  g_cancellable_cancel (data);
+  return GINT_TO_POINTER (1);
+}
+
+/* next() returns G_IO_ERROR_CANCELLED as soon as it is cancelled, and
+ * G_IO_ERROR_TIMED_OUT when the room cannot join within join-timeout. */
+GST_START_TEST (test_receiver_cancel_and_join_timeout)
+{
+  Share *s = share_new ();
+  Taker *t = taker_start (s, "t", NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  HangoutRoom *nowhere;
+  HangoutShareReceiver *lonely;
+  GThread *thread = g_thread_new ("cancel", cancel_soon, cancellable);
+  gint64 began = g_get_monotonic_time ();
+
+  fail_if (hangout_share_receiver_next (t->share, cancellable, NULL,
+          &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED),
+      "%s", error ? error->message : "none");
+  fail_unless (g_get_monotonic_time () - began < G_USEC_PER_SEC);
+  g_thread_join (thread);
+  g_clear_error (&error);
+
+  /* A WebSocket signaller to a port nobody listens on. */
+  nowhere = hangout_room_new ("nowhere", "n", "ws://127.0.0.1:9/ws");
+  lonely = hangout_share_receiver_new (nowhere, 1);
+  fail_unless (hangout_room_start (nowhere, NULL));
+  began = g_get_monotonic_time ();
+  fail_if (hangout_share_receiver_next (lonely, NULL, NULL, &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT),
+      "%s", error ? error->message : "none");
+  fail_unless (g_get_monotonic_time () - began < 3 * G_USEC_PER_SEC);
+  hangout_room_stop (nowhere);
+  g_object_unref (lonely);
+  g_object_unref (nowhere);
+  taker_free (t);
+  share_free (s);
+}
+GST_END_TEST;
+
+static Suite *
+share_suite (void)
+{
+  Suite *s = suite_create ("share");
+  TCase *tc = tcase_create ("sender");
+
+  tcase_set_timeout (tc, 30);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_two_receivers);
+  tcase_add_test (tc, test_decline);
+  tcase_add_test (tc, test_leave_mid_file);
+  tcase_add_test (tc, test_min_acks_not_met);
+  tcase_add_test (tc, test_ack_timeout_from_progress);
+  tcase_add_test (tc, test_cancel);
+
+  tc = tcase_create ("receiver");
+  tcase_set_timeout (tc, 30);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_receiver_takes_file);
+  tcase_add_test (tc, test_receiver_declines);
+  tcase_add_test (tc, test_receiver_from);
+  tcase_add_test (tc, test_receiver_sender_leaves);
+  tcase_add_test (tc, test_receiver_cancel_and_join_timeout);
+  return s;
+}
+
+GST_CHECK_MAIN (share);
