@@ -25,6 +25,10 @@
  * element's "secret": never sent to the server) members that do not know
  * it are refused, and printed as such.
  *
+ * A wss:// server with a private or self-signed certificate is trusted
+ * with --ca-file (the element's "ssl-ca-file": a PEM file of its
+ * authority's certificate, or of its own).
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "safe-name.h"
 #include <hangout/transfer.h>
@@ -263,13 +267,16 @@ int
 main (int argc, char **argv)
 {
   g_autofree gchar *room = NULL, *server = NULL, *name = NULL;
-  g_autofree gchar *dir = NULL, *secret = NULL;
+  g_autofree gchar *dir = NULL, *secret = NULL, *ca_file = NULL;
   gint count = 0;
   GOptionEntry entries[] = {
     {"room", 'r', 0, G_OPTION_ARG_STRING, &room, "Room to join (required)",
         "NAME"},
     {"server", 's', 0, G_OPTION_ARG_STRING, &server,
         "Signalling server URL (default: the element's)", "URL"},
+    {"ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
+        "PEM file of the certificates to trust for a wss:// server (its "
+        "authority's, or its own) instead of the system's", "FILE"},
     {"name", 'n', 0, G_OPTION_ARG_STRING, &name,
         "Display name in the room (default: the host name)", "NAME"},
     {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir,
@@ -299,8 +306,9 @@ main (int argc, char **argv)
   }
   g_option_context_free (context);
   if (room == NULL || count < 0) {
-    g_printerr ("usage: %s --room NAME [--server URL] [--name NAME] "
-        "[--dir DIR] [--secret SECRET] [--count N]\n", g_get_prgname ());
+    g_printerr ("usage: %s --room NAME [--server URL] [--ca-file FILE] "
+        "[--name NAME] [--dir DIR] [--secret SECRET] [--count N]\n",
+        g_get_prgname ());
     return 2;
   }
   r.dir = dir != NULL ? g_strdup (dir) : g_get_current_dir ();
@@ -326,6 +334,8 @@ main (int argc, char **argv)
       "skip-failed", TRUE, NULL);
   if (server != NULL)
     g_object_set (src, "server", server, NULL);
+  if (ca_file != NULL)
+    g_object_set (src, "ssl-ca-file", ca_file, NULL);
   if (name != NULL)
     g_object_set (src, "display-name", name, NULL);
   if (secret != NULL)

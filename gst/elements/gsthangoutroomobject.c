@@ -24,9 +24,12 @@ struct _GstHangoutRoomObject {
   gchar *stun_server;
   gchar *turn_server;
   gchar *secret;
+  gchar *ssl_ca_file;
+  GTlsDatabase *tls_database;
   guint join_timeout;
   gboolean run_server;
   gboolean relay_only;
+  gboolean ssl_strict;
 
   /* State-change thread. */
   HangoutServer *server_run;    /* the server we run (run-server) */
@@ -51,7 +54,8 @@ gst_hangout_room_object_install_properties (GObjectClass *klass,
   g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_SERVER,
       g_param_spec_string ("server", "Signalling server",
           "WebSocket URL of the hangout-server that introduces the members "
-          "(ws:// or wss://)", GST_HANGOUT_ROOM_DEFAULT_SERVER, PARAM_FLAGS));
+          "(ws:// or wss://; a wss:// server's certificate is verified, see "
+          "ssl-ca-file)", GST_HANGOUT_ROOM_DEFAULT_SERVER, PARAM_FLAGS));
   /* Not "name": that is every GstObject's element name. */
   g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_DISPLAY_NAME,
       g_param_spec_string ("display-name", "Display name",
@@ -92,6 +96,25 @@ gst_hangout_room_object_install_properties (GObjectClass *klass,
           "(message \"hangout-member-refused\"). NULL: none, the server is "
           "trusted; compare the \"sas\" of \"hangout-member-joined\" with "
           "the other member's instead", NULL, PARAM_FLAGS));
+  /* As souphttpsrc's, which users know: trust is GIO's, never ours. */
+  g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
+          "PEM file of the certificates to trust for a wss:// server, "
+          "instead of the system's authorities: its certificate authority's, "
+          "or the server's own (self-signed) certificate. Read when the "
+          "element starts; tls-database, when set, takes precedence",
+          NULL, PARAM_FLAGS));
+  g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+          "Refuse a wss:// server whose certificate fails verification "
+          "(unknown authority, another host name, expired, ...); FALSE "
+          "accepts any certificate, with a warning saying what was wrong "
+          "with it", TRUE, PARAM_FLAGS));
+  g_object_class_install_property (klass, GST_HANGOUT_ROOM_PROP_TLS_DATABASE,
+      g_param_spec_object ("tls-database", "TLS database",
+          "GTlsDatabase a wss:// server's certificate is verified against, "
+          "for applications (NULL: ssl-ca-file, or the system's "
+          "authorities)", G_TYPE_TLS_DATABASE, PARAM_FLAGS));
 }
 
 GstHangoutRoomObject *
@@ -108,6 +131,7 @@ gst_hangout_room_object_new (GstElement *element)
   object->element = element;
   object->server = g_strdup (GST_HANGOUT_ROOM_DEFAULT_SERVER);
   object->join_timeout = GST_HANGOUT_ROOM_DEFAULT_JOIN_TIMEOUT;
+  object->ssl_strict = TRUE;
   g_mutex_init (&object->names_lock);
   object->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
@@ -124,6 +148,8 @@ gst_hangout_room_object_free (GstHangoutRoomObject *object)
   g_free (object->stun_server);
   g_free (object->turn_server);
   g_free (object->secret);
+  g_free (object->ssl_ca_file);
+  g_clear_object (&object->tls_database);
   g_hash_table_unref (object->names);
   g_mutex_clear (&object->names_lock);
   g_free (object);
@@ -145,6 +171,8 @@ string_field (GstHangoutRoomObject *object, guint prop_id)
       return &object->turn_server;
     case GST_HANGOUT_ROOM_PROP_SECRET:
       return &object->secret;
+    case GST_HANGOUT_ROOM_PROP_SSL_CA_FILE:
+      return &object->ssl_ca_file;
     default:
       return NULL;
   }
@@ -158,6 +186,8 @@ boolean_field (GstHangoutRoomObject *object, guint prop_id)
       return &object->run_server;
     case GST_HANGOUT_ROOM_PROP_RELAY_ONLY:
       return &object->relay_only;
+    case GST_HANGOUT_ROOM_PROP_SSL_STRICT:
+      return &object->ssl_strict;
     default:
       return NULL;
   }
@@ -172,7 +202,8 @@ gst_hangout_room_object_set_property (GstHangoutRoomObject *object,
   gboolean *flag = boolean_field (object, prop_id);
 
   if (field == NULL && flag == NULL
-      && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT)
+      && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT
+      && prop_id != GST_HANGOUT_ROOM_PROP_TLS_DATABASE)
     return FALSE;
   GST_OBJECT_LOCK (object->element);
   if (field != NULL) {
@@ -180,6 +211,8 @@ gst_hangout_room_object_set_property (GstHangoutRoomObject *object,
     *field = g_value_dup_string (value);
   } else if (flag != NULL) {
     *flag = g_value_get_boolean (value);
+  } else if (prop_id == GST_HANGOUT_ROOM_PROP_TLS_DATABASE) {
+    g_set_object (&object->tls_database, g_value_get_object (value));
   } else {
     object->join_timeout = g_value_get_uint (value);
   }
@@ -196,13 +229,16 @@ gst_hangout_room_object_get_property (GstHangoutRoomObject *object,
   gboolean *flag = boolean_field (object, prop_id);
 
   if (field == NULL && flag == NULL
-      && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT)
+      && prop_id != GST_HANGOUT_ROOM_PROP_JOIN_TIMEOUT
+      && prop_id != GST_HANGOUT_ROOM_PROP_TLS_DATABASE)
     return FALSE;
   GST_OBJECT_LOCK (object->element);
   if (field != NULL)
     g_value_set_string (value, *field);
   else if (flag != NULL)
     g_value_set_boolean (value, *flag);
+  else if (prop_id == GST_HANGOUT_ROOM_PROP_TLS_DATABASE)
+    g_value_set_object (value, object->tls_database);
   else
     g_value_set_uint (value, object->join_timeout);
   GST_OBJECT_UNLOCK (object->element);
@@ -251,6 +287,37 @@ ice_server_is_valid (GstHangoutRoomObject *object, const gchar *property,
     return FALSE;
   }
   return TRUE;
+}
+
+/* ssl-ca-file, read at the state change: a file that cannot be read, or
+ * holds no certificate, is an error naming it now, not an untrusted server
+ * later. GIO parses it, and verifies servers against it. Posts the error;
+ * NULL then. */
+static GTlsDatabase *
+load_ca_file (GstHangoutRoomObject *object, const gchar *path)
+{
+  g_autoptr (GError) error = NULL;
+  GList *certificates = g_tls_certificate_list_new_from_file (path, &error);
+  /* GIO's file database takes absolute paths only. */
+  g_autofree gchar *absolute = g_canonicalize_filename (path, NULL);
+  GTlsDatabase *database;
+
+  if (certificates == NULL) {
+    post_error (object, error != NULL ? GST_RESOURCE_ERROR_OPEN_READ
+        : GST_RESOURCE_ERROR_SETTINGS,
+        g_strdup_printf ("Could not use \"ssl-ca-file\" '%s': %s", path,
+            error != NULL ? error->message : "it holds no PEM certificate"),
+        g_strdup ("it must be a PEM file of the certificates to trust: the "
+            "server's certificate authority's, or the server's own"));
+    return NULL;
+  }
+  g_list_free_full (certificates, g_object_unref);
+  database = g_tls_file_database_new (absolute, &error);
+  if (database == NULL)
+    post_error (object, GST_RESOURCE_ERROR_OPEN_READ,
+        g_strdup_printf ("Could not use \"ssl-ca-file\" '%s': %s", path,
+            error->message), NULL);
+  return database;
 }
 
 /* A ws:// or wss:// URL with a host; the room would only find out on its
@@ -405,6 +472,45 @@ on_member_refused (HangoutRoom *room, const gchar *member, const gchar *name,
       __LINE__);
 }
 
+/* Informational errors of the room: only a certificate taken although it
+ * failed verification (ssl-strict=false) is the user's business. With
+ * ssl-strict, the same error is the refusal that "failed" posts. */
+static void
+on_room_error (HangoutRoom *room, GError *error, GstHangoutRoomObject *object)
+{
+  gboolean strict;
+
+  GST_OBJECT_LOCK (object->element);
+  strict = object->ssl_strict;
+  GST_OBJECT_UNLOCK (object->element);
+  if (strict
+      || !g_error_matches (error, HANGOUT_ERROR, HANGOUT_ERROR_TLS_CERTIFICATE))
+    return;
+  gst_element_message_full (object->element, GST_MESSAGE_WARNING,
+      GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+      g_strdup_printf ("%s (ssl-strict=false)", error->message),
+      g_strdup ("anyone between us and the signalling server can read and "
+          "change what it relays; trust its certificate with "
+          "\"ssl-ca-file\" instead"), __FILE__, GST_FUNCTION, __LINE__);
+}
+
+/* Where a wss:// server's certificate was verified against, for errors. */
+static gchar *
+describe_trust (GstHangoutRoomObject *object)
+{
+  gchar *trust;
+
+  GST_OBJECT_LOCK (object->element);
+  if (object->tls_database != NULL)
+    trust = g_strdup ("the \"tls-database\" set by the application");
+  else if (object->ssl_ca_file != NULL && *object->ssl_ca_file != '\0')
+    trust = g_strdup_printf ("\"ssl-ca-file\" '%s'", object->ssl_ca_file);
+  else
+    trust = g_strdup ("the system's certificate authorities");
+  GST_OBJECT_UNLOCK (object->element);
+  return trust;
+}
+
 /* The room cannot join (network thread): posted at once, naming what to
  * change, rather than after the join timeout. */
 static void
@@ -417,7 +523,24 @@ on_room_failed (HangoutRoom *room, GError *error, GstHangoutRoomObject *object)
   room_name = g_strdup (object->room_name);
   server = g_strdup (object->server);
   GST_OBJECT_UNLOCK (object->element);
-  if (g_error_matches (error, HANGOUT_ERROR, HANGOUT_ERROR_JOIN_REFUSED))
+  if (g_error_matches (error, HANGOUT_ERROR, HANGOUT_ERROR_TLS_CERTIFICATE)) {
+    g_autofree gchar *trust = describe_trust (object);
+
+    post_error (object, object->open_error,
+        g_strdup_printf ("Could not join room '%s': %s; set \"ssl-ca-file\" "
+            "to the PEM certificate of its authority (or its own), "
+            "\"server\" to the host name it was issued for, or "
+            "ssl-strict=false to accept any certificate", room_name, why),
+        g_strdup_printf ("GIO verified the certificate of %s against %s",
+            server, trust));
+  } else if (g_error_matches (error, HANGOUT_ERROR, HANGOUT_ERROR_TLS)) {
+    post_error (object, object->open_error,
+        g_strdup_printf ("Could not join room '%s': %s; check \"server\": "
+            "wss:// is for a server with TLS (hangout-server --tls-cert), "
+            "ws:// for one without", room_name, why),
+        g_strdup_printf ("server %s", server));
+  } else if (g_error_matches (error, HANGOUT_ERROR,
+          HANGOUT_ERROR_JOIN_REFUSED))
     post_error (object, object->open_error,
         g_strdup_printf ("Could not join room '%s': %s", room_name, why),
         g_strdup ("change the \"room\" or \"display-name\" property, or "
@@ -439,7 +562,9 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
   g_autoptr (GError) error = NULL;
   g_autofree gchar *room_name = NULL, *server = NULL, *name = NULL;
   g_autofree gchar *stun = NULL, *turn = NULL, *secret = NULL;
-  gboolean run, relay_only;
+  g_autofree gchar *ca_file = NULL;
+  g_autoptr (GTlsDatabase) tls_database = NULL;
+  gboolean run, relay_only, ssl_strict;
 
   g_return_val_if_fail (object->room == NULL, NULL);
   GST_OBJECT_LOCK (object->element);
@@ -449,8 +574,11 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
   stun = g_strdup (object->stun_server);
   turn = g_strdup (object->turn_server);
   secret = g_strdup (object->secret);
+  ca_file = g_strdup (object->ssl_ca_file);
+  g_set_object (&tls_database, object->tls_database);
   run = object->run_server;
   relay_only = object->relay_only;
+  ssl_strict = object->ssl_strict;
   GST_OBJECT_UNLOCK (object->element);
 
   if (room_name == NULL || *room_name == '\0') {
@@ -467,6 +595,9 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
   if (!ice_server_is_valid (object, "stun-server", stun, FALSE)
       || !ice_server_is_valid (object, "turn-server", turn, TRUE))
     return NULL;
+  if (tls_database == NULL && ca_file != NULL && *ca_file != '\0'
+      && (tls_database = load_ca_file (object, ca_file)) == NULL)
+    return NULL;
   if (name == NULL)
     name = g_strdup (g_get_host_name ());
   if (run) {
@@ -480,7 +611,8 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
 
   object->room = hangout_room_new (room_name, name, server);
   g_object_set (object->room, "stun-server", stun, "turn-server", turn,
-      "relay-only", relay_only, "secret", secret, NULL);
+      "relay-only", relay_only, "secret", secret,
+      "tls-database", tls_database, "ssl-strict", ssl_strict, NULL);
   g_signal_connect (object->room, "member-joined",
       G_CALLBACK (on_member_joined), object);
   prepare (object->room, user_data);
@@ -494,6 +626,8 @@ gst_hangout_room_object_start (GstHangoutRoomObject *object,
       G_CALLBACK (on_member_refused), object);
   object->open_error = open_error;
   g_signal_connect (object->room, "failed", G_CALLBACK (on_room_failed),
+      object);
+  g_signal_connect (object->room, "error", G_CALLBACK (on_room_error),
       object);
   if (!hangout_room_start (object->room, &error)) {
     post_error (object, open_error,

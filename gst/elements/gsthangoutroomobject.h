@@ -23,6 +23,9 @@ enum {
   GST_HANGOUT_ROOM_PROP_RUN_SERVER,
   GST_HANGOUT_ROOM_PROP_SECRET,
   GST_HANGOUT_ROOM_PROP_RELAY_ONLY,
+  GST_HANGOUT_ROOM_PROP_SSL_CA_FILE,
+  GST_HANGOUT_ROOM_PROP_SSL_STRICT,
+  GST_HANGOUT_ROOM_PROP_TLS_DATABASE,
   GST_HANGOUT_ROOM_PROP_LAST
 };
 
@@ -47,7 +50,9 @@ gboolean gst_hangout_room_object_get_property (GstHangoutRoomObject *object,
     guint prop_id, GValue *value);
 
 /* Checks the properties (a bad stun-server or turn-server is a
- * RESOURCE/SETTINGS error naming it), starts the signalling server when run-server is
+ * RESOURCE/SETTINGS error naming it; an ssl-ca-file that cannot be read is
+ * RESOURCE/OPEN_READ, one without a certificate RESOURCE/SETTINGS, both
+ * naming the file), starts the signalling server when run-server is
  * set, and joins the room; the caller connects to the
  * room's signals before hangout_room_start() through @prepare. On failure
  * posts an error (resource domain, @open_error: OPEN_READ or OPEN_WRITE)
@@ -55,7 +60,8 @@ gboolean gst_hangout_room_object_get_property (GstHangoutRoomObject *object,
  * element messages "hangout-member-joined" (id, name, sas: when the member
  * is connected), "hangout-member-left" (id, name) and
  * "hangout-member-refused" (id, name, reason; with a warning naming the
- * member: it did not prove the room secret). (transfer none: the object keeps the room until
+ * member: it did not prove the room secret), and a warning for a server
+ * certificate accepted with ssl-strict=false. (transfer none: the object keeps the room until
  * gst_hangout_room_object_stop()) */
 HangoutRoom *gst_hangout_room_object_start (GstHangoutRoomObject *object,
     GstResourceError open_error,

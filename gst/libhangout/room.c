@@ -121,6 +121,8 @@ struct _HangoutRoom {
   gchar *turn_server;
   gboolean relay_only;
   gchar *secret;
+  GTlsDatabase *tls_database;
+  gboolean ssl_strict;
   gchar *own_id;
   GHashTable *members;          /* public id → Member (owned) */
 
@@ -142,6 +144,8 @@ struct _HangoutRoom {
   GHashTable *proofs;           /* signalling id → id token it signalled */
   gchar *start_room, *start_name, *start_server, *start_stun, *start_turn;
   gboolean start_relay_only;
+  GTlsDatabase *start_tls_database;
+  gboolean start_ssl_strict;
   GPtrArray *ice_servers;       /* HangoutIceServer: the last welcome's */
   gboolean has_secret;
   guint8 key[HANGOUT_AUTH_KEY_SIZE];    /* the room key, with a secret */
@@ -195,6 +199,8 @@ enum {
   PROP_TURN_SERVER,
   PROP_RELAY_ONLY,
   PROP_SECRET,
+  PROP_TLS_DATABASE,
+  PROP_SSL_STRICT,
   PROP_ID,
   N_PROPS
 };
@@ -1188,6 +1194,8 @@ start_in_thread (HangoutRoom *room, gpointer data)
   room->instance = g_uuid_string_random ();
   room->signaller = hangout_websocket_signaller_new (room->start_server,
       room->context);
+  g_object_set (room->signaller, "tls-database", room->start_tls_database,
+      "ssl-strict", room->start_ssl_strict, NULL);
   track (room, room->signaller);
   g_signal_connect (room->signaller, "welcome", G_CALLBACK (on_welcome), room);
   g_signal_connect (room->signaller, "member-joined",
@@ -1322,6 +1330,7 @@ release_thread (HangoutRoom *room)
   g_clear_pointer (&room->start_server, g_free);
   g_clear_pointer (&room->start_stun, g_free);
   g_clear_pointer (&room->start_turn, g_free);
+  g_clear_object (&room->start_tls_database);
   g_clear_pointer (&room->ice_servers, g_ptr_array_unref);
   room->has_secret = FALSE;
   gnutls_memset (room->key, 0, sizeof room->key);
@@ -1379,6 +1388,8 @@ hangout_room_start (HangoutRoom *room, GError **error)
   room->start_stun = g_strdup (room->stun_server);
   room->start_turn = g_strdup (room->turn_server);
   room->start_relay_only = room->relay_only;
+  g_set_object (&room->start_tls_database, room->tls_database);
+  room->start_ssl_strict = room->ssl_strict;
   room->has_secret = room->secret != NULL && *room->secret != '\0';
   if (room->has_secret)
     hangout_auth_derive_key (room->secret, room->start_room, room->key);
@@ -1740,6 +1751,16 @@ hangout_room_set_property (GObject *object, guint prop_id,
     case PROP_SECRET:
       set_string (room, &room->secret, value);
       break;
+    case PROP_TLS_DATABASE:
+      g_mutex_lock (&room->lock);
+      g_set_object (&room->tls_database, g_value_get_object (value));
+      g_mutex_unlock (&room->lock);
+      break;
+    case PROP_SSL_STRICT:
+      g_mutex_lock (&room->lock);
+      room->ssl_strict = g_value_get_boolean (value);
+      g_mutex_unlock (&room->lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -1774,6 +1795,12 @@ hangout_room_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_SECRET:
       g_value_set_string (value, room->secret);
       break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, room->tls_database);
+      break;
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, room->ssl_strict);
+      break;
     case PROP_ID:
       g_value_set_string (value, room->own_id);
       break;
@@ -1806,6 +1833,7 @@ hangout_room_finalize (GObject *object)
   g_free (room->stun_server);
   g_free (room->turn_server);
   g_free (room->secret);
+  g_clear_object (&room->tls_database);
   g_free (room->own_id);
   g_mutex_clear (&room->lock);
   g_mutex_clear (&room->control_lock);
@@ -1828,6 +1856,7 @@ hangout_room_init (HangoutRoom *room)
   room->proofs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
   room->alive = g_atomic_rc_box_new0 (gint);
+  room->ssl_strict = TRUE;
 }
 
 static void
@@ -1906,6 +1935,28 @@ hangout_room_class_init (HangoutRoomClass *klass)
       "Room secret shared by the members, never sent to the server "
       "(NULL: none)", NULL, rw);
   /**
+   * HangoutRoom:tls-database:
+   *
+   * What a wss:// server's certificate is verified against, by GIO: a
+   * #GTlsDatabase such as g_tls_file_database_new() makes from a PEM file
+   * of authorities or of the server's own certificate. %NULL: GIO's
+   * default database, the system's authorities. Read at start.
+   */
+  properties[PROP_TLS_DATABASE] = g_param_spec_object ("tls-database",
+      "TLS database", "The certificates a wss:// server's is verified "
+      "against (NULL: the system's authorities)", G_TYPE_TLS_DATABASE, rw);
+  /**
+   * HangoutRoom:ssl-strict:
+   *
+   * Refuse a wss:// server whose certificate fails verification (the
+   * default): the room fails with %HANGOUT_ERROR_TLS_CERTIFICATE. %FALSE
+   * accepts any certificate; "error" (the same code) says what was wrong
+   * with it. Read at start.
+   */
+  properties[PROP_SSL_STRICT] = g_param_spec_boolean ("ssl-strict",
+      "Strict TLS", "Refuse a server certificate that fails verification "
+      "(FALSE: accept any, with a warning)", TRUE, rw);
+  /**
    * HangoutRoom:id:
    *
    * Our id on the signalling server: %NULL until joined; a new one after
@@ -1980,8 +2031,10 @@ hangout_room_class_init (HangoutRoomClass *klass)
    * @room: the room
    * @error: what happened
    *
-   * Informational: the signalling connection dropped (the room reconnects)
-   * or the server refused a message. Emitted on the network thread.
+   * Informational: the signalling connection dropped (the room reconnects),
+   * the server refused a message, or, with "ssl-strict" off, the server's
+   * certificate was accepted although it failed verification
+   * (%HANGOUT_ERROR_TLS_CERTIFICATE). Emitted on the network thread.
    */
   signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
@@ -1991,7 +2044,10 @@ hangout_room_class_init (HangoutRoomClass *klass)
    * @error: why
    *
    * The room cannot join: the server refused the join (bad room or name,
-   * room full) or could not be reached when the room started. Nothing
+   * room full: %HANGOUT_ERROR_JOIN_REFUSED) or could not be reached when
+   * the room started (%HANGOUT_ERROR_SIGNALLING; a certificate that failed
+   * verification: %HANGOUT_ERROR_TLS_CERTIFICATE; another TLS failure:
+   * %HANGOUT_ERROR_TLS). Nothing
    * more happens until hangout_room_stop(). Emitted on the network
    * thread.
    */

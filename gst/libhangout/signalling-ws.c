@@ -9,6 +9,17 @@
  * there, the wrong path, a TLS failure): retries are for a server that was
  * there and went away.
  *
+ * TLS (wss://) is libsoup's, and so is every check of the server's
+ * certificate: GIO verifies it against "tls-database" (NULL: GIO's default,
+ * the system's authorities) and the URL's host, and reports what failed as
+ * GTlsCertificateFlags in SoupMessage's "accept-certificate". We only read
+ * that verdict, to say in the error which checks failed, and, with
+ * "ssl-strict" off, accept the certificate anyway (with a warning).
+ * A plain ws:// server sent a TLS hello reads it as the start of an HTTP
+ * request and waits for the rest, silently: a handshake that has no
+ * answer within 750 ms (plus four round trips of the TCP connect) ends
+ * the attempt as a TLS failure, rather than hanging until join-timeout.
+ *
  * Outgoing messages pass a token bucket shaped below the server's limits
  * (§1.4 `rate-limited`: 100 in one second, 20 per second sustained), so a
  * newcomer in a large room trickling many candidates is slowed down rather
@@ -31,6 +42,8 @@
 #define BUCKET_CAPACITY 50.0
 #define BUCKET_RATE 18.0        /* tokens per second */
 #define KEEPALIVE_INTERVAL_S 15
+#define HANDSHAKE_TIMEOUT_MS 750
+#define HANDSHAKE_TIMEOUT_RTTS 4
 
 struct _HangoutWebSocketSignaller {
   GObject parent;
@@ -41,6 +54,14 @@ struct _HangoutWebSocketSignaller {
 
   gchar *room;
   gchar *name;
+
+  GTlsDatabase *tls_database;   /* NULL: GIO's default */
+  gboolean ssl_strict;
+  GTlsCertificateFlags tls_errors;      /* the attempt's certificate verdict */
+  gint64 connect_started;       /* the attempt's TCP connect, monotonic µs */
+  guint handshake_limit_ms;     /* for the handshake after that connect */
+  GSource *handshake_timeout;   /* the TLS handshake under way */
+  gboolean handshake_timed_out;
 
   SoupSession *session;
   SoupWebsocketConnection *conn;
@@ -67,6 +88,8 @@ enum {
   PROP_0,
   PROP_URL,
   PROP_CONTEXT,
+  PROP_TLS_DATABASE,
+  PROP_SSL_STRICT,
   PROP_STATE,
   N_PROPS
 };
@@ -181,6 +204,135 @@ clear_outgoing (HangoutWebSocketSignaller *self)
   g_queue_clear_full (&self->outgoing, g_free);
 }
 
+/* ---- TLS ---- */
+
+/* GIO's verdict on a certificate, in words: "unknown authority (…), …". */
+static gchar *
+describe_certificate_errors (GTlsCertificateFlags errors, const gchar *host)
+{
+  static const struct {
+    GTlsCertificateFlags flag;
+    const gchar *text;
+  } checks[] = {
+    { G_TLS_CERTIFICATE_UNKNOWN_CA,
+        "unknown authority (no trusted certificate authority signed it)" },
+    { G_TLS_CERTIFICATE_NOT_ACTIVATED, "not yet valid" },
+    { G_TLS_CERTIFICATE_EXPIRED, "expired" },
+    { G_TLS_CERTIFICATE_REVOKED, "revoked" },
+    { G_TLS_CERTIFICATE_INSECURE, "insecure (a weak algorithm)" },
+    { G_TLS_CERTIFICATE_GENERIC_ERROR, "invalid" },
+  };
+  GString *text = g_string_new (NULL);
+
+  /* First: the one a trusted certificate can still fail. */
+  if (errors & G_TLS_CERTIFICATE_BAD_IDENTITY)
+    g_string_append_printf (text, "bad identity (it was not issued for %s)",
+        host);
+  for (guint i = 0; i < G_N_ELEMENTS (checks); i++) {
+    if (!(errors & checks[i].flag))
+      continue;
+    if (text->len > 0)
+      g_string_append (text, ", ");
+    g_string_append (text, checks[i].text);
+  }
+  return g_string_free (text, FALSE);
+}
+
+static const gchar *
+url_host (HangoutWebSocketSignaller *self, GUri **uri)
+{
+  *uri = g_uri_parse (self->url, G_URI_FLAGS_NONE, NULL);
+  return *uri != NULL ? g_uri_get_host (*uri) : self->url;
+}
+
+/* GIO found the certificate wrong (its "accept-certificate" runs only
+ * then): refuse it, or with ssl-strict off take it and say so. */
+static gboolean
+on_accept_certificate (SoupMessage *msg, GTlsCertificate *certificate,
+    GTlsCertificateFlags errors, gpointer data)
+{
+  HangoutWebSocketSignaller *self = data;
+  g_autoptr (GUri) uri = NULL;
+  const gchar *host = url_host (self, &uri);
+  g_autofree gchar *why = describe_certificate_errors (errors, host);
+
+  self->tls_errors = errors;
+  if (self->ssl_strict)
+    return FALSE;
+  GST_WARNING ("signaller %s: accepting a certificate that is not trusted, "
+      "because strict checking is off: %s", self->url, why);
+  emit_error (self, HANGOUT_ERROR_TLS_CERTIFICATE, "TLS: accepted the "
+      "certificate of %s although it is not trusted (strict checking is "
+      "off): %s", host, why);
+  return TRUE;
+}
+
+static gboolean
+on_handshake_timeout (gpointer data)
+{
+  HangoutWebSocketSignaller *self = data;
+
+  g_clear_pointer (&self->handshake_timeout, g_source_unref);
+  self->handshake_timed_out = TRUE;
+  g_cancellable_cancel (self->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* Times the TLS handshake of a wss:// attempt (see the top). */
+static void
+on_network_event (SoupMessage *msg, GSocketClientEvent event,
+    GIOStream *connection, gpointer data)
+{
+  HangoutWebSocketSignaller *self = data;
+
+  switch (event) {
+    case G_SOCKET_CLIENT_CONNECTING:
+      self->connect_started = g_get_monotonic_time ();
+      break;
+    case G_SOCKET_CLIENT_CONNECTED:
+      self->handshake_limit_ms = HANDSHAKE_TIMEOUT_MS + HANDSHAKE_TIMEOUT_RTTS
+          * (guint) ((g_get_monotonic_time () - self->connect_started) / 1000);
+      break;
+    case G_SOCKET_CLIENT_TLS_HANDSHAKING:
+      clear_source (&self->handshake_timeout);
+      self->handshake_timeout = attach_timeout (self,
+          self->handshake_limit_ms, on_handshake_timeout);
+      break;
+    case G_SOCKET_CLIENT_TLS_HANDSHAKED:
+      clear_source (&self->handshake_timeout);
+      break;
+    default:
+      break;
+  }
+}
+
+/* Why the connection could not be made, for "error": a refused
+ * certificate, another TLS failure, or anything else. */
+static void
+emit_connect_error (HangoutWebSocketSignaller *self, const GError *error)
+{
+  g_autoptr (GUri) uri = NULL;
+  const gchar *host = url_host (self, &uri);
+
+  if (self->handshake_timed_out) {
+    emit_error (self, HANGOUT_ERROR_TLS, "TLS with %s failed: no answer to "
+        "the TLS handshake within %u ms (is it a server without TLS?)",
+        host, self->handshake_limit_ms);
+  } else if (self->tls_errors != 0 && self->ssl_strict) {
+    g_autofree gchar *why = describe_certificate_errors (self->tls_errors,
+        host);
+
+    emit_error (self, HANGOUT_ERROR_TLS_CERTIFICATE, "TLS: the certificate "
+        "of %s is not trusted: %s", host, why);
+  } else if (error->domain == G_TLS_ERROR) {
+    emit_error (self, HANGOUT_ERROR_TLS, "TLS with %s failed (is a TLS "
+        "server there?): %s", host, error->message);
+  } else {
+    emit_error (self, HANGOUT_ERROR_SIGNALLING, "cannot connect to %s: %s",
+        self->url, error->message);
+  }
+}
+
 /* ---- the connection ---- */
 
 static void on_message (SoupWebsocketConnection *conn, gint type,
@@ -289,7 +441,9 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
 
   conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
       &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+  clear_source (&self->handshake_timeout);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      && !self->handshake_timed_out) {
     g_object_unref (self);
     return;
   }
@@ -297,14 +451,12 @@ on_connected (GObject *source, GAsyncResult *result, gpointer data)
   if (conn == NULL && !self->ever_joined) {
     /* Never in: no server there, the wrong path, a TLS failure. A retry
      * would only hide that for the caller's whole join timeout. */
-    emit_error (self, HANGOUT_ERROR_SIGNALLING, "cannot connect to %s: %s",
-        self->url, error->message);
+    emit_connect_error (self, error);
     give_up (self);
   } else if (conn == NULL) {
     /* Report the first failure of a series, not every retry. */
     if (self->failures == 0)
-      emit_error (self, HANGOUT_ERROR_SIGNALLING, "cannot connect to %s: %s",
-          self->url, error->message);
+      emit_connect_error (self, error);
     else
       GST_DEBUG ("signaller %s: %s", self->url, error->message);
     connection_lost (self);
@@ -330,6 +482,12 @@ connect_now (HangoutWebSocketSignaller *self)
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, self->url);
 
   g_return_if_fail (msg != NULL);       /* the URL was checked in start */
+  self->tls_errors = 0;
+  self->handshake_timed_out = FALSE;
+  g_signal_connect (msg, "accept-certificate",
+      G_CALLBACK (on_accept_certificate), self);
+  g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event),
+      self);
   self->cancellable = g_cancellable_new ();
   g_main_context_push_thread_default (self->context);
   soup_session_websocket_connect_async (self->session, msg, NULL, NULL,
@@ -617,6 +775,9 @@ ws_start (HangoutSignaller *signaller, const gchar *room, const gchar *name,
   /* A SoupSession belongs to the thread-default context it is made in. */
   g_main_context_push_thread_default (self->context);
   self->session = soup_session_new ();
+  /* Only when set: a NULL database would trust nothing at all. */
+  if (self->tls_database != NULL)
+    soup_session_set_tls_database (self->session, self->tls_database);
   g_main_context_pop_thread_default (self->context);
   set_state (self, HANGOUT_SIGNALLER_STATE_CONNECTING);
   connect_now (self);
@@ -632,6 +793,8 @@ ws_stop (HangoutSignaller *signaller)
     g_cancellable_cancel (self->cancellable);
     g_clear_object (&self->cancellable);
   }
+  clear_source (&self->handshake_timeout);
+  self->handshake_timed_out = FALSE;    /* a late result is a cancelled one */
   clear_source (&self->retry);
   clear_outgoing (self);
   drop_connection (self);
@@ -706,6 +869,12 @@ hangout_websocket_signaller_set_property (GObject *object, guint prop_id,
       if (self->context == NULL)
         self->context = g_main_context_ref_thread_default ();
       break;
+    case PROP_TLS_DATABASE:
+      g_set_object (&self->tls_database, g_value_get_object (value));
+      break;
+    case PROP_SSL_STRICT:
+      self->ssl_strict = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -723,6 +892,12 @@ hangout_websocket_signaller_get_property (GObject *object, guint prop_id,
       break;
     case PROP_CONTEXT:
       g_value_set_boxed (value, self->context);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, self->tls_database);
+      break;
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, self->ssl_strict);
       break;
     case PROP_STATE:
       g_value_set_enum (value, self->state);
@@ -751,6 +926,7 @@ hangout_websocket_signaller_finalize (GObject *object)
   g_free (self->url);
   g_free (self->room);
   g_free (self->name);
+  g_clear_object (&self->tls_database);
   g_clear_pointer (&self->context, g_main_context_unref);
   G_OBJECT_CLASS (hangout_websocket_signaller_parent_class)->finalize (object);
 }
@@ -759,6 +935,7 @@ static void
 hangout_websocket_signaller_init (HangoutWebSocketSignaller *self)
 {
   self->state = HANGOUT_SIGNALLER_STATE_STOPPED;
+  self->ssl_strict = TRUE;
   g_queue_init (&self->outgoing);
 }
 
@@ -792,6 +969,27 @@ hangout_websocket_signaller_class_init (HangoutWebSocketSignallerClass *klass)
       "The GMainContext that runs the signaller (NULL: the thread default)",
       G_TYPE_MAIN_CONTEXT, G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY
       | G_PARAM_STATIC_STRINGS);
+  /**
+   * HangoutWebSocketSignaller:tls-database:
+   *
+   * The certificates a wss:// server's certificate is checked against.
+   * %NULL: GIO's default database, the system's authorities. Read at
+   * start.
+   */
+  properties[PROP_TLS_DATABASE] = g_param_spec_object ("tls-database",
+      "TLS database", "The certificates a wss:// server's is checked "
+      "against (NULL: the system's authorities)", G_TYPE_TLS_DATABASE,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * HangoutWebSocketSignaller:ssl-strict:
+   *
+   * Refuse a wss:// server whose certificate fails verification (the
+   * default). %FALSE accepts it, with a warning and an "error" that say
+   * what was wrong. Read at start.
+   */
+  properties[PROP_SSL_STRICT] = g_param_spec_boolean ("ssl-strict",
+      "Strict TLS", "Refuse a server certificate that fails verification",
+      TRUE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, PROP_STATE, properties);
   g_object_class_override_property (object_class, PROP_STATE, "state");
   properties[PROP_STATE] = g_object_class_find_property (object_class,

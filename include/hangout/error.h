@@ -29,6 +29,11 @@ GQuark hangout_error_quark (void);
  * @HANGOUT_ERROR_JOIN_REFUSED: the signalling server refused to let us join
  *   (bad room or name, room full).
  * @HANGOUT_ERROR_INCOMPLETE: fewer members than required have the whole file.
+ * @HANGOUT_ERROR_TLS: the TLS connection to the signalling server failed
+ *   other than by its certificate (not TLS there, a handshake error).
+ * @HANGOUT_ERROR_TLS_CERTIFICATE: the signalling server's TLS certificate did
+ *   not pass GIO's verification (unknown authority, another host name,
+ *   expired, …); the message says which checks failed.
  */
 typedef enum {
   HANGOUT_ERROR_INVALID_SDP,
@@ -45,6 +50,8 @@ typedef enum {
   HANGOUT_ERROR_NO_SUCH_MEMBER,
   HANGOUT_ERROR_JOIN_REFUSED,
   HANGOUT_ERROR_INCOMPLETE,
+  HANGOUT_ERROR_TLS,
+  HANGOUT_ERROR_TLS_CERTIFICATE,
 } HangoutError;
 
 G_END_DECLS

@@ -39,7 +39,11 @@ G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
  * start; each overrides the servers of its kind that the signalling
  * server's welcome hands out, which are used otherwise), "relay-only"
  * (TURN only, like iceTransportPolicy "relay"; read at start), "secret" (the room secret, never sent to the server; read at
- * start; NULL or empty: none), "id" (read-only: our id on the signalling server, NULL until
+ * start; NULL or empty: none), "tls-database" (GTlsDatabase: what a wss://
+ * server's certificate is verified against, by GIO; NULL: the system's
+ * authorities; read at start), "ssl-strict" (default TRUE: a certificate
+ * that fails verification fails the room; FALSE accepts it, and "error"
+ * says what was wrong; read at start), "id" (read-only: our id on the signalling server, NULL until
  * joined; it changes when the room rejoins after a lost connection;
  * notified on the network thread, and by hangout_room_stop() on its
  * caller's thread).
@@ -64,11 +68,16 @@ G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
  *       on the member's channel (a string message's bytes carry no NUL),
  *       never before its "peer-connected";
  *   "error" (GError *error): informational: the signalling connection
- *       dropped or a message was refused. The room keeps going;
+ *       dropped or a message was refused, or (ssl-strict FALSE) the
+ *       server's certificate was accepted although it failed verification
+ *       (HANGOUT_ERROR_TLS_CERTIFICATE). The room keeps going;
  *   "failed" (GError *error): the room cannot join: the server refused the
- *       join (bad room or name, room full), or could not be reached when
- *       the room started (no server there, not a WebSocket, TLS). Nothing
- *       more happens until hangout_room_stop().
+ *       join (bad room or name, room full: HANGOUT_ERROR_JOIN_REFUSED), or
+ *       could not be reached when the room started (no server there, not
+ *       a WebSocket: HANGOUT_ERROR_SIGNALLING; a server certificate that
+ *       failed verification: HANGOUT_ERROR_TLS_CERTIFICATE, its message
+ *       naming the checks that failed; not TLS there:
+ *       HANGOUT_ERROR_TLS). Nothing more happens until hangout_room_stop().
  *
  * A member's id is the signalling id we first knew it by; it stays the same
  * while its peer connection lives, even when that member rejoins the

@@ -80,8 +80,13 @@ G_DECLARE_INTERFACE (HangoutSignaller, hangout_signaller, HANGOUT, SIGNALLER,
  *   "member-left" (const gchar *id);
  *   "signal" (const gchar *from, JsonObject *payload);
  *   "error" (GError *error): the server refused a message, or the connection
- *       failed or dropped (HANGOUT_ERROR_SIGNALLING). Informational unless
- *       "state" becomes %HANGOUT_SIGNALLER_STATE_FAILED.
+ *       failed or dropped (HANGOUT_ERROR_SIGNALLING; a refused join:
+ *       HANGOUT_ERROR_JOIN_REFUSED; a server certificate that failed
+ *       verification: HANGOUT_ERROR_TLS_CERTIFICATE, its message naming
+ *       the checks that failed; another TLS failure: HANGOUT_ERROR_TLS).
+ *       Informational unless "state" becomes
+ *       %HANGOUT_SIGNALLER_STATE_FAILED (with "ssl-strict" off, a
+ *       certificate accepted despite its errors is one too).
  */
 struct _HangoutSignallerInterface {
   GTypeInterface parent_iface;
@@ -128,7 +133,11 @@ G_DECLARE_FINAL_TYPE (HangoutWebSocketSignaller, hangout_websocket_signaller,
     HANGOUT, WEBSOCKET_SIGNALLER, GObject)
 
 /* Properties: "url" (ws:// or wss://, construct-only), "context"
- * (GMainContext*, construct-only; NULL: the thread default at construction).
+ * (GMainContext*, construct-only; NULL: the thread default at construction),
+ * "tls-database" (GTlsDatabase*: what a wss:// server's certificate is
+ * verified against; NULL: GIO's default, the system's authorities),
+ * "ssl-strict" (default TRUE; FALSE accepts a certificate that fails
+ * verification, with a warning); both read at start.
  * Create it on the thread that iterates @context. */
 HangoutSignaller *hangout_websocket_signaller_new (const gchar *url,
     GMainContext *context);

@@ -11,12 +11,11 @@
  * in a private network namespace (lo only), so coturn takes its usual
  * ports. Exits 77 (skipped) without turnserver or openssl.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <gst/check/gstcheck.h>
-#include <gio/gio.h>
+#include "pipelines.h"
+
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #define TURN_SECRET "correct horse battery staple"
 #define TURN_REALM "hangout.test"
@@ -33,35 +32,6 @@
 #define LEAVE_BOUND_MS 2500
 
 static gchar *workdir;
-
-static void
-die_with_parent (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static GSubprocess *
-spawn (GSubprocessFlags flags, const gchar *const *argv)
-{
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
-  g_autoptr (GError) error = NULL;
-  GSubprocess *proc;
-
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
-      NULL);
-  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  fail_unless (proc != NULL, "spawn %s: %s", argv[0],
-      error ? error->message : "");
-  return proc;
-}
-
-static void
-stop_process (GSubprocess *proc)
-{
-  g_subprocess_send_signal (proc, SIGTERM);
-  fail_unless (g_subprocess_wait (proc, NULL, NULL));
-  g_object_unref (proc);
-}
 
 static gboolean
 wait_until (gboolean (*cond) (gpointer), gpointer data, guint timeout_ms)
@@ -187,83 +157,20 @@ allocations_released (gpointer data)
 
 /* ---- hangout-server ---- */
 
-typedef struct {
-  GSubprocess *proc;
-  gchar *url;
-} Server;
-
 static Server *
-server_start (const gchar *turn_url)
+turn_server_start (const gchar *turn_url)
 {
-  Server *server = g_new0 (Server, 1);
   g_autofree gchar *secret = g_build_filename (workdir, "turn-secret", NULL);
-  g_autoptr (GDataInputStream) out = NULL;
-  const gchar *argv[] = { g_getenv ("HANGOUT_SERVER"), "--port", "0",
-    "--turn-server", turn_url, "--turn-secret", secret, NULL
+  const gchar *args[] = { "--turn-server", turn_url, "--turn-secret", secret,
+    NULL
   };
 
-  fail_unless (argv[0] != NULL, "HANGOUT_SERVER is not set");
   /* coturn's static-auth-secret, as an operator would keep it. */
   fail_unless (g_file_set_contents (secret, TURN_SECRET "\n", -1, NULL));
-  server->proc = spawn (G_SUBPROCESS_FLAGS_STDOUT_PIPE, argv);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->proc));
-  server->url = g_data_input_stream_read_line (out, NULL, NULL, NULL);
-  fail_unless (server->url != NULL && g_str_has_prefix (server->url, "ws://"),
-      "hangout-server printed no URL");
-  return server;
-}
-
-static void
-server_stop (Server *server)
-{
-  stop_process (server->proc);
-  g_free (server->url);
-  g_free (server);
+  return server_start (args);
 }
 
 /* ---- the members ---- */
-
-static GstElement *
-launch (const gchar *description)
-{
-  g_autoptr (GError) error = NULL;
-  GstElement *pipeline = gst_parse_launch (description, &error);
-
-  fail_unless (pipeline != NULL, "%s: %s", description,
-      error ? error->message : "");
-  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
-      == GST_STATE_CHANGE_FAILURE);
-  return pipeline;
-}
-
-static void
-wait_eos (GstElement *pipeline, const gchar *who)
-{
-  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
-  GstMessage *message = gst_bus_timed_pop_filtered (bus, TRANSFER_TIMEOUT,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-
-  fail_unless (message != NULL, "%s: no EOS within %" GST_TIME_FORMAT, who,
-      GST_TIME_ARGS (TRANSFER_TIMEOUT));
-  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
-    g_autoptr (GError) error = NULL;
-    g_autofree gchar *debug = NULL;
-
-    gst_message_parse_error (message, &error, &debug);
-    fail ("%s: %s (%s)", who, error->message, debug ? debug : "");
-  }
-  gst_message_unref (message);
-}
-
-static gchar *
-file_sha256 (const gchar *path)
-{
-  g_autofree gchar *data = NULL;
-  gsize len = 0;
-
-  fail_unless (g_file_get_contents (path, &data, &len, NULL), "%s", path);
-  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) data, len);
-}
 
 /* Sets @pipeline to NULL, which leaves the room; returns how long it
  * took, in ms. */
@@ -299,8 +206,8 @@ share_file (const gchar *server_url, const gchar *room, const gchar *extra,
 
   gint64 sender_ms, receiver_ms;
 
-  wait_eos (sender, "sender");
-  wait_eos (receiver, "receiver");
+  wait_eos (sender, "sender", TRANSFER_TIMEOUT);
+  wait_eos (receiver, "receiver", TRANSFER_TIMEOUT);
   if (frozen != NULL)
     g_subprocess_send_signal (frozen->proc, SIGSTOP);
   sender_ms = leave (sender);
@@ -322,7 +229,7 @@ static void
 share_through (const gchar *turn_url, const gchar *room)
 {
   Turn *turn = turn_start ();
-  Server *server = server_start (turn_url);
+  Server *server = turn_server_start (turn_url);
   g_autofree gchar *log = NULL;
 
   share_file (server->url, room, "", NULL);
@@ -367,7 +274,7 @@ GST_END_TEST;
 GST_START_TEST (test_leave_silent_turn_server)
 {
   Turn *turn = turn_start ();
-  Server *server = server_start ("turn:127.0.0.1:3478?transport=udp");
+  Server *server = turn_server_start ("turn:127.0.0.1:3478?transport=udp");
 
   share_file (server->url, "turn-silent", "", turn);
   server_stop (server);
@@ -382,7 +289,7 @@ GST_END_TEST;
 GST_START_TEST (test_property_overrides_welcome)
 {
   Turn *turn = turn_start ();
-  Server *server = server_start ("turn:127.0.0.1:9?transport=udp");
+  Server *server = turn_server_start ("turn:127.0.0.1:9?transport=udp");
   g_autofree gchar *username = g_strdup_printf ("%" G_GINT64_FORMAT
       ":override", g_get_real_time () / G_USEC_PER_SEC + 600);
   g_autofree gchar *credential = NULL, *escaped_user = NULL, *extra = NULL;
@@ -416,22 +323,14 @@ GST_END_TEST;
  * program may replace GIO's default TLS database (the system's
  * authorities), as this one does. */
 static void
-make_certificate (void)
+trust_certificate (void)
 {
   g_autofree gchar *cert = g_build_filename (workdir, "cert.pem", NULL);
   g_autofree gchar *key = g_build_filename (workdir, "key.pem", NULL);
-  const gchar *argv[] = { "openssl", "req", "-x509", "-newkey", "ec",
-    "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-    "-keyout", key, "-out", cert, NULL
-  };
-  g_autoptr (GSubprocess) proc = spawn (G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-      argv);
   g_autoptr (GError) error = NULL;
   g_autoptr (GTlsDatabase) database = NULL;
 
-  fail_unless (g_subprocess_wait_check (proc, NULL, &error), "openssl: %s",
-      error ? error->message : "");
+  make_certificate (cert, key, "127.0.0.1", "IP:127.0.0.1");
   database = g_tls_file_database_new (cert, &error);
   fail_unless (database != NULL, "%s", error ? error->message : "");
   g_tls_backend_set_default_database (g_tls_backend_get_default (), database);
@@ -456,16 +355,19 @@ setup (void)
     *(guint32 *) (data + i) = g_rand_int (rand);
   g_rand_free (rand);
   fail_unless (g_file_set_contents (in, (gchar *) data, FILE_SIZE, NULL));
-  make_certificate ();
+  trust_certificate ();
 }
 
 static void
 teardown (void)
 {
   g_autoptr (GFile) dir = g_file_new_for_path (workdir);
-  g_autoptr (GFileEnumerator) files = g_file_enumerate_children (dir,
-      G_FILE_ATTRIBUTE_STANDARD_NAME, G_FILE_QUERY_INFO_NONE, NULL, NULL);
+  g_autoptr (GFileEnumerator) files = NULL;
   GFileInfo *info;
+
+  stop_leftovers ();
+  files = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME,
+      G_FILE_QUERY_INFO_NONE, NULL, NULL);
 
   while (files && (info = g_file_enumerator_next_file (files, NULL, NULL))) {
     g_autoptr (GFile) child = g_file_get_child (dir, g_file_info_get_name
