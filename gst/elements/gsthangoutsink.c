@@ -105,12 +105,10 @@ struct _GstHangoutSink {
   HangoutShareSender *share;    /* from start() to stop() */
   GCancellable *cancellable;    /* cancelled by unlock() */
   guint files;                  /* files ended since start (streaming thread) */
-  /* The current file, streaming thread: where upstream writes next (its
-   * byte segments move it), where the file began in those bytes (concat
-   * counts on from the stream before), and the spool holding the file when
-   * it is offered at its end. */
-  guint64 position;
-  guint64 base;
+  /* The current file (streaming thread): where it began in upstream's
+   * bytes (concat counts on from the stream before), and the spool that
+   * holds it when it is offered at its end. */
+  guint64 start;
   GstHangoutSpool *spool;
   gint64 last_progress;
 };
@@ -396,7 +394,7 @@ begin_file (GstHangoutSink *sink)
     /* Queries answer for the whole stream: only its first file's size is
      * known (concat answers the first input's duration for the next). */
     return offer_file (sink, sink->files == 0 ? upstream_size (sink) : -1);
-  sink->spool = gst_hangout_spool_new (NULL, &error);
+  sink->spool = gst_hangout_spool_new (sink->start, &error);
   if (sink->spool == NULL) {
     GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
         ("Cannot hold this file until its end (spool)"), ("%s",
@@ -413,21 +411,17 @@ write_file (GstHangoutSink *sink, const guint8 *data, gsize len)
 {
   g_autoptr (GError) error = NULL;
 
-  if (sink->spool != NULL) {
-    if (!gst_hangout_spool_write (sink->spool, sink->position - sink->base,
-            data, len, &error)) {
-      GST_ELEMENT_ERROR (sink, RESOURCE, WRITE,
-          ("Cannot hold this file until its end (spool)"), ("%s",
-              error->message));
-      return GST_FLOW_ERROR;
-    }
-  } else if (!hangout_share_sender_write (sink->share, data, len,
-          sink->cancellable, &error)) {
-    return flow_from_error (sink, error, "Cannot send this file");
-  } else {
+  if (sink->spool == NULL) {
+    if (!hangout_share_sender_write (sink->share, data, len,
+            sink->cancellable, &error))
+      return flow_from_error (sink, error, "Cannot send this file");
     post_progress (sink, GST_PROGRESS_TYPE_CONTINUE, FALSE);
+  } else if (!gst_hangout_spool_write (sink->spool, data, len, &error)) {
+    GST_ELEMENT_ERROR (sink, RESOURCE, WRITE,
+        ("Cannot hold this file until its end (spool)"), ("%s",
+            error->message));
+    return GST_FLOW_ERROR;
   }
-  sink->position += len;
   return GST_FLOW_OK;
 }
 
@@ -466,27 +460,28 @@ send_spool (GstHangoutSink *sink)
   return GST_FLOW_OK;
 }
 
-/* A byte segment moves where upstream writes next (filesink seeks there).
- * Into a spool that is fine; bytes already sent cannot be taken back. */
+/* A byte segment moves where upstream writes next (filesink seeks there):
+ * into a spool that is fine; bytes already sent cannot be taken back. */
 static gboolean
-move_position (GstHangoutSink *sink, const GstSegment *segment)
+follow_segment (GstHangoutSink *sink, const GstSegment *segment)
 {
-  guint64 start = segment->start;
+  guint64 sent;
 
-  if (segment->format != GST_FORMAT_BYTES || start == sink->position)
+  if (segment->format != GST_FORMAT_BYTES)
     return TRUE;
-  if (sink->spool == NULL && !hangout_share_sender_has_file (sink->share)) {
-    sink->base = sink->position = start;
-    return TRUE;
-  }
-  if (sink->spool != NULL && start >= sink->base) {
-    sink->position = start;
+  if (sink->spool != NULL)
+    return gst_hangout_spool_seek (sink->spool, segment->start);
+  if (!hangout_share_sender_has_file (sink->share)) {
+    sink->start = segment->start;
     return TRUE;
   }
+  sent = hangout_share_sender_get_offset (sink->share);
+  if (segment->start == sink->start + sent)
+    return TRUE;
   GST_ELEMENT_ERROR (sink, STREAM, FAILED,
       ("Upstream moves to byte %" G_GINT64_FORMAT " of this file after "
           "%" G_GUINT64_FORMAT " bytes were sent, which members cannot "
-          "follow", (gint64) (start - sink->base), sink->position - sink->base),
+          "follow", (gint64) (segment->start - sink->start), sent),
       ("a stream of a known size or live is shared as it arrives; "
           "spool=auto holds other streams until their end"));
   return FALSE;
@@ -498,7 +493,7 @@ end_file (GstHangoutSink *sink)
 {
   hangout_share_sender_end (sink->share);
   sink->files++;
-  sink->position = sink->base = 0;
+  sink->start = 0;
 }
 
 static guint
@@ -597,7 +592,7 @@ gst_hangout_sink_stop (GstBaseSink *bsink)
   gst_hangout_room_object_stop (sink->room_object, sink);
   g_clear_object (&sink->share);
   g_clear_pointer (&sink->spool, gst_hangout_spool_free);
-  sink->position = sink->base = 0;
+  sink->start = 0;
   return TRUE;
 }
 
@@ -657,7 +652,7 @@ gst_hangout_sink_event (GstBaseSink *bsink, GstEvent *event)
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_SEGMENT:
       gst_event_parse_segment (event, &segment);
-      ok = move_position (sink, segment);
+      ok = follow_segment (sink, segment);
       break;
     case GST_EVENT_STREAM_START:
       /* Another stream: the one before was a file of its own. */

@@ -11,6 +11,8 @@
 
 struct _GstHangoutSpool {
   int fd;
+  guint64 start;                /* the file's first byte, in upstream's */
+  guint64 position;             /* where the next write goes, from start */
   guint64 size;
 };
 
@@ -25,21 +27,21 @@ fail (GError **error, const gchar *what, const gchar *name)
 }
 
 GstHangoutSpool *
-gst_hangout_spool_new (const gchar *directory, GError **error)
+gst_hangout_spool_new (guint64 start, GError **error)
 {
-  g_autofree gchar *path = g_build_filename (directory != NULL ? directory :
-      g_get_tmp_dir (), "hangoutsink-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (g_get_tmp_dir (),
+      "hangoutsink-XXXXXX", NULL);
   GstHangoutSpool *spool;
   int fd = g_mkstemp_full (path, O_RDWR, 0600);
 
   if (fd < 0) {
-    fail (error, "Cannot create a temporary file in",
-        directory != NULL ? directory : g_get_tmp_dir ());
+    fail (error, "Cannot create a temporary file in", g_get_tmp_dir ());
     return NULL;
   }
   g_unlink (path);
   spool = g_new0 (GstHangoutSpool, 1);
   spool->fd = fd;
+  spool->start = start;
   return spool;
 }
 
@@ -53,14 +55,23 @@ gst_hangout_spool_free (GstHangoutSpool *spool)
 }
 
 gboolean
-gst_hangout_spool_write (GstHangoutSpool *spool, guint64 offset,
-    const guint8 *data, gsize len, GError **error)
+gst_hangout_spool_seek (GstHangoutSpool *spool, guint64 position)
+{
+  if (position < spool->start)
+    return FALSE;
+  spool->position = position - spool->start;
+  return TRUE;
+}
+
+gboolean
+gst_hangout_spool_write (GstHangoutSpool *spool, const guint8 *data,
+    gsize len, GError **error)
 {
   gsize done = 0;
 
   while (done < len) {
     ssize_t n = pwrite (spool->fd, data + done, len - done,
-        (off_t) (offset + done));
+        (off_t) (spool->position + done));
 
     if (n < 0 && errno == EINTR)
       continue;
@@ -68,7 +79,8 @@ gst_hangout_spool_write (GstHangoutSpool *spool, guint64 offset,
       return fail (error, "Cannot write to", "the temporary file");
     done += n;
   }
-  spool->size = MAX (spool->size, offset + len);
+  spool->position += len;
+  spool->size = MAX (spool->size, spool->position);
   return TRUE;
 }
 

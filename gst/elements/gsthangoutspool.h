@@ -8,23 +8,26 @@
 G_BEGIN_DECLS
 
 /* An anonymous temporary file (unlinked at once: nothing is left behind,
- * whatever happens to the process) written at any offset, as filesink
- * writes after a segment event, and read back in order. */
+ * whatever happens to the process), written as filesink writes: at a
+ * position that upstream's byte segments move; read back in order. */
 typedef struct _GstHangoutSpool GstHangoutSpool;
 
-/* In @directory (NULL: g_get_tmp_dir()). */
-GstHangoutSpool *gst_hangout_spool_new (const gchar *directory,
-    GError **error);
+/* For a file that begins at @start in upstream's bytes (concat counts on
+ * from the stream before), in g_get_tmp_dir(). */
+GstHangoutSpool *gst_hangout_spool_new (guint64 start, GError **error);
 void gst_hangout_spool_free (GstHangoutSpool *spool);
 
-/* Writes @len bytes at @offset; the file grows as needed (a hole reads as
- * zeros, as in a file filesink seeked past the end of). */
-gboolean gst_hangout_spool_write (GstHangoutSpool *spool, guint64 offset,
+/* Moves the position to @position of upstream's bytes; FALSE (and no
+ * move) when that is before the file's start. */
+gboolean gst_hangout_spool_seek (GstHangoutSpool *spool, guint64 position);
+/* Writes at the position and moves it on; the file grows as needed (a
+ * hole reads as zeros, as in a file filesink seeked past the end of). */
+gboolean gst_hangout_spool_write (GstHangoutSpool *spool,
     const guint8 *data, gsize len, GError **error);
-/* One past the last byte written. */
+/* One past the last byte written, from the file's start. */
 guint64 gst_hangout_spool_get_size (GstHangoutSpool *spool);
-/* Up to @len bytes from @offset into @data; returns how many (0 at the
- * end), or -1 with @error. */
+/* Up to @len bytes from @offset (from the file's start) into @data;
+ * returns how many (0 at the end), or -1 with @error. */
 gssize gst_hangout_spool_read (GstHangoutSpool *spool, guint64 offset,
     guint8 *data, gsize len, GError **error);
 
