@@ -14,6 +14,7 @@
 
 #include "gsthangoutsink.h"
 #include "gsthangoutroomobject.h"
+#include "gsthangoutspool.h"
 #include <hangout/share.h>
 #include <string.h>
 
@@ -41,9 +42,17 @@
  *
  * docs/messages.md lists every message with its fields.
  *
- * ## Example launch line
+ * What members receive is what a filesink would have written: a muxer
+ * seeks back to rewrite its header (wavenc, mp4mux, matroskamux, …), so a
+ * stream whose size upstream cannot tell and that is not live is held in a
+ * temporary file (#GstHangoutSink:spool, in g_get_tmp_dir(): $TMPDIR or
+ * /tmp) and offered at its end, with its size. A file (filesrc) and a live
+ * stream are shared as they arrive.
+ *
+ * ## Example launch lines
  * |[
  * gst-launch-1.0 filesrc location=big.iso ! hangoutsink room=team server=ws://HOST:8080/ws
+ * gst-launch-1.0 videotestsrc num-buffers=300 ! x264enc ! mp4mux ! hangoutsink room=team filename=test.mp4
  * ]|
  */
 
@@ -55,6 +64,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_sink_debug);
 #define DEFAULT_MIN_ACKS HANGOUT_SHARE_DEFAULT_MIN_ACKS
 #define DEFAULT_CHUNK_SIZE HANGOUT_TRANSFER_DEFAULT_CHUNK_SIZE
 
+/* What a spooled file is read back in. */
+#define SPOOL_READ_SIZE (256 * 1024)
+
 enum {
   PROP_MIN_PEERS = GST_HANGOUT_ROOM_PROP_LAST,
   PROP_ACK_TIMEOUT,
@@ -62,11 +74,16 @@ enum {
   PROP_CHUNK_SIZE,
   PROP_FILENAME,
   PROP_NEXT_FILE,
+  PROP_SPOOL,
 };
 
 G_DEFINE_ENUM_TYPE (GstHangoutSinkNextFile, gst_hangout_sink_next_file,
     G_DEFINE_ENUM_VALUE (GST_HANGOUT_SINK_NEXT_FILE_STREAM, "stream"),
     G_DEFINE_ENUM_VALUE (GST_HANGOUT_SINK_NEXT_FILE_BUFFER, "buffer"))
+
+G_DEFINE_ENUM_TYPE (GstHangoutSinkSpool, gst_hangout_sink_spool,
+    G_DEFINE_ENUM_VALUE (GST_HANGOUT_SINK_SPOOL_AUTO, "auto"),
+    G_DEFINE_ENUM_VALUE (GST_HANGOUT_SINK_SPOOL_NEVER, "never"))
 
 struct _GstHangoutSink {
   GstBaseSink parent;
@@ -80,10 +97,16 @@ struct _GstHangoutSink {
   guint chunk_size;
   gchar *filename;
   GstHangoutSinkNextFile next_file;
+  GstHangoutSinkSpool spool_mode;
 
   HangoutShareSender *share;    /* from start() to stop() */
   GCancellable *cancellable;    /* cancelled by unlock() */
   guint files;                  /* files ended since start (streaming thread) */
+  /* The current file (streaming thread): where it began in upstream's
+   * bytes (concat counts on from the stream before), and the spool that
+   * holds it when it is offered at its end. */
+  guint64 start;
+  GstHangoutSpool *spool;
 };
 
 G_DEFINE_TYPE (GstHangoutSink, gst_hangout_sink, GST_TYPE_BASE_SINK);
@@ -263,18 +286,44 @@ upstream_size (GstHangoutSink *sink)
   return size;
 }
 
-/* Waits for the members, then offers the file to those connected. */
+/* Upstream is live: its stream is made as it goes, and is shared so. */
+static gboolean
+upstream_live (GstHangoutSink *sink)
+{
+  GstQuery *query = gst_query_new_latency ();
+  gboolean live = FALSE;
+
+  if (gst_pad_peer_query (GST_BASE_SINK_PAD (sink), query))
+    gst_query_parse_latency (query, &live, NULL, NULL);
+  gst_query_unref (query);
+  return live;
+}
+
+/* Whether the next file is held in a spool until its end: upstream may
+ * rewrite it (its size is unknown, it is not live), and each buffer is not
+ * a file of its own. */
+static gboolean
+wants_spool (GstHangoutSink *sink)
+{
+  gboolean spool;
+
+  GST_OBJECT_LOCK (sink);
+  spool = sink->spool_mode == GST_HANGOUT_SINK_SPOOL_AUTO
+      && sink->next_file == GST_HANGOUT_SINK_NEXT_FILE_STREAM;
+  GST_OBJECT_UNLOCK (sink);
+  return spool && (sink->files > 0 || upstream_size (sink) < 0)
+      && !upstream_live (sink);
+}
+
+/* Waits until min-peers members are connected. */
 static GstFlowReturn
-begin_file (GstHangoutSink *sink)
+wait_for_members (GstHangoutSink *sink)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *name = choose_filename (sink);
   guint join_timeout =
       gst_hangout_room_object_get_join_timeout (sink->room_object);
-  /* Queries answer for the whole stream: only its first file's size is
-   * known (concat answers the first input's duration for the next). */
-  gint64 size = sink->files == 0 ? upstream_size (sink) : -1;
   guint min_peers, chunk_size, ack_timeout, min_acks;
+  g_autofree gchar *id = NULL;
 
   GST_OBJECT_LOCK (sink);
   min_peers = sink->min_peers;
@@ -285,24 +334,31 @@ begin_file (GstHangoutSink *sink)
   g_object_set (sink->share, "chunk-size", chunk_size, "ack-timeout",
       ack_timeout, "min-acks", min_acks, NULL);
 
-  if (!hangout_share_sender_wait_for_members (sink->share, min_peers,
-          join_timeout, sink->cancellable, &error)) {
-    g_autofree gchar *id = NULL;
+  if (hangout_share_sender_wait_for_members (sink->share, min_peers,
+          join_timeout, sink->cancellable, &error))
+    return GST_FLOW_OK;
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return flow_from_error (sink, error, "Cannot send this file");
+  id = hangout_room_dup_id (hangout_share_sender_get_room (sink->share));
+  if (id == NULL)
+    gst_hangout_room_object_post_join_error (sink->room_object,
+        GST_RESOURCE_ERROR_OPEN_WRITE);
+  else
+    GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
+        ("Only %u of the %u members asked for (min-peers) connected "
+            "within %u s (join-timeout)",
+            hangout_share_sender_count_connected (sink->share), min_peers,
+            join_timeout), ("joined as %s", id));
+  return GST_FLOW_ERROR;
+}
 
-    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-      return flow_from_error (sink, error, "Cannot send this file");
-    id = hangout_room_dup_id (hangout_share_sender_get_room (sink->share));
-    if (id == NULL)
-      gst_hangout_room_object_post_join_error (sink->room_object,
-          GST_RESOURCE_ERROR_OPEN_WRITE);
-    else
-      GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
-          ("Only %u of the %u members asked for (min-peers) connected "
-              "within %u s (join-timeout)",
-              hangout_share_sender_count_connected (sink->share), min_peers,
-              join_timeout), ("joined as %s", id));
-    return GST_FLOW_ERROR;
-  }
+/* Offers the file, of @size bytes (-1: unknown), to the members connected. */
+static GstFlowReturn
+offer_file (GstHangoutSink *sink, gint64 size)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *name = choose_filename (sink);
+
   if (!hangout_share_sender_begin (sink->share, name, size, NULL, &error)) {
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS, ("Cannot send this file"),
         ("%s", error->message));
@@ -312,12 +368,120 @@ begin_file (GstHangoutSink *sink)
   return GST_FLOW_OK;
 }
 
+/* The first byte of a file: once the members are there, it is offered at
+ * once, or held in a spool until its end. */
+static GstFlowReturn
+begin_file (GstHangoutSink *sink)
+{
+  g_autoptr (GError) error = NULL;
+  GstFlowReturn ret;
+
+  if ((ret = wait_for_members (sink)) != GST_FLOW_OK)
+    return ret;
+  if (!wants_spool (sink))
+    /* Queries answer for the whole stream: only its first file's size is
+     * known (concat answers the first input's duration for the next). */
+    return offer_file (sink, sink->files == 0 ? upstream_size (sink) : -1);
+  sink->spool = gst_hangout_spool_new (sink->start, &error);
+  if (sink->spool == NULL) {
+    GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
+        ("Cannot hold this file until its end (spool)"), ("%s",
+            error->message));
+    return GST_FLOW_ERROR;
+  }
+  GST_INFO_OBJECT (sink, "upstream may rewrite this file: holding it until "
+      "its end");
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+write_file (GstHangoutSink *sink, const guint8 *data, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (sink->spool == NULL) {
+    if (!hangout_share_sender_write (sink->share, data, len,
+            sink->cancellable, &error))
+      return flow_from_error (sink, error, "Cannot send this file");
+    post_progress (sink, GST_PROGRESS_TYPE_CONTINUE, FALSE);
+  } else if (!gst_hangout_spool_write (sink->spool, data, len, &error)) {
+    GST_ELEMENT_ERROR (sink, RESOURCE, WRITE,
+        ("Cannot hold this file until its end (spool)"), ("%s",
+            error->message));
+    return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}
+
+/* The spooled file is complete: offered with its size, and sent. */
+static GstFlowReturn
+send_spool (GstHangoutSink *sink)
+{
+  g_autoptr (GstHangoutSpool) spool = g_steal_pointer (&sink->spool);
+  g_autofree guint8 *data = g_malloc (SPOOL_READ_SIZE);
+  guint64 size = gst_hangout_spool_get_size (spool);
+  GstFlowReturn ret;
+
+  GST_INFO_OBJECT (sink, "the file is complete (%" G_GUINT64_FORMAT
+      " bytes): offering it", size);
+  if ((ret = wait_for_members (sink)) != GST_FLOW_OK
+      || (ret = offer_file (sink, size)) != GST_FLOW_OK)
+    return ret;
+  for (guint64 offset = 0; offset < size;) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GError) send_error = NULL;
+    gssize n = gst_hangout_spool_read (spool, offset, data, SPOOL_READ_SIZE,
+        &error);
+
+    if (n <= 0) {
+      GST_ELEMENT_ERROR (sink, RESOURCE, READ,
+          ("Cannot read back the file held until its end (spool)"), ("%s",
+              error ? error->message : "it is shorter than written"));
+      return GST_FLOW_ERROR;
+    }
+    if (!hangout_share_sender_write (sink->share, data, n, sink->cancellable,
+            &send_error))
+      return flow_from_error (sink, send_error, "Cannot send this file");
+    post_progress (sink, GST_PROGRESS_TYPE_CONTINUE, FALSE);
+    offset += n;
+  }
+  return GST_FLOW_OK;
+}
+
+/* A byte segment moves where upstream writes next (filesink seeks there):
+ * into a spool that is fine; bytes already sent cannot be taken back. */
+static gboolean
+follow_segment (GstHangoutSink *sink, const GstSegment *segment)
+{
+  guint64 sent;
+
+  if (segment->format != GST_FORMAT_BYTES)
+    return TRUE;
+  if (sink->spool != NULL)
+    return gst_hangout_spool_seek (sink->spool, segment->start);
+  if (!hangout_share_sender_has_file (sink->share)) {
+    sink->start = segment->start;
+    return TRUE;
+  }
+  sent = hangout_share_sender_get_offset (sink->share);
+  if (segment->start == sink->start + sent)
+    return TRUE;
+  GST_ELEMENT_ERROR (sink, STREAM, FAILED,
+      ("Upstream moves to byte %" G_GINT64_FORMAT " of this file after "
+          "%" G_GUINT64_FORMAT " bytes were sent, which members cannot "
+          "follow", (gint64) (segment->start - sink->start), sent),
+      ("a stream of a known size or live is shared as it arrives; "
+          "spool=auto holds other streams until their end"));
+  return FALSE;
+}
+
 /* The file has been shared: the next buffer begins another. */
 static void
 end_file (GstHangoutSink *sink)
 {
   hangout_share_sender_end (sink->share);
   sink->files++;
+  sink->start = 0;
 }
 
 static guint
@@ -333,12 +497,17 @@ finish_file (GstHangoutSink *sink)
 {
   g_autoptr (GError) error = NULL;
   GstStructure *summary = NULL;
-  GstFlowReturn ret;
+  GstFlowReturn ret = GST_FLOW_OK;
   guint ok, lost, silent, ack_timeout, min_acks;
   gboolean enough;
 
+  if (sink->spool != NULL && (ret = send_spool (sink)) != GST_FLOW_OK)
+    return ret;
   if (!hangout_share_sender_has_file (sink->share)
-      && (ret = begin_file (sink)) != GST_FLOW_OK)
+      && (ret = wait_for_members (sink)) == GST_FLOW_OK)
+    /* An empty stream: an empty file. */
+    ret = offer_file (sink, sink->files == 0 ? upstream_size (sink) : -1);
+  if (!hangout_share_sender_has_file (sink->share))
     return ret;
   enough = hangout_share_sender_finish (sink->share, sink->cancellable,
       &summary, &error);
@@ -409,6 +578,8 @@ gst_hangout_sink_stop (GstBaseSink *bsink)
   /* After this no handler runs: the network thread is joined. */
   gst_hangout_room_object_stop (sink->room_object, sink);
   g_clear_object (&sink->share);
+  g_clear_pointer (&sink->spool, gst_hangout_spool_free);
+  sink->start = 0;
   return TRUE;
 }
 
@@ -430,25 +601,21 @@ static GstFlowReturn
 gst_hangout_sink_render (GstBaseSink *bsink, GstBuffer *buffer)
 {
   GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
-  g_autoptr (GError) error = NULL;
   GstHangoutSinkNextFile next_file;
   GstFlowReturn ret;
   GstMapInfo map;
-  gboolean sent;
 
-  if (!hangout_share_sender_has_file (sink->share)
+  if (!hangout_share_sender_has_file (sink->share) && sink->spool == NULL
       && (ret = begin_file (sink)) != GST_FLOW_OK)
     return ret;
   if (!gst_buffer_map (buffer, &map, GST_MAP_READ)) {
     GST_ELEMENT_ERROR (sink, RESOURCE, READ, ("Cannot read a buffer"), (NULL));
     return GST_FLOW_ERROR;
   }
-  sent = hangout_share_sender_write (sink->share, map.data, map.size,
-      sink->cancellable, &error);
+  ret = write_file (sink, map.data, map.size);
   gst_buffer_unmap (buffer, &map);
-  if (!sent)
-    return flow_from_error (sink, error, "Cannot send this file");
-  post_progress (sink, GST_PROGRESS_TYPE_CONTINUE, FALSE);
+  if (ret != GST_FLOW_OK)
+    return ret;
   GST_OBJECT_LOCK (sink);
   next_file = sink->next_file;
   GST_OBJECT_UNLOCK (sink);
@@ -464,10 +631,16 @@ static gboolean
 gst_hangout_sink_event (GstBaseSink *bsink, GstEvent *event)
 {
   GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
-  gboolean has_file = hangout_share_sender_has_file (sink->share);
+  gboolean has_file = hangout_share_sender_has_file (sink->share)
+      || sink->spool != NULL;
+  const GstSegment *segment;
   gboolean ok = TRUE;
 
   switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEGMENT:
+      gst_event_parse_segment (event, &segment);
+      ok = follow_segment (sink, segment);
+      break;
     case GST_EVENT_STREAM_START:
       /* Another stream: the one before was a file of its own. */
       if (has_file && (ok = finish_file (sink) == GST_FLOW_OK))
@@ -487,6 +660,25 @@ gst_hangout_sink_event (GstBaseSink *bsink, GstEvent *event)
   }
   return GST_BASE_SINK_CLASS (gst_hangout_sink_parent_class)->event (bsink,
       event);
+}
+
+/* A muxer asks whether it may seek back to rewrite what it wrote: it may
+ * when the file is held until its end. Answering keeps the question from
+ * reaching a filesink beside us (behind a tee), whose yes would be ours. */
+static gboolean
+gst_hangout_sink_query (GstBaseSink *bsink, GstQuery *query)
+{
+  GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
+  GstFormat format;
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_SEEKING)
+    return GST_BASE_SINK_CLASS (gst_hangout_sink_parent_class)->query (bsink,
+        query);
+  gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
+  gst_query_set_seeking (query, format, format == GST_FORMAT_BYTES
+      && (sink->spool != NULL || (!hangout_share_sender_has_file (sink->share)
+              && wants_spool (sink))), 0, -1);
+  return TRUE;
 }
 
 /* ---- GObject ---- */
@@ -520,6 +712,9 @@ gst_hangout_sink_set_property (GObject *object, guint prop_id,
       break;
     case PROP_NEXT_FILE:
       sink->next_file = g_value_get_enum (value);
+      break;
+    case PROP_SPOOL:
+      sink->spool_mode = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -556,6 +751,9 @@ gst_hangout_sink_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_NEXT_FILE:
       g_value_set_enum (value, sink->next_file);
+      break;
+    case PROP_SPOOL:
+      g_value_set_enum (value, sink->spool_mode);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -644,6 +842,16 @@ gst_hangout_sink_class_init (GstHangoutSinkClass *klass)
           "file each, as multifilesrc makes them)",
           GST_TYPE_HANGOUT_SINK_NEXT_FILE, GST_HANGOUT_SINK_NEXT_FILE_STREAM,
           PARAM_FLAGS));
+  g_object_class_install_property (gobject_class, PROP_SPOOL,
+      g_param_spec_enum ("spool", "Spool",
+          "auto: a stream whose size upstream cannot tell and that is not "
+          "live (a muxer's, which may seek back to rewrite its header) is "
+          "held in a temporary file in $TMPDIR until its end, then offered "
+          "with its size, so that members get exactly what a filesink "
+          "would have written; never: share every byte as it arrives "
+          "(upstream rewriting bytes already sent fails the file)",
+          GST_TYPE_HANGOUT_SINK_SPOOL, GST_HANGOUT_SINK_SPOOL_AUTO,
+          PARAM_FLAGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_set_static_metadata (element_class, "Hangout sink",
@@ -657,4 +865,5 @@ gst_hangout_sink_class_init (GstHangoutSinkClass *klass)
       GST_DEBUG_FUNCPTR (gst_hangout_sink_unlock_stop);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_hangout_sink_render);
   basesink_class->event = GST_DEBUG_FUNCPTR (gst_hangout_sink_event);
+  basesink_class->query = GST_DEBUG_FUNCPTR (gst_hangout_sink_query);
 }
