@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "pipelines.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
 
@@ -128,6 +129,51 @@ stop_leftovers (void)
     }
   }
   g_clear_pointer (&processes, g_ptr_array_unref);
+}
+
+gchar *
+make_workdir (const gchar *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *template = g_strdup_printf ("hangout-%s-XXXXXX", name);
+  GstPlugin *plugin = gst_plugin_load_file (HANGOUT_PLUGIN_PATH, &error);
+  gchar *workdir;
+
+  fail_unless (plugin != NULL, "cannot load %s: %s", HANGOUT_PLUGIN_PATH,
+      error ? error->message : "");
+  gst_object_unref (plugin);
+  workdir = g_dir_make_tmp (template, &error);
+  fail_unless (workdir != NULL, "%s", error ? error->message : "");
+  return workdir;
+}
+
+void
+remove_workdir (gchar *workdir)
+{
+  g_autoptr (GDir) dir = NULL;
+  const gchar *name;
+
+  stop_leftovers ();
+  dir = g_dir_open (workdir, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+    g_autofree gchar *path = g_build_filename (workdir, name, NULL);
+
+    g_unlink (path);
+  }
+  g_rmdir (workdir);
+  g_free (workdir);
+}
+
+void
+write_random_file (const gchar *path, gsize size)
+{
+  g_autofree guint32 *data = g_new (guint32, size / 4);
+  g_autoptr (GRand) rand = g_rand_new ();
+
+  for (gsize i = 0; i < size / 4; i++)
+    data[i] = g_rand_int (rand);
+  fail_unless (g_file_set_contents (path, (gchar *) data, size, NULL), "%s",
+      path);
 }
 
 gchar *

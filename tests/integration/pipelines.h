@@ -36,6 +36,17 @@ void wait_eos (GstElement *pipeline, const gchar *who, GstClockTime timeout);
 
 gchar *file_sha256 (const gchar *path);
 
+/* For a fixture's setup: loads the plugin of the build tree
+ * (HANGOUT_PLUGIN_PATH) by path, so neither GST_PLUGIN_PATH nor the
+ * registry is involved, and returns a new temporary directory named after
+ * @name. */
+gchar *make_workdir (const gchar *name);
+/* For its teardown: stop_leftovers(), then @workdir and the files in it
+ * are removed and it is freed. */
+void remove_workdir (gchar *workdir);
+/* @size random bytes (a multiple of 4) in @path. */
+void write_random_file (const gchar *path, gsize size);
+
 /* Stops every process spawn() started that still runs (SIGCONT first, in
  * case a test froze it, then stop_process()) and sets every pipeline
  * launch() made to NULL. For a fixture's teardown: a check that fails

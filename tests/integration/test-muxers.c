@@ -11,7 +11,6 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "pipelines.h"
 
-#include <glib/gstdio.h>
 #include <string.h>
 #include <gst/pbutils/pbutils.h>
 
@@ -178,32 +177,15 @@ GST_END_TEST;
 static void
 setup (void)
 {
-  g_autoptr (GError) error = NULL;
-  GstPlugin *plugin = gst_plugin_load_file (HANGOUT_PLUGIN_PATH, &error);
-
-  fail_unless (plugin != NULL, "cannot load %s: %s", HANGOUT_PLUGIN_PATH,
-      error ? error->message : "");
-  gst_object_unref (plugin);
-  workdir = g_dir_make_tmp ("hangout-muxers-XXXXXX", NULL);
-  fail_unless (workdir != NULL);
+  workdir = make_workdir ("muxers");
   server = server_start (NULL);
 }
 
 static void
 teardown (void)
 {
-  g_autoptr (GDir) dir = g_dir_open (workdir, 0, NULL);
-  const gchar *name;
-
   server_stop (server);
-  stop_leftovers ();
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-    g_autofree gchar *path = g_build_filename (workdir, name, NULL);
-
-    g_unlink (path);
-  }
-  g_rmdir (workdir);
-  g_clear_pointer (&workdir, g_free);
+  remove_workdir (g_steal_pointer (&workdir));
 }
 
 static Suite *

@@ -340,44 +340,17 @@ static void
 setup (void)
 {
   g_autofree gchar *in = NULL;
-  g_autofree guint8 *data = g_malloc (FILE_SIZE);
-  GRand *rand = g_rand_new ();
-  g_autoptr (GError) error = NULL;
-  GstPlugin *plugin = gst_plugin_load_file (HANGOUT_PLUGIN_PATH, &error);
 
-  fail_unless (plugin != NULL, "cannot load %s: %s", HANGOUT_PLUGIN_PATH,
-      error ? error->message : "");
-  gst_object_unref (plugin);
-  workdir = g_dir_make_tmp ("hangout-turn-XXXXXX", NULL);
-  fail_unless (workdir != NULL);
+  workdir = make_workdir ("turn");
   in = g_build_filename (workdir, "in.bin", NULL);
-  for (gsize i = 0; i < FILE_SIZE; i += 4)
-    *(guint32 *) (data + i) = g_rand_int (rand);
-  g_rand_free (rand);
-  fail_unless (g_file_set_contents (in, (gchar *) data, FILE_SIZE, NULL));
+  write_random_file (in, FILE_SIZE);
   trust_certificate ();
 }
 
 static void
 teardown (void)
 {
-  g_autoptr (GFile) dir = g_file_new_for_path (workdir);
-  g_autoptr (GFileEnumerator) files = NULL;
-  GFileInfo *info;
-
-  stop_leftovers ();
-  files = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME,
-      G_FILE_QUERY_INFO_NONE, NULL, NULL);
-
-  while (files && (info = g_file_enumerator_next_file (files, NULL, NULL))) {
-    g_autoptr (GFile) child = g_file_get_child (dir, g_file_info_get_name
-        (info));
-
-    g_file_delete (child, NULL, NULL);
-    g_object_unref (info);
-  }
-  g_file_delete (dir, NULL, NULL);
-  g_clear_pointer (&workdir, g_free);
+  remove_workdir (g_steal_pointer (&workdir));
 }
 
 static Suite *
