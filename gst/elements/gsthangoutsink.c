@@ -107,6 +107,9 @@ struct _GstHangoutSink {
    * holds it when it is offered at its end. */
   guint64 start;
   GstHangoutSpool *spool;
+  /* This stream rewrote bytes already sent: its file was dropped, and the
+   * rest of the stream is refused rather than shared as a file. */
+  gboolean damaged;
 };
 
 G_DEFINE_TYPE (GstHangoutSink, gst_hangout_sink, GST_TYPE_BASE_SINK);
@@ -472,6 +475,9 @@ follow_segment (GstHangoutSink *sink, const GstSegment *segment)
           "follow", (gint64) (segment->start - sink->start), sent),
       ("a stream of a known size or live is shared as it arrives; "
           "spool=auto holds other streams until their end"));
+  /* Never an end for it: no member may take it for complete. */
+  hangout_share_sender_end (sink->share);
+  sink->damaged = TRUE;
   return FALSE;
 }
 
@@ -562,6 +568,7 @@ gst_hangout_sink_start (GstBaseSink *bsink)
   GstHangoutSink *sink = GST_HANGOUT_SINK (bsink);
 
   sink->files = 0;
+  sink->damaged = FALSE;
   g_cancellable_reset (sink->cancellable);
   if (gst_hangout_room_object_start (sink->room_object,
           GST_RESOURCE_ERROR_OPEN_WRITE, connect_room, sink) != NULL)
@@ -605,6 +612,8 @@ gst_hangout_sink_render (GstBaseSink *bsink, GstBuffer *buffer)
   GstFlowReturn ret;
   GstMapInfo map;
 
+  if (sink->damaged)
+    return GST_FLOW_ERROR;
   if (!hangout_share_sender_has_file (sink->share) && sink->spool == NULL
       && (ret = begin_file (sink)) != GST_FLOW_OK)
     return ret;
@@ -645,10 +654,13 @@ gst_hangout_sink_event (GstBaseSink *bsink, GstEvent *event)
       /* Another stream: the one before was a file of its own. */
       if (has_file && (ok = finish_file (sink) == GST_FLOW_OK))
         end_file (sink);
+      sink->damaged = FALSE;
       break;
     case GST_EVENT_EOS:
       /* A stream without a byte is an empty file, unless it ended one. */
-      if (has_file || sink->files == 0)
+      if (sink->damaged)
+        ok = FALSE;
+      else if (has_file || sink->files == 0)
         ok = finish_file (sink) == GST_FLOW_OK;
       break;
     default:
