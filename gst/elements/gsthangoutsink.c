@@ -276,10 +276,15 @@ static gint64
 upstream_size (GstHangoutSink *sink)
 {
   GstPad *pad = GST_BASE_SINK_PAD (sink);
-  GstQuery *query = gst_query_new_seeking (GST_FORMAT_BYTES);
+  GstQuery *query;
   gboolean seekable = FALSE;
   gint64 size = -1;
 
+  /* Queries answer for the whole stream: only its first file's size is
+   * known (concat answers the first input's duration for the next). */
+  if (sink->files > 0)
+    return -1;
+  query = gst_query_new_seeking (GST_FORMAT_BYTES);
   if (gst_pad_peer_query (pad, query))
     gst_query_parse_seeking (query, NULL, &seekable, NULL, NULL);
   gst_query_unref (query);
@@ -302,11 +307,11 @@ upstream_live (GstHangoutSink *sink)
   return live;
 }
 
-/* Whether the next file is held in a spool until its end: upstream may
- * rewrite it (its size is unknown, it is not live), and each buffer is not
- * a file of its own. */
+/* Whether the next file, of @size (upstream_size()), is held in a spool
+ * until its end: upstream may rewrite it (its size is unknown, it is not
+ * live), and each buffer is not a file of its own. */
 static gboolean
-wants_spool (GstHangoutSink *sink)
+wants_spool (GstHangoutSink *sink, gint64 size)
 {
   gboolean spool;
 
@@ -314,8 +319,7 @@ wants_spool (GstHangoutSink *sink)
   spool = sink->spool_mode == GST_HANGOUT_SINK_SPOOL_AUTO
       && sink->next_file == GST_HANGOUT_SINK_NEXT_FILE_STREAM;
   GST_OBJECT_UNLOCK (sink);
-  return spool && (sink->files > 0 || upstream_size (sink) < 0)
-      && !upstream_live (sink);
+  return spool && size < 0 && !upstream_live (sink);
 }
 
 /* Waits until min-peers members are connected. */
@@ -378,13 +382,13 @@ begin_file (GstHangoutSink *sink)
 {
   g_autoptr (GError) error = NULL;
   GstFlowReturn ret;
+  gint64 size;
 
   if ((ret = wait_for_members (sink)) != GST_FLOW_OK)
     return ret;
-  if (!wants_spool (sink))
-    /* Queries answer for the whole stream: only its first file's size is
-     * known (concat answers the first input's duration for the next). */
-    return offer_file (sink, sink->files == 0 ? upstream_size (sink) : -1);
+  size = upstream_size (sink);
+  if (!wants_spool (sink, size))
+    return offer_file (sink, size);
   sink->spool = gst_hangout_spool_new (sink->start, &error);
   if (sink->spool == NULL) {
     GST_ELEMENT_ERROR (sink, RESOURCE, OPEN_WRITE,
@@ -507,13 +511,11 @@ finish_file (GstHangoutSink *sink)
   guint ok, lost, silent, ack_timeout, min_acks;
   gboolean enough;
 
-  if (sink->spool != NULL && (ret = send_spool (sink)) != GST_FLOW_OK)
+  /* An empty stream is an empty file. */
+  if (!hangout_share_sender_has_file (sink->share) && sink->spool == NULL
+      && (ret = begin_file (sink)) != GST_FLOW_OK)
     return ret;
-  if (!hangout_share_sender_has_file (sink->share)
-      && (ret = wait_for_members (sink)) == GST_FLOW_OK)
-    /* An empty stream: an empty file. */
-    ret = offer_file (sink, sink->files == 0 ? upstream_size (sink) : -1);
-  if (!hangout_share_sender_has_file (sink->share))
+  if (sink->spool != NULL && (ret = send_spool (sink)) != GST_FLOW_OK)
     return ret;
   enough = hangout_share_sender_finish (sink->share, sink->cancellable,
       &summary, &error);
@@ -689,7 +691,7 @@ gst_hangout_sink_query (GstBaseSink *bsink, GstQuery *query)
   gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
   gst_query_set_seeking (query, format, format == GST_FORMAT_BYTES
       && (sink->spool != NULL || (!hangout_share_sender_has_file (sink->share)
-              && wants_spool (sink))), 0, -1);
+              && wants_spool (sink, upstream_size (sink)))), 0, -1);
   return TRUE;
 }
 
