@@ -56,6 +56,8 @@ class Pair {
     this.claim = null;          // { id, token } it claimed on its control channel
     this.token = null;          // our id proof's token for it, after a rejoin
     this.pongs = 0;
+    this.createdAt = performance.now();
+    this.openMs = null;         // from this pair's start to both channels open
     // Remote descriptions and candidates are applied in arrival order.
     this.ops = Promise.resolve();
     this.conn = member.stack.connect({ offerer, bindAddress: member.bindAddress, label: `${member.name}-${id.slice(0, 6)}` });
@@ -126,6 +128,7 @@ class Pair {
 
   onOpen() {
     this.fileChannel();
+    this.openMs ??= performance.now() - this.createdAt;
     this.open = true;
     this.member.poke();
   }
