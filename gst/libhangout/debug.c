@@ -5,6 +5,7 @@
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_sdp);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_ice);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_dtls);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_fec);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_sctp);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_channel);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_peer);
@@ -26,6 +27,8 @@ hangout_debug_init (void)
       "gst-hangout: ICE (libnice)");
   GST_DEBUG_CATEGORY_INIT (hangout_debug_dtls, "hangout-dtls", 0,
       "gst-hangout: DTLS (GnuTLS)");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_fec, "hangout-fec", 0,
+      "gst-hangout: loss repair below DTLS (parity, loss reports)");
   GST_DEBUG_CATEGORY_INIT (hangout_debug_sctp, "hangout-sctp", 0,
       "gst-hangout: SCTP (usrsctp)");
   GST_DEBUG_CATEGORY_INIT (hangout_debug_channel, "hangout-channel", 0,

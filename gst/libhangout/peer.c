@@ -4,6 +4,7 @@
 #include <hangout/peer.h>
 #include <hangout/ice.h>
 #include <hangout/dtls.h>
+#include <hangout/fec.h>
 #include <hangout/sctp.h>
 #include <hangout/auth.h>
 #include "channel-private.h"
@@ -57,6 +58,9 @@ struct _HangoutPeerConnection {
   gboolean dtls_started;
   GQueue early_dtls;            /* GBytes received before DTLS started */
   gsize early_dtls_bytes;
+  /* Loss repair (fec.h) when both ends read it and the path is not
+   * loopback; set once, read by the threads that send. */
+  HangoutFec *fec;
   HangoutSctp *sctp;
   gboolean sctp_connected;
   guint sctp_packet_size;       /* chosen when DTLS is up */
@@ -148,6 +152,8 @@ free_transports (HangoutPeerConnection *pc)
   if (pc->dtls != NULL)
     hangout_dtls_close (pc->dtls);
   g_clear_pointer (&pc->dtls, hangout_dtls_free);
+  /* Nothing sends any more. */
+  hangout_fec_free (g_atomic_pointer_exchange (&pc->fec, NULL));
   /* The connection lives on until its agent has released its TURN
    * allocations (a second at most), so that a room's drain waits for them;
    * from dispose it cannot. */
@@ -572,9 +578,33 @@ dtls_send_datagram (gpointer data, const guint8 *datagram, gsize len)
 {
   HangoutPeerConnection *pc = data;
 
+  HangoutFec *fec = g_atomic_pointer_get (&pc->fec);
+
   /* Any thread; the ICE layer outlives DTLS. */
   hangout_ice_send (pc->ice, datagram, len);
+  if (fec != NULL)
+    hangout_fec_sent (fec, datagram, len);
 }
+
+static void
+fec_send (gpointer data, const guint8 *datagram, gsize len)
+{
+  HangoutPeerConnection *pc = data;
+
+  hangout_ice_send (pc->ice, datagram, len);
+}
+
+static void
+fec_deliver (gpointer data, const guint8 *datagram, gsize len)
+{
+  HangoutPeerConnection *pc = enter (data);
+
+  if (pc->dtls != NULL)
+    hangout_dtls_receive (pc->dtls, datagram, len);
+  leave (pc);
+}
+
+static const HangoutFecCallbacks fec_callbacks = { fec_send, fec_deliver };
 
 static void
 dtls_connected (gpointer data)
@@ -598,6 +628,10 @@ dtls_connected (gpointer data)
     mtu = hangout_dtls_get_max_payload (pc->dtls);
   pc->sctp_packet_size = mtu;
   GST_INFO ("peer %p: SCTP packets of up to %u bytes", pc, mtu);
+  /* Loopback loses nothing; its large records are not protected anyway. */
+  if (pc->remote->fec && mtu == HANGOUT_SCTP_DEFAULT_MTU)
+    g_atomic_pointer_set (&pc->fec, hangout_fec_new (pc->context,
+            &fec_callbacks, pc));
   start_consent (pc);
   pc->sctp = hangout_sctp_new (pc->context, HANGOUT_SDP_DEFAULT_SCTP_PORT,
       pc->remote->sctp_port, mtu, pc->max_message_size,
@@ -692,6 +726,12 @@ ice_received (gpointer data, const guint8 *datagram, gsize len)
 {
   HangoutPeerConnection *pc = enter (data);
 
+  if (pc->fec != NULL && (hangout_dtls_is_dtls_packet (datagram, len)
+          || hangout_fec_is_fec_packet (datagram, len))) {
+    hangout_fec_receive (pc->fec, datagram, len);
+    leave (pc);
+    return;
+  }
   if (!hangout_dtls_is_dtls_packet (datagram, len)) {
     leave (pc);
     return;
@@ -791,6 +831,7 @@ new_local_description (HangoutPeerConnection *pc, HangoutSdpType type,
   desc->sctp_port = HANGOUT_SDP_DEFAULT_SCTP_PORT;
   desc->max_message_size = pc->max_message_size;
   desc->max_datagram_size = HANGOUT_DTLS_MAX_DATAGRAM;
+  desc->fec = TRUE;
   return desc;
 }
 
@@ -977,6 +1018,17 @@ hangout_peer_connection_dup_transport (HangoutPeerConnection *pc)
   info = gst_structure_new ("hangout-transport",
       "sctp-packet-size", G_TYPE_UINT, pc->sctp_packet_size,
       "dtls", G_TYPE_STRING, dtls, NULL);
+  if (pc->fec != NULL) {
+    HangoutFecStats stats;
+
+    hangout_fec_get_stats (pc->fec, &stats);
+    gst_structure_set (info,
+        "fec-received", G_TYPE_UINT64, stats.received,
+        "fec-lost", G_TYPE_UINT64, stats.lost,
+        "fec-repaired", G_TYPE_UINT64, stats.repaired,
+        "fec-parity-sent", G_TYPE_UINT64, stats.parity_sent,
+        "fec-group-size", G_TYPE_UINT, stats.group_size, NULL);
+  }
   gst_structure_foreach (pair, copy_field, info);
   gst_structure_free (pair);
   return info;

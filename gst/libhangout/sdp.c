@@ -48,6 +48,9 @@
  * echo: libdatachannel copies the offer's unknown attributes into its
  * answer. */
 #define MAX_DATAGRAM_ATTRIBUTE "x-hangout-max-datagram"
+/* Ours too: "1 UFRAG", the peer reads parity and loss reports below DTLS
+ * (docs/protocol.md §1.9); the ufrag again tells it from an echo. */
+#define FEC_ATTRIBUTE "x-hangout-fec"
 /* draft-ietf-mmusic-sctp-sdp-05 and older, still sent by old peers: the SCTP
  * port is the m-line's format. */
 #define LEGACY_DATACHANNEL_PROTO "DTLS/SCTP"
@@ -459,6 +462,7 @@ parse_media (const GstSDPMessage * msg, const GstSDPMedia * media,
   g_autofree gchar *sctp_port = NULL;
   g_autofree gchar *max_message_size = NULL;
   g_autofree gchar *max_datagram = NULL;
+  g_autofree gchar *fec = NULL;
   guint64 datagram = 0;
 
   /* Port 0 rejects the section (RFC 3264 §6), unless it only rides on a
@@ -476,7 +480,8 @@ parse_media (const GstSDPMessage * msg, const GstSDPMedia * media,
       || !get_single_attribute (msg, media, "max-message-size",
           &max_message_size, error)
       || !get_single_attribute (msg, media, MAX_DATAGRAM_ATTRIBUTE,
-          &max_datagram, error))
+          &max_datagram, error)
+      || !get_single_attribute (msg, media, FEC_ATTRIBUTE, &fec, error))
     return FALSE;
 
   if (!check_ice_credential ("ice-ufrag", "username fragment", ufrag,
@@ -550,6 +555,19 @@ parse_media (const GstSDPMessage * msg, const GstSDPMedia * media,
     }
   }
   desc->max_datagram_size = (guint) datagram;
+
+  /* A version we do not know, or an echo, is no support. */
+  if (fec != NULL) {
+    g_auto (GStrv) fields = g_strsplit (fec, " ", 2);
+
+    desc->fec = g_strcmp0 (fields[0], "1") == 0 && fields[1] != NULL
+        && g_strcmp0 (fields[1], desc->ice_ufrag) == 0;
+    if (!desc->fec) {
+      g_autofree gchar *quoted = quote_value (fec);
+
+      GST_DEBUG ("a=" FEC_ATTRIBUTE ":%s: not ours to read: ignored", quoted);
+    }
+  }
 
   if (!parse_candidates (media, desc, error))
     return FALSE;
@@ -721,6 +739,11 @@ hangout_sdp_description_to_string (const HangoutSdpDescription * desc)
         desc->max_datagram_size, desc->ice_ufrag);
 
     gst_sdp_media_add_attribute (&media, MAX_DATAGRAM_ATTRIBUTE, datagram);
+  }
+  if (desc->fec) {
+    g_autofree gchar *fec = g_strdup_printf ("1 %s", desc->ice_ufrag);
+
+    gst_sdp_media_add_attribute (&media, FEC_ATTRIBUTE, fec);
   }
   /* Moves the contents of @media into @msg and clears @media. */
   gst_sdp_message_add_media (msg, &media);

@@ -72,7 +72,10 @@ const GError *hangout_peer_connection_get_error (HangoutPeerConnection *pc);
  * "hangout-transport", with "sctp-packet-size" (G_TYPE_UINT: the largest SCTP
  * packet sent, HANGOUT_SCTP_DEFAULT_MTU unless both ends are on loopback and
  * the peer reads larger datagrams) and "dtls" (G_TYPE_STRING, e.g.
- * "(DTLS1.2)-(ECDHE-SECP256R1)-(ECDSA-SHA256)-(AES-128-GCM)"). */
+ * "(DTLS1.2)-(ECDHE-SECP256R1)-(ECDSA-SHA256)-(AES-128-GCM)"); with loss
+ * repair (fec.h: both ends read it, the path is not loopback) also the
+ * HangoutFecStats as "fec-received", "fec-lost", "fec-repaired",
+ * "fec-parity-sent" (G_TYPE_UINT64) and "fec-group-size" (G_TYPE_UINT). */
 GstStructure *hangout_peer_connection_dup_transport (HangoutPeerConnection *pc);
 
 /* Our certificate's fingerprint, and the peer's once DTLS has checked its

@@ -42,6 +42,8 @@ typedef enum {
  *   payload the peer reads; 0 when absent or when its ufrag is not this
  *   description's (an echo of ours), and then no datagram may exceed 1232
  *   bytes, what an IPv6 minimum-MTU path carries (docs/protocol.md §1.8)
+ * @fec: a=x-hangout-fec ("1 UFRAG", UFRAG this description's own): the peer
+ *   reads the parity and loss reports of docs/protocol.md §1.9
  * @candidates: (element-type utf8): ICE candidates in the browsers' form, without "a="
  *   ("candidate:1 1 udp 2122260223 192.0.2.1 5000 typ host")
  * @end_of_candidates: a=end-of-candidates was present
@@ -60,6 +62,7 @@ typedef struct {
   guint sctp_port;
   guint64 max_message_size;
   guint max_datagram_size;
+  gboolean fec;
   GPtrArray *candidates;
   gboolean end_of_candidates;
 } HangoutSdpDescription;

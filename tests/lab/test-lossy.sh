@@ -13,6 +13,7 @@
 # arrives intact or the test fails.
 set -eu
 . "$(dirname "$0")/lab.sh"
+export GST_DEBUG="$GST_DEBUG,hangout-fec:4"
 
 case "${1:-}" in
   random) lab_link "delay=50,loss=5"; size=2M ;;
@@ -29,3 +30,10 @@ lab_expect_exit "$receiver" receiver
 lab_expect_exit "$sender" sender
 lab_linkem_counters
 lab_same_file "$LAB_DIR/sent" "$LAB_DIR/received"
+# Random loss is what parity repairs (docs/architecture.md, "Loss"): the
+# receiver must have rebuilt records, not only SCTP have resent them.
+if [ "$1" = random ]; then
+  grep 'hangout-fec.*of them repaired' "$LAB_DIR/receiver.log" >&2 || true
+  grep -q 'lost, [1-9][0-9]* of them repaired' "$LAB_DIR/receiver.log" \
+    || lab_fail "the receiver repaired no lost record from parity"
+fi

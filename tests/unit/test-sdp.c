@@ -174,6 +174,7 @@ make_full_description (HangoutSdpType type)
   desc->sctp_port = 5001;
   desc->max_message_size = 262144;
   desc->max_datagram_size = 16384;
+  desc->fec = TRUE;
   g_ptr_array_add (desc->candidates, g_strdup (CHROME_CANDIDATE_1));
   g_ptr_array_add (desc->candidates, g_strdup (CHROME_CANDIDATE_2));
   g_ptr_array_add (desc->candidates,
@@ -200,6 +201,7 @@ assert_same_description (const HangoutSdpDescription * a,
   fail_unless_equals_int (a->sctp_port, b->sctp_port);
   fail_unless_equals_uint64 (a->max_message_size, b->max_message_size);
   fail_unless_equals_int (a->max_datagram_size, b->max_datagram_size);
+  fail_unless_equals_int (a->fec, b->fec);
   fail_unless_equals_int (a->candidates->len, b->candidates->len);
   for (i = 0; i < a->candidates->len; i++)
     fail_unless_equals_string (g_ptr_array_index (a->candidates, i),
@@ -531,6 +533,37 @@ GST_START_TEST (test_max_datagram)
   fail_unless_equals_int (a->max_datagram_size, 16384);
   fail_unless_equals_int (b->max_datagram_size, 0);
   fail_unless_equals_int (c->max_datagram_size, 0);
+}
+
+GST_END_TEST;
+
+/* a=x-hangout-fec likewise, and only in the version we read. */
+GST_START_TEST (test_fec)
+{
+  const struct {
+    const gchar *value;
+    gboolean fec;
+  } cases[] = {
+    {"1 W7uB", TRUE}, {"1 k3Zq", FALSE}, {"1", FALSE}, {"2 W7uB", FALSE},
+    {"", FALSE},
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *line = g_strdup_printf ("a=max-message-size:262144\r\n"
+        "a=x-hangout-fec:%s", cases[i].value);
+    g_autofree gchar *text = edit_sdp (chrome_answer, "a=max-message-size:",
+        line);
+    g_autoptr (HangoutSdpDescription) desc =
+        parse_ok (text, HANGOUT_SDP_ANSWER);
+
+    fail_unless_equals_int (desc->fec, cases[i].fec);
+  }
+  {
+    g_autoptr (HangoutSdpDescription) desc = parse_ok (chrome_answer,
+        HANGOUT_SDP_ANSWER);
+
+    fail_if (desc->fec, "a description without the attribute reads parity");
+  }
 }
 
 GST_END_TEST;
@@ -930,6 +963,7 @@ sdp_suite (void)
   tcase_add_test (tc, test_chrome_answer);
   tcase_add_test (tc, test_firefox);
   tcase_add_test (tc, test_max_datagram);
+  tcase_add_test (tc, test_fec);
   tcase_add_test (tc, test_defaults_when_absent);
   tcase_add_test (tc, test_session_level_fallback);
   tcase_add_test (tc, test_legacy_dtls_sctp);

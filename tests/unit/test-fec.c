@@ -1,0 +1,380 @@
+/* gst-hangout — loss repair below DTLS (fec.h): two ends in one process,
+ * with DTLS-shaped records and a link that drops what a test says.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/check/gstcheck.h>
+#include <hangout/fec.h>
+#include <string.h>
+
+#define RECORD_HEADER 13
+
+typedef struct {
+  GMainContext *context;
+  HangoutFec *sender, *receiver;
+  GPtrArray *sent;              /* GBytes: the records as sent */
+  GPtrArray *delivered;         /* GBytes: what the receiver gave DTLS */
+  GPtrArray *parity;            /* GBytes: parity on its way, held by a test */
+  gboolean hold_parity;
+  gboolean drop_parity;
+  guint reports;
+} Link;
+
+/* Iterates the context until @cond; fails after @ms. */
+#define WAIT_UNTIL(link, cond, ms) G_STMT_START {                         \
+    gint64 _end = g_get_monotonic_time () + (ms) * G_TIME_SPAN_MILLISECOND; \
+    while (!(cond)) {                                                     \
+      fail_if (g_get_monotonic_time () > _end,                            \
+          "timed out after %d ms waiting for: %s", (ms), #cond);          \
+      g_main_context_iteration ((link)->context, FALSE);                  \
+      g_usleep (1000);                                                    \
+    }                                                                     \
+  } G_STMT_END
+
+/* The sender's datagrams (parity) reach the receiver unless a test holds
+ * or drops them; the receiver's (reports) reach the sender. */
+static void
+sender_send (gpointer data, const guint8 *datagram, gsize len)
+{
+  Link *link = data;
+
+  if (link->drop_parity)
+    return;
+  if (link->hold_parity)
+    g_ptr_array_add (link->parity, g_bytes_new (datagram, len));
+  else
+    hangout_fec_receive (link->receiver, datagram, len);
+}
+
+static void
+receiver_send (gpointer data, const guint8 *datagram, gsize len)
+{
+  Link *link = data;
+
+  link->reports++;
+  hangout_fec_receive (link->sender, datagram, len);
+}
+
+static void
+receiver_deliver (gpointer data, const guint8 *datagram, gsize len)
+{
+  Link *link = data;
+
+  g_ptr_array_add (link->delivered, g_bytes_new (datagram, len));
+}
+
+static void
+sender_deliver (gpointer data, const guint8 *datagram, gsize len)
+{
+  fail ("the sender got a DTLS datagram");
+}
+
+static const HangoutFecCallbacks sender_callbacks = { sender_send,
+  sender_deliver
+};
+static const HangoutFecCallbacks receiver_callbacks = { receiver_send,
+  receiver_deliver
+};
+
+static void
+send_report (HangoutFec *to, guint32 received, guint32 lost)
+{
+  guint8 report[9] = { HANGOUT_FEC_REPORT,
+    received >> 24, received >> 16, received >> 8, received,
+    lost >> 24, lost >> 16, lost >> 8, lost
+  };
+
+  hangout_fec_receive (to, report, sizeof report);
+}
+
+static guint
+group_size (HangoutFec *fec)
+{
+  HangoutFecStats stats;
+
+  hangout_fec_get_stats (fec, &stats);
+  return stats.group_size;
+}
+
+/* A link whose sender already protects groups of 8 records: the peer
+ * reported 1% loss. */
+static Link *
+link_new (void)
+{
+  Link *link = g_new0 (Link, 1);
+
+  link->context = g_main_context_new ();
+  link->sender = hangout_fec_new (link->context, &sender_callbacks, link);
+  link->receiver = hangout_fec_new (link->context, &receiver_callbacks, link);
+  link->sent = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  link->delivered =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  link->parity =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  send_report (link->sender, 990, 10);
+  fail_unless_equals_int (group_size (link->sender), 8);
+  return link;
+}
+
+static void
+link_free (Link *link)
+{
+  hangout_fec_free (link->sender);
+  hangout_fec_free (link->receiver);
+  g_ptr_array_unref (link->sent);
+  g_ptr_array_unref (link->delivered);
+  g_ptr_array_unref (link->parity);
+  while (g_main_context_iteration (link->context, FALSE));
+  g_main_context_unref (link->context);
+  g_free (link);
+}
+
+/* Record @seq of epoch 1, application data, a body of 100 to 1199 bytes
+ * drawn from @seq, sent through the sender; the link drops it when @drop. */
+static void
+send_record (Link *link, guint64 seq, gboolean drop)
+{
+  guint body_len = 100 + (guint) ((seq * 7919) % 1100);
+  guint8 *record = g_malloc (RECORD_HEADER + body_len);
+  guint64 key = (G_GUINT64_CONSTANT (1) << 48) | seq;
+  GRand *rand = g_rand_new_with_seed ((guint32) seq);
+
+  record[0] = 23;
+  record[1] = 0xfe;
+  record[2] = 0xfd;
+  for (guint i = 0; i < 8; i++)
+    record[3 + i] = (guint8) (key >> (56 - 8 * i));
+  record[11] = body_len >> 8;
+  record[12] = body_len & 0xff;
+  for (guint i = 0; i < body_len; i++)
+    record[RECORD_HEADER + i] = (guint8) g_rand_int (rand);
+  g_rand_free (rand);
+  g_ptr_array_add (link->sent, g_bytes_new (record, RECORD_HEADER + body_len));
+  /* On the wire before the parity it may complete, as peer.c sends. */
+  if (!drop)
+    hangout_fec_receive (link->receiver, record, RECORD_HEADER + body_len);
+  hangout_fec_sent (link->sender, record, RECORD_HEADER + body_len);
+  g_free (record);
+}
+
+/* The receiver delivered exactly the records sent with the sequence
+ * numbers in @seqs, in that order, byte for byte. */
+static void
+check_delivered (Link *link, const guint *seqs, guint n)
+{
+  fail_unless_equals_int (link->delivered->len, n);
+  for (guint i = 0; i < n; i++) {
+    fail_unless (g_bytes_equal (link->delivered->pdata[i],
+            link->sent->pdata[seqs[i]]),
+        "delivered record %u is not record %u as sent", i, seqs[i]);
+  }
+}
+
+/* Forged datagrams may make the receiver give DTLS records that are none
+ * of ours (DTLS refuses them: it authenticates every record); every record
+ * sent must still reach it once, in order. */
+static void
+check_genuine_in_order (Link *link)
+{
+  guint next = 0;
+
+  for (guint i = 0; i < link->delivered->len; i++) {
+    gboolean genuine = FALSE;
+
+    for (guint k = 0; k < link->sent->len && !genuine; k++)
+      genuine = g_bytes_equal (link->delivered->pdata[i], link->sent->pdata[k]);
+    if (!genuine)
+      continue;
+    fail_unless (next < link->sent->len && g_bytes_equal (link->delivered->pdata[i],
+            link->sent->pdata[next]), "delivered record %u is out of order", i);
+    next++;
+  }
+  fail_unless_equals_int (next, link->sent->len);
+}
+
+static guint64
+stat_repaired (HangoutFec *fec)
+{
+  HangoutFecStats stats;
+
+  hangout_fec_get_stats (fec, &stats);
+  return stats.repaired;
+}
+
+/* One record lost in each of several groups: each is rebuilt, and DTLS
+ * gets every record in order. The first group is whole: the receiver
+ * holds nothing before the peer's first parity. */
+GST_START_TEST (test_one_loss_per_group_repaired)
+{
+  Link *link = link_new ();
+  guint all[40];
+
+  for (guint seq = 0; seq < 40; seq++) {
+    send_record (link, seq, seq == 11 || seq == 16 || seq == 31);
+    all[seq] = seq;
+  }
+  check_delivered (link, all, 40);
+  fail_unless_equals_int (stat_repaired (link->receiver), 3);
+  link_free (link);
+}
+
+GST_END_TEST;
+
+/* Two records lost in one group cannot be rebuilt: the others go to DTLS
+ * as soon as the group's parity shows it, without waiting for a timer. */
+GST_START_TEST (test_two_losses_released_at_parity)
+{
+  Link *link = link_new ();
+  guint expected[14], n = 0;
+
+  for (guint seq = 0; seq < 16; seq++) {
+    send_record (link, seq, seq == 9 || seq == 12);
+    if (seq != 9 && seq != 12)
+      expected[n++] = seq;
+  }
+  check_delivered (link, expected, n);
+  fail_unless_equals_int (stat_repaired (link->receiver), 0);
+  link_free (link);
+}
+
+GST_END_TEST;
+
+/* Records after a gap whose parity never comes are held for a moment
+ * only, then delivered. */
+GST_START_TEST (test_gap_released_after_hold)
+{
+  Link *link = link_new ();
+  guint expected[15], n = 0;
+  gint64 sent;
+
+  for (guint seq = 0; seq < 8; seq++)
+    send_record (link, seq, FALSE);
+  link->drop_parity = TRUE;
+  for (guint seq = 8; seq < 16; seq++)
+    send_record (link, seq, seq == 10);
+  sent = g_get_monotonic_time ();
+  fail_unless_equals_int (link->delivered->len, 10);
+  for (guint seq = 0; seq < 16; seq++) {
+    if (seq != 10)
+      expected[n++] = seq;
+  }
+  WAIT_UNTIL (link, link->delivered->len == n, 2000);
+  fail_unless (g_get_monotonic_time () - sent >= 30 * G_TIME_SPAN_MILLISECOND,
+      "held records were released before the gap could be repaired");
+  check_delivered (link, expected, n);
+  link_free (link);
+}
+
+GST_END_TEST;
+
+/* A group the sender stops sending in goes out on a timer: the loss at the
+ * end of a burst is repaired too. */
+GST_START_TEST (test_partial_group_flushed)
+{
+  Link *link = link_new ();
+  guint all[11];
+
+  for (guint seq = 0; seq < 11; seq++) {
+    send_record (link, seq, seq == 9);
+    all[seq] = seq;
+  }
+  fail_unless_equals_int (link->delivered->len, 9);
+  WAIT_UNTIL (link, link->delivered->len == 11, 2000);
+  check_delivered (link, all, 11);
+  fail_unless_equals_int (stat_repaired (link->receiver), 1);
+  link_free (link);
+}
+
+GST_END_TEST;
+
+/* The sender sends parity only while the receiver reports loss, as much as
+ * the loss calls for. */
+GST_START_TEST (test_reports_set_protection)
+{
+  Link *link = link_new ();
+  HangoutFecStats stats;
+
+  /* What the receiver reports: 2 of 100 records missing (it never sees
+   * parity here, so it only counts). */
+  link->hold_parity = TRUE;
+  for (guint seq = 0; seq < 100; seq++)
+    send_record (link, seq, seq == 40 || seq == 70);
+  WAIT_UNTIL (link, link->reports > 0, 2000);
+  hangout_fec_get_stats (link->receiver, &stats);
+  fail_unless_equals_int (stats.received, 98);
+  fail_unless_equals_int (stats.lost, 2);
+
+  /* Heavy loss: smaller groups; no loss for a while: none. */
+  send_report (link->sender, 900, 100);
+  fail_unless_equals_int (group_size (link->sender), 4);
+  for (guint i = 0; i < 40 && group_size (link->sender) != 0; i++)
+    send_report (link->sender, 1000, 0);
+  fail_unless_equals_int (group_size (link->sender), 0);
+  g_ptr_array_set_size (link->parity, 0);
+  send_record (link, 100, FALSE);
+  fail_unless_equals_int (link->parity->len, 0);
+  link_free (link);
+}
+
+GST_END_TEST;
+
+/* Parity and reports that lie or are cut short rebuild nothing and cost
+ * no record. */
+GST_START_TEST (test_malformed_input)
+{
+  Link *link = link_new ();
+  guint8 bad[HANGOUT_FEC_MAX_DATAGRAM + 8];
+  GRand *rand = g_rand_new_with_seed (7);
+
+  for (guint seq = 0; seq < 8; seq++)
+    send_record (link, seq, FALSE);
+  /* Parity of every size, of random content, claiming groups around the
+   * records to come; reports of every size. */
+  for (guint i = 0; i < 2000; i++) {
+    gsize len = g_rand_int_range (rand, 0, sizeof bad);
+
+    for (gsize b = 0; b < len; b++)
+      bad[b] = (guint8) g_rand_int (rand);
+    if (len > 0)
+      bad[0] = i % 2 ? HANGOUT_FEC_PARITY : HANGOUT_FEC_REPORT;
+    /* Some claim plausible groups over the records still to come. */
+    if (len > 12 && i % 4 == 1) {
+      bad[1] = 23;
+      memset (bad + 4, 0, 8);
+      bad[5] = 1;
+      bad[11] = 8 + i % 16;
+      bad[12] = (guint8) (i % 20);
+    }
+    hangout_fec_receive (link->receiver, bad, len);
+  }
+  g_rand_free (rand);
+  /* Reports with any content leave the sender's choice within its range. */
+  fail_unless (group_size (link->sender) <= 16);
+  send_report (link->sender, 990, 10);
+  for (guint seq = 8; seq < 24; seq++)
+    send_record (link, seq, FALSE);
+  /* Whatever was held is out within the hold time. */
+  WAIT_UNTIL (link, g_main_context_pending (link->context) == FALSE
+      && link->delivered->len >= 24, 2000);
+  check_genuine_in_order (link);
+  link_free (link);
+}
+
+GST_END_TEST;
+
+static Suite *
+fec_suite (void)
+{
+  Suite *s = suite_create ("fec");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 30);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_one_loss_per_group_repaired);
+  tcase_add_test (tc, test_two_losses_released_at_parity);
+  tcase_add_test (tc, test_gap_released_after_hold);
+  tcase_add_test (tc, test_partial_group_flushed);
+  tcase_add_test (tc, test_reports_set_protection);
+  tcase_add_test (tc, test_malformed_input);
+  return s;
+}
+
+GST_CHECK_MAIN (fec);
