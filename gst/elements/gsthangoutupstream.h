@@ -103,7 +103,8 @@ gboolean gst_hangout_upstream_spool_write (GstHangoutUpstream *upstream,
     const guint8 *data, gsize len);
 /* The spooled file is complete: the caller takes it (the current file
  * is no longer spooling). */
-GstHangoutSpool *gst_hangout_upstream_take_spool (GstHangoutUpstream *upstream);
+GstHangoutSpool *gst_hangout_upstream_take_spool
+    (GstHangoutUpstream *upstream);
 /* Hands the whole of @spool to @send, piece by piece, in order; stops at
  * the first piece @send does not take (anything but GST_FLOW_OK, which is
  * returned), and posts an error for a spool that cannot be read back. */
@@ -115,7 +116,8 @@ GstFlowReturn gst_hangout_upstream_drain_spool (GstHangoutUpstream *upstream,
 /* A byte segment: where upstream writes next. @has_file: @sent bytes of
  * the current file were shared already, which cannot be taken back; a
  * segment elsewhere posts an error, marks the stream damaged and returns
- * FALSE (as does a seek before the spool's file). */
+ * FALSE. A segment before the spooled file's start returns FALSE too,
+ * with nothing posted. */
 gboolean gst_hangout_upstream_follow_segment (GstHangoutUpstream *upstream,
     const GstSegment *segment, gboolean has_file, guint64 sent);
 /* This stream rewrote bytes already sent: its file was dropped, and the
