@@ -41,9 +41,19 @@ struct _GstHangoutShareObject {
 #define PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS \
     | GST_PARAM_MUTABLE_READY)
 
+/* From the elements' class_init, before any object is made; the second
+ * element's finds the category the first one registered. */
+static void
+init_debug (void)
+{
+  GST_DEBUG_CATEGORY_INIT (gst_hangout_share_object_debug, "hangoutshare", 0,
+      "hangout elements: the share layer's answers");
+}
+
 void
 gst_hangout_share_object_install_sender_properties (GObjectClass *klass)
 {
+  init_debug ();
   g_object_class_install_property (klass, GST_HANGOUT_SHARE_PROP_MIN_PEERS,
       g_param_spec_uint ("min-peers", "Minimum peers",
           "Wait until this many members are connected before sending; "
@@ -73,6 +83,7 @@ gst_hangout_share_object_install_sender_properties (GObjectClass *klass)
 void
 gst_hangout_share_object_install_receiver_properties (GObjectClass *klass)
 {
+  init_debug ();
   g_object_class_install_property (klass, GST_HANGOUT_SHARE_PROP_NUM_FILES,
       g_param_spec_uint ("num-files", "Number of files",
           "End the stream (EOS) after this many complete files (files still "
@@ -114,13 +125,7 @@ gst_hangout_share_object_new (GstElement *element,
     GstHangoutRoomObject *room_object)
 {
   GstHangoutShareObject *object = g_new0 (GstHangoutShareObject, 1);
-  static gsize debug_initialized = 0;
 
-  if (g_once_init_enter (&debug_initialized)) {
-    GST_DEBUG_CATEGORY_INIT (gst_hangout_share_object_debug, "hangoutshare",
-        0, "hangout elements: the share layer's answers");
-    g_once_init_leave (&debug_initialized, 1);
-  }
   object->element = element;
   object->room_object = room_object;
   object->min_peers = DEFAULT_MIN_PEERS;

@@ -46,6 +46,9 @@ struct _GstHangoutUpstream {
 void
 gst_hangout_upstream_install_properties (GObjectClass *klass)
 {
+  /* The sink's class_init: once, before any object is made. */
+  GST_DEBUG_CATEGORY_INIT (gst_hangout_upstream_debug, "hangoutupstream", 0,
+      "hangoutsink: the stream it is fed");
   g_object_class_install_property (klass, GST_HANGOUT_UPSTREAM_PROP_FILENAME,
       g_param_spec_string ("filename", "File name",
           "Name the file is announced with (NULL: the base name of the "
@@ -76,13 +79,7 @@ GstHangoutUpstream *
 gst_hangout_upstream_new (GstBaseSink *sink)
 {
   GstHangoutUpstream *upstream = g_new0 (GstHangoutUpstream, 1);
-  static gsize debug_initialized = 0;
 
-  if (g_once_init_enter (&debug_initialized)) {
-    GST_DEBUG_CATEGORY_INIT (gst_hangout_upstream_debug, "hangoutupstream",
-        0, "hangoutsink: the stream it is fed");
-    g_once_init_leave (&debug_initialized, 1);
-  }
   upstream->sink = sink;
   upstream->next_file = GST_HANGOUT_SINK_NEXT_FILE_STREAM;
   upstream->spool_mode = GST_HANGOUT_SINK_SPOOL_AUTO;
