@@ -367,12 +367,11 @@ run_server (GstHangoutRoomObject *object, const gchar *url,
   GST_INFO_OBJECT (object->element, "running the signalling server at %s, "
       "the web client at %s", hangout_server_get_url (object->server_run),
       hangout_server_get_web_url (object->server_run));
-  gst_element_post_message (object->element,
-      gst_message_new_element (GST_OBJECT (object->element),
-          gst_structure_new ("hangout-server",
-              "url", G_TYPE_STRING, hangout_server_get_url (object->server_run),
-              "web-url", G_TYPE_STRING,
-              hangout_server_get_web_url (object->server_run), NULL)));
+  gst_hangout_room_object_post_message (object,
+      gst_structure_new ("hangout-server",
+          "url", G_TYPE_STRING, hangout_server_get_url (object->server_run),
+          "web-url", G_TYPE_STRING,
+          hangout_server_get_web_url (object->server_run), NULL));
   /* gst-launch-1.0 prints an info message's debug text: the user learns
    * where browsers go. */
   gst_element_message_full (object->element, GST_MESSAGE_INFO,
@@ -402,8 +401,9 @@ on_member_joined (HangoutRoom *room, const gchar *member, const gchar *name,
   g_mutex_unlock (&object->names_lock);
 }
 
-static void
-post_member_message (GstHangoutRoomObject *object, GstStructure *structure)
+void
+gst_hangout_room_object_post_message (GstHangoutRoomObject *object,
+    GstStructure *structure)
 {
   gst_element_post_message (object->element,
       gst_message_new_element (GST_OBJECT (object->element), structure));
@@ -433,7 +433,7 @@ on_peer_connected (HangoutRoom *room, const gchar *member,
         NULL);
     gst_structure_free (transport);
   }
-  post_member_message (object, structure);
+  gst_hangout_room_object_post_message (object, structure);
 }
 
 static void
@@ -453,7 +453,7 @@ on_member_left (HangoutRoom *room, const gchar *member, const gchar *failure,
         failure);
     gst_structure_set (structure, "failure", G_TYPE_STRING, failure, NULL);
   }
-  post_member_message (object, structure);
+  gst_hangout_room_object_post_message (object, structure);
 }
 
 static void
@@ -463,9 +463,10 @@ on_member_refused (HangoutRoom *room, const gchar *member, const gchar *name,
   g_autofree gchar *who = gst_hangout_room_object_describe_member (object,
       member);
 
-  post_member_message (object, gst_structure_new ("hangout-member-refused",
-          "id", G_TYPE_STRING, member, "name", G_TYPE_STRING, name,
-          "reason", G_TYPE_STRING, reason, NULL));
+  gst_hangout_room_object_post_message (object,
+      gst_structure_new ("hangout-member-refused", "id", G_TYPE_STRING,
+          member, "name", G_TYPE_STRING, name, "reason", G_TYPE_STRING,
+          reason, NULL));
   gst_element_message_full (object->element, GST_MESSAGE_WARNING,
       GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED,
       g_strdup_printf ("Refused member %s: %s", who, reason),

@@ -88,6 +88,10 @@ gchar *gst_hangout_room_object_dup_member_name (GstHangoutRoomObject *object,
 gchar *gst_hangout_room_object_describe_member (GstHangoutRoomObject *object,
     const gchar *member);
 
+/* Posts @structure (transfer full) as an element message of the element. */
+void gst_hangout_room_object_post_message (GstHangoutRoomObject *object,
+    GstStructure *structure);
+
 /* Posts a progress message (@code, the text from @format) unless the last
  * one was less than half a second ago; @force posts it anyway (start,
  * complete, error). From the streaming thread. */

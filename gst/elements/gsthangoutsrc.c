@@ -4,7 +4,8 @@
  * A GStreamer adapter over HangoutShareReceiver (include/hangout/share.h),
  * which queues the files arriving at once, holds back their senders and
  * hands them out one at a time, in the order their data began: here are
- * the properties, the pad, buffers, tags and the bus messages. create()
+ * the pad, buffers, tags and the bus messages of the files; the
+ * properties are installed by the room and share objects. create()
  * runs in the streaming thread and blocks in the share layer; unlock()
  * cancels that, unlock_stop() makes it usable again.
  *
@@ -19,7 +20,7 @@
 
 #include "gsthangoutsrc.h"
 #include "gsthangoutroomobject.h"
-#include <hangout/share.h>
+#include "gsthangoutshareobject.h"
 
 /**
  * SECTION:element-hangoutsrc
@@ -64,31 +65,13 @@
 GST_DEBUG_CATEGORY_STATIC (gst_hangout_src_debug);
 #define GST_CAT_DEFAULT gst_hangout_src_debug
 
-#define DEFAULT_NUM_FILES 1
-#define DEFAULT_STALL_TIMEOUT HANGOUT_TRANSFER_STALL_TIMEOUT_S
-
-enum {
-  PROP_NUM_FILES = GST_HANGOUT_ROOM_PROP_LAST,
-  PROP_FROM,
-  PROP_STALL_TIMEOUT,
-  PROP_SKIP_FAILED,
-  PROP_CURRENT_LEVEL_BYTES,
-};
-
 struct _GstHangoutSrc {
   GstPushSrc parent;
 
   GstHangoutRoomObject *room_object;   /* room, server, … and joining */
+  GstHangoutShareObject *share_object; /* the share's properties, messages */
 
-  /* Properties, under the object lock. */
-  guint num_files;
-  gchar *from;
-  guint stall_timeout;
-  gboolean skip_failed;
-
-  /* From start() to stop(), under the object lock for
-   * current-level-bytes. */
-  HangoutShareReceiver *share;
+  HangoutShareReceiver *share;  /* the share object's, start() to stop() */
   GCancellable *cancellable;    /* cancelled by unlock() */
   gint partial_told;            /* atomic: "the output is partial" posted */
 
@@ -116,39 +99,7 @@ printable (const gchar *text)
   return hangout_transfer_printable (text != NULL ? text : "");
 }
 
-/* ---- the share layer's signals (network thread) ---- */
-
-static void
-on_dropped (HangoutShareReceiver *share, const gchar *member,
-    const gchar *name, const gchar *error, GstHangoutSrc *src)
-{
-  g_autofree gchar *sender =
-      gst_hangout_room_object_describe_member (src->room_object, member);
-  g_autofree gchar *shown = printable (name);
-
-  GST_ELEMENT_WARNING (src, RESOURCE, READ,
-      ("Dropped '%s' from %s, waiting for its turn: %s", shown, sender,
-          error), ("the file is incomplete; the file being output goes on"));
-}
-
 /* ---- GstBaseSrc ---- */
-
-static void
-connect_room (HangoutRoom *room, gpointer data)
-{
-  GstHangoutSrc *src = data;
-  guint join_timeout =
-      gst_hangout_room_object_get_join_timeout (src->room_object);
-  HangoutShareReceiver *share = hangout_share_receiver_new (room,
-      join_timeout);
-
-  GST_OBJECT_LOCK (src);
-  g_object_set (share, "stall-timeout", src->stall_timeout, "from",
-      src->from, "max-files", src->num_files, NULL);
-  src->share = share;
-  GST_OBJECT_UNLOCK (src);
-  g_signal_connect (share, "dropped", G_CALLBACK (on_dropped), src);
-}
 
 static gboolean
 gst_hangout_src_start (GstBaseSrc *bsrc)
@@ -161,11 +112,13 @@ gst_hangout_src_start (GstBaseSrc *bsrc)
    * by the room object; create() gives up on a server that never answers
    * after join-timeout. */
   if (gst_hangout_room_object_start (src->room_object,
-          GST_RESOURCE_ERROR_OPEN_READ, connect_room, src) != NULL)
+          GST_RESOURCE_ERROR_OPEN_READ,
+          gst_hangout_share_object_prepare_receiver, src->share_object)
+      != NULL) {
+    src->share = gst_hangout_share_object_get_receiver (src->share_object);
     return TRUE;
-  GST_OBJECT_LOCK (src);
-  g_clear_object (&src->share);
-  GST_OBJECT_UNLOCK (src);
+  }
+  gst_hangout_share_object_stop (src->share_object);
   return FALSE;
 }
 
@@ -195,15 +148,12 @@ static gboolean
 gst_hangout_src_stop (GstBaseSrc *bsrc)
 {
   GstHangoutSrc *src = GST_HANGOUT_SRC (bsrc);
-  HangoutShareReceiver *share;
 
   warn_partial (src, "stopped");
   /* After this no handler runs: the network thread is joined. */
-  gst_hangout_room_object_stop (src->room_object, src);
-  GST_OBJECT_LOCK (src);
-  share = g_steal_pointer (&src->share);
-  GST_OBJECT_UNLOCK (src);
-  g_clear_object (&share);
+  gst_hangout_room_object_stop (src->room_object, src->share_object);
+  src->share = NULL;
+  gst_hangout_share_object_stop (src->share_object);
   g_clear_pointer (&src->file_name, g_free);
   return TRUE;
 }
@@ -297,14 +247,13 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
         src->discont = TRUE;
         GST_INFO_OBJECT (src, "receiving %s from %s", src->file_name,
             event->member);
-        gst_element_post_message (GST_ELEMENT (src),
-            gst_message_new_element (GST_OBJECT (src),
-                gst_structure_new ("hangout-file-started",
-                    "name", G_TYPE_STRING, event->name,
-                    "size", G_TYPE_INT64, event->size,
-                    "mime", G_TYPE_STRING, event->mime,
-                    "sender", G_TYPE_STRING, event->member,
-                    "sender-name", G_TYPE_STRING, sender_name, NULL)));
+        gst_hangout_room_object_post_message (src->room_object,
+            gst_structure_new ("hangout-file-started",
+                "name", G_TYPE_STRING, event->name,
+                "size", G_TYPE_INT64, event->size,
+                "mime", G_TYPE_STRING, event->mime,
+                "sender", G_TYPE_STRING, event->member,
+                "sender-name", G_TYPE_STRING, sender_name, NULL));
         post_progress (src, GST_PROGRESS_TYPE_START, TRUE);
         /* basesrc queues a serialized event sent to the element and pushes
          * it after the segment, before the next buffer. */
@@ -332,19 +281,17 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
       case HANGOUT_TRANSFER_EVENT_COMPLETE:
         GST_INFO_OBJECT (src, "received %s intact (%" G_GINT64_FORMAT
             " bytes, SHA-256 %s)", event->name, event->size, event->sha256);
-        gst_element_post_message (GST_ELEMENT (src),
-            gst_message_new_element (GST_OBJECT (src),
-                gst_structure_new ("hangout-file-complete",
-                    "name", G_TYPE_STRING, event->name,
-                    "size", G_TYPE_INT64, event->size,
-                    "sha256", G_TYPE_STRING, event->sha256,
-                    "sender", G_TYPE_STRING, event->member,
-                    "sender-name", G_TYPE_STRING, sender_name, NULL)));
+        gst_hangout_room_object_post_message (src->room_object,
+            gst_structure_new ("hangout-file-complete",
+                "name", G_TYPE_STRING, event->name,
+                "size", G_TYPE_INT64, event->size,
+                "sha256", G_TYPE_STRING, event->sha256,
+                "sender", G_TYPE_STRING, event->member,
+                "sender-name", G_TYPE_STRING, sender_name, NULL));
         post_progress (src, GST_PROGRESS_TYPE_COMPLETE, TRUE);
         hangout_transfer_event_free (event);
-        GST_OBJECT_LOCK (src);
-        num_files = src->num_files;
-        GST_OBJECT_UNLOCK (src);
+        num_files =
+            gst_hangout_share_object_get_num_files (src->share_object);
         /* The share layer declined the files it still held. */
         if (num_files > 0 && completed >= num_files)
           return GST_FLOW_EOS;
@@ -355,16 +302,14 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
             sender_name : event->member);
 
         post_progress (src, GST_PROGRESS_TYPE_ERROR, TRUE);
-        gst_element_post_message (GST_ELEMENT (src),
-            gst_message_new_element (GST_OBJECT (src),
-                gst_structure_new ("hangout-file-failed",
-                    "name", G_TYPE_STRING, event->name,
-                    "error", G_TYPE_STRING, event->error->message,
-                    "sender", G_TYPE_STRING, event->member,
-                    "sender-name", G_TYPE_STRING, sender_name, NULL)));
-        GST_OBJECT_LOCK (src);
-        skip_failed = src->skip_failed;
-        GST_OBJECT_UNLOCK (src);
+        gst_hangout_room_object_post_message (src->room_object,
+            gst_structure_new ("hangout-file-failed",
+                "name", G_TYPE_STRING, event->name,
+                "error", G_TYPE_STRING, event->error->message,
+                "sender", G_TYPE_STRING, event->member,
+                "sender-name", G_TYPE_STRING, sender_name, NULL));
+        skip_failed =
+            gst_hangout_share_object_get_skip_failed (src->share_object);
         if (skip_failed || (completed == 0 && others > 0)) {
           /* Nothing else was output yet: flush it away (filesink truncates
            * its file) and take the next file. */
@@ -399,29 +344,11 @@ gst_hangout_src_set_property (GObject *object, guint prop_id,
 {
   GstHangoutSrc *src = GST_HANGOUT_SRC (object);
 
-  if (gst_hangout_room_object_set_property (src->room_object, prop_id,
+  if (!gst_hangout_room_object_set_property (src->room_object, prop_id,
+          value)
+      && !gst_hangout_share_object_set_property (src->share_object, prop_id,
           value))
-    return;
-  GST_OBJECT_LOCK (src);
-  switch (prop_id) {
-    case PROP_NUM_FILES:
-      src->num_files = g_value_get_uint (value);
-      break;
-    case PROP_FROM:
-      g_free (src->from);
-      src->from = g_value_dup_string (value);
-      break;
-    case PROP_STALL_TIMEOUT:
-      src->stall_timeout = g_value_get_uint (value);
-      break;
-    case PROP_SKIP_FAILED:
-      src->skip_failed = g_value_get_boolean (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (src);
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -430,40 +357,11 @@ gst_hangout_src_get_property (GObject *object, guint prop_id, GValue *value,
 {
   GstHangoutSrc *src = GST_HANGOUT_SRC (object);
 
-  if (gst_hangout_room_object_get_property (src->room_object, prop_id,
+  if (!gst_hangout_room_object_get_property (src->room_object, prop_id,
+          value)
+      && !gst_hangout_share_object_get_property (src->share_object, prop_id,
           value))
-    return;
-  if (prop_id == PROP_CURRENT_LEVEL_BYTES) {
-    HangoutShareReceiver *share = NULL;
-
-    GST_OBJECT_LOCK (src);
-    if (src->share != NULL)
-      share = g_object_ref (src->share);
-    GST_OBJECT_UNLOCK (src);
-    g_value_set_uint64 (value, share ?
-        hangout_share_receiver_get_level (share) : 0);
-    g_clear_object (&share);
-    return;
-  }
-  GST_OBJECT_LOCK (src);
-  switch (prop_id) {
-    case PROP_NUM_FILES:
-      g_value_set_uint (value, src->num_files);
-      break;
-    case PROP_FROM:
-      g_value_set_string (value, src->from);
-      break;
-    case PROP_STALL_TIMEOUT:
-      g_value_set_uint (value, src->stall_timeout);
-      break;
-    case PROP_SKIP_FAILED:
-      g_value_set_boolean (value, src->skip_failed);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (src);
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -471,8 +369,8 @@ gst_hangout_src_finalize (GObject *object)
 {
   GstHangoutSrc *src = GST_HANGOUT_SRC (object);
 
+  gst_hangout_share_object_free (src->share_object);
   gst_hangout_room_object_free (src->room_object);
-  g_free (src->from);
   g_object_unref (src->cancellable);
   G_OBJECT_CLASS (gst_hangout_src_parent_class)->finalize (object);
 }
@@ -481,15 +379,12 @@ static void
 gst_hangout_src_init (GstHangoutSrc *src)
 {
   src->room_object = gst_hangout_room_object_new (GST_ELEMENT (src));
-  src->num_files = DEFAULT_NUM_FILES;
-  src->stall_timeout = DEFAULT_STALL_TIMEOUT;
+  src->share_object = gst_hangout_share_object_new (GST_ELEMENT (src),
+      src->room_object);
   src->cancellable = g_cancellable_new ();
   gst_base_src_set_format (GST_BASE_SRC (src), GST_FORMAT_BYTES);
   gst_base_src_set_live (GST_BASE_SRC (src), FALSE);
 }
-
-#define PARAM_FLAGS (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS \
-    | GST_PARAM_MUTABLE_READY)
 
 static void
 gst_hangout_src_class_init (GstHangoutSrcClass *klass)
@@ -508,38 +403,7 @@ gst_hangout_src_class_init (GstHangoutSrcClass *klass)
       "not answer before failing with an error (one that cannot be reached "
       "or refuses the join fails at once; waiting for files afterwards has "
       "no limit)");
-  g_object_class_install_property (gobject_class, PROP_NUM_FILES,
-      g_param_spec_uint ("num-files", "Number of files",
-          "End the stream (EOS) after this many complete files (files still "
-          "arriving are then declined); 0: keep receiving. Files that arrive "
-          "at once (up to 16 with data, 4 per member) are held and output one "
-          "after the other, "
-          "in the order their data began: an offer alone never takes the "
-          "place", 0, G_MAXUINT, DEFAULT_NUM_FILES, PARAM_FLAGS));
-  g_object_class_install_property (gobject_class, PROP_STALL_TIMEOUT,
-      g_param_spec_uint ("stall-timeout", "Stall timeout",
-          "Seconds a file's data may stop (while we read from its sender) "
-          "before the file fails, so that no member can hang the source",
-          1, G_MAXUINT, DEFAULT_STALL_TIMEOUT, PARAM_FLAGS));
-  g_object_class_install_property (gobject_class, PROP_SKIP_FAILED,
-      g_param_spec_boolean ("skip-failed", "Skip failed files",
-          "When the file being output fails (sender left or stalled, bad "
-          "SHA-256), post a warning and hangout-file-failed and go on with "
-          "the next file, whose bytes follow the failed one's: for "
-          "applications that tell files apart by the messages. Without it "
-          "such a failure is an error, unless no file has completed yet and "
-          "another is waiting: then downstream is flushed (filesink "
-          "truncates) and the next file is output", FALSE, PARAM_FLAGS));
-  g_object_class_install_property (gobject_class, PROP_FROM,
-      g_param_spec_string ("from", "From",
-          "Accept files only from members with this display name (NULL: "
-          "from anyone)", NULL, PARAM_FLAGS));
-
-  g_object_class_install_property (gobject_class, PROP_CURRENT_LEVEL_BYTES,
-      g_param_spec_uint64 ("current-level-bytes", "Current level (bytes)",
-          "Bytes received and not yet output. Bounded: above 8 MiB for a "
-          "file we stop reading from its sender until downstream catches up",
-          0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  gst_hangout_share_object_install_receiver_properties (gobject_class);
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "Hangout source",

@@ -602,6 +602,22 @@ hangout_share_sender_end (HangoutShareSender *self)
   g_mutex_unlock (&self->lock);
 }
 
+static guint
+count_members (const GstStructure *summary, const gchar *field)
+{
+  return gst_value_array_get_size (gst_structure_get_value (summary, field));
+}
+
+void
+hangout_share_summary_count (const GstStructure *summary,
+    HangoutShareCounts *counts)
+{
+  counts->complete = count_members (summary, "complete");
+  counts->lost = count_members (summary, "failed")
+      + count_members (summary, "left");
+  counts->silent = count_members (summary, "no-answer");
+}
+
 /* ---- GObject ---- */
 
 static void

@@ -110,6 +110,19 @@ gboolean hangout_share_sender_finish (HangoutShareSender *self,
  * another. */
 void hangout_share_sender_end (HangoutShareSender *self);
 
+/* A file's outcome, counted from its summary: members that have the
+ * whole file (complete), that failed it or left before answering (failed,
+ * left) and that did not answer within ack-timeout (no-answer); members
+ * that declined it (rejected) are not counted. */
+typedef struct {
+  guint complete;
+  guint lost;
+  guint silent;
+} HangoutShareCounts;
+
+void hangout_share_summary_count (const GstStructure *summary,
+    HangoutShareCounts *counts);
+
 /* A receiver's queue for the file being output: above this many bytes we
  * stop reading from its sender (SCTP's window closes) until it drains to
  * half; a file waiting for its turn is held at

@@ -271,6 +271,21 @@ summary_list (Share *s, const gchar *field, HangoutRoom **rooms, guint n)
   return g_string_free (names, FALSE);
 }
 
+/* hangout_share_summary_count() of the summary is @complete, @lost,
+ * @silent. */
+static void
+assert_counts (Share *s, guint complete, guint lost, guint silent)
+{
+  HangoutShareCounts counts;
+
+  fail_unless (s->summary != NULL, "no summary: %s",
+      s->error ? s->error->message : "");
+  hangout_share_summary_count (s->summary, &counts);
+  assert_equals_uint64 (counts.complete, complete);
+  assert_equals_uint64 (counts.lost, lost);
+  assert_equals_uint64 (counts.silent, silent);
+}
+
 static void
 name_room (Receiver *r, const gchar *name)
 {
@@ -303,6 +318,7 @@ GST_START_TEST (test_two_receivers)
   complete = summary_list (s, "complete", rooms, 2);
   fail_unless (g_str_equal (complete, "a,b") || g_str_equal (complete, "b,a"),
       "complete: %s", complete);
+  assert_counts (s, 2, 0, 0);
   assert_equals_uint64 (g_value_get_uint64 (gst_structure_get_value
           (s->summary, "size")), FILE_SIZE);
   receiver_free (a);
@@ -331,6 +347,8 @@ GST_START_TEST (test_decline)
   rejected = summary_list (s, "rejected", rooms, 2);
   assert_equals_string (complete, "a");
   assert_equals_string (rejected, "b");
+  /* A member that declined has neither failed nor gone silent. */
+  assert_counts (s, 1, 0, 0);
   receiver_free (a);
   receiver_free (b);
   share_free (s);
@@ -372,6 +390,7 @@ GST_START_TEST (test_leave_mid_file)
   assert_equals_int (gst_value_array_get_size (left), 1);
   assert_equals_string (g_value_get_string (gst_value_array_get_value (left,
               0)), b_id);
+  assert_counts (s, 1, 1, 0);
   assert_equals_int (s->left_signals, 1);
   fail_unless (b->bytes < FILE_SIZE);
   receiver_free (a);
@@ -401,6 +420,7 @@ GST_START_TEST (test_min_acks_not_met)
   assert_equals_string (a->sha256, sha256);
   silent = summary_list (s, "no-answer", rooms, 1);
   assert_equals_string (silent, "a");
+  assert_counts (s, 0, 0, 1);
   receiver_free (a);
   share_free (s);
 }
