@@ -41,13 +41,18 @@
 /* Longer than a partial group's flush, plus the path's jitter. */
 #define HOLD_MS 40
 #define REPORT_MS 200
+/* Parity stopped this long ago (the peer sends SACKs now, not data, or
+ * sees no loss): hold nothing any more. */
+#define PARITY_GONE_MS 1000
 /* The sender weighs reports of about this many records: at 1% loss a
  * few hundred records hold too few losses to tell 1% from 0.3%. */
 #define LOSS_MEMORY 4000.0
-/* Smaller records are not worth parity: they are SACKs and other control
- * (a lost SACK is made good by the next), and protecting them would hold
- * the SACKs after a lost one. */
-#define MIN_PARITY_BODY 512
+/* A direction whose records are mostly smaller than this carries SACKs
+ * and other control, not data, and gets no parity: a lost SACK is made
+ * good by the next, and protecting them would hold the SACKs after a lost
+ * one. In a data direction the small ones (a message's tail, a heartbeat)
+ * are protected with the rest. */
+#define DATA_BODY 512
 
 typedef enum { SLOT_EMPTY, SLOT_HELD, SLOT_DONE } SlotState;
 
@@ -78,6 +83,7 @@ struct _HangoutFec {
   guint64 last_key;
   guint16 len_xor;
   gsize body_max;
+  gdouble data_share;           /* of recent records, those of DATA_BODY */
   guint8 parity[HANGOUT_FEC_MAX_DATAGRAM];
   GSource *flush;
   gdouble reported_received, reported_lost;
@@ -89,6 +95,7 @@ struct _HangoutFec {
   guint64 next;                 /* with @ring: the next key to deliver */
   gboolean have_far;
   guint64 far;                  /* the last record far from @next */
+  gint64 last_parity;           /* monotonic µs */
   GSource *hold;                /* fires when a gap has waited HOLD_MS */
   GSource *report;
   guint64 report_received, report_lost;
@@ -217,8 +224,14 @@ hangout_fec_sent (HangoutFec *fec, const guint8 *datagram, gsize len)
   const guint8 *body = datagram + RECORD_HEADER;
 
   g_mutex_lock (&fec->lock);
-  if (fec->group_size == 0 || !parse_record (datagram, len, &record)
-      || !is_protected (&record, len) || record.body_len < MIN_PARITY_BODY) {
+  if (!parse_record (datagram, len, &record) || !is_protected (&record, len)) {
+    g_mutex_unlock (&fec->lock);
+    return;
+  }
+  /* About the last 50 records count. */
+  fec->data_share = fec->data_share * 0.98
+      + (record.body_len >= DATA_BODY ? 0.02 : 0);
+  if (fec->group_size == 0 || fec->data_share < 0.5) {
     g_mutex_unlock (&fec->lock);
     return;
   }
@@ -359,12 +372,22 @@ advance_to (HangoutFec *fec, guint64 key)
   drain (fec);
 }
 
+/* After a gap: wait for its repair, unless the peer stopped sending
+ * parity; then what is held goes, and nothing is held any more. */
 static void
 update_hold (HangoutFec *fec)
 {
   if (fec->highest < fec->next)
     g_source_set_ready_time (fec->hold, -1);
-  else if (!timer_armed (fec->hold))
+  else if (g_get_monotonic_time () - fec->last_parity
+      > PARITY_GONE_MS * G_TIME_SPAN_MILLISECOND) {
+    GST_DEBUG ("FEC %p: no parity for %d ms: holding nothing", fec,
+        PARITY_GONE_MS);
+    advance_to (fec, fec->highest + 1);
+    g_clear_pointer (&fec->ring, g_free);
+    fec->have_far = FALSE;
+    g_source_set_ready_time (fec->hold, -1);
+  } else if (!timer_armed (fec->hold))
     timer_arm (fec->hold, HOLD_MS);
 }
 
@@ -564,6 +587,7 @@ receive_parity (HangoutFec *fec, const guint8 *datagram, gsize len)
     for (guint i = 0; i < RING; i++)
       fec->ring[i].key = G_MAXUINT64;
   }
+  fec->last_parity = g_get_monotonic_time ();
   repair (fec, datagram, len);
   drain (fec);
 }

@@ -94,10 +94,15 @@ group_size (HangoutFec *fec)
   return stats.group_size;
 }
 
+static void send_record_of (Link *link, guint64 seq, guint body_len,
+    gboolean drop);
+
 /* A link whose sender already protects groups of 8 records: the peer
- * reported 0.3% loss. */
+ * reported 0.3% loss. When @data, the sender has sent data records before
+ * (of another epoch, which the receiver never saw), as a data direction
+ * has; otherwise it has sent nothing yet. */
 static Link *
-link_new (void)
+link_new_full (gboolean data)
 {
   Link *link = g_new0 (Link, 1);
 
@@ -109,9 +114,25 @@ link_new (void)
       g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   link->parity =
       g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  if (data) {
+    guint8 record[RECORD_HEADER + 600] = { 23, 0xfe, 0xfd, 0, 2 };
+
+    record[11] = 600 >> 8;
+    record[12] = 600 & 0xff;
+    for (guint seq = 0; seq < 64; seq++) {
+      record[10] = (guint8) seq;
+      hangout_fec_sent (link->sender, record, sizeof record);
+    }
+  }
   send_report (link->sender, 997, 3);
   fail_unless_equals_int (group_size (link->sender), 8);
   return link;
+}
+
+static Link *
+link_new (void)
+{
+  return link_new_full (TRUE);
 }
 
 static void
@@ -213,8 +234,13 @@ GST_START_TEST (test_one_loss_per_group_repaired)
   Link *link = link_new ();
   guint all[40];
 
+  /* 16 is small, as a message's tail is: in a data direction it is
+   * protected with the rest. */
   for (guint seq = 0; seq < 40; seq++) {
-    send_record (link, seq, seq == 11 || seq == 16 || seq == 31);
+    if (seq == 16)
+      send_record_of (link, seq, 90, TRUE);
+    else
+      send_record (link, seq, seq == 11 || seq == 31);
     all[seq] = seq;
   }
   check_delivered (link, all, 40);
@@ -266,6 +292,26 @@ GST_START_TEST (test_gap_released_after_hold)
   fail_unless (g_get_monotonic_time () - sent >= 30 * G_TIME_SPAN_MILLISECOND,
       "held records were released before the gap could be repaired");
   check_delivered (link, expected, n);
+  link_free (link);
+}
+
+GST_END_TEST;
+
+/* Once the peer has stopped sending parity (it sends SACKs now, not
+ * data), a gap holds nothing back. */
+GST_START_TEST (test_no_hold_without_parity)
+{
+  Link *link = link_new ();
+  gint64 later;
+
+  for (guint seq = 0; seq < 8; seq++)
+    send_record (link, seq, FALSE);
+  link->drop_parity = TRUE;
+  later = g_get_monotonic_time () + 1100 * G_TIME_SPAN_MILLISECOND;
+  WAIT_UNTIL (link, g_get_monotonic_time () > later, 2000);
+  for (guint seq = 8; seq < 16; seq++)
+    send_record (link, seq, seq == 10);
+  fail_unless_equals_int (link->delivered->len, 15);
   link_free (link);
 }
 
@@ -366,11 +412,11 @@ GST_START_TEST (test_malformed_input)
 
 GST_END_TEST;
 
-/* Small records (SACKs, mostly) get no parity: a lost one is made good by
- * the next, and the peer then holds nothing after it. */
+/* A direction of small records (SACKs) gets no parity: a lost one is made
+ * good by the next, and the peer then holds nothing after it. */
 GST_START_TEST (test_small_records_unprotected)
 {
-  Link *link = link_new ();
+  Link *link = link_new_full (FALSE);
 
   link->hold_parity = TRUE;
   for (guint seq = 0; seq < 40; seq++)
@@ -432,6 +478,7 @@ fec_suite (void)
   tcase_add_test (tc, test_two_losses_released_at_parity);
   tcase_add_test (tc, test_gap_released_after_hold);
   tcase_add_test (tc, test_partial_group_flushed);
+  tcase_add_test (tc, test_no_hold_without_parity);
   tcase_add_test (tc, test_reports_set_protection);
   tcase_add_test (tc, test_small_records_unprotected);
   tcase_add_test (tc, test_far_records);
