@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# gst-hangout — the Merkle tree test vectors of docs/protocol.md §4.9 and
+# gst-hangout — the Merkle tree test vectors of docs/protocol.md §4.11 and
 # tests/unit/test-merkle.c, computed with hashlib alone, apart from the C
 # code they check (BEP 52's construction, written out level by level).
 #

@@ -1,7 +1,7 @@
 /* gst-hangout — a file's Merkle hash tree (gst/libhangout/merkle.c) against
  * vectors computed apart from it: tests/unit/merkle-vectors.py, hashlib
  * alone (`python3 tests/unit/merkle-vectors.py --c` prints them; the same
- * ones are in docs/protocol.md §4.9). The test file's byte i is i mod 251.
+ * ones are in docs/protocol.md §4.11). The test file's byte i is i mod 251.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <hangout/merkle.h>
