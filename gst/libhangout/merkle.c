@@ -143,8 +143,10 @@ add_leaf (HangoutMerkle *merkle, gconstpointer data, gsize len)
   sha256 (data, len, node);
   if (merkle->levels[0] != NULL)
     g_array_append_vals (merkle->levels[0], node, 1);
-  /* Carry up while the level already holds a left half. */
-  while (merkle->pending_mask & ((guint64) 1 << level)) {
+  /* Carry up while the level already holds a left half. The bound only
+   * tells the compiler what sizes already do: 2^64 bytes stop at level 50. */
+  while (level + 1 < MAX_LEVELS
+      && (merkle->pending_mask & ((guint64) 1 << level))) {
     hash_pair (merkle->pending[level], node, node);
     merkle->pending_mask &= ~((guint64) 1 << level);
     level++;
@@ -161,6 +163,8 @@ hangout_merkle_update (HangoutMerkle *merkle, gconstpointer data, gsize len)
 
   g_return_if_fail (merkle != NULL && !merkle->finished);
   g_return_if_fail (data != NULL || len == 0);
+  if (len == 0)
+    return;
   merkle->size += len;
   if (merkle->block_fill > 0) {
     gsize take = MIN (len, sizeof merkle->block - merkle->block_fill);
