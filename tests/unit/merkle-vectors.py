@@ -5,6 +5,9 @@
 #
 #   python3 tests/unit/merkle-vectors.py        # the table for the doc
 #   python3 tests/unit/merkle-vectors.py --c    # the #defines for the test
+#   python3 tests/unit/merkle-vectors.py --check FILE...
+#       # exit 1 unless every hash above is in every FILE (the unit suite
+#       # runs it on the doc and the test, so neither drifts from here)
 #
 # SPDX-License-Identifier: LGPL-2.1-or-later
 import hashlib
@@ -59,19 +62,44 @@ ROOTS = [0, 1000, 16384, 49152, 65536, 70000, 1048576]
 PIECE_FILE, PIECE_SIZE, PIECE_LEVEL = 70000, 32768, 1
 
 
+def vectors():
+    """(size, root) for each file, then (piece, hash, uncles) for the
+    pieces of PIECE_FILE."""
+    roots = [(size, levels(data(size))[-1][0].hex()) for size in ROOTS]
+    tree = levels(data(PIECE_FILE))
+    pieces = (PIECE_FILE + PIECE_SIZE - 1) // PIECE_SIZE
+    return roots, [(i, tree[PIECE_LEVEL][i].hex(),
+                    [h.hex() for h in proof(tree, PIECE_LEVEL, i)])
+                   for i in range(pieces)]
+
+
+def check(paths):
+    roots, pieces = vectors()
+    hashes = [root for _, root in roots]
+    for _, piece, uncles in pieces:
+        hashes += [piece] + uncles
+    missing = 0
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        for h in hashes:
+            if h not in text:
+                print(f"{path}: {h} missing")
+                missing += 1
+    return 1 if missing else 0
+
+
 def main():
+    if sys.argv[1:2] == ["--check"]:
+        return check(sys.argv[2:])
     c = "--c" in sys.argv[1:]
-    for size in ROOTS:
-        root = levels(data(size))[-1][0].hex()
+    roots, pieces = vectors()
+    for size, root in roots:
         if c:
             print(f'  {{ {size}, "{root}" }},')
         else:
             print(f"root {size:>7}  {root}")
-    tree = levels(data(PIECE_FILE))
-    pieces = (PIECE_FILE + PIECE_SIZE - 1) // PIECE_SIZE
-    for i in range(pieces):
-        piece = tree[PIECE_LEVEL][i].hex()
-        uncles = [h.hex() for h in proof(tree, PIECE_LEVEL, i)]
+    for i, piece, uncles in pieces:
         if c:
             print(f'#define PIECE{i}_HASH "{piece}"')
             print(f'#define PIECE{i}_PROOF "' + '" \\\n    "'.join(uncles) + '"')
@@ -79,7 +107,8 @@ def main():
             print(f"piece {i}    {piece}")
             for n, uncle in enumerate(uncles):
                 print(f"  proof[{n}] {uncle}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
