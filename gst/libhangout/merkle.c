@@ -331,11 +331,14 @@ hangout_merkle_verify (const guint8 root[HASH], guint64 size, guint level,
     guint n_proof)
 {
   guint depth = hangout_merkle_depth (size);
+  guint64 position = index;
   guint8 node[HASH];
 
+  hangout_debug_init ();
   if (level > depth || n_proof != depth - level) {
-    GST_DEBUG ("a proof for level %u of a %u-level tree needs %u hashes, "
-        "not %u", level, depth, level > depth ? 0 : depth - level, n_proof);
+    GST_DEBUG ("a proof for level %u of a tree of depth %u needs %u "
+        "hashes, not %u", level, depth, level > depth ? 0 : depth - level,
+        n_proof);
     return FALSE;
   }
   if (index >= width_of (leaves_of (size), level)) {
@@ -345,10 +348,10 @@ hangout_merkle_verify (const guint8 root[HASH], guint64 size, guint level,
   }
   memcpy (node, hash, HASH);
   /* The index's bits say, level by level, on which side the node is. */
-  for (guint i = 0; i < n_proof; i++, index >>= 1) {
+  for (guint i = 0; i < n_proof; i++, position >>= 1) {
     const guint8 *uncle = proof + i * HASH;
 
-    if (index & 1)
+    if (position & 1)
       hash_pair (uncle, node, node);
     else
       hash_pair (node, uncle, node);
@@ -370,6 +373,7 @@ hangout_merkle_verify_piece (const guint8 root[HASH], guint64 size,
   guint64 span, offset;
   guint8 hash[HASH];
 
+  hangout_debug_init ();
   if (piece_size < HANGOUT_MERKLE_BLOCK_SIZE
       || piece_size % HANGOUT_MERKLE_BLOCK_SIZE != 0
       || (piece_size & (piece_size - 1)) != 0) {
