@@ -23,8 +23,8 @@ G_BEGIN_DECLS
 
 /* A tree built as a file's bytes arrive. Without its leaves it holds one
  * pending hash per level, O(log n) for any size; with them, 32 bytes per
- * 16 KiB block until it is freed (every level once finished, which is
- * what answers hangout_merkle_get_node() and hangout_merkle_get_proof()). */
+ * 16 KiB block, and as much again once finished, when it builds every
+ * level (what answers hangout_merkle_get_node() and _get_proof()). */
 typedef struct _HangoutMerkle HangoutMerkle;
 
 HangoutMerkle *hangout_merkle_new (gboolean keep_leaves);
