@@ -13,6 +13,7 @@ G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_signalling);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_room);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_transfer);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_share);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_merkle);
 
 void
 hangout_debug_init (void)
@@ -43,5 +44,7 @@ hangout_debug_init (void)
       "gst-hangout: the file transfer protocol");
   GST_DEBUG_CATEGORY_INIT (hangout_debug_share, "hangout-share", 0,
       "gst-hangout: sharing files in a room (offers, windows, acks)");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_merkle, "hangout-merkle", 0,
+      "gst-hangout: a file's Merkle hash tree (pieces, proofs)");
   g_once_init_leave (&done, 1);
 }
