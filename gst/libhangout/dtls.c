@@ -977,6 +977,16 @@ hangout_dtls_uses_extended_master_secret (HangoutDtls * dtls)
       gnutls_session_ext_master_secret_status (dtls->session) != 0;
 }
 
+gboolean
+hangout_dtls_export_key (HangoutDtls * dtls, const gchar * label,
+    guint8 * out, gsize len)
+{
+  g_return_val_if_fail (dtls != NULL, FALSE);
+
+  return dtls->handshake_done && gnutls_prf_rfc5705 (dtls->session,
+      strlen (label), label, 0, NULL, len, (char *) out) == GNUTLS_E_SUCCESS;
+}
+
 gchar *
 hangout_dtls_describe_session (HangoutDtls * dtls)
 {

@@ -15,18 +15,26 @@
 #include "debug-private.h"
 #include <hangout/fec.h>
 #include <hangout/dtls.h>
+#include <gnutls/crypto.h>
 #include <string.h>
 
 #define GST_CAT_DEFAULT hangout_debug_fec
 
 #define RECORD_HEADER 13
 #define APPLICATION_DATA 23
-/* Parity: its first byte, then the covered records' type and version (3),
- * the first one's epoch and sequence number (8), the number of records
- * (1), the XOR of their length fields (2); then the XOR of their bodies. */
-#define PARITY_HEADER 15
-#define REPORT_SIZE 9
-#define MAX_BODY (HANGOUT_FEC_MAX_DATAGRAM - PARITY_HEADER)
+#define DTLS_1_2_MAJOR 0xfe
+#define DTLS_1_2_MINOR 0xfd
+/* Every datagram of ours ends in the first bytes of its HMAC-SHA256. */
+#define TAG_SIZE 8
+/* Parity: its first byte, the first covered record's epoch and sequence
+ * number (8), the number of records (1), the XOR of their length fields
+ * (2); then the XOR of their bodies, then the tag. */
+#define PARITY_HEADER 12
+/* A report: its first byte, two counts (4 + 4), the tag. */
+#define REPORT_SIZE (9 + TAG_SIZE)
+/* A record of a 1188-byte SCTP packet has a 1212-byte body (AES-GCM's
+ * nonce and tag): its parity is exactly 1232 bytes. */
+#define MAX_BODY (HANGOUT_FEC_MAX_DATAGRAM - PARITY_HEADER - TAG_SIZE)
 /* Larger groups would hold more records after a gap for less gain. */
 #define MAX_GROUP 16
 /* Records kept by a receiver: MAX_GROUP behind the next one to deliver
@@ -73,6 +81,7 @@ typedef struct {
 struct _HangoutFec {
   HangoutFecCallbacks callbacks;
   gpointer user_data;
+  guint8 key[HANGOUT_FEC_KEY_SIZE];
   GMainContext *context;
   GMutex lock;                  /* the sender's group and every counter */
 
@@ -84,7 +93,7 @@ struct _HangoutFec {
   guint16 len_xor;
   gsize body_max;
   gdouble data_share;           /* of recent records, those of DATA_BODY */
-  guint8 parity[HANGOUT_FEC_MAX_DATAGRAM];
+  guint8 parity[HANGOUT_FEC_MAX_DATAGRAM];      /* the open group's */
   GSource *flush;
   gdouble reported_received, reported_lost;
 
@@ -123,12 +132,14 @@ epoch_of (guint64 key)
   return (guint16) (key >> 48);
 }
 
-/* What parity covers: application data after the handshake, one record
- * per datagram. */
+/* What parity covers: DTLS 1.2 application data after the handshake, one
+ * record per datagram. */
 static gboolean
 is_protected (const Record *record, gsize len)
 {
   return record->type == APPLICATION_DATA && epoch_of (record->key) != 0
+      && record->version[0] == DTLS_1_2_MAJOR
+      && record->version[1] == DTLS_1_2_MINOR
       && len == RECORD_HEADER + (gsize) record->body_len
       && len <= RECORD_HEADER + MAX_BODY;
 }
@@ -147,6 +158,33 @@ get_u32 (const guint8 *p)
 {
   return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8
       | p[3];
+}
+
+/* Writes the tag of the @len bytes at @data right after them. */
+static void
+sign (HangoutFec *fec, guint8 *data, gsize len)
+{
+  guint8 mac[32];
+
+  gnutls_hmac_fast (GNUTLS_MAC_SHA256, fec->key, sizeof fec->key, data, len,
+      mac);
+  memcpy (data + len, mac, TAG_SIZE);
+}
+
+/* Whether the last TAG_SIZE of the @len bytes at @data are their tag. */
+static gboolean
+is_signed (HangoutFec *fec, const guint8 *data, gsize len)
+{
+  guint8 mac[32];
+  guint8 diff = 0;
+
+  if (len < TAG_SIZE)
+    return FALSE;
+  gnutls_hmac_fast (GNUTLS_MAC_SHA256, fec->key, sizeof fec->key, data,
+      len - TAG_SIZE, mac);
+  for (guint i = 0; i < TAG_SIZE; i++)
+    diff |= mac[i] ^ data[len - TAG_SIZE + i];
+  return diff == 0;
 }
 
 static gboolean
@@ -194,14 +232,14 @@ send_parity (HangoutFec *fec)
   if (fec->count == 0)
     return;
   p[0] = HANGOUT_FEC_PARITY;
-  p[1] = fec->first.type;
-  memcpy (p + 2, fec->first.version, 2);
   for (guint i = 0; i < 8; i++)
-    p[4 + i] = (guint8) (fec->first.key >> (56 - 8 * i));
-  p[12] = (guint8) fec->count;
-  p[13] = fec->len_xor >> 8;
-  p[14] = fec->len_xor & 0xff;
-  fec->callbacks.send (fec->user_data, p, PARITY_HEADER + fec->body_max);
+    p[1 + i] = (guint8) (fec->first.key >> (56 - 8 * i));
+  p[9] = (guint8) fec->count;
+  p[10] = fec->len_xor >> 8;
+  p[11] = fec->len_xor & 0xff;
+  sign (fec, p, PARITY_HEADER + fec->body_max);
+  fec->callbacks.send (fec->user_data, p, PARITY_HEADER + fec->body_max
+      + TAG_SIZE);
   fec->stats.parity_sent++;
   fec->count = 0;
 }
@@ -235,9 +273,7 @@ hangout_fec_sent (HangoutFec *fec, const guint8 *datagram, gsize len)
     g_mutex_unlock (&fec->lock);
     return;
   }
-  if (fec->count > 0 && (record.key != fec->last_key + 1
-          || record.type != fec->first.type
-          || memcmp (record.version, fec->first.version, 2) != 0))
+  if (fec->count > 0 && record.key != fec->last_key + 1)
     send_parity (fec);
   if (fec->count == 0) {
     fec->first = record;
@@ -272,7 +308,7 @@ on_report (HangoutFec *fec, const guint8 *datagram, gsize len)
   gdouble loss, keep;
   guint group_size;
 
-  if (len != REPORT_SIZE)
+  if (len != REPORT_SIZE || !is_signed (fec, datagram, len))
     return;
   received = get_u32 (datagram + 1);
   lost = get_u32 (datagram + 5);
@@ -423,6 +459,7 @@ on_report_due (gpointer data)
   put_u32 (report + 5, (guint32) MIN (fec->report_lost, G_MAXUINT32));
   fec->report_received = fec->report_lost = 0;
   g_mutex_unlock (&fec->lock);
+  sign (fec, report, REPORT_SIZE - TAG_SIZE);
   fec->callbacks.send (fec->user_data, report, sizeof report);
   return G_SOURCE_CONTINUE;
 }
@@ -516,13 +553,13 @@ static void
 repair (HangoutFec *fec, const guint8 *parity, gsize len)
 {
   guint64 first = 0, missing = 0;
-  guint n = parity[12], absent = 0;
-  guint16 body_len = (guint16) (parity[13] << 8 | parity[14]);
-  gsize parity_body = len - PARITY_HEADER;
-  guint8 rebuilt[HANGOUT_FEC_MAX_DATAGRAM];
+  guint n = parity[9], absent = 0;
+  guint16 body_len = (guint16) (parity[10] << 8 | parity[11]);
+  gsize parity_body = len - PARITY_HEADER - TAG_SIZE;
+  guint8 rebuilt[RECORD_HEADER + MAX_BODY];
 
   for (guint i = 0; i < 8; i++)
-    first = first << 8 | parity[4 + i];
+    first = first << 8 | parity[1 + i];
   if (n == 0 || n > MAX_GROUP || first > G_MAXUINT64 - n)
     return;
   for (guint i = 0; i < n; i++) {
@@ -547,7 +584,9 @@ repair (HangoutFec *fec, const guint8 *parity, gsize len)
     }
     if (body_len == 0 || body_len > parity_body)
       return;
-    memcpy (rebuilt, parity + 1, 3);
+    rebuilt[0] = APPLICATION_DATA;
+    rebuilt[1] = DTLS_1_2_MAJOR;
+    rebuilt[2] = DTLS_1_2_MINOR;
     for (guint i = 0; i < 8; i++)
       rebuilt[3 + i] = (guint8) (missing >> (56 - 8 * i));
     rebuilt[11] = body_len >> 8;
@@ -571,8 +610,8 @@ repair (HangoutFec *fec, const guint8 *parity, gsize len)
 static void
 receive_parity (HangoutFec *fec, const guint8 *datagram, gsize len)
 {
-  if (len <= PARITY_HEADER || len > HANGOUT_FEC_MAX_DATAGRAM
-      || !hangout_dtls_is_dtls_packet (datagram + 1, len - 1))
+  if (len <= PARITY_HEADER + TAG_SIZE || len > HANGOUT_FEC_MAX_DATAGRAM
+      || !is_signed (fec, datagram, len))
     return;
   if (fec->ring == NULL) {
     /* Parity before any record: everything before it was lost, and the
@@ -637,11 +676,12 @@ hangout_fec_get_stats (HangoutFec *fec, HangoutFecStats *stats)
 }
 
 HangoutFec *
-hangout_fec_new (GMainContext *context, const HangoutFecCallbacks *callbacks,
-    gpointer user_data)
+hangout_fec_new (GMainContext *context, const guint8 *key,
+    const HangoutFecCallbacks *callbacks, gpointer user_data)
 {
   HangoutFec *fec = g_new0 (HangoutFec, 1);
 
+  memcpy (fec->key, key, sizeof fec->key);
   fec->callbacks = *callbacks;
   fec->user_data = user_data;
   fec->context = g_main_context_ref (context);
@@ -672,6 +712,7 @@ hangout_fec_free (HangoutFec *fec)
   timer_free (fec->hold);
   timer_free (fec->report);
   g_free (fec->ring);
+  gnutls_memset (fec->key, 0, sizeof fec->key);
   g_mutex_clear (&fec->lock);
   g_main_context_unref (fec->context);
   g_free (fec);

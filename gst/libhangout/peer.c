@@ -5,6 +5,7 @@
 #include <hangout/ice.h>
 #include <hangout/dtls.h>
 #include <hangout/fec.h>
+#include <gnutls/gnutls.h>
 #include <hangout/sctp.h>
 #include <hangout/auth.h>
 #include "channel-private.h"
@@ -629,9 +630,17 @@ dtls_connected (gpointer data)
   pc->sctp_packet_size = mtu;
   GST_INFO ("peer %p: SCTP packets of up to %u bytes", pc, mtu);
   /* Loopback loses nothing; its large records are not protected anyway. */
-  if (pc->remote->fec && mtu == HANGOUT_SCTP_DEFAULT_MTU)
-    g_atomic_pointer_set (&pc->fec, hangout_fec_new (pc->context,
-            &fec_callbacks, pc));
+  if (pc->remote->fec && mtu == HANGOUT_SCTP_DEFAULT_MTU) {
+    guint8 key[HANGOUT_FEC_KEY_SIZE];
+
+    if (hangout_dtls_export_key (pc->dtls, HANGOUT_FEC_EXPORTER_LABEL, key,
+            sizeof key))
+      g_atomic_pointer_set (&pc->fec, hangout_fec_new (pc->context, key,
+              &fec_callbacks, pc));
+    else
+      GST_WARNING ("peer %p: no key for loss repair: none", pc);
+    gnutls_memset (key, 0, sizeof key);
+  }
   start_consent (pc);
   pc->sctp = hangout_sctp_new (pc->context, HANGOUT_SDP_DEFAULT_SCTP_PORT,
       pc->remote->sctp_port, mtu, pc->max_message_size,

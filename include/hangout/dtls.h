@@ -88,5 +88,10 @@ gboolean hangout_dtls_is_connected (HangoutDtls *dtls);
 gboolean hangout_dtls_uses_extended_master_secret (HangoutDtls *dtls);
 /* After the handshake: e.g. "ECDHE-ECDSA-AES-128-GCM" / "DTLS1.2", for logs and tests. */
 gchar *hangout_dtls_describe_session (HangoutDtls *dtls);
+/* After the handshake: @len bytes of keying material exported under
+ * @label (RFC 5705, no context), a key that only both ends know. FALSE
+ * when GnuTLS refuses (no session). */
+gboolean hangout_dtls_export_key (HangoutDtls *dtls, const gchar *label,
+    guint8 *out, gsize len);
 
 G_END_DECLS

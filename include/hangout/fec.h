@@ -26,12 +26,17 @@ G_BEGIN_DECLS
  * carries 1232-byte datagrams (§1.8), whose parity fits one as well. */
 #define HANGOUT_FEC_MAX_DATAGRAM 1232
 
+/* The key that authenticates the layer's datagrams (HMAC-SHA256), exported
+ * from the pair's DTLS session (RFC 5705) under this label, no context. */
+#define HANGOUT_FEC_KEY_SIZE 32
+#define HANGOUT_FEC_EXPORTER_LABEL "EXTRACTOR-gst-hangout-fec"
+
 typedef struct _HangoutFec HangoutFec;
 
 /**
  * HangoutFecCallbacks:
  * @send: write one of the layer's datagrams (parity, report) to the peer.
- *   Any thread, never under the caller's locks of hangout_fec_receive().
+ *   Any thread, under the layer's lock: it must not call the layer.
  * @deliver: one DTLS datagram for DTLS: received, or rebuilt from parity,
  *   in record order where the layer holds them. The owner thread.
  */
@@ -40,9 +45,10 @@ typedef struct {
   void (*deliver) (gpointer user_data, const guint8 *datagram, gsize len);
 } HangoutFecCallbacks;
 
-/* Both directions of one connection; timers run on @context, whose thread
- * is the owner thread. */
-HangoutFec *hangout_fec_new (GMainContext *context,
+/* Both directions of one connection, with the pair's @key
+ * (HANGOUT_FEC_KEY_SIZE bytes); timers run on @context, whose thread is
+ * the owner thread. */
+HangoutFec *hangout_fec_new (GMainContext *context, const guint8 *key,
     const HangoutFecCallbacks *callbacks, gpointer user_data);
 /* Afterwards no callback runs. The owner thread, once no thread calls
  * hangout_fec_sent() any more. */
@@ -56,7 +62,8 @@ gboolean hangout_fec_is_fec_packet (const guint8 *data, gsize len);
 void hangout_fec_sent (HangoutFec *fec, const guint8 *datagram, gsize len);
 
 /* A datagram from the peer: DTLS (delivered now or once its predecessors
- * are) or the layer's own. Anything malformed is dropped. Owner thread. */
+ * are) or the layer's own. Anything malformed, or of ours without the
+ * pair's tag, is dropped. Owner thread. */
 void hangout_fec_receive (HangoutFec *fec, const guint8 *datagram, gsize len);
 
 /**

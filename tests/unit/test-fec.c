@@ -3,9 +3,15 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <hangout/fec.h>
+#include <gnutls/crypto.h>
 #include <string.h>
 
 #define RECORD_HEADER 13
+#define TAG_SIZE 8
+
+/* The pair's key, as both ends would export it from their DTLS session. */
+static const guint8 key[HANGOUT_FEC_KEY_SIZE] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+static const guint8 other_key[HANGOUT_FEC_KEY_SIZE] = { 8, 7, 6, 5 };
 
 typedef struct {
   GMainContext *context;
@@ -74,14 +80,27 @@ static const HangoutFecCallbacks receiver_callbacks = { receiver_send,
   receiver_deliver
 };
 
+/* Ends @len bytes at @data with their tag under @with, as §1.9 says:
+ * the first bytes of their HMAC-SHA256. */
+static void
+sign (const guint8 *with, guint8 *data, gsize len)
+{
+  guint8 mac[32];
+
+  gnutls_hmac_fast (GNUTLS_MAC_SHA256, with, HANGOUT_FEC_KEY_SIZE, data, len,
+      mac);
+  memcpy (data + len, mac, TAG_SIZE);
+}
+
 static void
 send_report (HangoutFec *to, guint32 received, guint32 lost)
 {
-  guint8 report[9] = { HANGOUT_FEC_REPORT,
+  guint8 report[9 + TAG_SIZE] = { HANGOUT_FEC_REPORT,
     received >> 24, received >> 16, received >> 8, received,
     lost >> 24, lost >> 16, lost >> 8, lost
   };
 
+  sign (key, report, 9);
   hangout_fec_receive (to, report, sizeof report);
 }
 
@@ -102,13 +121,15 @@ static void send_record_of (Link *link, guint64 seq, guint body_len,
  * (of another epoch, which the receiver never saw), as a data direction
  * has; otherwise it has sent nothing yet. */
 static Link *
-link_new_full (gboolean data)
+link_new_full (gboolean data, const guint8 *receiver_key)
 {
   Link *link = g_new0 (Link, 1);
 
   link->context = g_main_context_new ();
-  link->sender = hangout_fec_new (link->context, &sender_callbacks, link);
-  link->receiver = hangout_fec_new (link->context, &receiver_callbacks, link);
+  link->sender = hangout_fec_new (link->context, key, &sender_callbacks,
+      link);
+  link->receiver = hangout_fec_new (link->context, receiver_key,
+      &receiver_callbacks, link);
   link->sent = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   link->delivered =
       g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
@@ -132,7 +153,7 @@ link_new_full (gboolean data)
 static Link *
 link_new (void)
 {
-  return link_new_full (TRUE);
+  return link_new_full (TRUE, key);
 }
 
 static void
@@ -154,14 +175,14 @@ static void
 send_record_of (Link *link, guint64 seq, guint body_len, gboolean drop)
 {
   guint8 *record = g_malloc (RECORD_HEADER + body_len);
-  guint64 key = (G_GUINT64_CONSTANT (1) << 48) | seq;
+  guint64 epoch_seq = (G_GUINT64_CONSTANT (1) << 48) | seq;
   GRand *rand = g_rand_new_with_seed ((guint32) seq);
 
   record[0] = 23;
   record[1] = 0xfe;
   record[2] = 0xfd;
   for (guint i = 0; i < 8; i++)
-    record[3 + i] = (guint8) (key >> (56 - 8 * i));
+    record[3 + i] = (guint8) (epoch_seq >> (56 - 8 * i));
   record[11] = body_len >> 8;
   record[12] = body_len & 0xff;
   for (guint i = 0; i < body_len; i++)
@@ -378,28 +399,34 @@ GST_START_TEST (test_malformed_input)
 
   for (guint seq = 0; seq < 8; seq++)
     send_record (link, seq, FALSE);
-  /* Parity of every size, of random content, claiming groups around the
-   * records to come; reports of every size. */
+  /* Parity and reports of every size and of random content, most without
+   * the pair's tag, a quarter with it (the peer itself lying), those
+   * claiming groups over the records still to come, with counts of 0 to
+   * 19 and any lengths. */
   for (guint i = 0; i < 2000; i++) {
-    gsize len = g_rand_int_range (rand, 0, sizeof bad);
+    gsize len = g_rand_int_range (rand, 1, HANGOUT_FEC_MAX_DATAGRAM + 1);
+    guint size;
 
     for (gsize b = 0; b < len; b++)
       bad[b] = (guint8) g_rand_int (rand);
-    if (len > 0)
-      bad[0] = i % 2 ? HANGOUT_FEC_PARITY : HANGOUT_FEC_REPORT;
-    /* Some claim plausible groups over the records still to come. */
-    if (len > 12 && i % 4 == 1) {
-      bad[1] = 23;
-      memset (bad + 4, 0, 8);
-      bad[5] = 1;
-      bad[11] = 8 + i % 16;
-      bad[12] = (guint8) (i % 20);
+    bad[0] = i % 2 ? HANGOUT_FEC_PARITY : HANGOUT_FEC_REPORT;
+    if (len > 12 + TAG_SIZE && i % 4 == 1) {
+      memset (bad + 1, 0, 8);
+      bad[2] = 1;
+      bad[8] = 8 + i % 16;
+      bad[9] = (guint8) (i % 20);
+      sign (key, bad, len - TAG_SIZE);
     }
     hangout_fec_receive (link->receiver, bad, len);
+    if (i % 4 == 2 && len >= 9 + TAG_SIZE) {
+      sign (key, bad, 9);
+      hangout_fec_receive (link->sender, bad, 9 + TAG_SIZE);
+      size = group_size (link->sender);
+      fail_unless (size == 0 || size == 4 || size == 8 || size == 16,
+          "a report made the group size %u", size);
+    }
   }
   g_rand_free (rand);
-  /* Reports with any content leave the sender's choice within its range. */
-  fail_unless (group_size (link->sender) <= 16);
   send_report (link->sender, 997, 3);
   for (guint seq = 8; seq < 24; seq++)
     send_record (link, seq, FALSE);
@@ -416,7 +443,7 @@ GST_END_TEST;
  * good by the next, and the peer then holds nothing after it. */
 GST_START_TEST (test_small_records_unprotected)
 {
-  Link *link = link_new_full (FALSE);
+  Link *link = link_new_full (FALSE, key);
 
   link->hold_parity = TRUE;
   for (guint seq = 0; seq < 40; seq++)
@@ -466,6 +493,23 @@ GST_START_TEST (test_far_records)
 
 GST_END_TEST;
 
+/* Parity and reports under another key (forged: the pair's key comes from
+ * its DTLS session) are dropped. */
+GST_START_TEST (test_other_key_ignored)
+{
+  Link *link = link_new_full (TRUE, other_key);
+
+  for (guint seq = 0; seq < 16; seq++)
+    send_record (link, seq, seq == 11);
+  fail_unless_equals_int (stat_repaired (link->receiver), 0);
+  /* Nor does its report count at the sender. */
+  WAIT_UNTIL (link, link->reports > 0, 2000);
+  fail_unless_equals_int (group_size (link->sender), 8);
+  link_free (link);
+}
+
+GST_END_TEST;
+
 static Suite *
 fec_suite (void)
 {
@@ -483,6 +527,7 @@ fec_suite (void)
   tcase_add_test (tc, test_small_records_unprotected);
   tcase_add_test (tc, test_far_records);
   tcase_add_test (tc, test_malformed_input);
+  tcase_add_test (tc, test_other_key_ignored);
   return s;
 }
 
