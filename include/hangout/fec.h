@@ -22,8 +22,9 @@ G_BEGIN_DECLS
 #define HANGOUT_FEC_PARITY 0x0c
 #define HANGOUT_FEC_REPORT 0x0d
 
-/* Records up to this size are protected: DTLS datagrams of a path that
- * carries 1232-byte datagrams (§1.8), whose parity fits one as well. */
+/* The layer's datagrams are at most this size, what every path carries
+ * (§1.8); so protected records are at most 1225 bytes, which the records
+ * of 1188-byte SCTP packets are. */
 #define HANGOUT_FEC_MAX_DATAGRAM 1232
 
 /* The key that authenticates the layer's datagrams (HMAC-SHA256), exported
