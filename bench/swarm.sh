@@ -29,7 +29,7 @@
 #   -u  the sharer's upload, Mbit/s (100)
 #   -U  receivers' uploads: MBIT each, or LO-HI spread evenly (100 20-100)
 #   -q  the queue of every upload, in ms at its rate (500)
-#   -r  repetitions (1)            -o  stacks (gst bt)
+#   -r  repetitions (3)            -o  stacks (gst bt)
 #   -T  limit of one run (300 s)
 # Environment: HANGOUT_SERVER, GST_PLUGIN_PATH (ninja -C build bench-swarm
 # sets them). As root; python3-libtorrent from scripts/install-deps.sh.
@@ -38,7 +38,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # Debian's interpreter, the one python3-libtorrent is installed for.
 python=/usr/bin/python3
 
-counts="3 7" mib=64 sharer_mbit=100 receiver_rates="100 20-100" runs=1
+counts="3 7" mib=64 sharer_mbit=100 receiver_rates="100 20-100" runs=3
 stacks="gst bt" limit=300 queue_ms=500
 while getopts n:s:u:U:q:r:o:T: opt; do
   case $opt in
