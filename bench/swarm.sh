@@ -238,7 +238,10 @@ for n in $counts; do
       { sum += $1 } END { a = f * 8 / (us * 1e6); b = n * f * 8 / ((us + sum) * 1e6)
         printf "%.3f\n", (a > b ? a : b) }')
     echo "1 + $n, receivers' uploads $(echo $rates) Mbit/s: T_min $tmin s"
-    for stack in $stacks; do : >"$LAB_DIR/$stack.x"; : >"$LAB_DIR/$stack.copies"; eval "failed_$stack=0"; done
+    for stack in $stacks; do
+      : >"$LAB_DIR/$stack.x"; : >"$LAB_DIR/$stack.s"; : >"$LAB_DIR/$stack.copies"
+      eval "failed_$stack=0"
+    done
     run=1
     while [ "$run" -le "$runs" ]; do
       for stack in $stacks; do
@@ -267,6 +270,7 @@ for n in $counts; do
           read -r start end <"$LAB_DIR/times"
           x=$(awk -v s="$start" -v e="$end" -v t="$tmin" 'BEGIN { printf "%.2f", (e - s) / t }')
           echo "$x" >>"$LAB_DIR/$stack.x"
+          awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f\n", e - s }' >>"$LAB_DIR/$stack.s"
           echo "$copies" >>"$LAB_DIR/$stack.copies"
           result=$(awk -v s="$start" -v e="$end" -v x="$x" 'BEGIN { printf "%.2f s = %s x T_min", e - s, x }')
         else
@@ -280,7 +284,7 @@ for n in $counts; do
     row="| 1 + $n | $spec | $tmin s"
     for stack in $stacks; do
       eval "failed=\$failed_$stack"
-      row="$row | $(median <"$LAB_DIR/$stack.x") × ($(median <"$LAB_DIR/$stack.copies") copies, $failed failed)"
+      row="$row | $(median <"$LAB_DIR/$stack.x") × ($(median <"$LAB_DIR/$stack.s") s; sharer $(median <"$LAB_DIR/$stack.copies") copies; $failed failed)"
     done
     echo "$row |" >>"$summary"
   done
