@@ -3,7 +3,8 @@
 # with (clang and libFuzzer: the fuzz targets, tests/fuzz; coturn and
 # openssl: the TURN tests; glib-networking: TLS, turns: servers included;
 # iptables and coturn: the NAT routers and the STUN/TURN server of the
-# network lab, tests/lab). Idempotent: does nothing when everything is
+# network lab, tests/lab; python3-libtorrent: the reference of the swarm
+# benchmark, bench/swarm.sh). Idempotent: does nothing when everything is
 # already there.
 set -eu
 
@@ -13,7 +14,7 @@ PACKAGES="meson ninja-build pkg-config gcc
   gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-nice
   gstreamer1.0-tools libnice-dev libusrsctp-dev libgnutls28-dev
   libsoup-3.0-dev libjson-glib-dev glib-networking iproute2 iptables
-  util-linux chromium coturn openssl
+  util-linux chromium coturn openssl python3-libtorrent
   clang-14 libfuzzer-14-dev libclang-rt-14-dev"
 
 # The browser suite drives Chromium from Node.js (playwright-core). A machine

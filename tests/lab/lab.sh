@@ -20,7 +20,12 @@
 #                           (198.18.0.1) runs hangout-server and coturn;
 #                           block-udp: the routers pass UDP to pub only
 
-LAB_ID="lab-$$"
+# Namespaces and devices are named after it; a script may set its own
+# prefix (bench/swarm.sh) before sourcing this file.
+LAB_ID="${LAB_ID:-lab-$$}"
+# A command every pipeline runs under (bench/swarm.sh: one that stamps each
+# line of its output with the time), empty by default.
+LAB_GST_WRAPPER="${LAB_GST_WRAPPER:-}"
 # Logs are read by people; the peer layer's one debug line per connection
 # says which side ended it and why.
 export GST_DEBUG_NO_COLOR=1
@@ -237,7 +242,7 @@ lab_server() {
 # hangoutsrc ! filesink, bounded by SECONDS; PID in $LAB_PID.
 lab_receiver() {
   ns=$1; log=$2; out=$3; seconds=$4; shift 4
-  lab_bg "$ns" "$log" timeout -s INT -k 5 "$seconds" gst-launch-1.0 -m -e \
+  lab_bg "$ns" "$log" $LAB_GST_WRAPPER timeout -s INT -k 5 "$seconds" gst-launch-1.0 -m -e \
     hangoutsrc room=lab server="$LAB_SERVER_URL" display-name="$log" "$@" \
     ! filesink location="$out"
 }
@@ -246,7 +251,7 @@ lab_receiver() {
 # filesrc ! hangoutsink; PID in $LAB_PID.
 lab_sender() {
   ns=$1; log=$2; in=$3; seconds=$4; shift 4
-  lab_bg "$ns" "$log" timeout -s INT -k 5 "$seconds" gst-launch-1.0 -m \
+  lab_bg "$ns" "$log" $LAB_GST_WRAPPER timeout -s INT -k 5 "$seconds" gst-launch-1.0 -m \
     filesrc location="$in" ! hangoutsink room=lab server="$LAB_SERVER_URL" \
     display-name="$log" "$@"
 }
