@@ -30,8 +30,8 @@
  * number (8), the number of records (1), the XOR of their length fields
  * (2); then the XOR of their bodies, then the tag. */
 #define PARITY_HEADER 12
-/* A report: its first byte, two counts (4 + 4), the tag. */
-#define REPORT_SIZE (9 + TAG_SIZE)
+/* A report: its first byte, three counts (4 + 4 + 4), the tag. */
+#define REPORT_SIZE (13 + TAG_SIZE)
 /* A record of a 1188-byte SCTP packet has a 1212-byte body (AES-GCM's
  * nonce and tag): its parity is exactly 1232 bytes. */
 #define MAX_BODY (HANGOUT_FEC_MAX_DATAGRAM - PARITY_HEADER - TAG_SIZE)
@@ -61,6 +61,16 @@
  * one. In a data direction the small ones (a message's tail, a heartbeat)
  * are protected with the rest. */
 #define DATA_BODY 512
+/* Parity that rebuilds less than this share of the losses the peer counts
+ * while it is sent is not helping: the loss comes in bursts (a full queue
+ * drops runs of packets), and parity only adds to the load of a link that
+ * is full already. Judged once this many losses were counted... */
+#define USEFUL_SHARE 0.25
+#define USEFUL_EVIDENCE 20
+/* ...and then parity pauses, for 5 s at first, twice as long after each
+ * failed try, at most 80 s: random loss may come back. */
+#define PAUSE_MIN_S 5
+#define PAUSE_MAX_S 80
 
 typedef enum { SLOT_EMPTY, SLOT_HELD, SLOT_DONE } SlotState;
 
@@ -96,6 +106,11 @@ struct _HangoutFec {
   guint8 parity[HANGOUT_FEC_MAX_DATAGRAM];      /* the open group's */
   GSource *flush;
   gdouble reported_received, reported_lost;
+  /* Since parity was turned on, or last judged: what the peer received,
+   * lost and rebuilt. */
+  guint64 trial_received, trial_lost, trial_rebuilt, trial_parity;
+  gint64 paused_until;          /* monotonic µs; no parity before */
+  guint pause_s;
 
   /* Receiver (owner thread, counters under @lock). */
   gboolean have_highest;
@@ -107,7 +122,7 @@ struct _HangoutFec {
   gint64 last_parity;           /* monotonic µs */
   GSource *hold;                /* fires when a gap has waited HOLD_MS */
   GSource *report;
-  guint64 report_received, report_lost;
+  guint64 report_received, report_lost, report_rebuilt;
 
   HangoutFecStats stats;
 };
@@ -241,6 +256,7 @@ send_parity (HangoutFec *fec)
   fec->callbacks.send (fec->user_data, p, PARITY_HEADER + fec->body_max
       + TAG_SIZE);
   fec->stats.parity_sent++;
+  fec->trial_parity++;
   fec->count = 0;
 }
 
@@ -304,18 +320,48 @@ hangout_fec_sent (HangoutFec *fec, const guint8 *datagram, gsize len)
 static void
 on_report (HangoutFec *fec, const guint8 *datagram, gsize len)
 {
-  guint32 received, lost;
+  guint32 received, lost, rebuilt;
   gdouble loss, keep;
   guint group_size;
+  gint64 now = g_get_monotonic_time ();
 
   if (len != REPORT_SIZE || !is_signed (fec, datagram, len))
     return;
   received = get_u32 (datagram + 1);
   lost = get_u32 (datagram + 5);
+  rebuilt = MIN (get_u32 (datagram + 9), lost);
   g_mutex_lock (&fec->lock);
   keep = LOSS_MEMORY / (LOSS_MEMORY + received + lost);
   fec->reported_received = fec->reported_received * keep + received;
   fec->reported_lost = fec->reported_lost * keep + lost;
+  if (fec->group_size > 0) {
+    fec->trial_received += received;
+    fec->trial_lost += lost;
+    fec->trial_rebuilt += rebuilt;
+    if (fec->trial_parity == 0) {
+      /* A direction of SACKs: nothing was tried. */
+      fec->trial_received = fec->trial_lost = fec->trial_rebuilt =
+          fec->trial_parity = 0;
+    } else if (fec->trial_lost >= USEFUL_EVIDENCE) {
+      if (fec->trial_rebuilt < USEFUL_SHARE * fec->trial_lost) {
+        fec->pause_s = CLAMP (fec->pause_s * 2, PAUSE_MIN_S, PAUSE_MAX_S);
+        fec->paused_until = now + fec->pause_s * G_USEC_PER_SEC;
+        GST_DEBUG ("FEC %p: parity rebuilt %" G_GUINT64_FORMAT " of %"
+            G_GUINT64_FORMAT " losses: none for %u s", fec,
+            fec->trial_rebuilt, fec->trial_lost, fec->pause_s);
+      } else
+        fec->pause_s = 0;
+      fec->trial_received = fec->trial_lost = fec->trial_rebuilt =
+          fec->trial_parity = 0;
+    } else if (fec->trial_received >= LOSS_MEMORY) {
+      /* Little loss since parity began: what began it (a burst as a
+       * transfer starts) is past, and only what came since counts. */
+      fec->reported_received = fec->trial_received;
+      fec->reported_lost = fec->trial_lost;
+      fec->trial_received = fec->trial_lost = fec->trial_rebuilt =
+          fec->trial_parity = 0;
+    }
+  }
   loss = fec->reported_lost / MAX (1.0, fec->reported_received
       + fec->reported_lost);
   if (loss >= 0.005)
@@ -326,10 +372,15 @@ on_report (HangoutFec *fec, const guint8 *datagram, gsize len)
     group_size = MAX_GROUP;
   else
     group_size = 0;
+  if (now < fec->paused_until)
+    group_size = 0;
   if (group_size != fec->group_size) {
     GST_DEBUG ("FEC %p: peer reports %.2f%% loss: parity per %u records",
         fec, 100 * loss, group_size);
     send_parity (fec);
+    if (fec->group_size == 0)
+      fec->trial_received = fec->trial_lost = fec->trial_rebuilt =
+          fec->trial_parity = 0;
     fec->group_size = group_size;
     fec->stats.group_size = group_size;
   }
@@ -457,7 +508,8 @@ on_report_due (gpointer data)
   g_mutex_lock (&fec->lock);
   put_u32 (report + 1, (guint32) MIN (fec->report_received, G_MAXUINT32));
   put_u32 (report + 5, (guint32) MIN (fec->report_lost, G_MAXUINT32));
-  fec->report_received = fec->report_lost = 0;
+  put_u32 (report + 9, (guint32) MIN (fec->report_rebuilt, G_MAXUINT32));
+  fec->report_received = fec->report_lost = fec->report_rebuilt = 0;
   g_mutex_unlock (&fec->lock);
   sign (fec, report, REPORT_SIZE - TAG_SIZE);
   fec->callbacks.send (fec->user_data, report, sizeof report);
@@ -597,6 +649,7 @@ repair (HangoutFec *fec, const guint8 *parity, gsize len)
     fec->stats.repaired++;
     fec->stats.lost++;
     fec->report_lost++;
+    fec->report_rebuilt++;
     g_mutex_unlock (&fec->lock);
     fec->highest = MAX (fec->highest, missing);
   }

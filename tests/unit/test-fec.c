@@ -93,15 +93,24 @@ sign (const guint8 *with, guint8 *data, gsize len)
 }
 
 static void
-send_report (HangoutFec *to, guint32 received, guint32 lost)
+send_report_full (HangoutFec *to, guint32 received, guint32 lost,
+    guint32 rebuilt)
 {
-  guint8 report[9 + TAG_SIZE] = { HANGOUT_FEC_REPORT,
+  guint8 report[13 + TAG_SIZE] = { HANGOUT_FEC_REPORT,
     received >> 24, received >> 16, received >> 8, received,
-    lost >> 24, lost >> 16, lost >> 8, lost
+    lost >> 24, lost >> 16, lost >> 8, lost,
+    rebuilt >> 24, rebuilt >> 16, rebuilt >> 8, rebuilt
   };
 
-  sign (key, report, 9);
+  sign (key, report, 13);
   hangout_fec_receive (to, report, sizeof report);
+}
+
+/* A report of random loss, which parity rebuilds (nine in ten). */
+static void
+send_report (HangoutFec *to, guint32 received, guint32 lost)
+{
+  send_report_full (to, received, lost, lost - lost / 10);
 }
 
 static guint
@@ -418,9 +427,9 @@ GST_START_TEST (test_malformed_input)
       sign (key, bad, len - TAG_SIZE);
     }
     hangout_fec_receive (link->receiver, bad, len);
-    if (i % 4 == 2 && len >= 9 + TAG_SIZE) {
-      sign (key, bad, 9);
-      hangout_fec_receive (link->sender, bad, 9 + TAG_SIZE);
+    if (i % 4 == 2 && len >= 13 + TAG_SIZE) {
+      sign (key, bad, 13);
+      hangout_fec_receive (link->sender, bad, 13 + TAG_SIZE);
       size = group_size (link->sender);
       fail_unless (size == 0 || size == 4 || size == 8 || size == 16,
           "a report made the group size %u", size);
@@ -493,6 +502,40 @@ GST_START_TEST (test_far_records)
 
 GST_END_TEST;
 
+/* Parity that rebuilds little of the loss (bursts from a full queue) is
+ * paused: it would only add to the load of a full link. */
+GST_START_TEST (test_useless_parity_paused)
+{
+  Link *link = link_new ();
+
+  /* 60 losses counted while parity ran, 5 rebuilt. */
+  for (guint seq = 0; seq < 16; seq++)
+    send_record (link, seq, FALSE);
+  send_report_full (link->sender, 940, 60, 5);
+  fail_unless_equals_int (group_size (link->sender), 0);
+  /* Paused: the same loss again does not bring it back. */
+  send_report_full (link->sender, 940, 60, 0);
+  fail_unless_equals_int (group_size (link->sender), 0);
+  link_free (link);
+
+  /* Parity that rebuilds most of it goes on... */
+  link = link_new ();
+  for (guint seq = 0; seq < 16; seq++)
+    send_record (link, seq, FALSE);
+  send_report_full (link->sender, 940, 60, 50);
+  fail_unless_equals_int (group_size (link->sender), 4);
+  for (guint seq = 16; seq < 32; seq++)
+    send_record (link, seq, FALSE);
+  /* ...until what came since (4000 records, no loss) says the loss that
+   * began it is past, however large it was. */
+  for (guint i = 0; i < 4; i++)
+    send_report_full (link->sender, 1000, 0, 0);
+  fail_unless_equals_int (group_size (link->sender), 0);
+  link_free (link);
+}
+
+GST_END_TEST;
+
 /* Parity and reports under another key (forged: the pair's key comes from
  * its DTLS session) are dropped. */
 GST_START_TEST (test_other_key_ignored)
@@ -528,6 +571,7 @@ fec_suite (void)
   tcase_add_test (tc, test_far_records);
   tcase_add_test (tc, test_malformed_input);
   tcase_add_test (tc, test_other_key_ignored);
+  tcase_add_test (tc, test_useless_parity_paused);
   return s;
 }
 
