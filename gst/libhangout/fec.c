@@ -13,6 +13,7 @@
  * passed), so SCTP sees repaired loss as no loss at all.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "debug-private.h"
+#include "source-private.h"
 #include <hangout/fec.h>
 #include <hangout/dtls.h>
 #include <gnutls/crypto.h>
@@ -92,7 +93,6 @@ struct _HangoutFec {
   HangoutFecCallbacks callbacks;
   gpointer user_data;
   guint8 key[HANGOUT_FEC_KEY_SIZE];
-  GMainContext *context;
   GMutex lock;                  /* the sender's group and every counter */
 
   /* Sender. */
@@ -200,27 +200,6 @@ is_signed (HangoutFec *fec, const guint8 *data, gsize len)
   for (guint i = 0; i < TAG_SIZE; i++)
     diff |= mac[i] ^ data[len - TAG_SIZE + i];
   return diff == 0;
-}
-
-static gboolean
-dispatch_ready (GSource *source, GSourceFunc callback, gpointer data)
-{
-  g_source_set_ready_time (source, -1);
-  return callback (data);
-}
-
-static GSourceFuncs ready_time_funcs = { NULL, NULL, dispatch_ready, NULL,
-  NULL, NULL
-};
-
-static GSource *
-timer_new (HangoutFec *fec, GSourceFunc func)
-{
-  GSource *source = g_source_new (&ready_time_funcs, sizeof (GSource));
-
-  g_source_set_callback (source, func, fec, NULL);
-  g_source_attach (source, fec->context);
-  return source;
 }
 
 static void
@@ -737,19 +716,11 @@ hangout_fec_new (GMainContext *context, const guint8 *key,
   memcpy (fec->key, key, sizeof fec->key);
   fec->callbacks = *callbacks;
   fec->user_data = user_data;
-  fec->context = g_main_context_ref (context);
   g_mutex_init (&fec->lock);
-  fec->flush = timer_new (fec, on_flush);
-  fec->hold = timer_new (fec, on_hold_expired);
-  fec->report = timer_new (fec, on_report_due);
+  fec->flush = hangout_ready_time_source_new (context, on_flush, fec);
+  fec->hold = hangout_ready_time_source_new (context, on_hold_expired, fec);
+  fec->report = hangout_ready_time_source_new (context, on_report_due, fec);
   return fec;
-}
-
-static void
-timer_free (GSource *source)
-{
-  g_source_destroy (source);
-  g_source_unref (source);
 }
 
 void
@@ -761,12 +732,11 @@ hangout_fec_free (HangoutFec *fec)
       G_GUINT64_FORMAT " lost, %" G_GUINT64_FORMAT " of them repaired; %"
       G_GUINT64_FORMAT " parity datagrams sent", fec, fec->stats.received,
       fec->stats.lost, fec->stats.repaired, fec->stats.parity_sent);
-  timer_free (fec->flush);
-  timer_free (fec->hold);
-  timer_free (fec->report);
+  hangout_clear_source (&fec->flush);
+  hangout_clear_source (&fec->hold);
+  hangout_clear_source (&fec->report);
   g_free (fec->ring);
   gnutls_memset (fec->key, 0, sizeof fec->key);
   g_mutex_clear (&fec->lock);
-  g_main_context_unref (fec->context);
   g_free (fec);
 }

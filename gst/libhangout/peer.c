@@ -535,17 +535,6 @@ static const HangoutSctpCallbacks sctp_callbacks = {
  * the last record, as RFC 7675 says. */
 
 static gboolean
-dispatch_ready_time (GSource *source, GSourceFunc callback, gpointer data)
-{
-  g_source_set_ready_time (source, -1);
-  return callback (data);
-}
-
-static GSourceFuncs ready_time_funcs = {
-  NULL, NULL, dispatch_ready_time, NULL, NULL, NULL
-};
-
-static gboolean
 on_consent_check (gpointer data)
 {
   HangoutPeerConnection *pc = enter (data);
@@ -567,11 +556,10 @@ start_consent (HangoutPeerConnection *pc)
   pc->last_heard = g_get_monotonic_time ();
   if (pc->consent_timeout_ms == 0)
     return;
-  pc->consent = g_source_new (&ready_time_funcs, sizeof (GSource));
-  g_source_set_callback (pc->consent, on_consent_check, pc, NULL);
+  pc->consent = hangout_ready_time_source_new (pc->context, on_consent_check,
+      pc);
   g_source_set_ready_time (pc->consent, pc->last_heard
       + (gint64) pc->consent_timeout_ms * G_TIME_SPAN_MILLISECOND);
-  g_source_attach (pc->consent, pc->context);
 }
 
 static void

@@ -24,6 +24,7 @@
 #if defined(__x86_64__)
 #include <nmmintrin.h>
 #include "debug-private.h"
+#include "source-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_sctp
 #endif
@@ -313,15 +314,6 @@ configure_socket (HangoutSctp *sctp, guint mtu, guint heartbeat_ms,
 static gboolean process (HangoutSctp * sctp);
 
 static gboolean
-wake_dispatch (GSource *source, GSourceFunc callback, gpointer data)
-{
-  g_source_set_ready_time (source, -1);
-  return callback (data);
-}
-
-static GSourceFuncs wake_funcs = { NULL, NULL, wake_dispatch, NULL, NULL, NULL };
-
-static gboolean
 on_wake (gpointer data)
 {
   process (data);
@@ -350,10 +342,7 @@ hangout_sctp_new (GMainContext *context, guint16 local_port,
   sctp->message = g_byte_array_new ();
   sctp->notification = g_byte_array_new ();
 
-  sctp->wake = g_source_new (&wake_funcs, sizeof (GSource));
-  g_source_set_callback (sctp->wake, on_wake, sctp, NULL);
-  g_source_set_priority (sctp->wake, G_PRIORITY_DEFAULT);
-  g_source_attach (sctp->wake, context);
+  sctp->wake = hangout_ready_time_source_new (context, on_wake, sctp);
 
   g_rw_lock_writer_lock (&registry_lock);
   do
