@@ -40,4 +40,6 @@ export HANGOUT_TEST_OUTPUT
 mkdir -p "$HANGOUT_TEST_OUTPUT"
 cd "$here"
 # One file at a time: each starts its own server and browsers on 2 cores.
-exec node --test --test-concurrency=1 "$@" ./*.test.mjs
+# The spec reporter ends with every failure and its error, so the last
+# lines of the log (all that meson shows of a long one) say what failed.
+exec node --test --test-concurrency=1 --test-reporter=spec "$@" ./*.test.mjs

@@ -27,4 +27,4 @@ fi
 ip link set lo up
 cd "$here"
 # One batch at a time: each runs five processes and a transfer on 2 cores.
-exec node --test --test-concurrency=1 "$@" ./*.test.mjs
+exec node --test --test-concurrency=1 --test-reporter=spec "$@" ./*.test.mjs

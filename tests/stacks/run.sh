@@ -35,7 +35,7 @@ ip link set lo up
 cd "$here"
 # One test at a time: each runs a server, pipelines and members on 2 cores.
 status=0
-HANGOUT_STACKS_NETWORK=loopback node --test --test-concurrency=1 "$@" ./*.test.mjs || status=1
+HANGOUT_STACKS_NETWORK=loopback node --test --test-concurrency=1 --test-reporter=spec "$@" ./*.test.mjs || status=1
 
 # The second namespace: a process that only holds it (ended with the PID
 # namespace, and with it the namespace and the veth pair).
@@ -50,5 +50,5 @@ ip link set stacks0 up
 nsenter --net="$peer_netns" sh -c \
   'ip link set lo up && ip addr add 198.18.0.2/30 dev stacks1 && ip link set stacks1 up'
 HANGOUT_STACKS_NETWORK=veth HANGOUT_STACKS_PEER_NETNS=$peer_netns \
-  node --test --test-concurrency=1 "$@" ./*.test.mjs || status=1
+  node --test --test-concurrency=1 --test-reporter=spec "$@" ./*.test.mjs || status=1
 exit $status
