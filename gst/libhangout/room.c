@@ -155,6 +155,7 @@ struct _HangoutRoom {
   GPtrArray *ice_servers;       /* HangoutIceServer: the last welcome's */
   gboolean has_secret;
   guint8 key[HANGOUT_AUTH_KEY_SIZE];    /* the room key, with a secret */
+  guint transfer_versions;      /* ours, HANGOUT_ROOM_TRANSFER_V (lock) */
 };
 
 struct _Member {
@@ -187,6 +188,8 @@ struct _Member {
   GSource *auth_timeout;        /* its proof's deadline, or the refusal */
   GQueue held;                  /* HeldMessage, until it is verified */
   gsize held_bytes;
+  guint transfer_versions;      /* its capabilities; 0 until known (lock) */
+  GSource *capabilities_wait;   /* how long we wait for them */
 };
 
 typedef struct {
@@ -269,6 +272,7 @@ member_free (Member *m)
 {
   hangout_clear_source (&m->ping_timeout);
   hangout_clear_source (&m->auth_timeout);
+  hangout_clear_source (&m->capabilities_wait);
   g_queue_clear_full (&m->held, (GDestroyNotify) held_message_free);
   if (m->channel != NULL)
     g_signal_handlers_disconnect_by_data (m->channel, m);
@@ -362,8 +366,18 @@ remap (HangoutRoom *room, Member *m, const gchar *signal_id)
   g_hash_table_insert (room->by_signal, m->signal_id, m);
 }
 
+/* Both channels opened: the pair is up, although the application may not
+ * use it yet (a room secret's proof, the capabilities still to come); it
+ * is kept across rejoins and asked whether it is alive like a connected
+ * one. */
+static gboolean
+is_up (Member *m)
+{
+  return m->auth_started;
+}
+
 static Member *
-find_connected_instance (HangoutRoom *room, const gchar *instance)
+find_instance_pair (HangoutRoom *room, const gchar *instance)
 {
   GHashTableIter iter;
   Member *m;
@@ -372,7 +386,7 @@ find_connected_instance (HangoutRoom *room, const gchar *instance)
     return NULL;
   g_hash_table_iter_init (&iter, room->members);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & m)) {
-    if (m->connected && g_strcmp0 (m->instance, instance) == 0)
+    if (is_up (m) && g_strcmp0 (m->instance, instance) == 0)
       return m;
   }
   return NULL;
@@ -539,7 +553,7 @@ try_connect (HangoutRoom *room, Member *m)
   HeldMessage *held;
 
   if (m->connected || !is_open (m->channel)
-      || (room->has_secret && !m->verified))
+      || (room->has_secret && !m->verified) || m->transfer_versions == 0)
     return;
   g_mutex_lock (&room->lock);
   m->connected = TRUE;
@@ -598,6 +612,91 @@ get_fingerprints (HangoutRoom *room, Member *m)
   return TRUE;
 }
 
+/* {"type":"capabilities","transfer":[1,...]}: the transfer versions we
+ * read and send (docs/protocol.md §4.1). */
+static void
+send_capabilities (HangoutRoom *room, Member *m)
+{
+  g_autoptr (JsonObject) msg = json_object_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree gchar *text = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonArray *versions = json_array_new ();
+  guint ours;
+
+  g_mutex_lock (&room->lock);
+  ours = room->transfer_versions;
+  g_mutex_unlock (&room->lock);
+  if (ours == 0)
+    return;
+  for (guint v = 1; v < 32; v++)
+    if (ours & HANGOUT_ROOM_TRANSFER_V (v))
+      json_array_add_int_element (versions, v);
+  json_object_set_string_member (msg, "type", "capabilities");
+  json_object_set_array_member (msg, "transfer", versions);
+  json_node_set_object (node, msg);
+  text = json_to_string (node, FALSE);
+  if (!hangout_data_channel_send_string (m->control, text, &error))
+    GST_DEBUG ("capabilities to %s: %s", m->id, error->message);
+}
+
+/* What @m reads and sends of the transfer protocol, from now on. */
+static void
+set_transfer_versions (Member *m, guint versions)
+{
+  g_mutex_lock (&m->room->lock);
+  m->transfer_versions = versions;
+  g_mutex_unlock (&m->room->lock);
+  hangout_clear_source (&m->capabilities_wait);
+}
+
+/* No capabilities in time: a version 1 member, which sends none. */
+static gboolean
+on_capabilities_wait (gpointer data)
+{
+  Member *m = data;
+
+  g_clear_pointer (&m->capabilities_wait, g_source_unref);
+  GST_DEBUG ("room %s: no capabilities from %s within %d ms: version 1",
+      m->room->start_room, m->id, HANGOUT_ROOM_CAPABILITIES_WAIT_MS);
+  set_transfer_versions (m, HANGOUT_ROOM_TRANSFER_V (1));
+  try_connect (m->room, m);
+  return G_SOURCE_REMOVE;
+}
+
+/* {"type":"capabilities","transfer":[...]}: integers 1 to 31; anything
+ * else in the array makes the message malformed (ignored, §2.2). */
+static void
+handle_capabilities (HangoutRoom *room, Member *m, JsonObject *msg)
+{
+  JsonNode *node = json_object_get_member (msg, "transfer");
+  JsonArray *array;
+  guint versions = 0;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node)) {
+    GST_INFO ("room %s: capabilities from %s without a transfer array: "
+        "ignored", room->start_room, m->id);
+    return;
+  }
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++) {
+    JsonNode *v = json_array_get_element (array, i);
+
+    if (json_node_get_value_type (v) != G_TYPE_INT64
+        || json_node_get_int (v) < 1 || json_node_get_int (v) > 31) {
+      GST_INFO ("room %s: capabilities from %s with a transfer version "
+          "that is not an integer from 1 to 31: ignored", room->start_room,
+          m->id);
+      return;
+    }
+    versions |= HANGOUT_ROOM_TRANSFER_V (json_node_get_int (v));
+  }
+  GST_DEBUG ("room %s: %s speaks transfer versions 0x%x", room->start_room,
+      m->id, versions);
+  set_transfer_versions (m, versions);
+  try_connect (room, m);
+}
+
 /* Once both channels are open: our proof, and the deadline for the
  * member's. */
 static void
@@ -609,6 +708,14 @@ on_channel_open (HangoutDataChannel *channel, Member *m)
   if (m->auth_started || !is_open (m->channel) || !is_open (m->control))
     return;
   m->auth_started = TRUE;
+  send_capabilities (room, m);
+  if (m->transfer_versions == 0 && m->capabilities_wait == NULL) {
+    m->capabilities_wait =
+        g_timeout_source_new (HANGOUT_ROOM_CAPABILITIES_WAIT_MS);
+    g_source_set_callback (m->capabilities_wait, on_capabilities_wait, m,
+        NULL);
+    g_source_attach (m->capabilities_wait, room->context);
+  }
   if (!get_fingerprints (room, m)) {
     /* Cannot happen (SCTP runs over the checked DTLS); without them there
      * is no proof to send, and the deadline below refuses the member. */
@@ -656,6 +763,14 @@ deliver (Member *m, gboolean is_string, GBytes *data)
 {
   HeldMessage *held;
 
+  /* Application data before capabilities: a version 1 member, which
+   * sends none (a version 2 one sends them before anything else). */
+  if (m->transfer_versions == 0) {
+    GST_DEBUG ("room %s: data from %s before its capabilities: version 1",
+        m->room->start_room, m->id);
+    set_transfer_versions (m, HANGOUT_ROOM_TRANSFER_V (1));
+    try_connect (m->room, m);
+  }
   if (m->connected) {
     g_signal_emit (m->room, signals[SIGNAL_MESSAGE], 0, m->id, is_string,
         data);
@@ -725,6 +840,8 @@ on_control_message (HangoutDataChannel *channel, const gchar *text, Member *m)
   type = hangout_json_get_string (msg, "type");
   if (g_strcmp0 (type, "auth") == 0) {
     handle_auth (room, m, msg);
+  } else if (g_strcmp0 (type, "capabilities") == 0) {
+    handle_capabilities (room, m, msg);
   } else if (g_strcmp0 (type, "ping") == 0) {
     send_control (m, "pong", NULL);
   } else if (g_strcmp0 (type, "pong") == 0) {
@@ -844,7 +961,7 @@ on_welcome (HangoutSignaller *signaller, const gchar *own_id,
   /* After a rejoin: prove our new id to the peers we still have. */
   g_hash_table_iter_init (&iter, room->members);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & m)) {
-    if (!m->connected)
+    if (!is_up (m))
       continue;
     g_free (m->token);
     m->token = random_token ();
@@ -893,7 +1010,7 @@ on_member_left (HangoutSignaller *signaller, const gchar *id,
   g_hash_table_remove (room->proofs, id);
   if (m == NULL)
     return;
-  if (!m->connected) {
+  if (!is_up (m)) {
     remove_member (room, m, TRUE);
     return;
   }
@@ -915,7 +1032,7 @@ handle_offer (HangoutRoom *room, const gchar *from, JsonObject *payload)
         room->start_room, from);
     return;
   }
-  existing = find_connected_instance (room, instance);
+  existing = find_instance_pair (room, instance);
   if (existing != NULL) {
     g_autoptr (JsonObject) reply = json_object_new ();
 
@@ -989,7 +1106,7 @@ handle_answer (HangoutRoom *room, const gchar *from, JsonObject *payload)
   /* It answered, so it holds no connection to us: one we think we have
    * with it may be stale. The key is only a hint (anyone can repeat it):
    * ask that peer, on its own channel, whether it is still there. */
-  stale = find_connected_instance (room, instance);
+  stale = find_instance_pair (room, instance);
   if (stale != NULL && stale != m)
     check_alive (room, stale);
   announce (room, m);
@@ -999,7 +1116,7 @@ static void
 handle_connected (HangoutRoom *room, const gchar *from, JsonObject *payload)
 {
   Member *m = g_hash_table_lookup (room->by_signal, from);
-  Member *existing = find_connected_instance (room,
+  Member *existing = find_instance_pair (room,
       hangout_json_get_string (payload, "instance"));
   g_autoptr (JsonObject) close = NULL;
 
@@ -1709,6 +1826,32 @@ hangout_room_dup_member_name (HangoutRoom *room, const gchar *member)
   return dup_member_string (room, member, G_STRUCT_OFFSET (Member, name));
 }
 
+void
+hangout_room_set_transfer_versions (HangoutRoom *room, guint versions)
+{
+  g_return_if_fail (HANGOUT_IS_ROOM (room));
+  g_mutex_lock (&room->lock);
+  room->transfer_versions = versions;
+  g_mutex_unlock (&room->lock);
+}
+
+guint
+hangout_room_get_member_transfer_versions (HangoutRoom *room,
+    const gchar *member)
+{
+  Member *m;
+  guint versions = 0;
+
+  g_return_val_if_fail (HANGOUT_IS_ROOM (room), 0);
+  g_return_val_if_fail (member != NULL, 0);
+  g_mutex_lock (&room->lock);
+  m = g_hash_table_lookup (room->members, member);
+  if (m != NULL && m->connected)
+    versions = m->transfer_versions;
+  g_mutex_unlock (&room->lock);
+  return versions;
+}
+
 gchar *
 hangout_room_dup_member_sas (HangoutRoom *room, const gchar *member)
 {
@@ -1873,6 +2016,7 @@ hangout_room_init (HangoutRoom *room)
       g_free);
   room->alive = g_atomic_rc_box_new0 (gint);
   room->ssl_strict = TRUE;
+  room->transfer_versions = HANGOUT_ROOM_TRANSFER_V (1);
 }
 
 static void

@@ -619,6 +619,8 @@ function onPeerOpen(peer) {
   const fpSelf = fingerprintOf(peer.pc.localDescription?.sdp);
   const fpPeer = fingerprintOf(peer.pc.remoteDescription?.sdp);
   peer.sas = fpSelf && fpPeer ? shortAuthString(fpSelf, fpPeer) : '';
+  // The transfer versions this page reads and sends (docs/protocol.md §4.1).
+  sendControl(peer, { type: 'capabilities', transfer: [1] });
   if (!state.key) { admit(peer); return; }
   const [idSelf, idPeer] = peer.authIds;
   sendControl(peer, { type: 'auth', proof: authProof(state.key, fpSelf, fpPeer, idSelf, idPeer) });

@@ -24,6 +24,15 @@ G_BEGIN_DECLS
  * the control channel before we give up on it too. */
 #define HANGOUT_ROOM_LIVENESS_TIMEOUT_MS 2000
 
+/* Transfer versions (docs/protocol.md §4.1) as a set of bits. Every member
+ * says which it speaks in "capabilities" on the control channel as soon as
+ * both channels open; one that has said nothing when this long has passed
+ * since, or sends application data first, speaks version 1 alone (version
+ * 1 members send no capabilities). "peer-connected" waits for them, so a
+ * member's versions are known from then on. */
+#define HANGOUT_ROOM_TRANSFER_V(version) (1u << (version))
+#define HANGOUT_ROOM_CAPABILITIES_WAIT_MS 500
+
 /* The reasons of "member-refused" (docs/protocol.md §3). */
 #define HANGOUT_ROOM_REFUSED_WRONG_PROOF \
   "wrong room secret proof: another secret, or someone in the middle"
@@ -53,7 +62,8 @@ G_DECLARE_FINAL_TYPE (HangoutRoom, hangout_room, HANGOUT, ROOM, GObject)
  *   "member-joined" (const gchar *id, const gchar *name): a new member began
  *       connecting to us (its offer arrived, or its answer to ours);
  *   "peer-connected" (const gchar *id): its data channel is open (and,
- *       with a secret, its proof checked out): send works;
+ *       with a secret, its proof checked out), and its transfer versions
+ *       are known: send works;
  *   "member-refused" (const gchar *id, const gchar *name, const gchar
  *       *reason): with a secret, it sent a wrong proof or none within
  *       HANGOUT_AUTH_TIMEOUT_MS of its channels opening (or more than 4 MiB
@@ -163,6 +173,15 @@ HangoutDataChannel *hangout_room_get_channel (HangoutRoom *room,
 GStrv hangout_room_list_connected (HangoutRoom *room);
 /* The display name of a member we know, or NULL. */
 gchar *hangout_room_dup_member_name (HangoutRoom *room, const gchar *member);
+/* Before hangout_room_start(): the transfer versions we speak, as
+ * HANGOUT_ROOM_TRANSFER_V() bits (default: version 1 alone), sent to every
+ * member in "capabilities"; 0 sends none, as members from before version 2
+ * did (they are taken for version 1). */
+void hangout_room_set_transfer_versions (HangoutRoom *room, guint versions);
+/* The transfer versions @member speaks, as HANGOUT_ROOM_TRANSFER_V() bits;
+ * 0 before its "peer-connected" or when it is not a member. Any thread. */
+guint hangout_room_get_member_transfer_versions (HangoutRoom *room,
+    const gchar *member);
 /* The short authentication string of our connection to @member: six
  * digits, the same on its side unless someone sits in the middle
  * (docs/protocol.md §3); NULL before DTLS has checked its certificate. */

@@ -100,7 +100,7 @@ typedef struct {
   gchar *name;
   gchar *id;                    /* latest own id */
   guint ids;                    /* ids received (1 + rejoins) */
-  GHashTable *connected;        /* member ids */
+  GHashTable *connected;        /* member id → its transfer versions */
   guint joined;                 /* "member-joined" count */
   GPtrArray *left;              /* ids, in order */
   GPtrArray *messages;          /* Message */
@@ -118,8 +118,11 @@ message_free (Message *message)
 static void
 on_peer_connected (HangoutRoom *room, const gchar *id, Node *node)
 {
+  guint versions = hangout_room_get_member_transfer_versions (room, id);
+
   g_mutex_lock (&lock);
-  g_hash_table_add (node->connected, g_strdup (id));
+  g_hash_table_insert (node->connected, g_strdup (id),
+      GUINT_TO_POINTER (versions));
   g_cond_broadcast (&changed);
   g_mutex_unlock (&lock);
 }
@@ -187,7 +190,8 @@ on_id (HangoutRoom *room, GParamSpec *pspec, Node *node)
 }
 
 static Node *
-node_start (const gchar *url, const gchar *room_name, guint index)
+node_start_with (const gchar *url, const gchar *room_name, guint index,
+    guint transfer_versions)
 {
   Node *node = g_new0 (Node, 1);
   g_autoptr (GError) error = NULL;
@@ -208,9 +212,17 @@ node_start (const gchar *url, const gchar *room_name, guint index)
   g_signal_connect (node->room, "message", G_CALLBACK (on_message), node);
   g_signal_connect (node->room, "error", G_CALLBACK (on_error), node);
   g_signal_connect (node->room, "notify::id", G_CALLBACK (on_id), node);
+  if (transfer_versions != G_MAXUINT)
+    hangout_room_set_transfer_versions (node->room, transfer_versions);
   fail_unless (hangout_room_start (node->room, &error), "start: %s",
       error ? error->message : "");
   return node;
+}
+
+static Node *
+node_start (const gchar *url, const gchar *room_name, guint index)
+{
+  return node_start_with (url, room_name, index, G_MAXUINT);
 }
 
 static void
@@ -317,6 +329,55 @@ GST_START_TEST (test_full_mesh)
     g_mutex_unlock (&lock);
   }
   g_ptr_array_unref (nodes);
+  server_free (server, SIGTERM);
+}
+
+GST_END_TEST;
+
+/* Under the lock: the versions @node knew @other by when it connected. */
+static guint
+versions_seen (Node *node, Node *other)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (node->connected, other->id));
+}
+
+/* Each member says which transfer versions it speaks, and they are known
+ * when "peer-connected" comes; one that says only version 1 is taken at
+ * its word, and one that says nothing (as members from before version 2)
+ * speaks version 1. */
+GST_START_TEST (test_capabilities)
+{
+  const guint v1 = HANGOUT_ROOM_TRANSFER_V (1);
+  const guint v12 = v1 | HANGOUT_ROOM_TRANSFER_V (2);
+  Server *server = server_start (0);
+  g_autoptr (GPtrArray) nodes = g_ptr_array_new_with_free_func
+      ((GDestroyNotify) node_free);
+  Node *a, *b, *c, *d;
+
+  g_ptr_array_add (nodes, node_start_with (server->url, "caps", 0, v12));
+  g_ptr_array_add (nodes, node_start_with (server->url, "caps", 1, v12));
+  g_ptr_array_add (nodes, node_start (server->url, "caps", 2));
+  g_ptr_array_add (nodes, node_start_with (server->url, "caps", 3, 0));
+  WAIT_UNTIL (all_connected (nodes, 3), 10000);
+  WAIT_UNTIL (all_joined (nodes), 1000);
+  a = nodes->pdata[0];
+  b = nodes->pdata[1];
+  c = nodes->pdata[2];
+  d = nodes->pdata[3];
+  g_mutex_lock (&lock);
+  fail_unless_equals_int (versions_seen (a, d), v1);
+  fail_unless_equals_int (versions_seen (d, a), v12);
+  fail_unless_equals_int (versions_seen (a, b), v12);
+  fail_unless_equals_int (versions_seen (b, a), v12);
+  fail_unless_equals_int (versions_seen (a, c), v1);
+  fail_unless_equals_int (versions_seen (c, a), v12);
+  fail_unless_equals_int (versions_seen (c, b), v12);
+  g_mutex_unlock (&lock);
+  fail_unless_equals_int (hangout_room_get_member_transfer_versions (b->room,
+          c->id), v1);
+  fail_unless_equals_int (hangout_room_get_member_transfer_versions (b->room,
+          "nobody"), 0);
+  g_clear_pointer (&nodes, g_ptr_array_unref);
   server_free (server, SIGTERM);
 }
 
@@ -893,6 +954,7 @@ room_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_start_errors);
   tcase_add_test (tc, test_full_mesh);
+  tcase_add_test (tc, test_capabilities);
   tcase_add_test (tc, test_member_leaves);
   tcase_add_test (tc, test_last_messages_arrive);
   tcase_add_test (tc, test_broadcast);

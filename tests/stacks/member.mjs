@@ -127,6 +127,8 @@ class Pair {
   }
 
   onOpen() {
+    // §4.1: this member reads and sends version 1 alone.
+    this.conn.sendControl('{"type":"capabilities","transfer":[1]}');
     this.fileChannel();
     this.openMs ??= performance.now() - this.createdAt;
     this.open = true;
