@@ -12,6 +12,7 @@ G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_peer);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_signalling);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_room);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_transfer);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_transfer2);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_share);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_merkle);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_swarm);
@@ -43,6 +44,8 @@ hangout_debug_init (void)
       "gst-hangout: rooms, the full mesh");
   GST_DEBUG_CATEGORY_INIT (hangout_debug_transfer, "hangout-transfer", 0,
       "gst-hangout: the file transfer protocol");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_transfer2, "hangout-transfer2", 0,
+      "gst-hangout: the wire format of file transfer version 2");
   GST_DEBUG_CATEGORY_INIT (hangout_debug_share, "hangout-share", 0,
       "gst-hangout: sharing files in a room (offers, windows, acks)");
   GST_DEBUG_CATEGORY_INIT (hangout_debug_merkle, "hangout-merkle", 0,

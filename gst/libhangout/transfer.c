@@ -7,12 +7,9 @@
 #include <hangout/json.h>
 #include <string.h>
 #include "debug-private.h"
+#include "transfer-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_transfer
-
-#define ID_HEX (2 * HANGOUT_TRANSFER_FILE_ID_SIZE)
-/* Control messages are small; anything this large is not one of ours. */
-#define MAX_CONTROL_SIZE 65536
 
 /* ---- SHA-256 of a file ----
  *
@@ -206,11 +203,10 @@ sha256_free (Sha256 *sha)
   g_free (sha);
 }
 
-static gboolean
-invalid (GError **error, const gchar *format, ...) G_GNUC_PRINTF (2, 3);
+/* ---- what both versions' wire formats share (transfer-private.h) ---- */
 
-static gboolean
-invalid (GError **error, const gchar *format, ...)
+gboolean
+hangout_transfer_invalid (GError **error, const gchar *format, ...)
 {
   va_list args;
   gchar *text;
@@ -224,8 +220,8 @@ invalid (GError **error, const gchar *format, ...)
   return FALSE;
 }
 
-static gboolean
-is_hex (const gchar *text, gsize digits)
+gboolean
+hangout_transfer_is_hex (const gchar *text, gsize digits)
 {
   gsize i;
 
@@ -283,25 +279,22 @@ hangout_transfer_control_clear (HangoutTransferControl *control)
   memset (control, 0, sizeof *control);
 }
 
-/* A string member. Its length is bounded by the message's; the limits of
- * names are the receiver's to apply (it rejects the offer, with a reason,
- * rather than ignoring it). */
-static gboolean
-get_string (JsonObject *object, const gchar *member, gchar **out,
-    GError **error)
+gboolean
+hangout_transfer_get_string (JsonObject *object, const gchar *member,
+    gchar **out, GError **error)
 {
   const gchar *value = hangout_json_get_string (object, member);
 
   if (value == NULL)
-    return invalid (error, "\"%s\" is missing or not a string", member);
+    return hangout_transfer_invalid (error,
+        "\"%s\" is missing or not a string", member);
   *out = g_strdup (value);
   return TRUE;
 }
 
-/* An integer member in [0, G_MAXINT64]; @nullable allows null (-1). */
-static gboolean
-get_size (JsonObject *object, const gchar *member, gboolean nullable,
-    gint64 *out, GError **error)
+gboolean
+hangout_transfer_get_size (JsonObject *object, const gchar *member,
+    gboolean nullable, gint64 *out, GError **error)
 {
   JsonNode *node = json_object_get_member (object, member);
 
@@ -312,9 +305,77 @@ get_size (JsonObject *object, const gchar *member, gboolean nullable,
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
       || json_node_get_value_type (node) != G_TYPE_INT64
       || json_node_get_int (node) < 0)
-    return invalid (error, "\"%s\" is missing or not a non-negative integer%s",
-        member, nullable ? " or null" : "");
+    return hangout_transfer_invalid (error,
+        "\"%s\" is missing or not a non-negative integer%s", member,
+        nullable ? " or null" : "");
   *out = json_node_get_int (node);
+  return TRUE;
+}
+
+gboolean
+hangout_transfer_get_file_id (JsonObject *object, gchar **out, GError **error)
+{
+  if (!hangout_transfer_get_string (object, "id", out, error))
+    return FALSE;
+  if (!hangout_transfer_is_hex (*out, HANGOUT_TRANSFER_ID_HEX)) {
+    g_clear_pointer (out, g_free);
+    return hangout_transfer_invalid (error,
+        "\"id\" is not %d lower-case hex digits", HANGOUT_TRANSFER_ID_HEX);
+  }
+  return TRUE;
+}
+
+gboolean
+hangout_transfer_get_digest (JsonObject *object, const gchar *member,
+    gboolean nullable, gchar **out, GError **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (nullable && (node == NULL || JSON_NODE_HOLDS_NULL (node))) {
+    *out = NULL;
+    return TRUE;
+  }
+  if (!hangout_transfer_get_string (object, member, out, error))
+    return FALSE;
+  if (!hangout_transfer_is_hex (*out, 64)) {
+    g_clear_pointer (out, g_free);
+    return hangout_transfer_invalid (error,
+        "\"%s\" is not 64 lower-case hex digits", member);
+  }
+  return TRUE;
+}
+
+gboolean
+hangout_transfer_get_boolean (JsonObject *object, const gchar *member,
+    gboolean *out, GError **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return hangout_transfer_invalid (error,
+        "\"%s\" is missing or not a boolean", member);
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
+gboolean
+hangout_transfer_get_file_members (JsonObject *object, guint min_chunk_size,
+    gchar **name, gint64 *size, gchar **mime, guint *chunk_size,
+    GError **error)
+{
+  gint64 value;
+
+  if (!hangout_transfer_get_string (object, "name", name, error)
+      || !hangout_transfer_get_string (object, "mime", mime, error)
+      || !hangout_transfer_get_size (object, "size", TRUE, size, error)
+      || !hangout_transfer_get_size (object, "chunk-size", FALSE, &value,
+          error))
+    return FALSE;
+  if (value < min_chunk_size || value > HANGOUT_TRANSFER_MAX_CHUNK_SIZE)
+    return hangout_transfer_invalid (error, "\"chunk-size\" %" G_GINT64_FORMAT
+        " is out of range", value);
+  *chunk_size = (guint) value;
   return TRUE;
 }
 
@@ -323,10 +384,9 @@ parse_object (JsonObject *object, HangoutTransferControl *control,
     GError **error)
 {
   const gchar *type = hangout_json_get_string (object, "type");
-  JsonNode *node;
 
   if (type == NULL)
-    return invalid (error, "no string \"type\"");
+    return hangout_transfer_invalid (error, "no string \"type\"");
   if (g_str_equal (type, "offer"))
     control->type = HANGOUT_TRANSFER_OFFER;
   else if (g_str_equal (type, "end"))
@@ -342,58 +402,36 @@ parse_object (JsonObject *object, HangoutTransferControl *control,
     return TRUE;
   }
 
-  if (!get_string (object, "id", &control->id, error))
+  if (!hangout_transfer_get_file_id (object, &control->id, error))
     return FALSE;
-  if (!is_hex (control->id, ID_HEX))
-    return invalid (error, "\"id\" is not %d lower-case hex digits", ID_HEX);
 
   switch (control->type) {
     case HANGOUT_TRANSFER_OFFER:{
-      gint64 version, chunk_size;
+      gint64 version;
 
-      if (!get_size (object, "version", FALSE, &version, error))
+      if (!hangout_transfer_get_size (object, "version", FALSE, &version,
+              error))
         return FALSE;
       if (version != HANGOUT_TRANSFER_VERSION)
-        return invalid (error, "unsupported transfer version %" G_GINT64_FORMAT,
-            version);
-      if (!get_string (object, "name", &control->name, error)
-          || !get_string (object, "mime", &control->mime, error)
-          || !get_size (object, "size", TRUE, &control->size, error)
-          || !get_size (object, "chunk-size", FALSE, &chunk_size, error))
-        return FALSE;
-      if (chunk_size < HANGOUT_TRANSFER_MIN_CHUNK_SIZE
-          || chunk_size > HANGOUT_TRANSFER_MAX_CHUNK_SIZE)
-        return invalid (error, "\"chunk-size\" %" G_GINT64_FORMAT
-            " is out of range", chunk_size);
-      control->chunk_size = (guint) chunk_size;
-      break;
+        return hangout_transfer_invalid (error,
+            "unsupported transfer version %" G_GINT64_FORMAT, version);
+      return hangout_transfer_get_file_members (object,
+          HANGOUT_TRANSFER_MIN_CHUNK_SIZE, &control->name, &control->size,
+          &control->mime, &control->chunk_size, error);
     }
     case HANGOUT_TRANSFER_END:
-      if (!get_size (object, "size", FALSE, &control->size, error)
-          || !get_string (object, "sha256", &control->sha256, error))
-        return FALSE;
-      if (!is_hex (control->sha256, 64))
-        return invalid (error, "\"sha256\" is not 64 lower-case hex digits");
-      break;
+      return hangout_transfer_get_size (object, "size", FALSE, &control->size,
+          error)
+          && hangout_transfer_get_digest (object, "sha256", FALSE,
+          &control->sha256, error);
     case HANGOUT_TRANSFER_ACK:
-      node = json_object_get_member (object, "ok");
-      if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-          || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
-        return invalid (error, "\"ok\" is missing or not a boolean");
-      control->ok = json_node_get_boolean (node);
-      node = json_object_get_member (object, "sha256");
-      if (node != NULL && !JSON_NODE_HOLDS_NULL (node)) {
-        if (!get_string (object, "sha256", &control->sha256, error))
-          return FALSE;
-        if (!is_hex (control->sha256, 64))
-          return invalid (error, "\"sha256\" is not 64 lower-case hex digits");
-      }
-      break;
+      return hangout_transfer_get_boolean (object, "ok", &control->ok, error)
+          && hangout_transfer_get_digest (object, "sha256", TRUE,
+          &control->sha256, error);
     case HANGOUT_TRANSFER_REJECT:
     case HANGOUT_TRANSFER_ABORT:
-      if (!get_string (object, "reason", &control->reason, error))
-        return FALSE;
-      break;
+      return hangout_transfer_get_string (object, "reason", &control->reason,
+          error);
     case HANGOUT_TRANSFER_UNKNOWN:
       break;
   }
@@ -405,12 +443,11 @@ hangout_transfer_parse_control (const gchar *text, gsize len,
     HangoutTransferControl *control, GError **error)
 {
   g_autoptr (JsonObject) object = NULL;
-  g_autoptr (GError) local = NULL;
 
   memset (control, 0, sizeof *control);
-  object = hangout_json_parse_object (text, len, MAX_CONTROL_SIZE, &local);
+  object = hangout_transfer_parse_json (text, len, error);
   if (object == NULL)
-    return invalid (error, "control message refused: %s", local->message);
+    return FALSE;
   if (!parse_object (object, control, error)) {
     hangout_transfer_control_clear (control);
     return FALSE;
@@ -418,8 +455,21 @@ hangout_transfer_parse_control (const gchar *text, gsize len,
   return TRUE;
 }
 
-static gchar *
-build (JsonBuilder *builder)
+JsonObject *
+hangout_transfer_parse_json (const gchar *text, gsize len, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  JsonObject *object = hangout_json_parse_object (text, len,
+      HANGOUT_TRANSFER_MAX_CONTROL_SIZE, &local);
+
+  if (object == NULL)
+    hangout_transfer_invalid (error, "control message refused: %s",
+        local->message);
+  return object;
+}
+
+gchar *
+hangout_transfer_builder_end (JsonBuilder *builder)
 {
   g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -431,8 +481,8 @@ build (JsonBuilder *builder)
   return json_generator_to_data (generator, NULL);
 }
 
-static JsonBuilder *
-begin (const gchar *type, const gchar *id)
+JsonBuilder *
+hangout_transfer_builder_begin (const gchar *type, const gchar *id)
 {
   JsonBuilder *builder = json_builder_new ();
 
@@ -444,14 +494,13 @@ begin (const gchar *type, const gchar *id)
   return builder;
 }
 
-gchar *
-hangout_transfer_build_offer (const gchar *id, const gchar *name, gint64 size,
-    const gchar *mime, guint chunk_size)
+void
+hangout_transfer_builder_add_file_members (JsonBuilder *builder,
+    guint version, const gchar *name, gint64 size, const gchar *mime,
+    guint chunk_size)
 {
-  JsonBuilder *builder = begin ("offer", id);
-
   json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, HANGOUT_TRANSFER_VERSION);
+  json_builder_add_int_value (builder, version);
   json_builder_set_member_name (builder, "name");
   json_builder_add_string_value (builder, name);
   json_builder_set_member_name (builder, "size");
@@ -463,26 +512,36 @@ hangout_transfer_build_offer (const gchar *id, const gchar *name, gint64 size,
   json_builder_add_string_value (builder, mime);
   json_builder_set_member_name (builder, "chunk-size");
   json_builder_add_int_value (builder, chunk_size);
-  return build (builder);
+}
+
+gchar *
+hangout_transfer_build_offer (const gchar *id, const gchar *name, gint64 size,
+    const gchar *mime, guint chunk_size)
+{
+  JsonBuilder *builder = hangout_transfer_builder_begin ("offer", id);
+
+  hangout_transfer_builder_add_file_members (builder,
+      HANGOUT_TRANSFER_VERSION, name, size, mime, chunk_size);
+  return hangout_transfer_builder_end (builder);
 }
 
 gchar *
 hangout_transfer_build_end (const gchar *id, guint64 size,
     const gchar *sha256)
 {
-  JsonBuilder *builder = begin ("end", id);
+  JsonBuilder *builder = hangout_transfer_builder_begin ("end", id);
 
   json_builder_set_member_name (builder, "size");
   json_builder_add_int_value (builder, (gint64) size);
   json_builder_set_member_name (builder, "sha256");
   json_builder_add_string_value (builder, sha256);
-  return build (builder);
+  return hangout_transfer_builder_end (builder);
 }
 
 gchar *
 hangout_transfer_build_ack (const gchar *id, gboolean ok, const gchar *sha256)
 {
-  JsonBuilder *builder = begin ("ack", id);
+  JsonBuilder *builder = hangout_transfer_builder_begin ("ack", id);
 
   json_builder_set_member_name (builder, "ok");
   json_builder_add_boolean_value (builder, ok);
@@ -491,17 +550,17 @@ hangout_transfer_build_ack (const gchar *id, gboolean ok, const gchar *sha256)
     json_builder_add_string_value (builder, sha256);
   else
     json_builder_add_null_value (builder);
-  return build (builder);
+  return hangout_transfer_builder_end (builder);
 }
 
 static gchar *
 build_reason (const gchar *type, const gchar *id, const gchar *reason)
 {
-  JsonBuilder *builder = begin (type, id);
+  JsonBuilder *builder = hangout_transfer_builder_begin (type, id);
 
   json_builder_set_member_name (builder, "reason");
   json_builder_add_string_value (builder, reason);
-  return build (builder);
+  return hangout_transfer_builder_end (builder);
 }
 
 gchar *
@@ -518,23 +577,42 @@ hangout_transfer_build_abort (const gchar *id, const gchar *reason)
 
 /* ---- data messages ---- */
 
-gboolean
-hangout_transfer_parse_data (const guint8 *data, gsize len,
-    gchar id[ID_HEX + 1], guint64 *offset, const guint8 **payload,
-    gsize *payload_len, GError **error)
+void
+hangout_transfer_id_to_hex (const guint8 *bytes,
+    gchar hex[HANGOUT_TRANSFER_ID_HEX + 1])
 {
-  guint64 be;
   gsize i;
 
+  for (i = 0; i < HANGOUT_TRANSFER_FILE_ID_SIZE; i++)
+    g_snprintf (hex + 2 * i, 3, "%02x", bytes[i]);
+}
+
+void
+hangout_transfer_id_to_bytes (const gchar *hex, guint8 *bytes)
+{
+  gsize i;
+
+  for (i = 0; i < HANGOUT_TRANSFER_FILE_ID_SIZE; i++)
+    bytes[i] = (guint8) (g_ascii_xdigit_value (hex[2 * i]) << 4
+        | g_ascii_xdigit_value (hex[2 * i + 1]));
+}
+
+gboolean
+hangout_transfer_parse_data (const guint8 *data, gsize len,
+    gchar id[HANGOUT_TRANSFER_ID_HEX + 1], guint64 *offset,
+    const guint8 **payload, gsize *payload_len, GError **error)
+{
+  guint64 be;
+
   if (len <= HANGOUT_TRANSFER_HEADER_SIZE)
-    return invalid (error, "data message of %" G_GSIZE_FORMAT
+    return hangout_transfer_invalid (error, "data message of %" G_GSIZE_FORMAT
         " bytes has no payload (header is %d bytes)", len,
         HANGOUT_TRANSFER_HEADER_SIZE);
   if (data[0] != HANGOUT_TRANSFER_VERSION)
-    return invalid (error, "data message has version %u, not %u", data[0],
+    return hangout_transfer_invalid (error,
+        "data message has version %u, not %u", data[0],
         HANGOUT_TRANSFER_VERSION);
-  for (i = 0; i < HANGOUT_TRANSFER_FILE_ID_SIZE; i++)
-    g_snprintf (id + 2 * i, 3, "%02x", data[1 + i]);
+  hangout_transfer_id_to_hex (data + 1, id);
   memcpy (&be, data + 1 + HANGOUT_TRANSFER_FILE_ID_SIZE, sizeof be);
   *offset = GUINT64_FROM_BE (be);
   *payload = data + HANGOUT_TRANSFER_HEADER_SIZE;
@@ -546,12 +624,9 @@ static void
 write_header (guint8 *out, const gchar *id, guint64 offset)
 {
   guint64 be = GUINT64_TO_BE (offset);
-  gsize i;
 
   out[0] = HANGOUT_TRANSFER_VERSION;
-  for (i = 0; i < HANGOUT_TRANSFER_FILE_ID_SIZE; i++)
-    out[1 + i] = (guint8) (g_ascii_xdigit_value (id[2 * i]) << 4
-        | g_ascii_xdigit_value (id[2 * i + 1]));
+  hangout_transfer_id_to_bytes (id, out + 1);
   memcpy (out + 1 + HANGOUT_TRANSFER_FILE_ID_SIZE, &be, sizeof be);
 }
 
@@ -561,7 +636,8 @@ hangout_transfer_build_data (const gchar *id, guint64 offset,
 {
   guint8 *out;
 
-  g_return_val_if_fail (is_hex (id, ID_HEX), NULL);
+  g_return_val_if_fail (hangout_transfer_is_hex (id, HANGOUT_TRANSFER_ID_HEX),
+      NULL);
   out = g_malloc (HANGOUT_TRANSFER_HEADER_SIZE + len);
   write_header (out, id, offset);
   memcpy (out + HANGOUT_TRANSFER_HEADER_SIZE, payload, len);
@@ -571,7 +647,7 @@ hangout_transfer_build_data (const gchar *id, guint64 offset,
 /* ---- sender ---- */
 
 struct _HangoutTransferSender {
-  gchar id[ID_HEX + 1];
+  gchar id[HANGOUT_TRANSFER_ID_HEX + 1];
   gchar *name;
   gchar *mime;
   gint64 size;
@@ -798,21 +874,22 @@ hangout_transfer_sender_handle_answer (HangoutTransferSender *sender,
 
   if (control->type != HANGOUT_TRANSFER_ACK
       && control->type != HANGOUT_TRANSFER_REJECT)
-    return invalid (error, "not an answer");
+    return hangout_transfer_invalid (error, "not an answer");
   if (g_strcmp0 (control->id, sender->id) != 0)
-    return invalid (error, "answer for unknown file %s", control->id);
+    return hangout_transfer_invalid (error, "answer for unknown file %s",
+        control->id);
   if (!g_hash_table_contains (sender->recipients, member))
-    return invalid (error, "answer from %s, which was not sent file %s",
-        member, sender->id);
+    return hangout_transfer_invalid (error,
+        "answer from %s, which was not sent file %s", member, sender->id);
   now = hangout_transfer_sender_get_state (sender, member);
   if (now != HANGOUT_TRANSFER_RECIPIENT_PENDING)
-    return invalid (error, "second answer from %s for file %s", member,
-        sender->id);
+    return hangout_transfer_invalid (error,
+        "second answer from %s for file %s", member, sender->id);
   if (control->type == HANGOUT_TRANSFER_REJECT)
     now = HANGOUT_TRANSFER_RECIPIENT_REJECTED;
   else if (sender->sha256 == NULL)
-    return invalid (error, "ack from %s before the end of file %s", member,
-        sender->id);
+    return hangout_transfer_invalid (error,
+        "ack from %s before the end of file %s", member, sender->id);
   else if (control->ok && g_strcmp0 (control->sha256, sender->sha256) == 0)
     now = HANGOUT_TRANSFER_RECIPIENT_OK;
   else
@@ -950,7 +1027,7 @@ static gboolean
 handle_data (HangoutTransferReceiver *receiver, const gchar *member,
     GBytes *message, HangoutTransferEvent *event, GError **error)
 {
-  gchar id[ID_HEX + 1];
+  gchar id[HANGOUT_TRANSFER_ID_HEX + 1];
   g_autofree gchar *key = NULL;
   const guint8 *payload;
   gsize len, payload_len;
@@ -964,8 +1041,8 @@ handle_data (HangoutTransferReceiver *receiver, const gchar *member,
   key = hangout_transfer_file_key (member, id);
   in = g_hash_table_lookup (receiver->files, key);
   if (in == NULL)
-    return invalid (error, "data for file %s, which %s never offered", id,
-        member);
+    return hangout_transfer_invalid (error,
+        "data for file %s, which %s never offered", id, member);
   in->last_heard = g_get_monotonic_time ();
   if (in->rejected || in->failure != NULL)
     return TRUE;                /* declined, or already failed: drop */
@@ -1076,8 +1153,8 @@ handle_control (HangoutTransferReceiver *receiver, const gchar *member,
       const gchar *digest;
 
       if (in == NULL) {
-        ok = invalid (error, "end of file %s, which %s never offered",
-            control.id, member);
+        ok = hangout_transfer_invalid (error,
+            "end of file %s, which %s never offered", control.id, member);
         break;
       }
       digest = sha256_get_string (in->checksum);
@@ -1111,8 +1188,8 @@ handle_control (HangoutTransferReceiver *receiver, const gchar *member,
     }
     case HANGOUT_TRANSFER_ABORT:
       if (in == NULL) {
-        ok = invalid (error, "abort of file %s, which %s never offered",
-            control.id, member);
+        ok = hangout_transfer_invalid (error,
+            "abort of file %s, which %s never offered", control.id, member);
         break;
       }
       if (in->rejected || in->failure != NULL) {
@@ -1124,7 +1201,8 @@ handle_control (HangoutTransferReceiver *receiver, const gchar *member,
       break;
     case HANGOUT_TRANSFER_ACK:
     case HANGOUT_TRANSFER_REJECT:
-      ok = invalid (error, "%s for file %s: this is a receiver",
+      ok = hangout_transfer_invalid (error,
+          "%s for file %s: this is a receiver",
           control.type == HANGOUT_TRANSFER_ACK ? "ack" : "reject", control.id);
       break;
     case HANGOUT_TRANSFER_UNKNOWN:
