@@ -31,6 +31,7 @@ G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_room);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_transfer);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_share);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_merkle);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_pieces);
 
 G_GNUC_INTERNAL void hangout_debug_init (void);
 

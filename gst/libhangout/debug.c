@@ -14,6 +14,7 @@ G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_room);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_transfer);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_share);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_merkle);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_pieces);
 
 void
 hangout_debug_init (void)
@@ -46,5 +47,8 @@ hangout_debug_init (void)
       "gst-hangout: sharing files in a room (offers, windows, acks)");
   GST_DEBUG_CATEGORY_INIT (hangout_debug_merkle, "hangout-merkle", 0,
       "gst-hangout: a file's Merkle hash tree (pieces, proofs)");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_pieces, "hangout-pieces", 0,
+      "gst-hangout: a version 2 receiver's piece window (verification, "
+      "output in order, repair)");
   g_once_init_leave (&done, 1);
 }
