@@ -33,6 +33,7 @@ G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_transfer2);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_share);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_merkle);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_swarm);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY_EXTERN (hangout_debug_pieces);
 
 G_GNUC_INTERNAL void hangout_debug_init (void);
 

@@ -16,6 +16,7 @@ G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_transfer2);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_share);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_merkle);
 G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_swarm);
+G_GNUC_INTERNAL GST_DEBUG_CATEGORY (hangout_debug_pieces);
 
 void
 hangout_debug_init (void)
@@ -52,5 +53,8 @@ hangout_debug_init (void)
       "gst-hangout: a file's Merkle hash tree (pieces, proofs)");
   GST_DEBUG_CATEGORY_INIT (hangout_debug_swarm, "hangout-swarm", 0,
       "gst-hangout: whom a sharer hands each piece (transfer version 2)");
+  GST_DEBUG_CATEGORY_INIT (hangout_debug_pieces, "hangout-pieces", 0,
+      "gst-hangout: a version 2 receiver's piece window (verification, "
+      "output in order, repair)");
   g_once_init_leave (&done, 1);
 }
