@@ -510,7 +510,8 @@ GST_START_TEST (test_piece_size_and_window)
       "\"size\":1,\"mime\":\"x/y\",\"chunk-size\":65536,\"piece-size\":65536,"
       "\"window\":8388608.0,\"root\":null}", "\"window\"");
   refused ("{\"type\":\"offer\",\"version\":2,\"id\":\"" ID "\",\"name\":\"f\","
-      "\"size\":1,\"mime\":\"x/y\",\"chunk-size\":65536,\"piece-size\":\"65536\","
+      "\"size\":1,\"mime\":\"x/y\",\"chunk-size\":65536,"
+      "\"piece-size\":\"65536\","
       "\"window\":8388608,\"root\":null}", "\"piece-size\"");
 }
 
@@ -718,7 +719,8 @@ GST_START_TEST (test_swarm_limits)
     refused (text, "swarm member 2 is not a signalling id");
   }
   {
-    g_autofree gchar *twice = swarm_of (3, "\"00000000000000000000000000000001\"");
+    g_autofree gchar *twice = swarm_of (3,
+        "\"00000000000000000000000000000001\"");
 
     refused (twice, "listed twice");
   }
