@@ -183,6 +183,21 @@ set_state (HangoutLocalSignaller *self, HangoutSignallerState state)
   g_object_notify (G_OBJECT (self), "state");
 }
 
+/* An id of the form hangout-server hands out (docs/protocol.md §1.2: 32
+ * lower-case hex digits), which the transfer layers check: a random
+ * UUID's digits. */
+static gchar *
+member_id_new (void)
+{
+  g_autofree gchar *uuid = g_uuid_string_random ();
+  GString *id = g_string_sized_new (32);
+
+  for (const gchar *p = uuid; *p != '\0'; p++)
+    if (*p != '-')
+      g_string_append_c (id, *p);
+  return g_string_free (id, FALSE);
+}
+
 static gboolean
 local_start (HangoutSignaller *signaller, const gchar *room,
     const gchar *name, GError **error)
@@ -198,7 +213,7 @@ local_start (HangoutSignaller *signaller, const gchar *room,
     return FALSE;
   }
   g_free (self->id);
-  self->id = g_uuid_string_random ();
+  self->id = member_id_new ();
   g_free (self->name);
   self->name = g_strdup (name);
   g_free (self->room);

@@ -50,6 +50,7 @@ void
 hangout_transfer2_ranges_add (GArray *ranges, guint64 first, guint64 count)
 {
   guint64 end = first + count;
+  HangoutTransfer2Range merged;
   guint i, j;
 
   g_return_if_fail (count >= 1 && first < HANGOUT_TRANSFER2_MAX_PIECES
@@ -67,11 +68,9 @@ hangout_transfer2_ranges_add (GArray *ranges, guint64 first, guint64 count)
   }
   if (j > i)
     g_array_remove_range (ranges, i, j - i);
-  {
-    HangoutTransfer2Range merged = { first, end - first };
-
-    g_array_insert_val (ranges, i, merged);
-  }
+  merged.first = first;
+  merged.count = end - first;
+  g_array_insert_val (ranges, i, merged);
 }
 
 gboolean

@@ -35,10 +35,10 @@ G_BEGIN_DECLS
 /* Ranges in one have, request or unavailable; a message with more is
  * ignored (§4.9). */
 #define HANGOUT_TRANSFER2_MAX_RANGES 64
-/* Members in one swarm: more than a room can hold (hangout-server keeps
- * at most 512 connections by default), so that no swarm is ignored
- * because the receiver has not heard of a member yet; a swarm with more
- * is ignored. */
+/* Members in one swarm: a room's largest size, not its current one, so
+ * that no swarm is ignored because the receiver has not heard yet of a
+ * member that just joined (hangout-server holds 32 members a room and 512
+ * connections by default); a swarm with more is ignored. */
 #define HANGOUT_TRANSFER2_MAX_SWARM 1024
 
 /* A piece index, or the end of a range, is at most this: the pieces of

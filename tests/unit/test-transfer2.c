@@ -4,6 +4,7 @@
  * bound, and hostile input.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
+#include <hangout/signalling-local.h>
 #include <hangout/transfer2.h>
 #include <string.h>
 
@@ -509,7 +510,8 @@ GST_START_TEST (test_piece_size_and_window)
       "\"size\":1,\"mime\":\"x/y\",\"chunk-size\":65536,\"piece-size\":65536,"
       "\"window\":8388608.0,\"root\":null}", "\"window\"");
   refused ("{\"type\":\"offer\",\"version\":2,\"id\":\"" ID "\",\"name\":\"f\","
-      "\"size\":1,\"mime\":\"x/y\",\"chunk-size\":65536,\"piece-size\":\"65536\","
+      "\"size\":1,\"mime\":\"x/y\",\"chunk-size\":65536,"
+      "\"piece-size\":\"65536\","
       "\"window\":8388608,\"root\":null}", "\"piece-size\"");
 }
 
@@ -717,12 +719,57 @@ GST_START_TEST (test_swarm_limits)
     refused (text, "swarm member 2 is not a signalling id");
   }
   {
-    g_autofree gchar *twice = swarm_of (3, "\"00000000000000000000000000000001\"");
+    g_autofree gchar *twice = swarm_of (3,
+        "\"00000000000000000000000000000001\"");
 
     refused (twice, "listed twice");
   }
   refused ("{\"type\":\"corrupt\",\"id\":\"" ID "\",\"piece\":1,"
       "\"from\":\"carol\"}", "\"from\" is not a signalling id");
+}
+
+GST_END_TEST;
+
+static void
+on_welcome (HangoutSignaller *signaller, const gchar *own_id,
+    GPtrArray *members, GPtrArray *ice_servers, GPtrArray *ids)
+{
+  g_ptr_array_add (ids, g_strdup (own_id));
+}
+
+/* The in-process signaller, which the share layer's tests meet through,
+ * hands out ids a swarm may carry. */
+GST_START_TEST (test_swarm_of_in_process_ids)
+{
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autoptr (HangoutLocalHub) hub = hangout_local_hub_new ();
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  HangoutSignaller *members[2];
+  g_autofree gchar *swarm = NULL;
+  HangoutTransfer2Control c;
+  g_autoptr (GError) error = NULL;
+
+  g_main_context_push_thread_default (context);
+  for (guint i = 0; i < 2; i++) {
+    members[i] = hangout_local_signaller_new (hub, context);
+    g_signal_connect (members[i], "welcome", G_CALLBACK (on_welcome), ids);
+    fail_unless (hangout_signaller_start (members[i], "room", "m", &error));
+  }
+  while (ids->len < 2)
+    g_main_context_iteration (context, TRUE);
+  g_ptr_array_add (ids, NULL);
+  swarm = hangout_transfer2_build_swarm (ID, (const gchar * const *)
+      ids->pdata);
+  parse (swarm, &c);
+  fail_unless_equals_int (g_strv_length (c.members), 2);
+  fail_unless_equals_string (c.members[0], ids->pdata[0]);
+  fail_unless_equals_string (c.members[1], ids->pdata[1]);
+  hangout_transfer2_control_clear (&c);
+  for (guint i = 0; i < 2; i++) {
+    hangout_signaller_stop (members[i]);
+    g_object_unref (members[i]);
+  }
+  g_main_context_pop_thread_default (context);
 }
 
 GST_END_TEST;
@@ -1220,6 +1267,7 @@ transfer2_suite (void)
   tcase_add_test (tc, test_range_limits);
   tcase_add_test (tc, test_bounds);
   tcase_add_test (tc, test_swarm_limits);
+  tcase_add_test (tc, test_swarm_of_in_process_ids);
   tcase_add_test (tc, test_malformed);
   tcase_add_test (tc, test_unknown_and_version1);
   tcase_add_test (tc, test_binary_kind);
