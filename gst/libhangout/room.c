@@ -664,8 +664,9 @@ on_capabilities_wait (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* {"type":"capabilities","transfer":[...]}: integers 1 to 31; anything
- * else in the array makes the message malformed (ignored, §2.2). */
+/* {"type":"capabilities","transfer":[...]}: positive integers, those we
+ * do not know skipped; anything else in the array makes the message
+ * malformed (ignored, §2.2). */
 static void
 handle_capabilities (HangoutRoom *room, Member *m, JsonObject *msg)
 {
@@ -682,14 +683,21 @@ handle_capabilities (HangoutRoom *room, Member *m, JsonObject *msg)
   for (guint i = 0; i < json_array_get_length (array); i++) {
     JsonNode *v = json_array_get_element (array, i);
 
-    if (json_node_get_value_type (v) != G_TYPE_INT64
-        || json_node_get_int (v) < 1 || json_node_get_int (v) > 31) {
+    if (!JSON_NODE_HOLDS_VALUE (v)
+        || json_node_get_value_type (v) != G_TYPE_INT64
+        || json_node_get_int (v) < 1) {
       GST_INFO ("room %s: capabilities from %s with a transfer version "
-          "that is not an integer from 1 to 31: ignored", room->start_room,
+          "that is not a positive integer: ignored", room->start_room,
           m->id);
       return;
     }
-    versions |= HANGOUT_ROOM_TRANSFER_V (json_node_get_int (v));
+    if (json_node_get_int (v) < 32)
+      versions |= HANGOUT_ROOM_TRANSFER_V (json_node_get_int (v));
+  }
+  if (versions == 0) {
+    GST_INFO ("room %s: capabilities from %s list no version we know: "
+        "ignored", room->start_room, m->id);
+    return;
   }
   GST_DEBUG ("room %s: %s speaks transfer versions 0x%x", room->start_room,
       m->id, versions);

@@ -26,8 +26,11 @@
  * pause instead of filling memory.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "debug-private.h"
+#include "share-private.h"
 #include "source-private.h"
+#include <hangout/piece-window.h>
 #include <hangout/share.h>
+#include <hangout/transfer2.h>
 #include <string.h>
 
 #define GST_CAT_DEFAULT hangout_debug_share
@@ -39,9 +42,36 @@
  * for a batch. */
 #define WAKE_BATCH (256 * 1024)
 #define WAKE_INTERVAL (G_USEC_PER_SEC / 10)
+/* Version 2: how often the swarm's timer looks for repairs to request,
+ * stalled files and forwards that drained (a forwarder reads from the
+ * sharer again once its channels to the swarm took what it forwarded). */
+#define SWARM_TICK_MS 20
+/* A forwarder stops reading from the sharer while a channel to the swarm
+ * holds more than this many pieces it has not handed to SCTP (§4.5). */
+#define FORWARD_WINDOW_PIECES 2
+
+/* A file offered in transfer version 2 (docs/protocol.md §4), accepted:
+ * its piece window, the swarm it forwards to, its events' file. Known by
+ * its id alone (§4.3). */
+typedef struct {
+  gchar *id;
+  gchar *sharer;
+  gchar *name;
+  gint64 size;
+  guint chunk_size;
+  gsize piece_size;
+  HangoutPieceWindow *window;
+  GStrv swarm;                  /* the sharer's latest `swarm` */
+  struct _PendingFile *pending; /* where its events go */
+  GChecksum *sha256;            /* of what was output */
+  guint64 output;               /* bytes output */
+  gint64 last_heard;            /* monotonic µs of its last data or hashes */
+  gboolean holding;             /* not reading from the sharer: forwarding */
+  gboolean done;                /* complete or failed: only forgetting left */
+} SwarmFile;
 
 /* An accepted file: its events, not yet handed out. */
-typedef struct {
+typedef struct _PendingFile {
   gchar *key;                   /* "member/id" */
   gchar *member;                /* its sender */
   gchar *id;
@@ -49,6 +79,7 @@ typedef struct {
   guint64 bytes;                /* of data in events */
   gboolean paused;              /* not reading from the sender meanwhile */
   gboolean flowing;             /* its data began: it may be handed out */
+  SwarmFile *swarm;             /* a version 2 file's state, or NULL */
 } PendingFile;
 
 struct _HangoutShareReceiver {
@@ -74,6 +105,8 @@ struct _HangoutShareReceiver {
   gboolean waiting;             /* next() waits for events */
   gboolean joined;              /* the room has an id on the server */
   guint completed;              /* files handed out complete */
+  GHashTable *swarm_files;      /* id → SwarmFile (owned by its PendingFile) */
+  GSource *swarm_tick;          /* while there are version 2 files */
 };
 
 enum {
@@ -99,8 +132,21 @@ G_DEFINE_FINAL_TYPE (HangoutShareReceiver, hangout_share_receiver,
     G_TYPE_OBJECT)
 
 static void
+swarm_file_free (SwarmFile *sf)
+{
+  g_free (sf->id);
+  g_free (sf->sharer);
+  g_free (sf->name);
+  hangout_piece_window_free (sf->window);
+  g_strfreev (sf->swarm);
+  g_checksum_free (sf->sha256);
+  g_free (sf);
+}
+
+static void
 pending_file_free (PendingFile *file)
 {
+  g_clear_pointer (&file->swarm, swarm_file_free);
   g_queue_clear_full (&file->events,
       (GDestroyNotify) hangout_transfer_event_free);
   g_free (file->key);
@@ -129,6 +175,11 @@ remove_file (HangoutShareReceiver *self, PendingFile *file)
   if (self->current == file)
     self->current = NULL;
   resume_sender (self, file);
+  if (file->swarm != NULL) {
+    if (file->swarm->holding)
+      hangout_room_set_receiving (self->room, file->swarm->sharer, TRUE);
+    g_hash_table_remove (self->swarm_files, file->swarm->id);
+  }
   g_hash_table_remove (self->by_key, file->key);
 }
 
@@ -317,7 +368,561 @@ ask_offered (HangoutShareReceiver *self, const HangoutTransferEvent *event)
   return why;
 }
 
+/* ---- transfer version 2 (docs/protocol.md §4) ---- */
+
+/* An event of @sf's file, with what every event of it carries. */
+static void
+swarm_event (SwarmFile *sf, HangoutTransferEventType type,
+    HangoutTransferEvent *event)
+{
+  memset (event, 0, sizeof *event);
+  event->type = type;
+  event->member = g_strdup (sf->sharer);
+  event->id = g_strdup (sf->id);
+  event->name = g_strdup (sf->name);
+  event->size = sf->size;
+  event->offset = sf->output;
+}
+
+/* Where the swarm's messages go: its members but us. (transfer full) */
+static GPtrArray *
+swarm_peers (HangoutShareReceiver *self, SwarmFile *sf)
+{
+  g_autofree gchar *own = hangout_room_dup_id (self->room);
+  GPtrArray *peers = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; sf->swarm != NULL && sf->swarm[i] != NULL; i++)
+    if (g_strcmp0 (sf->swarm[i], own) != 0
+        && g_strcmp0 (sf->swarm[i], sf->sharer) != 0)
+      g_ptr_array_add (peers, g_strdup (sf->swarm[i]));
+  return peers;
+}
+
+/* The window's ranges as the wire's (transfer full). */
+static GArray *
+wire_ranges (GArray *pieces)
+{
+  GArray *ranges = hangout_transfer2_ranges_new ();
+
+  for (guint i = 0; i < pieces->len; i++) {
+    HangoutPieceRange *r = &g_array_index (pieces, HangoutPieceRange, i);
+
+    hangout_transfer2_ranges_add (ranges, r->first, r->count);
+  }
+  return ranges;
+}
+
+/* Asks the sharer for @pieces (none: nothing). Called with the lock. */
+static void
+swarm_request (SwarmFile *sf, GArray *pieces, GPtrArray *out)
+{
+  g_autoptr (GArray) ranges = NULL;
+
+  if (pieces->len == 0)
+    return;
+  ranges = wire_ranges (pieces);
+  GST_DEBUG ("%s: requesting %u ranges of pieces from %s", sf->name,
+      ranges->len, sf->sharer);
+  hangout_share_queue (out, sf->sharer, hangout_transfer2_build_request
+      (sf->id, ranges), NULL);
+}
+
+/* Sends `have` to the sharer and the swarm when one is due (or @force).
+ * Called with the lock. */
+static void
+swarm_announce (HangoutShareReceiver *self, SwarmFile *sf, gboolean force,
+    GPtrArray *out)
+{
+  g_autoptr (GArray) held = NULL;
+  g_autoptr (GArray) ranges = NULL;
+  g_autoptr (GPtrArray) peers = NULL;
+  guint64 next;
+
+  if (!force && !hangout_piece_window_have_due (sf->window))
+    return;
+  held = hangout_piece_window_build_have (sf->window, &next);
+  ranges = wire_ranges (held);
+  hangout_share_queue (out, sf->sharer, hangout_transfer2_build_have (sf->id,
+          next, ranges), NULL);
+  peers = swarm_peers (self, sf);
+  for (guint i = 0; i < peers->len; i++)
+    hangout_share_queue (out, peers->pdata[i],
+        hangout_transfer2_build_have (sf->id, next, ranges), NULL);
+}
+
+/* @sf's file failed: the sharer is told (ack, ok false) and the file's
+ * FAILED event queued; returns the event to emit "dropped" with when it
+ * was waiting (@sf is gone then), else NULL. Called with the lock. */
+static HangoutTransferEvent *
+swarm_fail (HangoutShareReceiver *self, SwarmFile *sf, GError *why,
+    GPtrArray *out)
+{
+  HangoutTransferEvent event;
+  guint8 root[HANGOUT_MERKLE_HASH_SIZE];
+  gchar hex[2 * HANGOUT_MERKLE_HASH_SIZE + 1];
+  gboolean has_root = hangout_piece_window_get_root (sf->window, root);
+
+  if (sf->done) {
+    g_error_free (why);
+    return NULL;
+  }
+  sf->done = TRUE;
+  GST_INFO_OBJECT (self, "%s from %s failed: %s", sf->name, sf->sharer,
+      why->message);
+  if (has_root)
+    hangout_share_digest_to_hex (root, hex);
+  hangout_share_queue (out, sf->sharer, hangout_transfer2_build_ack (sf->id,
+          FALSE, has_root ? hex : NULL), NULL);
+  swarm_event (sf, HANGOUT_TRANSFER_EVENT_FAILED, &event);
+  event.error = why;
+  return file_failed (self, sf->pending->key, &event);
+}
+
+/* Hands out @sf's verified pieces in order while its queue has room, then
+ * announces, and ends the file once its window says so. Returns as
+ * swarm_fail() does. Called with the lock. */
+static HangoutTransferEvent *
+swarm_pump (HangoutShareReceiver *self, SwarmFile *sf, GPtrArray *out)
+{
+  PendingFile *file = sf->pending;
+  guint64 limit = (file == self->current ? HANGOUT_SHARE_QUEUE_HIGH
+      : HANGOUT_SHARE_QUEUE_WAITING) - sf->piece_size;
+  GError *error = NULL;
+  HangoutTransferEvent event;
+  GBytes *piece;
+
+  if (sf->done)
+    return NULL;
+  while (file->bytes < limit
+      && (piece = hangout_piece_window_pop (sf->window)) != NULL) {
+    gsize len;
+    gconstpointer data = g_bytes_get_data (piece, &len);
+
+    g_checksum_update (sf->sha256, data, len);
+    swarm_event (sf, HANGOUT_TRANSFER_EVENT_DATA, &event);
+    event.payload = piece;
+    sf->output += len;
+    push_event (self, file, &event);
+  }
+  switch (hangout_piece_window_get_state (sf->window, &error)) {
+    case HANGOUT_PIECE_WINDOW_RECEIVING:
+      swarm_announce (self, sf, FALSE, out);
+      return NULL;
+    case HANGOUT_PIECE_WINDOW_FAILED:
+      return swarm_fail (self, sf, error, out);
+    case HANGOUT_PIECE_WINDOW_COMPLETE:
+      break;
+  }
+  {
+    guint8 root[HANGOUT_MERKLE_HASH_SIZE];
+    gchar hex[2 * HANGOUT_MERKLE_HASH_SIZE + 1];
+
+    hangout_piece_window_get_root (sf->window, root);
+    hangout_share_digest_to_hex (root, hex);
+    swarm_announce (self, sf, TRUE, out);
+    hangout_share_queue (out, sf->sharer, hangout_transfer2_build_ack (sf->id,
+            TRUE, hex), NULL);
+    sf->done = TRUE;
+    swarm_event (sf, HANGOUT_TRANSFER_EVENT_COMPLETE, &event);
+    event.size = sf->output;
+    event.sha256 = g_strdup (g_checksum_get_string (sf->sha256));
+    GST_INFO_OBJECT (self, "%s from %s complete: %" G_GUINT64_FORMAT
+        " bytes, root %s", sf->name, sf->sharer, sf->output, hex);
+    push_event (self, file, &event);
+  }
+  return NULL;
+}
+
+/* TRUE while a channel to the swarm holds more than @pieces of @sf's
+ * pieces that it has not handed to SCTP. Called with the lock. */
+static gboolean
+forwards_waiting (HangoutShareReceiver *self, SwarmFile *sf, guint pieces)
+{
+  g_autoptr (GPtrArray) peers = swarm_peers (self, sf);
+  gboolean waiting = FALSE;
+
+  for (guint i = 0; !waiting && i < peers->len; i++) {
+    g_autoptr (HangoutDataChannel) channel = hangout_room_get_channel
+        (self->room, peers->pdata[i]);
+
+    waiting = channel != NULL && hangout_data_channel_get_buffered_amount
+        (channel) > pieces * sf->piece_size;
+  }
+  return waiting;
+}
+
+/* Acts on what @sf's window said. Returns as swarm_fail() does (the
+ * events after a failure are not looked at). Called with the lock. */
+static HangoutTransferEvent *
+swarm_events (HangoutShareReceiver *self, SwarmFile *sf, GArray *events,
+    GPtrArray *out)
+{
+  gboolean forwarded = FALSE;
+
+  for (guint i = 0; i < events->len; i++) {
+    HangoutPieceEvent *ev = &g_array_index (events, HangoutPieceEvent, i);
+
+    switch (ev->type) {
+      case HANGOUT_PIECE_EVENT_VERIFIED:
+        if (ev->forward != NULL) {
+          g_autoptr (GPtrArray) peers = swarm_peers (self, sf);
+
+          GST_LOG_OBJECT (self, "forwarding piece %" G_GUINT64_FORMAT
+              " of %s to %u members", ev->piece, sf->name, peers->len);
+          for (guint p = 0; p < peers->len; p++)
+            hangout_share_queue (out, peers->pdata[p], NULL,
+                hangout_share_piece_messages (sf->id,
+                    HANGOUT_TRANSFER2_ROLE_FORWARDED, ev->piece, ev->forward,
+                    sf->piece_size, sf->chunk_size));
+          forwarded = TRUE;
+        }
+        break;
+      case HANGOUT_PIECE_EVENT_CORRUPT:
+        GST_WARNING_OBJECT (self, "piece %" G_GUINT64_FORMAT " of '%s' from "
+            "%s failed verification%s", ev->piece, sf->name, ev->member,
+            ev->excluded ? "; its data for the file are dropped from now on"
+            : "");
+        hangout_share_queue (out, sf->sharer, hangout_transfer2_build_corrupt
+            (sf->id, ev->piece, ev->member), NULL);
+        break;
+      case HANGOUT_PIECE_EVENT_DROPPED:
+        GST_LOG_OBJECT (self, "%s: a message from %s dropped: %s", sf->id,
+            ev->member, ev->reason);
+        break;
+      case HANGOUT_PIECE_EVENT_FAILED:
+        return swarm_fail (self, sf, g_error_copy (ev->error), out);
+    }
+  }
+  /* What we forward waits in our channels to the swarm: above two pieces
+   * we stop taking more from the sharer (§4.5), so that our upload sets
+   * how much it hands us. */
+  if (forwarded && !sf->holding
+      && forwards_waiting (self, sf, FORWARD_WINDOW_PIECES)) {
+    sf->holding = TRUE;
+    hangout_room_set_receiving (self->room, sf->sharer, FALSE);
+  }
+  return swarm_pump (self, sf, out);
+}
+
+static gboolean swarm_tick (gpointer data);
+
+/* A version 2 offer from @member: taken (a new file, `accept`) or not
+ * (`reject`, with the reason of docs/protocol.md §4.9). Called with the
+ * lock, which it releases while "offered" runs. */
+static void
+swarm_offer (HangoutShareReceiver *self, const gchar *member,
+    const HangoutTransfer2Control *c, GPtrArray *out)
+{
+  HangoutTransferEvent started = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *why = NULL;
+  HangoutPieceWindow *window = NULL;
+  GHashTableIter iter;
+  gpointer value;
+  guint outstanding = 0;
+  PendingFile *file;
+  SwarmFile *sf;
+
+  g_hash_table_iter_init (&iter, self->swarm_files);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    outstanding += g_str_equal (((SwarmFile *) value)->sharer, member);
+  if (c->unsupported != NULL)
+    why = g_strdup (c->unsupported);
+  else if (g_hash_table_contains (self->swarm_files, c->id))
+    why = g_strdup ("file id in use");
+  else if (strlen (c->name) > HANGOUT_TRANSFER_MAX_NAME_BYTES)
+    why = g_strdup ("name longer than 1024 bytes");
+  else if (strlen (c->mime) > HANGOUT_TRANSFER_MAX_MIME_BYTES)
+    why = g_strdup ("mime longer than 255 bytes");
+  else if (outstanding >= HANGOUT_TRANSFER_MAX_FILES_PER_MEMBER)
+    why = g_strdup ("too many files outstanding (16 per member)");
+  if (why == NULL) {
+    started.type = HANGOUT_TRANSFER_EVENT_STARTED;
+    started.member = g_strdup (member);
+    started.id = g_strdup (c->id);
+    started.name = g_strdup (c->name);
+    started.mime = g_strdup (c->mime);
+    started.size = c->size;
+    why = ask_offered (self, &started);
+  }
+  /* "offered" ran without the lock: the id may be taken meanwhile. */
+  if (why == NULL && g_hash_table_contains (self->swarm_files, c->id))
+    why = g_strdup ("file id in use");
+  if (why == NULL && (window = hangout_piece_window_new (c->size,
+              c->piece_size, c->window, member, &error)) == NULL)
+    why = g_strdup (error->message);
+  if (why != NULL) {
+    GST_INFO_OBJECT (self, "declining %s from %s: %s", c->name, member, why);
+    hangout_share_queue (out, member, hangout_transfer_build_reject (c->id,
+            why), NULL);
+    hangout_transfer_event_clear (&started);
+    return;
+  }
+  sf = g_new0 (SwarmFile, 1);
+  sf->id = g_strdup (c->id);
+  sf->sharer = g_strdup (member);
+  sf->name = g_strdup (c->name);
+  sf->size = c->size;
+  sf->chunk_size = c->chunk_size;
+  sf->piece_size = c->piece_size;
+  sf->window = window;
+  sf->sha256 = g_checksum_new (G_CHECKSUM_SHA256);
+  sf->last_heard = g_get_monotonic_time ();
+  file = g_new0 (PendingFile, 1);
+  file->key = hangout_transfer_file_key (member, c->id);
+  file->member = g_strdup (member);
+  file->id = g_strdup (c->id);
+  file->swarm = sf;
+  sf->pending = file;
+  g_queue_init (&file->events);
+  g_hash_table_insert (self->by_key, file->key, file);
+  g_hash_table_insert (self->swarm_files, sf->id, sf);
+  g_queue_push_tail (&self->files, file);
+  push_event (self, file, &started);
+  if (self->swarm_tick == NULL) {
+    self->swarm_tick = g_timeout_source_new (SWARM_TICK_MS);
+    g_source_set_callback (self->swarm_tick, swarm_tick, self, NULL);
+    g_source_attach (self->swarm_tick, hangout_room_get_context (self->room));
+  }
+  GST_INFO_OBJECT (self, "taking %s from %s in version 2 (pieces of %u "
+      "bytes, window %u)", c->name, member, c->piece_size, c->window);
+  hangout_share_queue (out, member, hangout_transfer2_build_accept (c->id),
+      NULL);
+  swarm_announce (self, sf, TRUE, out);
+}
+
+/* The sharer's file @id, if it is one we take and it is not over. */
+static SwarmFile *
+swarm_file_from (HangoutShareReceiver *self, const gchar *id,
+    const gchar *sharer)
+{
+  SwarmFile *sf = g_hash_table_lookup (self->swarm_files, id);
+
+  if (sf == NULL || sf->done
+      || (sharer != NULL && !g_str_equal (sf->sharer, sharer)))
+    return NULL;
+  return sf;
+}
+
+/* The ids of the version 2 files, to go through while some may be
+ * forgotten on the way (transfer full). Called with the lock. */
+static GPtrArray *
+swarm_file_ids (HangoutShareReceiver *self)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->swarm_files);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (ids, g_strdup (key));
+  return ids;
+}
+
+/* A version 2 control message. Returns as swarm_fail() does. Called with
+ * the lock. */
+static HangoutTransferEvent *
+swarm_control (HangoutShareReceiver *self, const gchar *member,
+    const HangoutTransfer2Control *c, GPtrArray *out)
+{
+  SwarmFile *sf;
+  guint8 root[HANGOUT_MERKLE_HASH_SIZE];
+  g_autoptr (GArray) events = NULL;
+
+  switch (c->type) {
+    case HANGOUT_TRANSFER2_OFFER:
+      swarm_offer (self, member, c, out);
+      return NULL;
+    case HANGOUT_TRANSFER2_SWARM:
+      if ((sf = swarm_file_from (self, c->id, member)) == NULL)
+        break;
+      g_strfreev (sf->swarm);
+      sf->swarm = g_strdupv (c->members);
+      swarm_announce (self, sf, TRUE, out);
+      return NULL;
+    case HANGOUT_TRANSFER2_END:
+      if ((sf = swarm_file_from (self, c->id, member)) == NULL)
+        break;
+      if (!hangout_share_digest_from_hex (c->root, root))
+        break;
+      sf->last_heard = g_get_monotonic_time ();
+      events = hangout_piece_window_end (sf->window, c->size, root,
+          sf->last_heard);
+      return swarm_events (self, sf, events, out);
+    case HANGOUT_TRANSFER2_UNAVAILABLE:
+      if ((sf = swarm_file_from (self, c->id, member)) == NULL)
+        break;
+      /* Only the sharer can vouch for the pieces (§4.7). */
+      return swarm_fail (self, sf, g_error_new (HANGOUT_ERROR,
+              HANGOUT_ERROR_INCOMPLETE, "the sharer no longer has pieces "
+              "we lack"), out);
+    default:
+      break;
+  }
+  GST_DEBUG_OBJECT (self, "version 2 message of type %d from %s ignored",
+      c->type, member);
+  return NULL;
+}
+
+/* A version 2 binary message (piece data, piece hashes). Returns as
+ * swarm_fail() does. Called with the lock. */
+static HangoutTransferEvent *
+swarm_binary (HangoutShareReceiver *self, const gchar *member,
+    HangoutTransfer2BinaryKind kind, const guint8 *data, gsize len,
+    GPtrArray *out)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) events = NULL;
+  HangoutTransfer2Piece piece;
+  HangoutTransfer2Hashes hashes;
+  SwarmFile *sf;
+  gint64 now = g_get_monotonic_time ();
+
+  if (kind == HANGOUT_TRANSFER2_BINARY_PIECE) {
+    if (!hangout_transfer2_parse_piece (data, len, &piece, &error)) {
+      GST_DEBUG_OBJECT (self, "piece data from %s dropped: %s", member,
+          error->message);
+      return NULL;
+    }
+    sf = swarm_file_from (self, piece.id, NULL);
+    if (sf == NULL || len > sf->chunk_size) {
+      GST_LOG_OBJECT (self, "piece data from %s for %s dropped: %s", member,
+          piece.id, sf == NULL ? "not a file we take" : "over chunk-size");
+      return NULL;
+    }
+    sf->last_heard = now;
+    events = hangout_piece_window_data (sf->window, member,
+        (HangoutPieceWindowRole) piece.role, piece.offset, piece.payload,
+        piece.payload_len, now);
+  } else {
+    if (!hangout_transfer2_parse_hashes (data, len, &hashes, &error)) {
+      GST_DEBUG_OBJECT (self, "piece hashes from %s dropped: %s", member,
+          error->message);
+      return NULL;
+    }
+    if ((sf = swarm_file_from (self, hashes.id, NULL)) == NULL)
+      return NULL;
+    sf->last_heard = now;
+    events = hangout_piece_window_hashes (sf->window, member, hashes.first,
+        hashes.count, hashes.hashes, now);
+  }
+  return swarm_events (self, sf, events, out);
+}
+
+/* The files of @member's `abort` (a version 1 form that serves version 2
+ * files too): TRUE when it was about one of them. Called with the lock. */
+static gboolean
+swarm_abort (HangoutShareReceiver *self, const gchar *member,
+    const gchar *text, gsize len, GPtrArray *out,
+    HangoutTransferEvent **dropped)
+{
+  HangoutTransferControl control;
+  SwarmFile *sf = NULL;
+
+  if (!hangout_transfer_parse_control (text, len, &control, NULL))
+    return FALSE;
+  if (control.type == HANGOUT_TRANSFER_ABORT)
+    sf = swarm_file_from (self, control.id, member);
+  if (sf != NULL)
+    *dropped = swarm_fail (self, sf, g_error_new (HANGOUT_ERROR,
+            HANGOUT_ERROR_INCOMPLETE, "the sender gave up: %s",
+            control.reason), out);
+  hangout_transfer_control_clear (&control);
+  return sf != NULL;
+}
+
+/* Every SWARM_TICK_MS on the room's thread: forwarders read again once
+ * their forwards drained, missing pieces are requested, stalled files
+ * fail, queues that drained are refilled. */
+static gboolean
+swarm_tick (gpointer data)
+{
+  HangoutShareReceiver *self = data;
+  g_autoptr (GPtrArray) out = hangout_share_outgoing_new ();
+  g_autoptr (GPtrArray) dropped = g_ptr_array_new ();
+  g_autoptr (GPtrArray) ids = NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  g_mutex_lock (&self->lock);
+  ids = swarm_file_ids (self);
+  for (guint i = 0; i < ids->len; i++) {
+    SwarmFile *sf = swarm_file_from (self, ids->pdata[i], NULL);
+    g_autoptr (GArray) repairs = NULL;
+    HangoutTransferEvent *drop;
+
+    if (sf == NULL)
+      continue;
+    if (sf->holding && !forwards_waiting (self, sf, 1)) {
+      sf->holding = FALSE;
+      hangout_room_set_receiving (self->room, sf->sharer, TRUE);
+    }
+    repairs = hangout_piece_window_repair (sf->window, now);
+    swarm_request (sf, repairs, out);
+    /* Time we hold the sharer, or our own output is full, is not its
+     * fault. */
+    if (sf->holding || sf->pending->bytes + sf->piece_size
+        >= HANGOUT_SHARE_QUEUE_WAITING)
+      sf->last_heard = now;
+    if (now - sf->last_heard > (gint64) self->stall_timeout * G_USEC_PER_SEC)
+      drop = swarm_fail (self, sf, g_error_new (HANGOUT_ERROR,
+              HANGOUT_ERROR_INCOMPLETE, "no data from the sender for %u s",
+              self->stall_timeout), out);
+    else
+      drop = swarm_pump (self, sf, out);
+    if (drop != NULL)
+      g_ptr_array_add (dropped, drop);
+  }
+  g_mutex_unlock (&self->lock);
+  hangout_share_send_queued (self->room, out);
+  for (guint i = 0; i < dropped->len; i++)
+    emit_dropped (self, g_ptr_array_index (dropped, i));
+  return G_SOURCE_CONTINUE;
+}
+
 /* ---- the room's signals (network thread) ---- */
+
+/* A message of transfer version 2, or an abort of one of its files: TRUE
+ * when @data was one (the rest is version 1's). */
+static gboolean
+handle_version2 (HangoutShareReceiver *self, const gchar *member,
+    gboolean is_string, GBytes *data)
+{
+  g_autoptr (GPtrArray) out = hangout_share_outgoing_new ();
+  HangoutTransferEvent *dropped = NULL;
+  HangoutTransfer2BinaryKind kind;
+  HangoutTransfer2Control control;
+  gboolean handled = TRUE;
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (data, &len);
+
+  if (!is_string) {
+    kind = hangout_transfer2_binary_kind (bytes, len);
+    if (kind != HANGOUT_TRANSFER2_BINARY_PIECE
+        && kind != HANGOUT_TRANSFER2_BINARY_HASHES)
+      return FALSE;
+    g_mutex_lock (&self->lock);
+    dropped = swarm_binary (self, member, kind, bytes, len, out);
+    g_mutex_unlock (&self->lock);
+  } else {
+    /* Malformed ones are version 1's to log. */
+    if (!hangout_transfer2_parse_control ((const gchar *) bytes, len,
+            &control, NULL))
+      return FALSE;
+    g_mutex_lock (&self->lock);
+    if (control.type == HANGOUT_TRANSFER2_VERSION1)
+      handled = swarm_abort (self, member, (const gchar *) bytes, len, out,
+          &dropped);
+    else if (control.type == HANGOUT_TRANSFER2_UNKNOWN)
+      handled = FALSE;
+    else
+      dropped = swarm_control (self, member, &control, out);
+    g_mutex_unlock (&self->lock);
+    hangout_transfer2_control_clear (&control);
+  }
+  hangout_share_send_queued (self->room, out);
+  emit_dropped (self, dropped);
+  return handled;
+}
 
 static void
 on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
@@ -332,6 +937,8 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
   HangoutTransferEvent *dropped = NULL;
   PendingFile *file;
 
+  if (handle_version2 (self, member, is_string, data))
+    return;
   g_mutex_lock (&self->lock);
   if (self->stall_check == NULL) {
     /* From the first message on: the transfer receiver also forgets
@@ -412,7 +1019,32 @@ on_member_left (HangoutRoom *room, const gchar *member, const gchar *failure,
   g_autoptr (GPtrArray) dropped = g_ptr_array_new ();
   g_autoptr (GPtrArray) events = NULL;
 
+  g_autoptr (GPtrArray) out = hangout_share_outgoing_new ();
+  g_autoptr (GPtrArray) ids = NULL;
+
   g_mutex_lock (&self->lock);
+  ids = swarm_file_ids (self);
+  for (guint i = 0; i < ids->len; i++) {
+    SwarmFile *sf = swarm_file_from (self, ids->pdata[i], NULL);
+    g_autoptr (GArray) requests = NULL;
+    HangoutTransferEvent *drop = NULL;
+
+    if (sf == NULL)
+      continue;
+    if (g_str_equal (sf->sharer, member)) {
+      /* No one else can vouch for the pieces we lack (§4.5). */
+      drop = swarm_fail (self, sf, g_error_new (HANGOUT_ERROR,
+              HANGOUT_ERROR_INCOMPLETE, "the sender left before the end of "
+              "the file%s%s", failure ? ": " : "", failure ? failure : ""),
+          out);
+    } else {
+      requests = hangout_piece_window_member_left (sf->window, member,
+          g_get_monotonic_time ());
+      swarm_request (sf, requests, out);
+    }
+    if (drop != NULL)
+      g_ptr_array_add (dropped, drop);
+  }
   events = hangout_transfer_receiver_member_left (self->receiver, member,
       failure);
   for (guint i = 0; i < events->len; i++) {
@@ -424,6 +1056,7 @@ on_member_left (HangoutRoom *room, const gchar *member, const gchar *failure,
       g_ptr_array_add (dropped, drop);
   }
   g_mutex_unlock (&self->lock);
+  hangout_share_send_queued (self->room, out);
   for (guint i = 0; i < dropped->len; i++)
     emit_dropped (self, g_ptr_array_index (dropped, i));
 }
@@ -481,6 +1114,8 @@ hangout_share_receiver_next (HangoutShareReceiver *self,
     GCancellable *cancellable, guint *waiting, GError **error)
 {
   HangoutTransferEvent *event = NULL;
+  HangoutTransferEvent *dropped = NULL;
+  g_autoptr (GPtrArray) out = hangout_share_outgoing_new ();
   gboolean all_done = FALSE;
   PendingFile *file;
   gulong watch = 0;
@@ -502,6 +1137,10 @@ hangout_share_receiver_next (HangoutShareReceiver *self,
       file->bytes -= g_bytes_get_size (event->payload);
       if (file->bytes <= QUEUE_LOW)
         resume_sender (self, file);
+      /* A version 2 file refills its queue from its window as it drains
+       * (its window, not a pause, holds the sharer back). */
+      if (file->swarm != NULL && file->bytes <= QUEUE_LOW)
+        dropped = swarm_pump (self, file->swarm, out);
     }
     if (event->type == HANGOUT_TRANSFER_EVENT_STARTED)
       self->current = file;
@@ -519,6 +1158,8 @@ hangout_share_receiver_next (HangoutShareReceiver *self,
       *waiting = g_queue_get_length (&self->files);
   }
   g_mutex_unlock (&self->lock);
+  hangout_share_send_queued (self->room, out);
+  emit_dropped (self, dropped);
   /* The last file wanted: the others' senders stop waiting for us. */
   if (all_done)
     hangout_share_receiver_decline_all (self, "has all the files it wanted");
@@ -572,8 +1213,10 @@ hangout_share_receiver_decline_all (HangoutShareReceiver *self,
   g_mutex_lock (&self->lock);
   while ((file = g_queue_pop_head (&self->files)) != NULL) {
     g_ptr_array_add (members, g_strdup (file->member));
-    g_ptr_array_add (replies, hangout_transfer_receiver_reject
-        (self->receiver, file->member, file->id, reason));
+    g_ptr_array_add (replies, file->swarm != NULL
+        ? hangout_transfer_build_reject (file->id, reason)
+        : hangout_transfer_receiver_reject (self->receiver, file->member,
+            file->id, reason));
     remove_file (self, file);
   }
   g_mutex_unlock (&self->lock);
@@ -602,6 +1245,9 @@ hangout_share_receiver_constructed (GObject *object)
   if (self->join_timeout > 0)
     self->join_deadline = g_get_monotonic_time ()
         + (gint64) self->join_timeout * G_USEC_PER_SEC;
+  /* It takes files of both versions (docs/protocol.md §4.1). */
+  hangout_room_set_transfer_versions (self->room,
+      HANGOUT_SHARE_TRANSFER_VERSIONS);
   /* Joining happens on the room's thread. */
   self->room_handlers[0] = g_signal_connect (self->room, "notify::id",
       G_CALLBACK (on_room_id), self);
@@ -617,6 +1263,7 @@ hangout_share_receiver_dispose (GObject *object)
   HangoutShareReceiver *self = HANGOUT_SHARE_RECEIVER (object);
 
   hangout_clear_source (&self->stall_check);
+  hangout_clear_source (&self->swarm_tick);
   if (self->room != NULL) {
     for (guint i = 0; i < G_N_ELEMENTS (self->room_handlers); i++)
       g_clear_signal_handler (&self->room_handlers[i], self->room);
@@ -631,6 +1278,7 @@ hangout_share_receiver_finalize (GObject *object)
   HangoutShareReceiver *self = HANGOUT_SHARE_RECEIVER (object);
 
   g_queue_clear (&self->files);
+  g_hash_table_unref (self->swarm_files);
   g_hash_table_unref (self->by_key);
   hangout_transfer_receiver_free (self->receiver);
   g_free (self->from);
@@ -710,6 +1358,7 @@ hangout_share_receiver_init (HangoutShareReceiver *self)
   g_queue_init (&self->files);
   self->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) pending_file_free);
+  self->swarm_files = g_hash_table_new (g_str_hash, g_str_equal);
 }
 
 static void

@@ -9,18 +9,56 @@
  * `lock` from handlers it runs while holding those.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "debug-private.h"
+#include "share-private.h"
+#include <hangout/merkle.h>
+#include <hangout/piece-scheduler.h>
 #include <hangout/share.h>
+#include <hangout/transfer2.h>
 
 #define GST_CAT_DEFAULT hangout_debug_share
 
 #define LOW_THRESHOLD (HANGOUT_SHARE_WINDOW / 2)
 /* How often the wait for acks looks whether data still drains. */
 #define BACKLOG_POLL_US G_USEC_PER_SEC
+/* How long a version 2 offer may wait for its accept or reject (§4.3). */
+#define ACCEPT_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* How often a piece that cannot go yet looks again: a member's queue
+ * drains as its SCTP acknowledges, which signals nothing. */
+#define SCHEDULE_POLL_US (5 * G_TIME_SPAN_MILLISECOND)
 
 typedef struct {
   HangoutDataChannel *channel;
   gulong handler;
 } Recipient;
+
+/* A version 2 member's answer to the offer. */
+typedef enum {
+  SWARM_OFFERED,                /* no answer yet */
+  SWARM_ACCEPTED,               /* in the swarm (once it started) */
+  SWARM_OUT,                    /* rejected, left, or accepted too late */
+} SwarmAnswer;
+
+/* The version 2 part of the current file (docs/protocol.md §4): the
+ * members offered it in version 2, the pieces and whom they go to. */
+typedef struct {
+  gsize piece_size;
+  gsize window;
+  guint chunk_size;
+  GHashTable *answers;          /* member id → SwarmAnswer */
+  gint64 offered_at;
+  gboolean started;             /* the swarm was named: pieces flow */
+  HangoutPieceScheduler *scheduler;
+  HangoutMerkle *merkle;        /* the whole file's root */
+  GByteArray *piece;            /* the piece being filled */
+  guint64 next_piece;           /* its index */
+  /* The last window of pieces, piece i in slot i % n_recent: what a
+   * `request` or a departed forwarder may need again. */
+  GBytes **recent;
+  guint n_recent;
+  gchar root[2 * HANGOUT_MERKLE_HASH_SIZE + 1];  /* once finished */
+  gboolean finished;
+  guint64 resent;               /* pieces sent again: repairs, departures */
+} Swarm;
 
 struct _HangoutShareSender {
   GObject parent;
@@ -40,6 +78,8 @@ struct _HangoutShareSender {
   GHashTable *recipients;       /* member id → Recipient */
   guint64 low_events;           /* "buffered-amount-low" count */
   guint answers_to_emit;        /* answers taken whose signal has not returned */
+  HangoutShareDistribution distribution;
+  Swarm *swarm;                 /* the current file's version 2 part, or NULL */
 };
 
 enum {
@@ -49,6 +89,7 @@ enum {
   PROP_ACK_TIMEOUT,
   PROP_MIN_ACKS,
   PROP_DECLINE_REASON,
+  PROP_DISTRIBUTION,
   N_PROPS
 };
 
@@ -63,12 +104,456 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (HangoutShareSender, hangout_share_sender, G_TYPE_OBJECT)
 
+G_DEFINE_ENUM_TYPE (HangoutShareDistribution, hangout_share_distribution,
+    G_DEFINE_ENUM_VALUE (HANGOUT_SHARE_DISTRIBUTION_DIRECT, "direct"),
+    G_DEFINE_ENUM_VALUE (HANGOUT_SHARE_DISTRIBUTION_SWARM, "swarm"))
+
 static void
 recipient_free (Recipient *recipient)
 {
   g_signal_handler_disconnect (recipient->channel, recipient->handler);
   g_object_unref (recipient->channel);
   g_free (recipient);
+}
+
+/* ---- version 2: the swarm ---- */
+
+static Swarm *
+swarm_new (guint chunk_size)
+{
+  Swarm *swarm = g_new0 (Swarm, 1);
+
+  swarm->piece_size = HANGOUT_TRANSFER2_DEFAULT_PIECE_SIZE;
+  swarm->window = HANGOUT_TRANSFER2_DEFAULT_WINDOW;
+  swarm->chunk_size = chunk_size;
+  swarm->answers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  swarm->scheduler = hangout_piece_scheduler_new (swarm->piece_size,
+      swarm->window);
+  swarm->merkle = hangout_merkle_new (FALSE);
+  swarm->piece = g_byte_array_sized_new (swarm->piece_size);
+  swarm->n_recent = swarm->window / swarm->piece_size;
+  swarm->recent = g_new0 (GBytes *, swarm->n_recent);
+  return swarm;
+}
+
+static void
+swarm_free (Swarm *swarm)
+{
+  g_hash_table_unref (swarm->answers);
+  hangout_piece_scheduler_free (swarm->scheduler);
+  hangout_merkle_free (swarm->merkle);
+  g_byte_array_unref (swarm->piece);
+  for (guint i = 0; i < swarm->n_recent; i++)
+    g_clear_pointer (&swarm->recent[i], g_bytes_unref);
+  g_free (swarm->recent);
+  g_free (swarm);
+}
+
+/* TRUE for a member offered the current file in version 2: nothing of
+ * version 1 goes to it. Called with the lock. */
+static gboolean
+is_swarm_member (HangoutShareSender *self, const gchar *member)
+{
+  return self->swarm != NULL
+      && g_hash_table_contains (self->swarm->answers, member);
+}
+
+/* Piece @index if it is still among the recent ones, else NULL (transfer
+ * none). Called with the lock. */
+static GBytes *
+recent_piece (Swarm *swarm, guint64 index)
+{
+  GBytes *piece;
+
+  if (index >= swarm->next_piece
+      || swarm->next_piece - index > swarm->n_recent)
+    return NULL;
+  piece = swarm->recent[index % swarm->n_recent];
+  return piece;
+}
+
+/* Sends @text, or each of @messages, to each of @members. Called without
+ * the lock. */
+static void
+send_to_members (HangoutShareSender *self, const gchar *const *members,
+    const gchar *text, GPtrArray *messages)
+{
+  for (guint i = 0; members != NULL && members[i] != NULL; i++) {
+    g_autoptr (GError) error = NULL;
+    gboolean sent = TRUE;
+
+    if (text != NULL)
+      sent = hangout_room_send_string (self->room, members[i], text, &error);
+    for (guint m = 0; sent && messages != NULL && m < messages->len; m++)
+      sent = hangout_room_send (self->room, members[i],
+          g_ptr_array_index (messages, m), &error);
+    if (!sent)
+      GST_DEBUG_OBJECT (self, "could not send to %s: %s", members[i],
+          error->message);
+  }
+}
+
+/* What @member still has to receive from us: queued above SCTP or not
+ * acknowledged by its SCTP (the scheduler's queue). Called with the
+ * lock. */
+static guint64
+member_queue (const gchar *member, gpointer data)
+{
+  HangoutShareSender *self = data;
+  Recipient *recipient = g_hash_table_lookup (self->recipients, member);
+
+  if (recipient == NULL)
+    return G_MAXUINT64;
+  return hangout_data_channel_get_buffered_amount (recipient->channel)
+      + hangout_data_channel_get_unacknowledged (recipient->channel);
+}
+
+/* Waits for every version 2 member's accept or reject (ACCEPT_TIMEOUT_US
+ * after the offer at most; silence counts as a reject), then names the
+ * swarm to it: from then on pieces flow. Sending thread. */
+static gboolean
+swarm_start (HangoutShareSender *self, GCancellable *cancellable,
+    GError **error)
+{
+  Swarm *swarm = self->swarm;
+  g_auto (GStrv) members = NULL;
+  g_autofree gchar *text = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+  gboolean waiting = TRUE;
+
+  g_mutex_lock (&self->lock);
+  while (waiting) {
+    waiting = FALSE;
+    g_hash_table_iter_init (&iter, swarm->answers);
+    while (!waiting && g_hash_table_iter_next (&iter, NULL, &value))
+      waiting = GPOINTER_TO_INT (value) == SWARM_OFFERED;
+    if (g_cancellable_set_error_if_cancelled (cancellable, error)) {
+      g_mutex_unlock (&self->lock);
+      return FALSE;
+    }
+    if (waiting && !g_cond_wait_until (&self->cond, &self->lock,
+            swarm->offered_at + ACCEPT_TIMEOUT_US))
+      break;
+  }
+  g_hash_table_iter_init (&iter, swarm->answers);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    if (GPOINTER_TO_INT (value) == SWARM_ACCEPTED) {
+      hangout_piece_scheduler_add_member (swarm->scheduler, key, 0);
+    } else if (GPOINTER_TO_INT (value) == SWARM_OFFERED) {
+      GST_INFO_OBJECT (self, "%s did not answer the offer within %d s: "
+          "taken as a reject", (const gchar *) key,
+          (int) (ACCEPT_TIMEOUT_US / G_USEC_PER_SEC));
+      hangout_transfer_sender_set_answer (self->file, key,
+          HANGOUT_TRANSFER_RECIPIENT_REJECTED);
+      g_hash_table_iter_replace (&iter, GINT_TO_POINTER (SWARM_OUT));
+    }
+  }
+  swarm->started = TRUE;
+  members = hangout_piece_scheduler_list_members (swarm->scheduler);
+  text = hangout_transfer2_build_swarm (hangout_transfer_sender_get_id
+      (self->file), (const gchar * const *) members);
+  GST_INFO_OBJECT (self, "swarm of %u members", g_strv_length (members));
+  g_mutex_unlock (&self->lock);
+  send_to_members (self, (const gchar * const *) members, text, NULL);
+  return TRUE;
+}
+
+/* Piece @piece (the next one; its hash at @level) goes to the swarm: its
+ * hash to everyone, then its data to the forwarder the scheduler picks,
+ * or to everyone, once one can take it. Sending thread. */
+static gboolean
+swarm_send_piece (HangoutShareSender *self, GBytes *piece, guint level,
+    GCancellable *cancellable, GError **error)
+{
+  Swarm *swarm = self->swarm;
+  const gchar *id = hangout_transfer_sender_get_id (self->file);
+  guint8 hash[HANGOUT_MERKLE_HASH_SIZE];
+  g_autoptr (GPtrArray) hashes = g_ptr_array_new_with_free_func
+      ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (GPtrArray) messages = NULL;
+  g_auto (GStrv) members = NULL;
+  g_autofree gchar *forwarder = NULL;
+  HangoutPieceDecision decision;
+  const gchar *chosen = NULL;
+  guint64 index;
+  gsize len;
+  gconstpointer data = g_bytes_get_data (piece, &len);
+
+  if (!swarm->started && !swarm_start (self, cancellable, error))
+    return FALSE;
+  hangout_merkle_hash_piece (level, data, len, hash);
+  g_mutex_lock (&self->lock);
+  index = swarm->next_piece;
+  for (;;) {
+    if (g_cancellable_set_error_if_cancelled (cancellable, error)) {
+      g_mutex_unlock (&self->lock);
+      return FALSE;
+    }
+    decision = hangout_piece_scheduler_decide (swarm->scheduler, index,
+        member_queue, self, FALSE, &chosen);
+    if (decision != HANGOUT_PIECE_WAIT)
+      break;
+    g_cond_wait_until (&self->cond, &self->lock,
+        g_get_monotonic_time () + SCHEDULE_POLL_US);
+  }
+  forwarder = g_strdup (chosen);
+  swarm->next_piece++;
+  g_clear_pointer (&swarm->recent[index % swarm->n_recent], g_bytes_unref);
+  swarm->recent[index % swarm->n_recent] = g_bytes_ref (piece);
+  members = hangout_piece_scheduler_list_members (swarm->scheduler);
+  g_mutex_unlock (&self->lock);
+
+  g_ptr_array_add (hashes, hangout_transfer2_build_hashes (id, index, hash, 1,
+          NULL, 0));
+  send_to_members (self, (const gchar * const *) members, NULL, hashes);
+  if (decision == HANGOUT_PIECE_ASSIGN) {
+    const gchar *to[] = { forwarder, NULL };
+
+    messages = hangout_share_piece_messages (id,
+        HANGOUT_TRANSFER2_ROLE_ASSIGNED, index, piece, swarm->piece_size,
+        swarm->chunk_size);
+    send_to_members (self, to, NULL, messages);
+  } else {
+    messages = hangout_share_piece_messages (id,
+        HANGOUT_TRANSFER2_ROLE_DIRECT, index, piece, swarm->piece_size,
+        swarm->chunk_size);
+    send_to_members (self, (const gchar * const *) members, NULL, messages);
+  }
+  return TRUE;
+}
+
+/* File bytes for the swarm: every whole piece goes. Sending thread. */
+static gboolean
+swarm_write (HangoutShareSender *self, const guint8 *data, gsize len,
+    GCancellable *cancellable, GError **error)
+{
+  Swarm *swarm = self->swarm;
+  /* A whole piece is at its own level in any file larger than one piece,
+   * and in one of exactly one piece too. */
+  guint level = hangout_merkle_piece_level (G_MAXINT64, swarm->piece_size);
+
+  hangout_merkle_update (swarm->merkle, data, len);
+  while (len > 0) {
+    gsize take = MIN (len, swarm->piece_size - swarm->piece->len);
+
+    g_byte_array_append (swarm->piece, data, take);
+    data += take;
+    len -= take;
+    if (swarm->piece->len == swarm->piece_size) {
+      g_autoptr (GBytes) piece = g_byte_array_free_to_bytes (swarm->piece);
+
+      swarm->piece = g_byte_array_sized_new (swarm->piece_size);
+      if (!swarm_send_piece (self, piece, level, cancellable, error))
+        return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* The end of the file for the swarm: its last piece, then `end` with the
+ * root. Sending thread. */
+static gboolean
+swarm_finish (HangoutShareSender *self, guint64 size,
+    GCancellable *cancellable, GError **error)
+{
+  Swarm *swarm = self->swarm;
+  guint8 root[HANGOUT_MERKLE_HASH_SIZE];
+  g_auto (GStrv) members = NULL;
+  g_autofree gchar *end = NULL;
+
+  if (!swarm->started && !swarm_start (self, cancellable, error))
+    return FALSE;
+  if (swarm->piece->len > 0) {
+    g_autoptr (GBytes) piece = g_byte_array_free_to_bytes (swarm->piece);
+
+    swarm->piece = g_byte_array_new ();
+    if (!swarm_send_piece (self, piece, hangout_merkle_piece_level (size,
+                swarm->piece_size), cancellable, error))
+      return FALSE;
+  }
+  hangout_merkle_finish (swarm->merkle, root);
+  g_mutex_lock (&self->lock);
+  hangout_share_digest_to_hex (root, swarm->root);
+  swarm->finished = TRUE;
+  members = hangout_piece_scheduler_list_members (swarm->scheduler);
+  end = hangout_transfer2_build_end (hangout_transfer_sender_get_id
+      (self->file), size, swarm->root);
+  GST_INFO_OBJECT (self, "swarm: %" G_GUINT64_FORMAT " pieces, %"
+      G_GUINT64_FORMAT " sent directly; root %s", swarm->next_piece,
+      hangout_piece_scheduler_count_direct (swarm->scheduler), swarm->root);
+  g_mutex_unlock (&self->lock);
+  send_to_members (self, (const gchar * const *) members, end, NULL);
+  return TRUE;
+}
+
+/* @member's `request`: the pieces we still hold go as `repair`, the
+ * others are `unavailable`. Called with the lock. */
+static void
+swarm_request (HangoutShareSender *self, const gchar *member,
+    const HangoutTransfer2Control *control, GPtrArray *out)
+{
+  Swarm *swarm = self->swarm;
+  const gchar *id = hangout_transfer_sender_get_id (self->file);
+  g_autoptr (GArray) unavailable = hangout_transfer2_ranges_new ();
+  guint64 asked = 0;
+
+  for (guint r = 0; r < control->pieces->len; r++)
+    asked += g_array_index (control->pieces, HangoutTransfer2Range, r).count;
+  /* More than one window: not a receiver's repair (§4.7). */
+  if (asked > swarm->n_recent) {
+    GST_INFO_OBJECT (self, "%s requested %" G_GUINT64_FORMAT " pieces, more "
+        "than a window: ignored", member, asked);
+    return;
+  }
+  for (guint r = 0; r < control->pieces->len; r++) {
+    HangoutTransfer2Range range = g_array_index (control->pieces,
+        HangoutTransfer2Range, r);
+
+    for (guint64 i = range.first; i < range.first + range.count; i++) {
+      GBytes *piece = recent_piece (swarm, i);
+
+      if (piece == NULL)
+        hangout_transfer2_ranges_add (unavailable, i, 1);
+      else {
+        hangout_share_queue (out, member, NULL,
+            hangout_share_piece_messages (id, HANGOUT_TRANSFER2_ROLE_REPAIR,
+                i, piece, swarm->piece_size, swarm->chunk_size));
+        swarm->resent++;
+      }
+    }
+  }
+  GST_DEBUG_OBJECT (self, "%s requested %" G_GUINT64_FORMAT " pieces, %u "
+      "ranges unavailable", member, asked, unavailable->len);
+  if (unavailable->len > 0)
+    hangout_share_queue (out, member, hangout_transfer2_build_unavailable (id,
+            unavailable), NULL);
+}
+
+/* A version 2 member's ack: whole and verified, with our root, or not.
+ * Returns the state to announce, or PENDING when it was not an answer to
+ * take. Called with the lock. */
+static HangoutTransferRecipientState
+swarm_ack (HangoutShareSender *self, const gchar *member,
+    const HangoutTransfer2Control *control)
+{
+  HangoutTransferRecipientState state;
+
+  if (!self->swarm->finished)
+    return HANGOUT_TRANSFER_RECIPIENT_PENDING;
+  state = control->ok && g_strcmp0 (control->root, self->swarm->root) == 0
+      ? HANGOUT_TRANSFER_RECIPIENT_OK : HANGOUT_TRANSFER_RECIPIENT_FAILED;
+  if (!hangout_transfer_sender_set_answer (self->file, member, state))
+    return HANGOUT_TRANSFER_RECIPIENT_PENDING;
+  return state;
+}
+
+/* A version 2 control message from @member about the current file.
+ * Returns the answer state to emit (OK, FAILED), else PENDING. Called
+ * with the lock. */
+static HangoutTransferRecipientState
+swarm_handle (HangoutShareSender *self, const gchar *member,
+    const HangoutTransfer2Control *control, GPtrArray *out)
+{
+  Swarm *swarm = self->swarm;
+  gpointer answer;
+
+  if (swarm == NULL || g_strcmp0 (control->id,
+          hangout_transfer_sender_get_id (self->file)) != 0
+      || !g_hash_table_lookup_extended (swarm->answers, member, NULL,
+          &answer)) {
+    GST_DEBUG_OBJECT (self, "version 2 message from %s not about a file it "
+        "was offered: ignored", member);
+    return HANGOUT_TRANSFER_RECIPIENT_PENDING;
+  }
+  switch (control->type) {
+    case HANGOUT_TRANSFER2_ACCEPT:
+      if (GPOINTER_TO_INT (answer) != SWARM_OFFERED)
+        break;
+      if (!swarm->started) {
+        g_hash_table_insert (swarm->answers, g_strdup (member),
+            GINT_TO_POINTER (SWARM_ACCEPTED));
+        break;
+      }
+      /* Its window would begin at piece 0, long gone. */
+      GST_INFO_OBJECT (self, "%s accepted after the file began: aborted "
+          "for it", member);
+      g_hash_table_insert (swarm->answers, g_strdup (member),
+          GINT_TO_POINTER (SWARM_OUT));
+      hangout_transfer_sender_set_answer (self->file, member,
+          HANGOUT_TRANSFER_RECIPIENT_REJECTED);
+      hangout_share_queue (out, member, hangout_transfer_build_abort (control->id,
+              "accepted after the file began"), NULL);
+      break;
+    case HANGOUT_TRANSFER2_HAVE:
+      hangout_piece_scheduler_set_next (swarm->scheduler, member,
+          control->next);
+      break;
+    case HANGOUT_TRANSFER2_REQUEST:
+      if (GPOINTER_TO_INT (answer) == SWARM_ACCEPTED)
+        swarm_request (self, member, control, out);
+      break;
+    case HANGOUT_TRANSFER2_CORRUPT:
+      if (hangout_piece_scheduler_report_corrupt (swarm->scheduler,
+              control->from, control->piece))
+        GST_WARNING_OBJECT (self, "%s sent corrupt pieces %d times (as %s "
+            "says): no more pieces are handed to it",
+            control->from, HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT, member);
+      break;
+    case HANGOUT_TRANSFER2_ACK:
+      return swarm_ack (self, member, control);
+    default:
+      GST_DEBUG_OBJECT (self, "version 2 message of type %d from %s: not "
+          "for a sharer", control->type, member);
+      break;
+  }
+  g_cond_broadcast (&self->cond);
+  return HANGOUT_TRANSFER_RECIPIENT_PENDING;
+}
+
+/* @member, offered the file in version 2, left or rejected it: out of
+ * the swarm; the pieces it may not have forwarded go to the others
+ * directly, and they learn the new swarm. Called with the lock. */
+static void
+swarm_member_gone (HangoutShareSender *self, const gchar *member,
+    GPtrArray *out)
+{
+  Swarm *swarm = self->swarm;
+  const gchar *id = hangout_transfer_sender_get_id (self->file);
+  g_autoptr (GArray) lost = NULL;
+  g_auto (GStrv) members = NULL;
+  gboolean in_swarm;
+
+  if (!is_swarm_member (self, member))
+    return;
+  g_hash_table_insert (swarm->answers, g_strdup (member),
+      GINT_TO_POINTER (SWARM_OUT));
+  members = hangout_piece_scheduler_list_members (swarm->scheduler);
+  in_swarm = g_strv_contains ((const gchar * const *) members, member);
+  g_clear_pointer (&members, g_strfreev);
+  lost = hangout_piece_scheduler_remove_member (swarm->scheduler, member);
+  g_cond_broadcast (&self->cond);
+  if (!in_swarm)
+    return;
+  members = hangout_piece_scheduler_list_members (swarm->scheduler);
+  GST_INFO_OBJECT (self, "%s left the swarm: %u pieces it may not have "
+      "forwarded go directly", member, lost->len);
+  for (guint m = 0; members[m] != NULL; m++) {
+    hangout_share_queue (out, members[m], hangout_transfer2_build_swarm (id,
+            (const gchar * const *) members), NULL);
+    for (guint i = 0; i < lost->len; i++) {
+      guint64 index = g_array_index (lost, guint64, i);
+      GBytes *piece = recent_piece (swarm, index);
+
+      if (piece != NULL) {
+        hangout_share_queue (out, members[m], NULL,
+            hangout_share_piece_messages (id, HANGOUT_TRANSFER2_ROLE_DIRECT,
+                index, piece, swarm->piece_size, swarm->chunk_size));
+        swarm->resent++;
+      }
+    }
+  }
 }
 
 /* ---- the room's signals (network thread) ---- */
@@ -89,12 +574,17 @@ on_member_left (HangoutRoom *room, const gchar *member, const gchar *failure,
 {
   gboolean mid_file;
 
+  g_autoptr (GPtrArray) out = hangout_share_outgoing_new ();
+
   g_mutex_lock (&self->lock);
   g_hash_table_remove (self->connected, member);
   mid_file = self->file != NULL
       && hangout_transfer_sender_member_left (self->file, member);
+  if (self->file != NULL)
+    swarm_member_gone (self, member, out);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+  hangout_share_send_queued (self->room, out);
 
   if (mid_file) {
     GST_INFO_OBJECT (self, "recipient %s left: %s", member,
@@ -103,11 +593,58 @@ on_member_left (HangoutRoom *room, const gchar *member, const gchar *failure,
   }
 }
 
+/* Emits "answer" for @member's answer, counted in answers_to_emit. */
+static void
+emit_answer (HangoutShareSender *self, const gchar *member,
+    HangoutTransferRecipientState state, const gchar *sha256,
+    const gchar *reason)
+{
+  GST_INFO_OBJECT (self, "%s answered: state %d", member, state);
+  g_signal_emit (self, signals[SIGNAL_ANSWER], 0, member, (guint) state,
+      sha256, reason);
+  g_mutex_lock (&self->lock);
+  self->answers_to_emit--;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+on_message_version2 (HangoutShareSender *self, const gchar *member,
+    const HangoutTransfer2Control *control)
+{
+  g_autoptr (GPtrArray) out = hangout_share_outgoing_new ();
+  HangoutTransferRecipientState state = HANGOUT_TRANSFER_RECIPIENT_PENDING;
+  g_autofree gchar *sha256 = NULL;
+
+  if (control->type == HANGOUT_TRANSFER2_OFFER) {
+    g_autofree gchar *reject = hangout_transfer_build_reject (control->id,
+        self->decline_reason);
+
+    hangout_room_send_reply (self->room, member, reject, NULL);
+    return;
+  }
+  g_mutex_lock (&self->lock);
+  if (self->file != NULL)
+    state = swarm_handle (self, member, control, out);
+  if (state != HANGOUT_TRANSFER_RECIPIENT_PENDING) {
+    self->answers_to_emit++;
+    /* Its root is ours: its bytes are ours, and so is their SHA-256. */
+    if (state == HANGOUT_TRANSFER_RECIPIENT_OK)
+      sha256 = g_strdup (hangout_transfer_sender_get_sha256 (self->file));
+  }
+  g_mutex_unlock (&self->lock);
+  hangout_share_send_queued (self->room, out);
+  if (state != HANGOUT_TRANSFER_RECIPIENT_PENDING)
+    emit_answer (self, member, state, sha256, NULL);
+}
+
 static void
 on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
     GBytes *data, HangoutShareSender *self)
 {
   HangoutTransferControl control;
+  HangoutTransfer2Control control2;
+  g_autoptr (GPtrArray) out = hangout_share_outgoing_new ();
   HangoutTransferRecipientState state = HANGOUT_TRANSFER_RECIPIENT_PENDING;
   g_autoptr (GError) error = NULL;
   gboolean handled = FALSE;
@@ -119,6 +656,17 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
     return;
   }
   text = g_bytes_get_data (data, &len);
+  if (!hangout_transfer2_parse_control (text, len, &control2, &error)) {
+    GST_DEBUG_OBJECT (self, "bad message from %s: %s", member,
+        error->message);
+    return;
+  }
+  if (control2.type != HANGOUT_TRANSFER2_VERSION1) {
+    on_message_version2 (self, member, &control2);
+    hangout_transfer2_control_clear (&control2);
+    return;
+  }
+  hangout_transfer2_control_clear (&control2);
   if (!hangout_transfer_parse_control (text, len, &control, &error)) {
     GST_WARNING_OBJECT (self, "bad message from %s: %s", member,
         error->message);
@@ -142,12 +690,15 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
     if (self->file != NULL)
       handled = hangout_transfer_sender_handle_answer (self->file, member,
           &control, &state, &error);
+    if (handled && state == HANGOUT_TRANSFER_RECIPIENT_REJECTED)
+      swarm_member_gone (self, member, out);
     /* finish() waits for what the handlers of this answer do, not only for
      * the answer. */
     if (handled)
       self->answers_to_emit++;
     g_mutex_unlock (&self->lock);
   }
+  hangout_share_send_queued (self->room, out);
   if (!handled) {
     GST_DEBUG_OBJECT (self, "ignoring a message from %s: %s", member,
         error ? error->message : "not an answer to our file");
@@ -155,14 +706,8 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
     return;
   }
 
-  GST_INFO_OBJECT (self, "%s answered: state %d", member, state);
-  g_signal_emit (self, signals[SIGNAL_ANSWER], 0, member, (guint) state,
-      control.sha256, control.reason);
+  emit_answer (self, member, state, control.sha256, control.reason);
   hangout_transfer_control_clear (&control);
-  g_mutex_lock (&self->lock);
-  self->answers_to_emit--;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
 }
 
 static void
@@ -293,13 +838,20 @@ send_to_recipients (HangoutShareSender *self, const gchar *text, GBytes *data)
   g_mutex_lock (&self->lock);
   members = hangout_transfer_sender_list (self->file,
       HANGOUT_TRANSFER_RECIPIENT_PENDING);
+  /* Version 2 members get the file through the swarm. */
+  for (guint i = 0; members[i] != NULL; i++)
+    if (is_swarm_member (self, members[i]))
+      members[i][0] = '\0';
   g_mutex_unlock (&self->lock);
 
   for (guint i = 0; members[i] != NULL; i++) {
     g_autoptr (GError) error = NULL;
-    gboolean sent = text ? hangout_room_send_string (self->room, members[i],
-        text, &error) : hangout_room_send (self->room, members[i], data,
-        &error);
+    gboolean sent;
+
+    if (members[i][0] == '\0')
+      continue;
+    sent = text ? hangout_room_send_string (self->room, members[i], text,
+        &error) : hangout_room_send (self->room, members[i], data, &error);
 
     /* A member that is going away fails here before "member-left" says
      * so. */
@@ -372,13 +924,20 @@ hangout_share_sender_begin (HangoutShareSender *self, const gchar *name,
     gint64 size, const gchar *mime, GError **error)
 {
   g_autofree gchar *offer = NULL;
+  g_autofree gchar *offer2 = NULL;
+  g_autoptr (GPtrArray) swarm_members = g_ptr_array_new_with_free_func
+      (g_free);
   HangoutTransferSender *file;
   GHashTableIter iter;
   gpointer key;
   guint chunk_size;
+  gboolean swarm;
 
   g_mutex_lock (&self->lock);
   chunk_size = self->chunk_size;
+  swarm = self->distribution == HANGOUT_SHARE_DISTRIBUTION_SWARM
+      && chunk_size >= HANGOUT_TRANSFER2_MIN_CHUNK_SIZE
+      && chunk_size > HANGOUT_TRANSFER2_PIECE_HEADER_SIZE;
   if (self->file != NULL) {
     g_mutex_unlock (&self->lock);
     g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
@@ -414,14 +973,31 @@ hangout_share_sender_begin (HangoutShareSender *self, const gchar *name,
         G_CALLBACK (on_buffered_amount_low), self);
     g_hash_table_insert (self->recipients, g_strdup (key), recipient);
     hangout_transfer_sender_add_recipient (file, key);
+    if (swarm && (hangout_room_get_member_transfer_versions (self->room, key)
+            & HANGOUT_ROOM_TRANSFER_V (2)))
+      g_ptr_array_add (swarm_members, g_strdup (key));
   }
   self->file = file;
   offer = hangout_transfer_sender_build_offer (file);
+  if (swarm_members->len > 0) {
+    self->swarm = swarm_new (chunk_size);
+    self->swarm->offered_at = g_get_monotonic_time ();
+    for (guint i = 0; i < swarm_members->len; i++)
+      g_hash_table_insert (self->swarm->answers,
+          g_strdup (swarm_members->pdata[i]), GINT_TO_POINTER (SWARM_OFFERED));
+    offer2 = hangout_transfer2_build_offer (hangout_transfer_sender_get_id
+        (file), name, size, mime ? mime : "application/octet-stream",
+        chunk_size, self->swarm->piece_size, self->swarm->window, NULL);
+  }
   GST_INFO_OBJECT (self, "offering %s (%" G_GINT64_FORMAT " bytes) to %u "
-      "members", name, size, g_hash_table_size (self->recipients));
+      "members, %u of them in version 2", name, size,
+      g_hash_table_size (self->recipients), swarm_members->len);
   g_mutex_unlock (&self->lock);
 
   send_to_recipients (self, offer, NULL);
+  g_ptr_array_add (swarm_members, NULL);
+  send_to_members (self, (const gchar * const *) swarm_members->pdata,
+      offer2, NULL);
   return TRUE;
 }
 
@@ -466,13 +1042,15 @@ hangout_share_sender_write (HangoutShareSender *self, const guint8 *data,
     g_propagate_error (error, g_steal_pointer (&local));
     return FALSE;
   }
-  if (messages == NULL)
+  if (messages == NULL && self->swarm == NULL)
     return TRUE;
   /* Once per write, not per chunk: connecting takes GCancellable's lock. */
   watch = watch_cancellable (self, cancellable);
-  for (guint i = 0; ok && i < messages->len; i++)
+  for (guint i = 0; ok && messages != NULL && i < messages->len; i++)
     ok = send_data (self, g_ptr_array_index (messages, i), cancellable,
         error);
+  if (ok && self->swarm != NULL)
+    ok = swarm_write (self, data, len, cancellable, error);
   unwatch_cancellable (cancellable, watch);
   return ok;
 }
@@ -509,6 +1087,12 @@ build_summary (HangoutShareSender *self)
   add_members (self, summary, "rejected", HANGOUT_TRANSFER_RECIPIENT_REJECTED);
   add_members (self, summary, "left", HANGOUT_TRANSFER_RECIPIENT_LEFT);
   add_members (self, summary, "no-answer", HANGOUT_TRANSFER_RECIPIENT_PENDING);
+  if (self->swarm != NULL)
+    gst_structure_set (summary,
+        "swarm-pieces", G_TYPE_UINT64, self->swarm->next_piece,
+        "swarm-direct", G_TYPE_UINT64,
+        hangout_piece_scheduler_count_direct (self->swarm->scheduler),
+        "swarm-resent", G_TYPE_UINT64, self->swarm->resent, NULL);
   return summary;
 }
 
@@ -561,7 +1145,10 @@ hangout_share_sender_finish (HangoutShareSender *self,
   if (end == NULL)
     return FALSE;
   watch = watch_cancellable (self, cancellable);
-  if (last != NULL && !send_data (self, last, cancellable, error)) {
+  if ((last != NULL && !send_data (self, last, cancellable, error))
+      || (self->swarm != NULL && !swarm_finish (self,
+              hangout_transfer_sender_get_offset (self->file), cancellable,
+              error))) {
     unwatch_cancellable (cancellable, watch);
     return FALSE;
   }
@@ -598,6 +1185,7 @@ hangout_share_sender_end (HangoutShareSender *self)
 {
   g_mutex_lock (&self->lock);
   g_hash_table_remove_all (self->recipients);
+  g_clear_pointer (&self->swarm, swarm_free);
   g_clear_pointer (&self->file, hangout_transfer_sender_free);
   g_mutex_unlock (&self->lock);
 }
@@ -686,6 +1274,9 @@ hangout_share_sender_set_property (GObject *object, guint prop_id,
       g_free (self->decline_reason);
       self->decline_reason = g_value_dup_string (value);
       break;
+    case PROP_DISTRIBUTION:
+      self->distribution = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -715,6 +1306,9 @@ hangout_share_sender_get_property (GObject *object, guint prop_id,
       break;
     case PROP_DECLINE_REASON:
       g_value_set_string (value, self->decline_reason);
+      break;
+    case PROP_DISTRIBUTION:
+      g_value_set_enum (value, self->distribution);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -771,6 +1365,13 @@ hangout_share_sender_class_init (HangoutShareSenderClass *klass)
       "Decline reason", "The reason of the reject that answers offers made "
       "to us", "this member only shares files",
       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DISTRIBUTION] = g_param_spec_enum ("distribution",
+      "Distribution", "How the next file is distributed: every byte to "
+      "every member directly, or through the members that speak transfer "
+      "version 2, which forward what they are handed (read when a file "
+      "begins)", HANGOUT_TYPE_SHARE_DISTRIBUTION,
+      HANGOUT_SHARE_DISTRIBUTION_DIRECT,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[SIGNAL_ANSWER] = g_signal_new ("answer", G_TYPE_FROM_CLASS (klass),

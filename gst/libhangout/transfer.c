@@ -901,6 +901,22 @@ hangout_transfer_sender_handle_answer (HangoutTransferSender *sender,
 }
 
 gboolean
+hangout_transfer_sender_set_answer (HangoutTransferSender *sender,
+    const gchar *member, HangoutTransferRecipientState state)
+{
+  g_return_val_if_fail (state == HANGOUT_TRANSFER_RECIPIENT_OK
+      || state == HANGOUT_TRANSFER_RECIPIENT_FAILED
+      || state == HANGOUT_TRANSFER_RECIPIENT_REJECTED, FALSE);
+  if (!g_hash_table_contains (sender->recipients, member)
+      || hangout_transfer_sender_get_state (sender, member)
+      != HANGOUT_TRANSFER_RECIPIENT_PENDING)
+    return FALSE;
+  g_hash_table_insert (sender->recipients, g_strdup (member),
+      GINT_TO_POINTER (state));
+  return TRUE;
+}
+
+gboolean
 hangout_transfer_sender_member_left (HangoutTransferSender *sender,
     const gchar *member)
 {

@@ -25,6 +25,23 @@ G_BEGIN_DECLS
  * file size, and the slowest member paces the sender. */
 #define HANGOUT_SHARE_WINDOW (1024 * 1024)
 
+/* How a sender distributes a file (docs/protocol.md §4): every byte to
+ * every member itself (version 1), or through the members that speak
+ * version 2, each piece handed to one of them to forward to the others
+ * (members that speak only version 1 still get it directly). */
+typedef enum {
+  HANGOUT_SHARE_DISTRIBUTION_DIRECT,
+  HANGOUT_SHARE_DISTRIBUTION_SWARM,
+} HangoutShareDistribution;
+
+GType hangout_share_distribution_get_type (void);
+#define HANGOUT_TYPE_SHARE_DISTRIBUTION (hangout_share_distribution_get_type ())
+
+/* The transfer versions a room of ours speaks (hangout_room_set_transfer_
+ * versions()): 1 and 2. */
+#define HANGOUT_SHARE_TRANSFER_VERSIONS \
+  (HANGOUT_ROOM_TRANSFER_V (1) | HANGOUT_ROOM_TRANSFER_V (2))
+
 #define HANGOUT_SHARE_DEFAULT_ACK_TIMEOUT 30
 #define HANGOUT_SHARE_DEFAULT_MIN_ACKS 1
 
@@ -46,7 +63,10 @@ G_DECLARE_FINAL_TYPE (HangoutShareSender, hangout_share_sender, HANGOUT,
  *   "min-acks" (guint): members that must have the whole file (ack with
  *       the right SHA-256) for hangout_share_sender_finish() to succeed;
  *   "decline-reason" (gchar*, construct only): the reason of the reject
- *       that answers any offer made to us (a sender only sends).
+ *       that answers any offer made to us (a sender only sends);
+ *   "distribution" (HangoutShareDistribution, default DIRECT): how the
+ *       next file is distributed; with SWARM, members that speak transfer
+ *       version 2 get a version 2 offer, the others version 1.
  *
  * Signals, emitted on the room's network thread:
  *   "answer" (const gchar *member, guint state, const gchar *sha256,
@@ -98,7 +118,11 @@ gboolean hangout_share_sender_write (HangoutShareSender *self,
 /* Ends the current file (the last chunk, the end with its SHA-256) and
  * waits for the answers (ack-timeout). @summary receives
  * "hangout-summary": id (string), size (guint64), and arrays of member
- * ids complete, failed, rejected, left, no-answer, unless the call failed
+ * ids complete, failed, rejected, left, no-answer (and, when members took
+ * it in version 2: swarm-pieces, the file's pieces; swarm-direct, those
+ * sent to every member of the swarm by us; swarm-resent, pieces sent
+ * again to one member, for its request or after a forwarder left; all
+ * guint64; the others were handed to one forwarder each), unless the call failed
  * otherwise than for min-acks. Fails with HANGOUT_ERROR_INCOMPLETE when
  * fewer than min-acks members have the whole file, as
  * hangout_transfer_sender_finish() (fewer bytes than announced), and with

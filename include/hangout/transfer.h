@@ -160,6 +160,11 @@ const gchar *hangout_transfer_sender_get_sha256 (HangoutTransferSender *sender);
 gboolean hangout_transfer_sender_handle_answer (HangoutTransferSender *sender,
     const gchar *member, const HangoutTransferControl *control,
     HangoutTransferRecipientState *state, GError **error);
+/* An answer from @member judged by the caller (a version 2 ack, compared
+ * by root; an offer neither accepted nor rejected in time): @state is OK,
+ * FAILED or REJECTED. FALSE when @member is not a pending recipient. */
+gboolean hangout_transfer_sender_set_answer (HangoutTransferSender *sender,
+    const gchar *member, HangoutTransferRecipientState state);
 /* @member left the room: FALSE when it was not a pending recipient. */
 gboolean hangout_transfer_sender_member_left (HangoutTransferSender *sender,
     const gchar *member);

@@ -721,6 +721,131 @@ GST_START_TEST (test_receiver_cancel_and_join_timeout)
 }
 GST_END_TEST;
 
+/* ---- transfer version 2: the swarm ---- */
+
+/* A taker reading one file to its end in a thread of its own: what a
+ * hangoutsrc pipeline checks (offsets in order, the SHA-256). */
+typedef struct {
+  Taker *taker;
+  GThread *thread;
+  gchar *sha256;                /* of the bytes, once complete */
+  gchar *reported;              /* what COMPLETE said */
+  gchar *failure;
+  gboolean in_order;
+} Reader;
+
+static gpointer
+reader_thread (gpointer data)
+{
+  Reader *r = data;
+  GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint64 offset = 0;
+
+  r->in_order = TRUE;
+  for (;;) {
+    g_autoptr (GError) error = NULL;
+    HangoutTransferEvent *event = hangout_share_receiver_next
+        (r->taker->share, NULL, NULL, &error);
+
+    if (event == NULL) {
+      r->failure = g_strdup (error->message);
+      break;
+    }
+    if (event->type == HANGOUT_TRANSFER_EVENT_DATA) {
+      r->in_order &= event->offset == offset;
+      g_checksum_update (checksum, g_bytes_get_data (event->payload, NULL),
+          g_bytes_get_size (event->payload));
+      offset += g_bytes_get_size (event->payload);
+    } else if (event->type == HANGOUT_TRANSFER_EVENT_COMPLETE) {
+      r->reported = g_strdup (event->sha256);
+      r->sha256 = g_strdup (g_checksum_get_string (checksum));
+    } else if (event->type == HANGOUT_TRANSFER_EVENT_FAILED) {
+      r->failure = g_strdup (event->error->message);
+    }
+    if (event->type == HANGOUT_TRANSFER_EVENT_COMPLETE
+        || event->type == HANGOUT_TRANSFER_EVENT_FAILED) {
+      hangout_transfer_event_free (event);
+      break;
+    }
+    hangout_transfer_event_free (event);
+  }
+  g_checksum_free (checksum);
+  return NULL;
+}
+
+static Reader *
+reader_start (Share *s, const gchar *name)
+{
+  Reader *r = g_new0 (Reader, 1);
+
+  r->taker = taker_start (s, name, NULL);
+  r->thread = g_thread_new (name, reader_thread, r);
+  return r;
+}
+
+static void
+reader_free (Reader *r)
+{
+  taker_free (r->taker);
+  g_free (r->sha256);
+  g_free (r->reported);
+  g_free (r->failure);
+  g_free (r);
+}
+
+static guint64
+summary_uint64 (Share *s, const gchar *field)
+{
+  guint64 value = G_MAXUINT64;
+
+  fail_unless (gst_structure_get_uint64 (s->summary, field, &value),
+      "no %s in the summary", field);
+  return value;
+}
+
+/* distribution=swarm with three receivers of version 2: each gets the
+ * whole file in order, verified, and the sharer handed each piece to one
+ * forwarder: its upload carries about one copy of the file, not three. */
+GST_START_TEST (test_swarm_forwards)
+{
+  Share *s = share_new ();
+  g_autofree gchar *sha256 = file_sha256 (s);
+  Reader *readers[3];
+  guint64 pieces, direct, resent;
+
+  g_object_set (s->share, "distribution", HANGOUT_SHARE_DISTRIBUTION_SWARM,
+      NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    readers[i] = reader_start (s, (const gchar *[]) { "r0", "r1", "r2" }[i]);
+  share_run (s, G_N_ELEMENTS (readers));
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++) {
+    g_thread_join (readers[i]->thread);
+    fail_unless (readers[i]->failure == NULL, "reader %u: %s", i,
+        readers[i]->failure);
+    fail_unless (readers[i]->in_order, "reader %u: bytes out of order", i);
+    assert_equals_string (readers[i]->sha256, sha256);
+    assert_equals_string (readers[i]->reported, sha256);
+  }
+  wait_done (s);
+  fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
+  assert_counts (s, 3, 0, 0);
+  pieces = summary_uint64 (s, "swarm-pieces");
+  direct = summary_uint64 (s, "swarm-direct");
+  resent = summary_uint64 (s, "swarm-resent");
+  assert_equals_uint64 (pieces, (FILE_SIZE + 65535) / 65536);
+  /* Each piece went to one forwarder, or to all three directly. */
+  g_print ("swarm: %" G_GUINT64_FORMAT " pieces, %" G_GUINT64_FORMAT
+      " direct, %" G_GUINT64_FORMAT " resent: the sharer sent %.2f copies\n",
+      pieces, direct, resent, (pieces + 2.0 * direct + resent) / pieces);
+  fail_unless ((pieces + 2 * direct + resent) * 10 < pieces * 15,
+      "the sharer sent %.2f copies of the file",
+      (pieces + 2.0 * direct + resent) / pieces);
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    reader_free (readers[i]);
+  share_free (s);
+}
+GST_END_TEST;
+
 static Suite *
 share_suite (void)
 {
@@ -744,6 +869,7 @@ share_suite (void)
   tcase_add_test (tc, test_receiver_from);
   tcase_add_test (tc, test_receiver_sender_leaves);
   tcase_add_test (tc, test_receiver_cancel_and_join_timeout);
+  tcase_add_test (tc, test_swarm_forwards);
   return s;
 }
 
