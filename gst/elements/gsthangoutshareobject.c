@@ -26,6 +26,7 @@ struct _GstHangoutShareObject {
   guint ack_timeout;
   guint min_acks;
   guint chunk_size;
+  HangoutShareDistribution distribution;
   /* ... and the receiver's. */
   guint num_files;
   gchar *from;
@@ -78,6 +79,15 @@ gst_hangout_share_object_install_sender_properties (GObjectClass *klass)
           "most the members' max-message-size (65536 suits every browser)",
           HANGOUT_TRANSFER_MIN_CHUNK_SIZE, HANGOUT_TRANSFER_MAX_CHUNK_SIZE,
           DEFAULT_CHUNK_SIZE, PARAM_FLAGS));
+  g_object_class_install_property (klass,
+      GST_HANGOUT_SHARE_PROP_DISTRIBUTION,
+      g_param_spec_enum ("distribution", "Distribution",
+          "direct: every byte to every member from this sink; swarm: the "
+          "members that speak transfer version 2 forward what the sink "
+          "hands each of them, piece by piece, verified against the hashes "
+          "the sink sends (docs/protocol.md §4), and the others get the "
+          "file directly", HANGOUT_TYPE_SHARE_DISTRIBUTION,
+          HANGOUT_SHARE_DISTRIBUTION_DIRECT, PARAM_FLAGS));
 }
 
 void
@@ -176,6 +186,8 @@ gst_hangout_share_object_set_property (GstHangoutShareObject *object,
   GST_OBJECT_LOCK (object->element);
   if (field != NULL)
     *field = g_value_get_uint (value);
+  else if (prop_id == GST_HANGOUT_SHARE_PROP_DISTRIBUTION)
+    object->distribution = g_value_get_enum (value);
   else if (prop_id == GST_HANGOUT_SHARE_PROP_FROM) {
     g_free (object->from);
     object->from = g_value_dup_string (value);
@@ -198,6 +210,8 @@ gst_hangout_share_object_get_property (GstHangoutShareObject *object,
   GST_OBJECT_LOCK (object->element);
   if (field != NULL)
     g_value_set_uint (value, *field);
+  else if (prop_id == GST_HANGOUT_SHARE_PROP_DISTRIBUTION)
+    g_value_set_enum (value, object->distribution);
   else if (prop_id == GST_HANGOUT_SHARE_PROP_FROM)
     g_value_set_string (value, object->from);
   else if (prop_id == GST_HANGOUT_SHARE_PROP_SKIP_FAILED)
@@ -353,6 +367,7 @@ gst_hangout_share_object_wait_for_members (GstHangoutShareObject *object,
   guint join_timeout =
       gst_hangout_room_object_get_join_timeout (object->room_object);
   guint min_peers, chunk_size, ack_timeout, min_acks;
+  HangoutShareDistribution distribution;
   g_autofree gchar *id = NULL;
 
   GST_OBJECT_LOCK (object->element);
@@ -360,9 +375,10 @@ gst_hangout_share_object_wait_for_members (GstHangoutShareObject *object,
   chunk_size = object->chunk_size;
   ack_timeout = object->ack_timeout;
   min_acks = object->min_acks;
+  distribution = object->distribution;
   GST_OBJECT_UNLOCK (object->element);
   g_object_set (object->sender, "chunk-size", chunk_size, "ack-timeout",
-      ack_timeout, "min-acks", min_acks, NULL);
+      ack_timeout, "min-acks", min_acks, "distribution", distribution, NULL);
 
   if (hangout_share_sender_wait_for_members (object->sender, min_peers,
           join_timeout, cancellable, &error))
