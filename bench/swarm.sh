@@ -12,6 +12,8 @@
 #         (gst-launch-1.0, the build tree's plugin), from the sink's
 #         hangout-send start (all N joined, the offer sent) to the last
 #         hangout-file-complete (a copy pushed out, its SHA-256 checked);
+#   swarm the same with hangoutsink distribution=swarm (transfer version 2:
+#         the sink hands each piece to one receiver, which forwards it);
 #   bt    from one libtorrent seed to N leechers (bench/swarm/torrent.py:
 #         TCP, 256 KiB pieces, DHT/LSD/UPnP/NAT-PMP off, peers given), from
 #         the moment all start at once to the last leecher holding every
@@ -28,12 +30,12 @@
 # and the load average before and after.
 #
 # Usage: swarm.sh [-n "N..."] [-s MIB] [-u MBIT] [-U "RATES..."] [-r RUNS]
-#                 [-q MS] [-o "gst bt"] [-T SECONDS]
+#                 [-q MS] [-o "gst swarm bt"] [-T SECONDS]
 #   -n  receiver counts (3 7)      -s  file size (64 MiB)
 #   -u  the sharer's upload, Mbit/s (100)
 #   -U  receivers' uploads: MBIT each, or LO-HI spread evenly (100 20-100)
 #   -q  the queue of every upload, in ms at its rate (500)
-#   -r  repetitions (3)            -o  stacks (gst bt)
+#   -r  repetitions (3)            -o  stacks (gst swarm bt)
 #   -T  limit of one run (300 s)
 # Environment: HANGOUT_SERVER, GST_PLUGIN_PATH (ninja -C build bench-swarm
 # sets them). As root; python3-libtorrent from scripts/install-deps.sh.
@@ -43,7 +45,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3
 
 counts="3 7" mib=64 sharer_mbit=100 receiver_rates="100 20-100" runs=3
-stacks="gst bt" limit=300 queue_ms=500
+stacks="gst swarm bt" limit=300 queue_ms=500
 while getopts n:s:u:U:q:r:o:T: opt; do
   case $opt in
     n) counts=$OPTARG ;; s) mib=$OPTARG ;; u) sharer_mbit=$OPTARG ;;
@@ -165,22 +167,29 @@ verify() {
   done
 }
 
-# run_gst N: start and end times on stdout, or why it failed on stderr.
+# run_gst N [PROPERTY=VALUE...]: start and end times on stdout, or why it
+# failed on stderr; the properties are the sink's.
 run_gst() {
+  n=$1
+  shift
   lab_server
   receivers=""
-  for i in $(seq "$1"); do
+  for i in $(seq "$n"); do
     lab_receiver "r$i" "r$i" "$LAB_DIR/copy-$i" "$limit"
     receivers="$receivers $LAB_PID"
   done
-  lab_sender s s "$file" "$limit" min-peers="$1"
+  lab_sender s s "$file" "$limit" min-peers="$n" "$@"
   sender=$LAB_PID
   for pid in $receivers; do
     wait "$pid" || { echo "a receiver exited with status $?" >&2; return 1; }
   done
   wait "$sender" || { echo "the sharer exited with status $?" >&2; return 1; }
-  verify "$1" "$LAB_DIR/copy-%d"
-  echo "$(stamp s 'start, code=(string)hangout-send') $(last_stamp "$1" 'hangout-file-complete')"
+  verify "$n" "$LAB_DIR/copy-%d"
+  echo "$(stamp s 'start, code=(string)hangout-send') $(last_stamp "$n" 'hangout-file-complete')"
+}
+
+run_swarm() {
+  run_gst "$1" distribution=swarm
 }
 
 # peers_of I N: the addresses leecher I is told: the seed's and the other
