@@ -408,6 +408,10 @@ hangout_piece_window_data (HangoutPieceWindow *window, const gchar *member_id,
     add_dropped (events, member_id, piece, "past the end of the file");
     return events;
   }
+  if (role > HANGOUT_PIECE_WINDOW_ROLE_REPAIR) {
+    add_dropped (events, member_id, piece, "an unknown role");
+    return events;
+  }
   if ((role == HANGOUT_PIECE_WINDOW_ROLE_DIRECT
           || role == HANGOUT_PIECE_WINDOW_ROLE_ASSIGNED)
       && strcmp (member_id, window->sharer) != 0) {

@@ -118,15 +118,17 @@ void hangout_piece_window_free (HangoutPieceWindow *window);
 /* A piece data message from @member: its @role, the byte @offset of its
  * @len bytes of @payload in the file, at time @now_us. §4.4's rules: the
  * bytes lie within one piece; a member's messages assemble one piece at a
- * time from its first byte, and one that does not continue it drops it;
- * direct and assigned only from the sharer; duplicates (a piece output,
- * held or being assembled from another member) and pieces beyond the
- * window are dropped, as is everything from a member after its
- * HANGOUT_PIECE_WINDOW_MAX_CORRUPT-th corrupt piece. A piece made whole is
- * verified once its hash is known (at once, or by the hashes call that
- * brings it); in a file of unknown size a piece shorter than a whole one
- * waits for `end`, which says whether it is the last. A corrupt piece from
- * the sharer fails the file: the authority contradicts itself. */
+ * time from its first byte, and one that does not continue it drops it
+ * (in a file of unknown size, the start of a new piece ends it instead:
+ * it may be the last); direct and assigned only from the sharer, no other
+ * role; duplicates (a piece output, held or being assembled from another
+ * member) and pieces beyond the window are dropped, as is everything from
+ * a member after its HANGOUT_PIECE_WINDOW_MAX_CORRUPT-th corrupt piece. A
+ * piece made whole is verified once its hash is known (at once, or by the
+ * hashes call that brings it); in a file of unknown size a piece shorter
+ * than a whole one waits for `end`, which says whether it is the last. A
+ * corrupt piece from the sharer fails the file: the authority contradicts
+ * itself. */
 GArray *hangout_piece_window_data (HangoutPieceWindow *window,
     const gchar *member, HangoutPieceWindowRole role, guint64 offset,
     const guint8 *payload, gsize len, gint64 now_us);

@@ -553,7 +553,7 @@ GST_START_TEST (test_not_continuing)
 GST_END_TEST;
 
 /* Direct and assigned only from the sharer; data past the end of the file
- * is dropped. */
+ * or of an unknown role is dropped. */
 GST_START_TEST (test_roles)
 {
   g_autoptr (TestFile) file = test_file_new (70000, 32 * KIB);
@@ -574,7 +574,10 @@ GST_START_TEST (test_roles)
   tally (&t, file, hangout_piece_window_data (w, SHARER,
           HANGOUT_PIECE_WINDOW_ROLE_DIRECT, 70000, &byte, 1, 0));
   fail_unless_equals_string (t.reason, "past the end of the file");
-  fail_unless_equals_int (t.dropped, 3);
+  send_piece (w, file, &t, SHARER, (HangoutPieceWindowRole) 4, 0, CHUNK,
+      FALSE, 0);
+  fail_unless_equals_string (t.reason, "an unknown role");
+  fail_unless_equals_int (t.dropped, 4);
   /* A repair from any member is taken (it is verified like the rest). */
   send_piece (w, file, &t, "bob", HANGOUT_PIECE_WINDOW_ROLE_REPAIR, 0,
       CHUNK, FALSE, 0);
