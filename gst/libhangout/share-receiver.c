@@ -45,10 +45,13 @@
 /* Version 2: how often the swarm's timer looks for repairs to request,
  * stalled files and forwards that drained (a forwarder reads from the
  * sharer again once its channels to the swarm took what it forwarded). */
-#define SWARM_TICK_MS 20
+#define SWARM_TICK_MS 10
 /* A forwarder stops reading from the sharer while a channel to the swarm
- * holds more than this many pieces it has not handed to SCTP (§4.5). */
-#define FORWARD_WINDOW_PIECES 2
+ * holds more than FORWARD_HOLD pieces it has not handed to SCTP (§4.5),
+ * and reads again at FORWARD_RESUME (docs/architecture.md, "Swarm
+ * distribution", says why not what SCTP has not acknowledged). */
+#define FORWARD_HOLD 4
+#define FORWARD_RESUME 2
 
 /* A file offered in transfer version 2 (docs/protocol.md §4), accepted:
  * its piece window, the swarm it forwards to, its events' file. Known by
@@ -597,7 +600,7 @@ swarm_events (HangoutShareReceiver *self, SwarmFile *sf, GArray *events,
    * we stop taking more from the sharer (§4.5), so that our upload sets
    * how much it hands us. */
   if (forwarded && !sf->holding
-      && forwards_waiting (self, sf, FORWARD_WINDOW_PIECES)) {
+      && forwards_waiting (self, sf, FORWARD_HOLD)) {
     sf->holding = TRUE;
     hangout_room_set_receiving (self->room, sf->sharer, FALSE);
   }
@@ -852,7 +855,7 @@ swarm_tick (gpointer data)
 
     if (sf == NULL)
       continue;
-    if (sf->holding && !forwards_waiting (self, sf, 1)) {
+    if (sf->holding && !forwards_waiting (self, sf, FORWARD_RESUME)) {
       sf->holding = FALSE;
       hangout_room_set_receiving (self->room, sf->sharer, TRUE);
     }

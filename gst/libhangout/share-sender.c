@@ -383,6 +383,10 @@ swarm_finish (HangoutShareSender *self, guint64 size,
   GST_INFO_OBJECT (self, "swarm: %" G_GUINT64_FORMAT " pieces, %"
       G_GUINT64_FORMAT " sent directly; root %s", swarm->next_piece,
       hangout_piece_scheduler_count_direct (swarm->scheduler), swarm->root);
+  for (guint i = 0; members[i] != NULL; i++)
+    GST_INFO_OBJECT (self, "swarm: %s was handed %" G_GUINT64_FORMAT
+        " pieces", members[i], hangout_piece_scheduler_count_assigned
+        (swarm->scheduler, members[i]));
   g_mutex_unlock (&self->lock);
   send_to_members (self, (const gchar * const *) members, end, NULL);
   return TRUE;
@@ -1073,6 +1077,29 @@ add_members (HangoutShareSender *self, GstStructure *summary,
   gst_structure_take_value (summary, field, &array);
 }
 
+/* "swarm-excluded": the members handed no more pieces for sending corrupt
+ * ones. Called with the lock. */
+static void
+add_excluded (HangoutShareSender *self, GstStructure *summary)
+{
+  GValue array = G_VALUE_INIT;
+  GHashTableIter iter;
+  gpointer key;
+
+  gst_value_array_init (&array, 0);
+  g_hash_table_iter_init (&iter, self->swarm->answers);
+  while (g_hash_table_iter_next (&iter, &key, NULL)) {
+    GValue id = G_VALUE_INIT;
+
+    if (!hangout_piece_scheduler_is_excluded (self->swarm->scheduler, key))
+      continue;
+    g_value_init (&id, G_TYPE_STRING);
+    g_value_set_string (&id, key);
+    gst_value_array_append_and_take_value (&array, &id);
+  }
+  gst_structure_take_value (summary, "swarm-excluded", &array);
+}
+
 /* Who has the file and who does not, by member id. Called with the lock. */
 static GstStructure *
 build_summary (HangoutShareSender *self)
@@ -1087,6 +1114,8 @@ build_summary (HangoutShareSender *self)
   add_members (self, summary, "rejected", HANGOUT_TRANSFER_RECIPIENT_REJECTED);
   add_members (self, summary, "left", HANGOUT_TRANSFER_RECIPIENT_LEFT);
   add_members (self, summary, "no-answer", HANGOUT_TRANSFER_RECIPIENT_PENDING);
+  if (self->swarm != NULL)
+    add_excluded (self, summary);
   if (self->swarm != NULL)
     gst_structure_set (summary,
         "swarm-pieces", G_TYPE_UINT64, self->swarm->next_piece,

@@ -33,8 +33,13 @@
 G_BEGIN_DECLS
 
 /* Pieces a member may have queued from the sharer and still be handed
- * one more (docs/protocol.md §4.5: gst-hangout's assignment window). */
-#define HANGOUT_PIECE_SCHEDULER_ASSIGN_WINDOW 2
+ * one more (docs/protocol.md §4.5: gst-hangout's assignment window).
+ * Measured with bench/swarm.sh (64 MiB, 1 + 3): 2 held receivers of 20 to
+ * 100 Mbit/s at 1.5-1.7 × T_min, their acknowledgements waiting behind
+ * their own forwards in their upload queues; 4 gave 1.46 ×; 8 gave
+ * 1.96 × (a slow forwarder handed too much ahead); equal uploads were
+ * 1.12-1.14 × with each. */
+#define HANGOUT_PIECE_SCHEDULER_ASSIGN_WINDOW 4
 /* Different pieces named corrupt from one forwarder before it is handed
  * no more pieces of the file (§4.7). */
 #define HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT 3

@@ -122,7 +122,9 @@ gboolean hangout_share_sender_write (HangoutShareSender *self,
  * it in version 2: swarm-pieces, the file's pieces; swarm-direct, those
  * sent to every member of the swarm by us; swarm-resent, pieces sent
  * again to one member, for its request or after a forwarder left; all
- * guint64; the others were handed to one forwarder each), unless the call failed
+ * guint64; the others were handed to one forwarder each; and
+ * swarm-excluded, the members handed no more pieces once others named
+ * three of theirs corrupt), unless the call failed
  * otherwise than for min-acks. Fails with HANGOUT_ERROR_INCOMPLETE when
  * fewer than min-acks members have the whole file, as
  * hangout_transfer_sender_finish() (fewer bytes than announced), and with

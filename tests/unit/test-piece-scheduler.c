@@ -9,6 +9,8 @@
 
 #define PIECE 65536
 #define WINDOW (8 * PIECE)
+/* A queue at the assignment window: that member is handed nothing. */
+#define FULL (HANGOUT_PIECE_SCHEDULER_ASSIGN_WINDOW * PIECE)
 
 /* Each member's queue, by id: what the test says it is. */
 static guint64
@@ -64,17 +66,17 @@ GST_START_TEST (test_back_pressure)
   g_autoptr (GHashTable) queues = g_hash_table_new (g_str_hash, g_str_equal);
   const gchar *forwarder = NULL;
 
-  set_queue (queues, "bob", 2 * PIECE);
+  set_queue (queues, "bob", FULL);
   set_queue (queues, "carol", PIECE + 1);
   set_queue (queues, "dave", PIECE);
   fail_unless_equals_int (hangout_piece_scheduler_decide (s, 0, queue_of,
           queues, TRUE, &forwarder), HANGOUT_PIECE_ASSIGN);
   fail_unless_equals_string (forwarder, "dave");
-  set_queue (queues, "dave", 2 * PIECE + 10);
+  set_queue (queues, "dave", FULL + 10);
   fail_unless_equals_int (hangout_piece_scheduler_decide (s, 1, queue_of,
           queues, TRUE, &forwarder), HANGOUT_PIECE_ASSIGN);
   fail_unless_equals_string (forwarder, "carol");
-  set_queue (queues, "carol", 3 * PIECE);
+  set_queue (queues, "carol", FULL + PIECE);
   forwarder = NULL;
   fail_unless_equals_int (hangout_piece_scheduler_decide (s, 2, queue_of,
           queues, FALSE, &forwarder), HANGOUT_PIECE_WAIT);

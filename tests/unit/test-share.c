@@ -11,6 +11,7 @@
 #include <gst/check/gstcheck.h>
 #include <hangout/share.h>
 #include <hangout/signalling-local.h>
+#include <hangout/transfer2.h>
 
 #define FILE_SIZE (3 * 1024 * 1024 + 12345)
 
@@ -803,6 +804,19 @@ summary_uint64 (Share *s, const gchar *field)
   return value;
 }
 
+static void
+assert_readers_complete (Reader **readers, guint n, const gchar *sha256)
+{
+  for (guint i = 0; i < n; i++) {
+    g_thread_join (readers[i]->thread);
+    fail_unless (readers[i]->failure == NULL, "reader %u: %s", i,
+        readers[i]->failure);
+    fail_unless (readers[i]->in_order, "reader %u: bytes out of order", i);
+    assert_equals_string (readers[i]->sha256, sha256);
+    assert_equals_string (readers[i]->reported, sha256);
+  }
+}
+
 /* distribution=swarm with three receivers of version 2: each gets the
  * whole file in order, verified, and the sharer handed each piece to one
  * forwarder: its upload carries about one copy of the file, not three. */
@@ -818,14 +832,7 @@ GST_START_TEST (test_swarm_forwards)
   for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
     readers[i] = reader_start (s, (const gchar *[]) { "r0", "r1", "r2" }[i]);
   share_run (s, G_N_ELEMENTS (readers));
-  for (guint i = 0; i < G_N_ELEMENTS (readers); i++) {
-    g_thread_join (readers[i]->thread);
-    fail_unless (readers[i]->failure == NULL, "reader %u: %s", i,
-        readers[i]->failure);
-    fail_unless (readers[i]->in_order, "reader %u: bytes out of order", i);
-    assert_equals_string (readers[i]->sha256, sha256);
-    assert_equals_string (readers[i]->reported, sha256);
-  }
+  assert_readers_complete (readers, G_N_ELEMENTS (readers), sha256);
   wait_done (s);
   fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
   assert_counts (s, 3, 0, 0);
@@ -842,6 +849,213 @@ GST_START_TEST (test_swarm_forwards)
       (pieces + 2.0 * direct + resent) / pieces);
   for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
     reader_free (readers[i]);
+  share_free (s);
+}
+GST_END_TEST;
+
+/* A member of version 2 that does not play fair: it accepts, and then
+ * forwards nothing (SILENT) or forwards every piece it is handed with a
+ * byte changed (CORRUPT). It never answers the end. */
+typedef enum {
+  ROGUE_SILENT,
+  ROGUE_CORRUPT,
+} RogueKind;
+
+typedef struct {
+  HangoutRoom *room;
+  RogueKind kind;
+  GStrv swarm;                  /* the sharer's latest, network thread only */
+  gchar *sharer;
+  guint assigned;               /* piece messages handed to it (lock) */
+} Rogue;
+
+static void
+rogue_forward (Rogue *r, const HangoutTransfer2Piece *piece)
+{
+  g_autofree guint8 *flipped = g_memdup2 (piece->payload, piece->payload_len);
+  g_autoptr (GBytes) message = NULL;
+  g_autofree gchar *own = hangout_room_dup_id (r->room);
+
+  flipped[0] ^= 0x80;
+  message = hangout_transfer2_build_piece (piece->id,
+      HANGOUT_TRANSFER2_ROLE_FORWARDED, piece->offset, flipped,
+      piece->payload_len);
+  for (guint i = 0; r->swarm != NULL && r->swarm[i] != NULL; i++)
+    if (g_strcmp0 (r->swarm[i], own) != 0
+        && g_strcmp0 (r->swarm[i], r->sharer) != 0)
+      hangout_room_send (r->room, r->swarm[i], message, NULL);
+}
+
+static void
+on_rogue_message (HangoutRoom *room, const gchar *member, gboolean is_string,
+    GBytes *data, Rogue *r)
+{
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (data, &len);
+  HangoutTransfer2Control control;
+  HangoutTransfer2Piece piece;
+
+  if (is_string) {
+    if (!hangout_transfer2_parse_control ((const gchar *) bytes, len,
+            &control, NULL))
+      return;
+    if (control.type == HANGOUT_TRANSFER2_OFFER) {
+      g_autofree gchar *accept = hangout_transfer2_build_accept (control.id);
+
+      g_free (r->sharer);
+      r->sharer = g_strdup (member);
+      hangout_room_send_string (room, member, accept, NULL);
+    } else if (control.type == HANGOUT_TRANSFER2_SWARM) {
+      g_strfreev (r->swarm);
+      r->swarm = g_strdupv (control.members);
+    }
+    hangout_transfer2_control_clear (&control);
+    return;
+  }
+  if (hangout_transfer2_binary_kind (bytes, len)
+      != HANGOUT_TRANSFER2_BINARY_PIECE
+      || !hangout_transfer2_parse_piece (bytes, len, &piece, NULL)
+      || piece.role != HANGOUT_TRANSFER2_ROLE_ASSIGNED)
+    return;
+  if (r->kind == ROGUE_CORRUPT)
+    rogue_forward (r, &piece);
+  g_mutex_lock (&lock);
+  r->assigned++;
+  g_cond_broadcast (&changed);
+  g_mutex_unlock (&lock);
+}
+
+static Rogue *
+rogue_start (Share *s, const gchar *name, RogueKind kind)
+{
+  Rogue *r = g_new0 (Rogue, 1);
+  g_autoptr (GError) error = NULL;
+
+  r->kind = kind;
+  r->room = room_new (s->hub, s->room_name, name);
+  hangout_room_set_transfer_versions (r->room,
+      HANGOUT_SHARE_TRANSFER_VERSIONS);
+  g_signal_connect (r->room, "message", G_CALLBACK (on_rogue_message), r);
+  fail_unless (hangout_room_start (r->room, &error), "start: %s",
+      error ? error->message : "");
+  return r;
+}
+
+static void
+rogue_free (Rogue *r)
+{
+  hangout_room_stop (r->room);
+  g_object_unref (r->room);
+  g_strfreev (r->swarm);
+  g_free (r->sharer);
+  g_free (r);
+}
+
+/* Under the lock: waits until @cond, or fails after @ms. */
+#define WAIT_FOR(cond, ms) G_STMT_START {                                   \
+    gint64 _end = g_get_monotonic_time () + (gint64) (ms) * 1000;          \
+    g_mutex_lock (&lock);                                                   \
+    while (!(cond))                                                         \
+      fail_unless (g_cond_wait_until (&changed, &lock, _end) || (cond),     \
+          "timed out after %d ms waiting for: %s", (int) (ms), #cond);      \
+    g_mutex_unlock (&lock);                                                 \
+  } G_STMT_END
+
+/* A member of version 1 in a room sharing in version 2 gets the file
+ * directly, by version 1, and the others through the swarm. */
+GST_START_TEST (test_swarm_with_version1_member)
+{
+  Share *s = share_new ();
+  g_autofree gchar *sha256 = file_sha256 (s);
+  Receiver *old = receiver_start (s, "old", BEHAVE_ACK);
+  Reader *readers[2];
+
+  g_object_set (s->share, "distribution", HANGOUT_SHARE_DISTRIBUTION_SWARM,
+      NULL);
+  readers[0] = reader_start (s, "r0");
+  readers[1] = reader_start (s, "r1");
+  share_run (s, 3);
+  assert_readers_complete (readers, 2, sha256);
+  wait_done (s);
+  fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
+  assert_counts (s, 3, 0, 0);
+  assert_equals_string (old->sha256, sha256);
+  assert_equals_uint64 (old->bytes, FILE_SIZE);
+  assert_equals_uint64 (summary_uint64 (s, "swarm-pieces"),
+      (FILE_SIZE + 65535) / 65536);
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    reader_free (readers[i]);
+  receiver_free (old);
+  share_free (s);
+}
+GST_END_TEST;
+
+/* A forwarder that forwards nothing and then leaves mid-file costs only
+ * its pieces: the others get them again (requested, or sent again once it
+ * left) and end with the whole file. */
+GST_START_TEST (test_swarm_forwarder_leaves)
+{
+  Share *s = share_new ();
+  g_autofree gchar *sha256 = file_sha256 (s);
+  Rogue *quitter = rogue_start (s, "quitter", ROGUE_SILENT);
+  Reader *readers[2];
+
+  g_object_set (s->share, "distribution", HANGOUT_SHARE_DISTRIBUTION_SWARM,
+      NULL);
+  readers[0] = reader_start (s, "r0");
+  readers[1] = reader_start (s, "r1");
+  share_run (s, 3);
+  WAIT_FOR (quitter->assigned >= 4, 20000);
+  hangout_room_stop (quitter->room);
+  assert_readers_complete (readers, 2, sha256);
+  wait_done (s);
+  fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
+  assert_counts (s, 2, 1, 0);
+  fail_unless (summary_uint64 (s, "swarm-resent") >= 1);
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    reader_free (readers[i]);
+  rogue_free (quitter);
+  share_free (s);
+}
+GST_END_TEST;
+
+/* A forwarder that changes what it forwards: every receiver drops those
+ * pieces, fetches them from the sharer and ends with the right file; the
+ * sharer hands the forwarder no more once three were named corrupt. */
+GST_START_TEST (test_swarm_corrupt_forwarder)
+{
+  Share *s = share_new ();
+  g_autofree gchar *sha256 = file_sha256 (s);
+  Rogue *liar = rogue_start (s, "liar", ROGUE_CORRUPT);
+  g_autofree gchar *liar_id = NULL;
+  Reader *readers[2];
+  const GValue *excluded;
+
+  g_object_set (s->share, "distribution", HANGOUT_SHARE_DISTRIBUTION_SWARM,
+      "ack-timeout", 2, NULL);
+  readers[0] = reader_start (s, "r0");
+  readers[1] = reader_start (s, "r1");
+  share_run (s, 3);
+  assert_readers_complete (readers, 2, sha256);
+  wait_done (s);
+  fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
+  /* It never answered. */
+  assert_counts (s, 2, 0, 1);
+  liar_id = hangout_room_dup_id (liar->room);
+  excluded = gst_structure_get_value (s->summary, "swarm-excluded");
+  fail_unless (excluded != NULL);
+  assert_equals_int (gst_value_array_get_size (excluded), 1);
+  assert_equals_string (g_value_get_string (gst_value_array_get_value
+          (excluded, 0)), liar_id);
+  g_mutex_lock (&lock);
+  g_print ("the liar was handed %u piece messages of %" G_GUINT64_FORMAT
+      " pieces\n", liar->assigned, summary_uint64 (s, "swarm-pieces"));
+  g_mutex_unlock (&lock);
+  /* Each receiver fetched at least the three it named again. */
+  fail_unless (summary_uint64 (s, "swarm-resent") >= 6);
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
+    reader_free (readers[i]);
+  rogue_free (liar);
   share_free (s);
 }
 GST_END_TEST;
@@ -870,6 +1084,9 @@ share_suite (void)
   tcase_add_test (tc, test_receiver_sender_leaves);
   tcase_add_test (tc, test_receiver_cancel_and_join_timeout);
   tcase_add_test (tc, test_swarm_forwards);
+  tcase_add_test (tc, test_swarm_with_version1_member);
+  tcase_add_test (tc, test_swarm_forwarder_leaves);
+  tcase_add_test (tc, test_swarm_corrupt_forwarder);
   return s;
 }
 
