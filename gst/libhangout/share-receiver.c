@@ -52,6 +52,11 @@
  * distribution", says why not what SCTP has not acknowledged). */
 #define FORWARD_HOLD 4
 #define FORWARD_RESUME 2
+/* A version 2 file's queue of events: its window holds what is ahead, so
+ * the queue only needs to keep the consumer fed between refills (each
+ * next() refills it). A receiver thus holds at most the window (8 MiB)
+ * and this of a version 2 file. */
+#define SWARM_QUEUE (1024 * 1024)
 
 /* A file offered in transfer version 2 (docs/protocol.md §4), accepted:
  * its piece window, the swarm it forwards to, its events' file. Known by
@@ -488,8 +493,8 @@ static HangoutTransferEvent *
 swarm_pump (HangoutShareReceiver *self, SwarmFile *sf, GPtrArray *out)
 {
   PendingFile *file = sf->pending;
-  guint64 limit = (file == self->current ? HANGOUT_SHARE_QUEUE_HIGH
-      : HANGOUT_SHARE_QUEUE_WAITING) - sf->piece_size;
+  guint64 limit = SWARM_QUEUE > sf->piece_size ? SWARM_QUEUE - sf->piece_size
+      : 1;
   GError *error = NULL;
   HangoutTransferEvent event;
   GBytes *piece;
@@ -863,8 +868,7 @@ swarm_tick (gpointer data)
     swarm_request (sf, repairs, out);
     /* Time we hold the sharer, or our own output is full, is not its
      * fault. */
-    if (sf->holding || sf->pending->bytes + sf->piece_size
-        >= HANGOUT_SHARE_QUEUE_WAITING)
+    if (sf->holding || sf->pending->bytes + sf->piece_size >= SWARM_QUEUE)
       sf->last_heard = now;
     if (now - sf->last_heard > (gint64) self->stall_timeout * G_USEC_PER_SEC)
       drop = swarm_fail (self, sf, g_error_new (HANGOUT_ERROR,
@@ -1142,7 +1146,7 @@ hangout_share_receiver_next (HangoutShareReceiver *self,
         resume_sender (self, file);
       /* A version 2 file refills its queue from its window as it drains
        * (its window, not a pause, holds the sharer back). */
-      if (file->swarm != NULL && file->bytes <= QUEUE_LOW)
+      if (file->swarm != NULL)
         dropped = swarm_pump (self, file->swarm, out);
     }
     if (event->type == HANGOUT_TRANSFER_EVENT_STARTED)
