@@ -40,8 +40,15 @@
  * #GstHangoutSink:secret, `hangout-ack` (id, name, ok, sha256) per member
  * and file, and at the end of the file, before EOS, `hangout-summary` (id,
  * size, and arrays of member ids: complete, failed, rejected, left,
- * no-answer). Fewer than #GstHangoutSink:min-acks members in complete is
+ * no-answer; with #GstHangoutSink:distribution swarm also how the swarm
+ * went). Fewer than #GstHangoutSink:min-acks members in complete is
  * an error.
+ *
+ * With #GstHangoutSink:distribution swarm, the members that speak transfer
+ * version 2 (hangoutsrc, hangout-receive) forward the pieces the sink
+ * hands each of them, verified against the hashes the sink sends
+ * (docs/protocol.md §4): the sink's upload carries about one copy of the
+ * file instead of one per member.
  *
  * docs/messages.md lists every message with its fields.
  *
@@ -55,6 +62,7 @@
  * ## Example launch lines
  * |[
  * gst-launch-1.0 filesrc location=big.iso ! hangoutsink room=team server=ws://HOST:8080/ws
+ * gst-launch-1.0 filesrc location=big.iso ! hangoutsink room=team min-peers=7 distribution=swarm
  * gst-launch-1.0 videotestsrc num-buffers=300 ! x264enc ! mp4mux ! hangoutsink room=team filename=test.mp4
  * ]|
  */

@@ -90,6 +90,7 @@
 
 #include <gnutls/crypto.h>
 #include <hangout/json.h>
+#include <hangout/transfer2.h>
 #include <string.h>
 #include "debug-private.h"
 #include "source-private.h"
@@ -613,15 +614,12 @@ get_fingerprints (HangoutRoom *room, Member *m)
 }
 
 /* {"type":"capabilities","transfer":[1,...]}: the transfer versions we
- * read and send (docs/protocol.md §4.1). */
+ * read and send (docs/protocol.md §4.1), none when we send none. */
 static void
 send_capabilities (HangoutRoom *room, Member *m)
 {
-  g_autoptr (JsonObject) msg = json_object_new ();
-  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   g_autofree gchar *text = NULL;
   g_autoptr (GError) error = NULL;
-  JsonArray *versions = json_array_new ();
   guint ours;
 
   g_mutex_lock (&room->lock);
@@ -629,13 +627,7 @@ send_capabilities (HangoutRoom *room, Member *m)
   g_mutex_unlock (&room->lock);
   if (ours == 0)
     return;
-  for (guint v = 1; v < 32; v++)
-    if (ours & HANGOUT_ROOM_TRANSFER_V (v))
-      json_array_add_int_element (versions, v);
-  json_object_set_string_member (msg, "type", "capabilities");
-  json_object_set_array_member (msg, "transfer", versions);
-  json_node_set_object (node, msg);
-  text = json_to_string (node, FALSE);
+  text = hangout_transfer2_build_capabilities (ours);
   if (!hangout_data_channel_send_string (m->control, text, &error))
     GST_DEBUG ("capabilities to %s: %s", m->id, error->message);
 }
@@ -664,36 +656,24 @@ on_capabilities_wait (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* {"type":"capabilities","transfer":[...]}: positive integers, those we
- * do not know skipped; anything else in the array makes the message
- * malformed (ignored, §2.2). */
+/* {"type":"capabilities","transfer":[...]} (@text): positive integers,
+ * those we do not know skipped; a malformed one is ignored (§2.2), and so
+ * is one that lists no version we know. */
 static void
-handle_capabilities (HangoutRoom *room, Member *m, JsonObject *msg)
+handle_capabilities (HangoutRoom *room, Member *m, const gchar *text)
 {
-  JsonNode *node = json_object_get_member (msg, "transfer");
-  JsonArray *array;
-  guint versions = 0;
+  HangoutTransfer2Control control;
+  g_autoptr (GError) error = NULL;
+  guint versions;
 
-  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node)) {
-    GST_INFO ("room %s: capabilities from %s without a transfer array: "
-        "ignored", room->start_room, m->id);
+  if (!hangout_transfer2_parse_control (text, strlen (text), &control,
+          &error)) {
+    GST_INFO ("room %s: capabilities from %s ignored: %s", room->start_room,
+        m->id, error->message);
     return;
   }
-  array = json_node_get_array (node);
-  for (guint i = 0; i < json_array_get_length (array); i++) {
-    JsonNode *v = json_array_get_element (array, i);
-
-    if (!JSON_NODE_HOLDS_VALUE (v)
-        || json_node_get_value_type (v) != G_TYPE_INT64
-        || json_node_get_int (v) < 1) {
-      GST_INFO ("room %s: capabilities from %s with a transfer version "
-          "that is not a positive integer: ignored", room->start_room,
-          m->id);
-      return;
-    }
-    if (json_node_get_int (v) < 32)
-      versions |= HANGOUT_ROOM_TRANSFER_V (json_node_get_int (v));
-  }
+  versions = control.versions;
+  hangout_transfer2_control_clear (&control);
   if (versions == 0) {
     GST_INFO ("room %s: capabilities from %s list no version we know: "
         "ignored", room->start_room, m->id);
@@ -849,7 +829,7 @@ on_control_message (HangoutDataChannel *channel, const gchar *text, Member *m)
   if (g_strcmp0 (type, "auth") == 0) {
     handle_auth (room, m, msg);
   } else if (g_strcmp0 (type, "capabilities") == 0) {
-    handle_capabilities (room, m, msg);
+    handle_capabilities (room, m, text);
   } else if (g_strcmp0 (type, "ping") == 0) {
     send_control (m, "pong", NULL);
   } else if (g_strcmp0 (type, "pong") == 0) {
