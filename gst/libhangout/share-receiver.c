@@ -376,6 +376,18 @@ ask_offered (HangoutShareReceiver *self, const HangoutTransferEvent *event)
   return why;
 }
 
+/* What a handler of the room's signals does once it released the lock:
+ * the messages it queued go out, then "dropped" for the files it dropped
+ * (HangoutTransferEvent, consumed). */
+static void
+send_and_emit (HangoutShareReceiver *self, GPtrArray *out,
+    GPtrArray *dropped)
+{
+  hangout_share_send_queued (self->room, out);
+  for (guint i = 0; i < dropped->len; i++)
+    emit_dropped (self, g_ptr_array_index (dropped, i));
+}
+
 /* ---- transfer version 2 (docs/protocol.md §4) ---- */
 
 /* An event of @sf's file, with what every event of it carries. */
@@ -625,25 +637,24 @@ swarm_offer (HangoutShareReceiver *self, const gchar *member,
   g_autoptr (GError) error = NULL;
   g_autofree gchar *why = NULL;
   HangoutPieceWindow *window = NULL;
-  GHashTableIter iter;
-  gpointer value;
-  guint outstanding = 0;
   PendingFile *file;
   SwarmFile *sf;
 
-  g_hash_table_iter_init (&iter, self->swarm_files);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    outstanding += g_str_equal (((SwarmFile *) value)->sharer, member);
+  /* Fewer at once than version 1's 16 per member (§4.9): each holds its
+   * window. */
   if (c->unsupported != NULL)
     why = g_strdup (c->unsupported);
+  else if (c->window > HANGOUT_SHARE_MAX_SWARM_WINDOW)
+    why = g_strdup (HANGOUT_TRANSFER2_REASON_WINDOW);
+  else if (g_hash_table_size (self->swarm_files)
+      >= HANGOUT_SHARE_MAX_SWARM_FILES)
+    why = g_strdup ("already receives 4 files of version 2");
   else if (g_hash_table_contains (self->swarm_files, c->id))
     why = g_strdup ("file id in use");
   else if (strlen (c->name) > HANGOUT_TRANSFER_MAX_NAME_BYTES)
     why = g_strdup ("name longer than 1024 bytes");
   else if (strlen (c->mime) > HANGOUT_TRANSFER_MAX_MIME_BYTES)
     why = g_strdup ("mime longer than 255 bytes");
-  else if (outstanding >= HANGOUT_TRANSFER_MAX_FILES_PER_MEMBER)
-    why = g_strdup ("too many files outstanding (16 per member)");
   if (why == NULL) {
     started.type = HANGOUT_TRANSFER_EVENT_STARTED;
     started.member = g_strdup (member);
@@ -880,9 +891,7 @@ swarm_tick (gpointer data)
       g_ptr_array_add (dropped, drop);
   }
   g_mutex_unlock (&self->lock);
-  hangout_share_send_queued (self->room, out);
-  for (guint i = 0; i < dropped->len; i++)
-    emit_dropped (self, g_ptr_array_index (dropped, i));
+  send_and_emit (self, out, dropped);
   return G_SOURCE_CONTINUE;
 }
 
@@ -1063,9 +1072,7 @@ on_member_left (HangoutRoom *room, const gchar *member, const gchar *failure,
       g_ptr_array_add (dropped, drop);
   }
   g_mutex_unlock (&self->lock);
-  hangout_share_send_queued (self->room, out);
-  for (guint i = 0; i < dropped->len; i++)
-    emit_dropped (self, g_ptr_array_index (dropped, i));
+  send_and_emit (self, out, dropped);
 }
 
 static void

@@ -158,6 +158,11 @@ void hangout_share_summary_count (const GstStructure *summary,
 /* Files whose data began, held at once, in all and per member. */
 #define HANGOUT_SHARE_MAX_FLOWING_FILES 16
 #define HANGOUT_SHARE_MAX_FLOWING_PER_MEMBER 4
+/* Files of transfer version 2 taken at once, and their largest window
+ * (docs/protocol.md §4.9): each holds its window whether or not it is
+ * the one being handed out. */
+#define HANGOUT_SHARE_MAX_SWARM_FILES 4
+#define HANGOUT_SHARE_MAX_SWARM_WINDOW (8 * 1024 * 1024)
 
 #define HANGOUT_TYPE_SHARE_RECEIVER (hangout_share_receiver_get_type ())
 G_DECLARE_FINAL_TYPE (HangoutShareReceiver, hangout_share_receiver, HANGOUT,

@@ -817,6 +817,27 @@ assert_readers_complete (Reader **readers, guint n, const gchar *sha256)
   }
 }
 
+/* The sharer set to distribution=swarm, and @n readers of version 2,
+ * "r0", "r1", ... */
+static void
+start_swarm (Share *s, Reader **readers, guint n)
+{
+  static const gchar *names[] = { "r0", "r1", "r2", "r3" };
+
+  g_assert (n <= G_N_ELEMENTS (names));
+  g_object_set (s->share, "distribution", HANGOUT_SHARE_DISTRIBUTION_SWARM,
+      NULL);
+  for (guint i = 0; i < n; i++)
+    readers[i] = reader_start (s, names[i]);
+}
+
+static void
+free_readers (Reader **readers, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    reader_free (readers[i]);
+}
+
 /* distribution=swarm with three receivers of version 2: each gets the
  * whole file in order, verified, and the sharer handed each piece to one
  * forwarder: its upload carries about one copy of the file, not three. */
@@ -827,10 +848,7 @@ GST_START_TEST (test_swarm_forwards)
   Reader *readers[3];
   guint64 pieces, direct, resent;
 
-  g_object_set (s->share, "distribution", HANGOUT_SHARE_DISTRIBUTION_SWARM,
-      NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
-    readers[i] = reader_start (s, (const gchar *[]) { "r0", "r1", "r2" }[i]);
+  start_swarm (s, readers, G_N_ELEMENTS (readers));
   share_run (s, G_N_ELEMENTS (readers));
   assert_readers_complete (readers, G_N_ELEMENTS (readers), sha256);
   wait_done (s);
@@ -847,8 +865,7 @@ GST_START_TEST (test_swarm_forwards)
   fail_unless ((pieces + 2 * direct + resent) * 10 < pieces * 15,
       "the sharer sent %.2f copies of the file",
       (pieces + 2.0 * direct + resent) / pieces);
-  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
-    reader_free (readers[i]);
+  free_readers (readers, G_N_ELEMENTS (readers));
   share_free (s);
 }
 GST_END_TEST;
@@ -970,10 +987,7 @@ GST_START_TEST (test_swarm_with_version1_member)
   Receiver *old = receiver_start (s, "old", BEHAVE_ACK);
   Reader *readers[2];
 
-  g_object_set (s->share, "distribution", HANGOUT_SHARE_DISTRIBUTION_SWARM,
-      NULL);
-  readers[0] = reader_start (s, "r0");
-  readers[1] = reader_start (s, "r1");
+  start_swarm (s, readers, G_N_ELEMENTS (readers));
   share_run (s, 3);
   assert_readers_complete (readers, 2, sha256);
   wait_done (s);
@@ -983,8 +997,7 @@ GST_START_TEST (test_swarm_with_version1_member)
   assert_equals_uint64 (old->bytes, FILE_SIZE);
   assert_equals_uint64 (summary_uint64 (s, "swarm-pieces"),
       (FILE_SIZE + 65535) / 65536);
-  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
-    reader_free (readers[i]);
+  free_readers (readers, G_N_ELEMENTS (readers));
   receiver_free (old);
   share_free (s);
 }
@@ -1000,10 +1013,7 @@ GST_START_TEST (test_swarm_forwarder_leaves)
   Rogue *quitter = rogue_start (s, "quitter", ROGUE_SILENT);
   Reader *readers[2];
 
-  g_object_set (s->share, "distribution", HANGOUT_SHARE_DISTRIBUTION_SWARM,
-      NULL);
-  readers[0] = reader_start (s, "r0");
-  readers[1] = reader_start (s, "r1");
+  start_swarm (s, readers, G_N_ELEMENTS (readers));
   share_run (s, 3);
   WAIT_FOR (quitter->assigned >= 4, 20000);
   hangout_room_stop (quitter->room);
@@ -1012,8 +1022,7 @@ GST_START_TEST (test_swarm_forwarder_leaves)
   fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
   assert_counts (s, 2, 1, 0);
   fail_unless (summary_uint64 (s, "swarm-resent") >= 1);
-  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
-    reader_free (readers[i]);
+  free_readers (readers, G_N_ELEMENTS (readers));
   rogue_free (quitter);
   share_free (s);
 }
@@ -1031,10 +1040,8 @@ GST_START_TEST (test_swarm_corrupt_forwarder)
   Reader *readers[2];
   const GValue *excluded;
 
-  g_object_set (s->share, "distribution", HANGOUT_SHARE_DISTRIBUTION_SWARM,
-      "ack-timeout", 2, NULL);
-  readers[0] = reader_start (s, "r0");
-  readers[1] = reader_start (s, "r1");
+  g_object_set (s->share, "ack-timeout", 2, NULL);
+  start_swarm (s, readers, G_N_ELEMENTS (readers));
   share_run (s, 3);
   assert_readers_complete (readers, 2, sha256);
   wait_done (s);
@@ -1053,9 +1060,121 @@ GST_START_TEST (test_swarm_corrupt_forwarder)
   g_mutex_unlock (&lock);
   /* Each receiver fetched at least the three it named again. */
   fail_unless (summary_uint64 (s, "swarm-resent") >= 6);
-  for (guint i = 0; i < G_N_ELEMENTS (readers); i++)
-    reader_free (readers[i]);
+  free_readers (readers, G_N_ELEMENTS (readers));
   rogue_free (liar);
+  share_free (s);
+}
+GST_END_TEST;
+
+/* A member that sends version 2 offers and keeps the answers. */
+typedef struct {
+  HangoutRoom *room;
+  gchar *peer;                  /* the member it is connected to (lock) */
+  GPtrArray *answers;           /* texts (lock) */
+} Offerer;
+
+/* Only the receiver "t" is offered anything. */
+static void
+on_offerer_connected (HangoutRoom *room, const gchar *member, Offerer *o)
+{
+  g_autofree gchar *name = hangout_room_dup_member_name (room, member);
+
+  if (g_strcmp0 (name, "t") != 0)
+    return;
+  g_mutex_lock (&lock);
+  o->peer = g_strdup (member);
+  g_cond_broadcast (&changed);
+  g_mutex_unlock (&lock);
+}
+
+/* Its answers: accept or reject (not its have). */
+static void
+on_offerer_message (HangoutRoom *room, const gchar *member,
+    gboolean is_string, GBytes *data, Offerer *o)
+{
+  HangoutTransfer2Control control;
+  gsize len;
+  const gchar *text = g_bytes_get_data (data, &len);
+
+  if (!is_string
+      || !hangout_transfer2_parse_control (text, len, &control, NULL))
+    return;
+  if (control.type == HANGOUT_TRANSFER2_ACCEPT
+      || control.type == HANGOUT_TRANSFER2_VERSION1) {
+    g_mutex_lock (&lock);
+    g_ptr_array_add (o->answers, g_strndup (text, len));
+    g_cond_broadcast (&changed);
+    g_mutex_unlock (&lock);
+  }
+  hangout_transfer2_control_clear (&control);
+}
+
+/* Offers file @n (id 0…0n) with @window, and returns the answer. */
+static gchar *
+offer_and_wait (Offerer *o, guint n, guint window)
+{
+  g_autofree gchar *id = g_strdup_printf ("%032x", n);
+  g_autofree gchar *offer = hangout_transfer2_build_offer (id, "f.bin",
+      1048576, "application/octet-stream", 65536, 65536, window, NULL);
+  gchar *peer, *answer;
+  guint had;
+
+  g_mutex_lock (&lock);
+  peer = g_strdup (o->peer);
+  had = o->answers->len;
+  g_mutex_unlock (&lock);
+  fail_unless (hangout_room_send_string (o->room, peer, offer, NULL));
+  g_free (peer);
+  WAIT_FOR (o->answers->len > had, 10000);
+  g_mutex_lock (&lock);
+  answer = g_strdup (o->answers->pdata[had]);
+  g_mutex_unlock (&lock);
+  return answer;
+}
+
+/* A receiver takes 4 files of version 2 at once and windows up to 8 MiB:
+ * each costs its window however slowly it is output, so a member cannot
+ * make it hold more by offering more (docs/protocol.md §4.9). */
+GST_START_TEST (test_swarm_receiver_limits)
+{
+  Share *s = share_new ();
+  Taker *t = taker_start (s, "t", NULL);
+  Offerer o = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  o.answers = g_ptr_array_new_with_free_func (g_free);
+  o.room = room_new (s->hub, s->room_name, "offerer");
+  hangout_room_set_transfer_versions (o.room,
+      HANGOUT_SHARE_TRANSFER_VERSIONS);
+  g_signal_connect (o.room, "peer-connected",
+      G_CALLBACK (on_offerer_connected), &o);
+  g_signal_connect (o.room, "message", G_CALLBACK (on_offerer_message), &o);
+  fail_unless (hangout_room_start (o.room, &error), "start: %s",
+      error ? error->message : "");
+  WAIT_FOR (o.peer != NULL, 10000);
+  {
+    g_autofree gchar *big = offer_and_wait (&o, 1, 16 * 1024 * 1024);
+
+    fail_unless (strstr (big, "\"reject\"") != NULL
+        && strstr (big, "window not supported") != NULL, "%s", big);
+  }
+  for (guint n = 2; n < 6; n++) {
+    g_autofree gchar *answer = offer_and_wait (&o, n, 8 * 1024 * 1024);
+
+    fail_unless (strstr (answer, "\"accept\"") != NULL, "file %u: %s", n,
+        answer);
+  }
+  {
+    g_autofree gchar *fifth = offer_and_wait (&o, 6, 8 * 1024 * 1024);
+
+    fail_unless (strstr (fifth, "already receives 4 files of version 2")
+        != NULL, "%s", fifth);
+  }
+  hangout_room_stop (o.room);
+  g_object_unref (o.room);
+  g_ptr_array_unref (o.answers);
+  g_free (o.peer);
+  taker_free (t);
   share_free (s);
 }
 GST_END_TEST;
@@ -1087,6 +1206,7 @@ share_suite (void)
   tcase_add_test (tc, test_swarm_with_version1_member);
   tcase_add_test (tc, test_swarm_forwarder_leaves);
   tcase_add_test (tc, test_swarm_corrupt_forwarder);
+  tcase_add_test (tc, test_swarm_receiver_limits);
   return s;
 }
 
