@@ -456,18 +456,18 @@ swarm_announce (HangoutShareReceiver *self, SwarmFile *sf, gboolean force,
   g_autoptr (GArray) held = NULL;
   g_autoptr (GArray) ranges = NULL;
   g_autoptr (GPtrArray) peers = NULL;
+  g_autofree gchar *have = NULL;
   guint64 next;
 
   if (!force && !hangout_piece_window_have_due (sf->window))
     return;
   held = hangout_piece_window_build_have (sf->window, &next);
   ranges = wire_ranges (held);
-  hangout_share_queue (out, sf->sharer, hangout_transfer2_build_have (sf->id,
-          next, ranges), NULL);
+  have = hangout_transfer2_build_have (sf->id, next, ranges);
+  hangout_share_queue (out, sf->sharer, g_strdup (have), NULL);
   peers = swarm_peers (self, sf);
   for (guint i = 0; i < peers->len; i++)
-    hangout_share_queue (out, peers->pdata[i],
-        hangout_transfer2_build_have (sf->id, next, ranges), NULL);
+    hangout_share_queue (out, peers->pdata[i], g_strdup (have), NULL);
 }
 
 /* @sf's file failed: the sharer is told (ack, ok false) and the file's
@@ -586,14 +586,16 @@ swarm_events (HangoutShareReceiver *self, SwarmFile *sf, GArray *events,
       case HANGOUT_PIECE_EVENT_VERIFIED:
         if (ev->forward != NULL) {
           g_autoptr (GPtrArray) peers = swarm_peers (self, sf);
+          /* Built once: every peer is sent the same messages. */
+          g_autoptr (GPtrArray) messages = hangout_share_piece_messages
+              (sf->id, HANGOUT_TRANSFER2_ROLE_FORWARDED, ev->piece,
+              ev->forward, sf->piece_size, sf->chunk_size);
 
           GST_LOG_OBJECT (self, "forwarding piece %" G_GUINT64_FORMAT
               " of %s to %u members", ev->piece, sf->name, peers->len);
           for (guint p = 0; p < peers->len; p++)
             hangout_share_queue (out, peers->pdata[p], NULL,
-                hangout_share_piece_messages (sf->id,
-                    HANGOUT_TRANSFER2_ROLE_FORWARDED, ev->piece, ev->forward,
-                    sf->piece_size, sf->chunk_size));
+                g_ptr_array_ref (messages));
           forwarded = TRUE;
         }
         break;

@@ -527,6 +527,7 @@ swarm_member_gone (HangoutShareSender *self, const gchar *member,
   const gchar *id = hangout_transfer_sender_get_id (self->file);
   g_autoptr (GArray) lost = NULL;
   g_auto (GStrv) members = NULL;
+  g_autofree gchar *text = NULL;
   gboolean in_swarm;
 
   if (!is_swarm_member (self, member))
@@ -543,19 +544,23 @@ swarm_member_gone (HangoutShareSender *self, const gchar *member,
   members = hangout_piece_scheduler_list_members (swarm->scheduler);
   GST_INFO_OBJECT (self, "%s left the swarm: %u pieces it may not have "
       "forwarded go directly", member, lost->len);
-  for (guint m = 0; members[m] != NULL; m++) {
-    hangout_share_queue (out, members[m], hangout_transfer2_build_swarm (id,
-            (const gchar * const *) members), NULL);
-    for (guint i = 0; i < lost->len; i++) {
-      guint64 index = g_array_index (lost, guint64, i);
-      GBytes *piece = recent_piece (swarm, index);
+  text = hangout_transfer2_build_swarm (id, (const gchar * const *) members);
+  for (guint m = 0; members[m] != NULL; m++)
+    hangout_share_queue (out, members[m], g_strdup (text), NULL);
+  for (guint i = 0; i < lost->len; i++) {
+    guint64 index = g_array_index (lost, guint64, i);
+    GBytes *piece = recent_piece (swarm, index);
+    g_autoptr (GPtrArray) messages = NULL;
 
-      if (piece != NULL) {
-        hangout_share_queue (out, members[m], NULL,
-            hangout_share_piece_messages (id, HANGOUT_TRANSFER2_ROLE_DIRECT,
-                index, piece, swarm->piece_size, swarm->chunk_size));
-        swarm->resent++;
-      }
+    if (piece == NULL)
+      continue;
+    /* Built once: every member is sent the same messages. */
+    messages = hangout_share_piece_messages (id,
+        HANGOUT_TRANSFER2_ROLE_DIRECT, index, piece, swarm->piece_size,
+        swarm->chunk_size);
+    for (guint m = 0; members[m] != NULL; m++) {
+      hangout_share_queue (out, members[m], NULL, g_ptr_array_ref (messages));
+      swarm->resent++;
     }
   }
 }
