@@ -225,6 +225,19 @@ hangout_piece_scheduler_is_excluded (HangoutPieceScheduler *scheduler,
       && member->n_corrupt == HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT;
 }
 
+/* TRUE while some member may still be handed pieces. */
+static gboolean
+has_eligible (HangoutPieceScheduler *scheduler)
+{
+  for (guint i = 0; i < scheduler->members->len; i++) {
+    Member *member = g_ptr_array_index (scheduler->members, i);
+
+    if (member->n_corrupt < HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT)
+      return TRUE;
+  }
+  return FALSE;
+}
+
 HangoutPieceDecision
 hangout_piece_scheduler_decide (HangoutPieceScheduler *scheduler,
     guint64 index, HangoutPieceQueueFunc queue_func, gpointer data,
@@ -258,6 +271,9 @@ hangout_piece_scheduler_decide (HangoutPieceScheduler *scheduler,
       best_queue = queue;
     }
   }
+  /* Every member excluded: nobody else will ever take it. */
+  if (best == NULL && !upload_spare && !has_eligible (scheduler))
+    upload_spare = TRUE;
   if (best == NULL) {
     if (!upload_spare)
       return HANGOUT_PIECE_WAIT;

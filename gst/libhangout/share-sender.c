@@ -25,6 +25,9 @@
 /* How often a piece that cannot go yet looks again: a member's queue
  * drains as its SCTP acknowledges, which signals nothing. */
 #define SCHEDULE_POLL_US (5 * G_TIME_SPAN_MILLISECOND)
+/* How often members that joined late are sent more of what they lack:
+ * their channel drains as SCTP acknowledges, which signals nothing. */
+#define CATCH_UP_TICK_MS 10
 
 typedef struct {
   HangoutDataChannel *channel;
@@ -35,8 +38,20 @@ typedef struct {
 typedef enum {
   SWARM_OFFERED,                /* no answer yet */
   SWARM_ACCEPTED,               /* in the swarm (once it started) */
+  SWARM_LATE,                   /* accepted after the pieces began: sent
+                                 * what it lacks by us until it caught up */
   SWARM_OUT,                    /* rejected, left, or accepted too late */
 } SwarmAnswer;
+
+/* A member that accepted after the pieces began (docs/protocol.md §4.8):
+ * we send it every piece before the current one ourselves, as `repair`,
+ * in order and paced by its channel and its window, then it joins the
+ * swarm; after the end, it is sent them all and the `end`. */
+typedef struct {
+  guint64 next_push;            /* the next piece we send it */
+  guint64 next;                 /* its window's start, by its `have` */
+  gboolean ended;               /* sent `end` */
+} LateMember;
 
 /* The version 2 part of the current file (docs/protocol.md §4): the
  * members offered it in version 2, the pieces and whom they go to. */
@@ -58,6 +73,16 @@ typedef struct {
   gchar root[2 * HANGOUT_MERKLE_HASH_SIZE + 1];  /* once finished */
   gboolean finished;
   guint64 resent;               /* pieces sent again: repairs, departures */
+  /* A file that can be read at any offset (a known size): what members
+   * that join late are offered and sent. */
+  HangoutShareReadFunc read;
+  gpointer read_data;
+  gchar *name;
+  gchar *mime;
+  guint64 size;
+  GHashTable *late;             /* member id → LateMember */
+  gboolean closed;              /* finish() returned: no more late offers */
+  guint64 caught_up;            /* pieces sent to late members */
 } Swarm;
 
 struct _HangoutShareSender {
@@ -79,7 +104,12 @@ struct _HangoutShareSender {
   guint64 low_events;           /* "buffered-amount-low" count */
   guint answers_to_emit;        /* answers taken whose signal has not returned */
   HangoutShareDistribution distribution;
+  guint linger;
+  HangoutShareReadFunc read;    /* for the files begun from now on */
+  gpointer read_data;
   Swarm *swarm;                 /* the current file's version 2 part, or NULL */
+  GSource *catch_up;            /* while members that joined late lack
+                                 * pieces */
 };
 
 enum {
@@ -90,6 +120,7 @@ enum {
   PROP_MIN_ACKS,
   PROP_DECLINE_REASON,
   PROP_DISTRIBUTION,
+  PROP_LINGER,
   N_PROPS
 };
 
@@ -134,6 +165,8 @@ swarm_new (guint chunk_size)
   swarm->piece = g_byte_array_sized_new (swarm->piece_size);
   swarm->n_recent = swarm->window / swarm->piece_size;
   swarm->recent = g_new0 (GBytes *, swarm->n_recent);
+  swarm->late = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
   return swarm;
 }
 
@@ -147,6 +180,9 @@ swarm_free (Swarm *swarm)
   for (guint i = 0; i < swarm->n_recent; i++)
     g_clear_pointer (&swarm->recent[i], g_bytes_unref);
   g_free (swarm->recent);
+  g_hash_table_unref (swarm->late);
+  g_free (swarm->name);
+  g_free (swarm->mime);
   g_free (swarm);
 }
 
@@ -392,11 +428,122 @@ swarm_finish (HangoutShareSender *self, guint64 size,
   return TRUE;
 }
 
-/* @member's `request`: the pieces we still hold go as `repair`, the
- * others are `unavailable`. Called with the lock. */
+/* Pieces to send members again that only the file itself still holds,
+ * each with its hash: what members that joined late lack, and what they
+ * request. Filled with the lock, sent without it (reading may take
+ * time). */
+typedef struct {
+  gchar *id;
+  HangoutShareReadFunc read;
+  gpointer read_data;
+  gsize piece_size;
+  guint64 size;
+  guint chunk_size;
+  GArray *pieces;               /* ReadPiece */
+} ReadAgain;
+
+typedef struct {
+  gchar *member;
+  guint64 index;
+  GBytes *piece;                /* still among the recent ones, or NULL */
+} ReadPiece;
+
+static void
+read_piece_clear (ReadPiece *piece)
+{
+  g_free (piece->member);
+  g_clear_pointer (&piece->piece, g_bytes_unref);
+}
+
+/* Nothing to send yet, for the current file. Called with the lock. */
+static void
+read_again_init (ReadAgain *again, HangoutShareSender *self)
+{
+  Swarm *swarm = self->swarm;
+
+  again->id = g_strdup (hangout_transfer_sender_get_id (self->file));
+  again->read = swarm->read;
+  again->read_data = swarm->read_data;
+  again->piece_size = swarm->piece_size;
+  again->size = swarm->size;
+  again->chunk_size = swarm->chunk_size;
+  again->pieces = g_array_new (FALSE, TRUE, sizeof (ReadPiece));
+  g_array_set_clear_func (again->pieces, (GDestroyNotify) read_piece_clear);
+}
+
+static void
+read_again_clear (ReadAgain *again)
+{
+  g_clear_pointer (&again->id, g_free);
+  g_clear_pointer (&again->pieces, g_array_unref);
+}
+
+/* Piece @index for @member: @piece (a reference is taken) or, if NULL,
+ * read from the file. */
+static void
+read_again_add (ReadAgain *again, const gchar *member, guint64 index,
+    GBytes *piece)
+{
+  ReadPiece add = { g_strdup (member), index,
+    piece ? g_bytes_ref (piece) : NULL
+  };
+
+  g_array_append_val (again->pieces, add);
+}
+
+static void late_fail (HangoutShareSender *self, const gchar *id,
+    const gchar *member, const GError *error);
+static void late_begin (HangoutShareSender *self, const gchar *member);
+
+/* Sends each piece of @again, its hash first, as `repair`. A piece that
+ * cannot be read fails the file for its member. Called without the
+ * lock. */
+static void
+read_again_send (HangoutShareSender *self, ReadAgain *again)
+{
+  guint level = hangout_merkle_piece_level (again->size, again->piece_size);
+
+  for (guint i = 0; again->pieces != NULL && i < again->pieces->len; i++) {
+    ReadPiece *p = &g_array_index (again->pieces, ReadPiece, i);
+    const gchar *to[] = { p->member, NULL };
+    g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func
+        ((GDestroyNotify) g_bytes_unref);
+    g_autoptr (GPtrArray) data = NULL;
+    g_autoptr (GError) error = NULL;
+    guint8 hash[HANGOUT_MERKLE_HASH_SIZE];
+    gconstpointer bytes;
+    gsize len;
+
+    if (p->piece == NULL) {
+      guint64 offset = p->index * again->piece_size;
+      gsize size = MIN (again->piece_size, again->size - offset);
+      guint8 *buffer = g_malloc (size);
+
+      if (!again->read (offset, size, buffer, again->read_data, &error)) {
+        g_free (buffer);
+        late_fail (self, again->id, p->member, error);
+        continue;
+      }
+      p->piece = g_bytes_new_take (buffer, size);
+    }
+    bytes = g_bytes_get_data (p->piece, &len);
+    hangout_merkle_hash_piece (level, bytes, len, hash);
+    g_ptr_array_add (messages, hangout_transfer2_build_hashes (again->id,
+            p->index, hash, 1, NULL, 0));
+    data = hangout_share_piece_messages (again->id,
+        HANGOUT_TRANSFER2_ROLE_REPAIR, p->index, p->piece, again->piece_size,
+        again->chunk_size);
+    g_ptr_array_extend_and_steal (messages, g_steal_pointer (&data));
+    send_to_members (self, to, NULL, messages);
+  }
+}
+
+/* @member's `request`: the pieces we still hold go as `repair`, those
+ * we can read again are added to @again, the others are `unavailable`.
+ * Called with the lock. */
 static void
 swarm_request (HangoutShareSender *self, const gchar *member,
-    const HangoutTransfer2Control *control, GPtrArray *out)
+    const HangoutTransfer2Control *control, GPtrArray *out, ReadAgain *again)
 {
   Swarm *swarm = self->swarm;
   const gchar *id = hangout_transfer_sender_get_id (self->file);
@@ -418,7 +565,10 @@ swarm_request (HangoutShareSender *self, const gchar *member,
     for (guint64 i = range.first; i < range.first + range.count; i++) {
       GBytes *piece = recent_piece (swarm, i);
 
-      if (piece == NULL)
+      if (piece == NULL && swarm->read != NULL && i < swarm->next_piece) {
+        read_again_add (again, member, i, NULL);
+        swarm->resent++;
+      } else if (piece == NULL)
         hangout_transfer2_ranges_add (unavailable, i, 1);
       else {
         hangout_share_queue (out, member, NULL,
@@ -458,9 +608,10 @@ swarm_ack (HangoutShareSender *self, const gchar *member,
  * with the lock. */
 static HangoutTransferRecipientState
 swarm_handle (HangoutShareSender *self, const gchar *member,
-    const HangoutTransfer2Control *control, GPtrArray *out)
+    const HangoutTransfer2Control *control, GPtrArray *out, ReadAgain *again)
 {
   Swarm *swarm = self->swarm;
+  LateMember *late;
   gpointer answer;
 
   if (swarm == NULL || g_strcmp0 (control->id,
@@ -480,6 +631,10 @@ swarm_handle (HangoutShareSender *self, const gchar *member,
             GINT_TO_POINTER (SWARM_ACCEPTED));
         break;
       }
+      if (swarm->read != NULL) {
+        late_begin (self, member);
+        break;
+      }
       /* Its window would begin at piece 0, long gone. */
       GST_INFO_OBJECT (self, "%s accepted after the file began: aborted "
           "for it", member);
@@ -491,12 +646,16 @@ swarm_handle (HangoutShareSender *self, const gchar *member,
               "accepted after the file began"), NULL);
       break;
     case HANGOUT_TRANSFER2_HAVE:
-      hangout_piece_scheduler_set_next (swarm->scheduler, member,
-          control->next);
+      if ((late = g_hash_table_lookup (swarm->late, member)) != NULL)
+        late->next = MAX (late->next, control->next);
+      else
+        hangout_piece_scheduler_set_next (swarm->scheduler, member,
+            control->next);
       break;
     case HANGOUT_TRANSFER2_REQUEST:
-      if (GPOINTER_TO_INT (answer) == SWARM_ACCEPTED)
-        swarm_request (self, member, control, out);
+      if (GPOINTER_TO_INT (answer) == SWARM_ACCEPTED
+          || GPOINTER_TO_INT (answer) == SWARM_LATE)
+        swarm_request (self, member, control, out, again);
       break;
     case HANGOUT_TRANSFER2_CORRUPT:
       if (hangout_piece_scheduler_report_corrupt (swarm->scheduler,
@@ -534,6 +693,7 @@ swarm_member_gone (HangoutShareSender *self, const gchar *member,
     return;
   g_hash_table_insert (swarm->answers, g_strdup (member),
       GINT_TO_POINTER (SWARM_OUT));
+  g_hash_table_remove (swarm->late, member);
   members = hangout_piece_scheduler_list_members (swarm->scheduler);
   in_swarm = g_strv_contains ((const gchar * const *) members, member);
   g_clear_pointer (&members, g_strfreev);
@@ -565,16 +725,186 @@ swarm_member_gone (HangoutShareSender *self, const gchar *member,
   }
 }
 
+/* ---- version 2: members that join late (§4.8) ---- */
+
+static gboolean add_recipient (HangoutShareSender *self,
+    HangoutTransferSender *file, const gchar *member, guint chunk_size);
+static gboolean catch_up_tick (gpointer data);
+
+/* @member connected while a file we can read at any offset is shared:
+ * it is offered the file in version 2, with its root once we know it.
+ * Called with the lock. */
+static void
+late_offer (HangoutShareSender *self, const gchar *member, GPtrArray *out)
+{
+  Swarm *swarm = self->swarm;
+
+  if (swarm == NULL || swarm->read == NULL || swarm->closed
+      || g_hash_table_contains (swarm->answers, member)
+      || !(hangout_room_get_member_transfer_versions (self->room, member)
+          & HANGOUT_ROOM_TRANSFER_V (2))
+      || !add_recipient (self, self->file, member, swarm->chunk_size))
+    return;
+  g_hash_table_insert (swarm->answers, g_strdup (member),
+      GINT_TO_POINTER (SWARM_OFFERED));
+  GST_INFO_OBJECT (self, "%s joined while %s is shared: offered it",
+      member, swarm->name);
+  hangout_share_queue (out, member, hangout_transfer2_build_offer
+      (hangout_transfer_sender_get_id (self->file), swarm->name,
+          (gint64) swarm->size, swarm->mime, swarm->chunk_size,
+          swarm->piece_size, swarm->window,
+          swarm->finished ? swarm->root : NULL), NULL);
+}
+
+/* @member accepted after the pieces began: we send it what it lacks.
+ * Called with the lock. */
+static void
+late_begin (HangoutShareSender *self, const gchar *member)
+{
+  GST_INFO_OBJECT (self, "%s accepted after the file began: sending it "
+      "the %" G_GUINT64_FORMAT " pieces before the current one", member,
+      self->swarm->next_piece);
+  g_hash_table_insert (self->swarm->answers, g_strdup (member),
+      GINT_TO_POINTER (SWARM_LATE));
+  g_hash_table_insert (self->swarm->late, g_strdup (member),
+      g_new0 (LateMember, 1));
+  if (self->catch_up == NULL) {
+    self->catch_up = g_timeout_source_new (CATCH_UP_TICK_MS);
+    g_source_set_callback (self->catch_up, catch_up_tick, self, NULL);
+    g_source_attach (self->catch_up, hangout_room_get_context (self->room));
+  }
+}
+
+/* The file @id could not be read for @member: it fails for it. Called
+ * without the lock. */
+static void
+late_fail (HangoutShareSender *self, const gchar *id, const gchar *member,
+    const GError *error)
+{
+  g_autofree gchar *abort = hangout_transfer_build_abort (id,
+      "the file can no longer be read");
+
+  GST_WARNING_OBJECT (self, "cannot read the file again for %s: %s", member,
+      error->message);
+  g_mutex_lock (&self->lock);
+  if (self->swarm != NULL
+      && g_strcmp0 (hangout_transfer_sender_get_id (self->file), id) == 0
+      && g_hash_table_contains (self->swarm->answers, member)) {
+    g_hash_table_insert (self->swarm->answers, g_strdup (member),
+        GINT_TO_POINTER (SWARM_OUT));
+    g_hash_table_remove (self->swarm->late, member);
+    hangout_transfer_sender_set_answer (self->file, member,
+        HANGOUT_TRANSFER_RECIPIENT_FAILED);
+    g_cond_broadcast (&self->cond);
+  }
+  g_mutex_unlock (&self->lock);
+  if (!hangout_room_send_string (self->room, member, abort, NULL))
+    GST_DEBUG_OBJECT (self, "could not send %s the abort", member);
+}
+
+/* Late member @member's next pieces, as many as its channel and its
+ * window take, into @again; once it has every piece made so far it joins
+ * the swarm (TRUE), or, after the end, is sent the `end`. Called with the
+ * lock. */
+static gboolean
+late_push (HangoutShareSender *self, const gchar *member, LateMember *late,
+    ReadAgain *again, GPtrArray *out)
+{
+  Swarm *swarm = self->swarm;
+  Recipient *recipient = g_hash_table_lookup (self->recipients, member);
+  guint64 queued;
+
+  if (recipient == NULL)
+    return FALSE;
+  queued = hangout_data_channel_get_buffered_amount (recipient->channel);
+  while (late->next_push < swarm->next_piece
+      && late->next_push < late->next + swarm->n_recent
+      && queued + swarm->piece_size <= HANGOUT_SHARE_WINDOW) {
+    read_again_add (again, member, late->next_push,
+        recent_piece (swarm, late->next_push));
+    late->next_push++;
+    swarm->caught_up++;
+    queued += swarm->piece_size;
+  }
+  if (late->next_push < swarm->next_piece)
+    return FALSE;
+  if (!swarm->finished) {
+    /* The pieces from now on reach it through the swarm (their hashes
+     * from us): pieces are made under the lock, so none falls between. */
+    GST_INFO_OBJECT (self, "%s caught up at piece %" G_GUINT64_FORMAT
+        ": it joins the swarm", member, late->next_push);
+    hangout_piece_scheduler_add_member (swarm->scheduler, member, late->next);
+    g_hash_table_insert (swarm->answers, g_strdup (member),
+        GINT_TO_POINTER (SWARM_ACCEPTED));
+    return TRUE;
+  }
+  if (!late->ended) {
+    late->ended = TRUE;
+    hangout_share_queue (out, member, hangout_transfer2_build_end
+        (hangout_transfer_sender_get_id (self->file), swarm->size,
+            swarm->root), NULL);
+  }
+  return FALSE;
+}
+
+/* Every CATCH_UP_TICK_MS on the network thread while members that joined
+ * late lack pieces: they are sent more. */
+static gboolean
+catch_up_tick (gpointer data)
+{
+  HangoutShareSender *self = data;
+  g_autoptr (GPtrArray) out = hangout_share_outgoing_new ();
+  ReadAgain again = { 0 };
+  GHashTableIter iter;
+  gpointer key, value;
+  gboolean joined = FALSE;
+
+  g_mutex_lock (&self->lock);
+  if (self->swarm == NULL || g_hash_table_size (self->swarm->late) == 0) {
+    g_clear_pointer (&self->catch_up, g_source_unref);
+    g_mutex_unlock (&self->lock);
+    return G_SOURCE_REMOVE;
+  }
+  read_again_init (&again, self);
+  g_hash_table_iter_init (&iter, self->swarm->late);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (late_push (self, key, value, &again, out)) {
+      g_hash_table_iter_remove (&iter);
+      joined = TRUE;
+    }
+  if (joined) {
+    g_auto (GStrv) members =
+        hangout_piece_scheduler_list_members (self->swarm->scheduler);
+    g_autofree gchar *text = hangout_transfer2_build_swarm (again.id,
+        (const gchar * const *) members);
+
+    for (guint m = 0; members[m] != NULL; m++)
+      hangout_share_queue (out, members[m], g_strdup (text), NULL);
+  }
+  if (again.pieces->len > 0 || joined)
+    g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  read_again_send (self, &again);
+  hangout_share_send_queued (self->room, out);
+  read_again_clear (&again);
+  return G_SOURCE_CONTINUE;
+}
+
 /* ---- the room's signals (network thread) ---- */
 
 static void
 on_peer_connected (HangoutRoom *room, const gchar *member,
     HangoutShareSender *self)
 {
+  g_autoptr (GPtrArray) out = hangout_share_outgoing_new ();
+
   g_mutex_lock (&self->lock);
   g_hash_table_add (self->connected, g_strdup (member));
+  if (self->file != NULL)
+    late_offer (self, member, out);
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
+  hangout_share_send_queued (self->room, out);
 }
 
 static void
@@ -624,6 +954,7 @@ on_message_version2 (HangoutShareSender *self, const gchar *member,
   g_autoptr (GPtrArray) out = hangout_share_outgoing_new ();
   HangoutTransferRecipientState state = HANGOUT_TRANSFER_RECIPIENT_PENDING;
   g_autofree gchar *sha256 = NULL;
+  ReadAgain again = { 0 };
 
   if (control->type == HANGOUT_TRANSFER2_OFFER) {
     g_autofree gchar *reject = hangout_transfer_build_reject (control->id,
@@ -633,8 +964,10 @@ on_message_version2 (HangoutShareSender *self, const gchar *member,
     return;
   }
   g_mutex_lock (&self->lock);
-  if (self->file != NULL)
-    state = swarm_handle (self, member, control, out);
+  if (self->swarm != NULL) {
+    read_again_init (&again, self);
+    state = swarm_handle (self, member, control, out, &again);
+  }
   if (state != HANGOUT_TRANSFER_RECIPIENT_PENDING) {
     self->answers_to_emit++;
     /* Its root is ours: its bytes are ours, and so is their SHA-256. */
@@ -642,6 +975,8 @@ on_message_version2 (HangoutShareSender *self, const gchar *member,
       sha256 = g_strdup (hangout_transfer_sender_get_sha256 (self->file));
   }
   g_mutex_unlock (&self->lock);
+  read_again_send (self, &again);
+  read_again_clear (&again);
   hangout_share_send_queued (self->room, out);
   if (state != HANGOUT_TRANSFER_RECIPIENT_PENDING)
     emit_answer (self, member, state, sha256, NULL);
@@ -886,6 +1221,36 @@ send_data (HangoutShareSender *self, GBytes *message,
   return ok;
 }
 
+/* Makes @member a recipient of @file, unless it has no channel or one
+ * whose messages are smaller than @chunk_size. Called with the lock. */
+static gboolean
+add_recipient (HangoutShareSender *self, HangoutTransferSender *file,
+    const gchar *member, guint chunk_size)
+{
+  HangoutDataChannel *channel = hangout_room_get_channel (self->room, member);
+  Recipient *recipient;
+
+  if (channel == NULL)
+    return FALSE;
+  if (hangout_data_channel_get_max_message_size (channel) < chunk_size) {
+    GST_WARNING_OBJECT (self, "member %s accepts messages of at most %"
+        G_GSIZE_FORMAT " bytes, less than chunk-size %u: not sent the file",
+        member, hangout_data_channel_get_max_message_size (channel),
+        chunk_size);
+    g_object_unref (channel);
+    return FALSE;
+  }
+  hangout_data_channel_set_buffered_amount_low_threshold (channel,
+      LOW_THRESHOLD);
+  recipient = g_new0 (Recipient, 1);
+  recipient->channel = channel;
+  recipient->handler = g_signal_connect (channel, "buffered-amount-low",
+      G_CALLBACK (on_buffered_amount_low), self);
+  g_hash_table_insert (self->recipients, g_strdup (member), recipient);
+  hangout_transfer_sender_add_recipient (file, member);
+  return TRUE;
+}
+
 /* ---- public ---- */
 
 HangoutShareSender *
@@ -940,7 +1305,7 @@ hangout_share_sender_begin (HangoutShareSender *self, const gchar *name,
   GHashTableIter iter;
   gpointer key;
   guint chunk_size;
-  gboolean swarm;
+  gboolean swarm, readable;
 
   g_mutex_lock (&self->lock);
   chunk_size = self->chunk_size;
@@ -960,37 +1325,27 @@ hangout_share_sender_begin (HangoutShareSender *self, const gchar *name,
 
   g_mutex_lock (&self->lock);
   g_hash_table_iter_init (&iter, self->connected);
-  while (g_hash_table_iter_next (&iter, &key, NULL)) {
-    HangoutDataChannel *channel = hangout_room_get_channel (self->room, key);
-    Recipient *recipient;
-
-    if (channel == NULL)
-      continue;
-    if (hangout_data_channel_get_max_message_size (channel) < chunk_size) {
-      GST_WARNING_OBJECT (self, "member %s accepts messages of at most %"
-          G_GSIZE_FORMAT " bytes, less than chunk-size %u: not sent the file",
-          (const gchar *) key,
-          hangout_data_channel_get_max_message_size (channel), chunk_size);
-      g_object_unref (channel);
-      continue;
-    }
-    hangout_data_channel_set_buffered_amount_low_threshold (channel,
-        LOW_THRESHOLD);
-    recipient = g_new0 (Recipient, 1);
-    recipient->channel = channel;
-    recipient->handler = g_signal_connect (channel, "buffered-amount-low",
-        G_CALLBACK (on_buffered_amount_low), self);
-    g_hash_table_insert (self->recipients, g_strdup (key), recipient);
-    hangout_transfer_sender_add_recipient (file, key);
-    if (swarm && (hangout_room_get_member_transfer_versions (self->room, key)
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (add_recipient (self, file, key, chunk_size) && swarm
+        && (hangout_room_get_member_transfer_versions (self->room, key)
             & HANGOUT_ROOM_TRANSFER_V (2)))
       g_ptr_array_add (swarm_members, g_strdup (key));
-  }
   self->file = file;
   offer = hangout_transfer_sender_build_offer (file);
-  if (swarm_members->len > 0) {
+  /* A file we can read again serves the members that join later. */
+  readable = self->read != NULL && size >= 0;
+  if (swarm && (swarm_members->len > 0 || readable)) {
     self->swarm = swarm_new (chunk_size);
     self->swarm->offered_at = g_get_monotonic_time ();
+    self->swarm->name = g_strdup (name);
+    self->swarm->mime = g_strdup (mime ? mime : "application/octet-stream");
+    self->swarm->size = MAX (size, 0);
+    if (readable) {
+      self->swarm->read = self->read;
+      self->swarm->read_data = self->read_data;
+    }
+  }
+  if (swarm_members->len > 0) {
     for (guint i = 0; i < swarm_members->len; i++)
       g_hash_table_insert (self->swarm->answers,
           g_strdup (swarm_members->pdata[i]), GINT_TO_POINTER (SWARM_OFFERED));
@@ -1008,6 +1363,16 @@ hangout_share_sender_begin (HangoutShareSender *self, const gchar *name,
   send_to_members (self, (const gchar * const *) swarm_members->pdata,
       offer2, NULL);
   return TRUE;
+}
+
+void
+hangout_share_sender_set_reader (HangoutShareSender *self,
+    HangoutShareReadFunc read, gpointer user_data)
+{
+  g_mutex_lock (&self->lock);
+  self->read = read;
+  self->read_data = read ? user_data : NULL;
+  g_mutex_unlock (&self->lock);
 }
 
 gboolean
@@ -1126,39 +1491,52 @@ build_summary (HangoutShareSender *self)
         "swarm-pieces", G_TYPE_UINT64, self->swarm->next_piece,
         "swarm-direct", G_TYPE_UINT64,
         hangout_piece_scheduler_count_direct (self->swarm->scheduler),
-        "swarm-resent", G_TYPE_UINT64, self->swarm->resent, NULL);
+        "swarm-resent", G_TYPE_UINT64, self->swarm->resent,
+        "swarm-caught-up", G_TYPE_UINT64, self->swarm->caught_up, NULL);
   return summary;
 }
 
+/* Pieces sent to members that joined late so far. Called with the
+ * lock. */
+static guint64
+caught_up (HangoutShareSender *self)
+{
+  return self->swarm != NULL ? self->swarm->caught_up : 0;
+}
+
 /* Waits for every pending recipient's answer, the clock restarting
- * whenever the data still on its way to them drains: on a slow link (or
- * to a slow receiver) the end leaves long after it was queued. Called
- * with the lock. */
+ * whenever the data still on its way to them drains (on a slow link, or
+ * to a slow receiver, the end leaves long after it was queued) or a
+ * member that joined late is sent more; and, until @linger_until
+ * (monotonic), for the members that join meanwhile. Called with the
+ * lock. */
 static gboolean
 wait_for_answers_locked (HangoutShareSender *self, guint timeout_s,
-    GCancellable *cancellable, GError **error)
+    gint64 linger_until, GCancellable *cancellable, GError **error)
 {
   guint64 backlog = pending_backlog (self);
+  guint64 late = caught_up (self);
   gint64 deadline = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
 
-  while (hangout_transfer_sender_count (self->file,
-          HANGOUT_TRANSFER_RECIPIENT_PENDING) > 0
-      || self->answers_to_emit > 0) {
+  for (;;) {
     gint64 now = g_get_monotonic_time ();
     guint64 current;
 
     if (g_cancellable_set_error_if_cancelled (cancellable, error))
       return FALSE;
-    if (now >= deadline)
+    if (now >= linger_until && self->answers_to_emit == 0
+        && (now >= deadline || hangout_transfer_sender_count (self->file,
+                HANGOUT_TRANSFER_RECIPIENT_PENDING) == 0))
       break;
     g_cond_wait_until (&self->cond, &self->lock,
-        MIN (deadline, now + BACKLOG_POLL_US));
+        MIN (MAX (deadline, linger_until), now + BACKLOG_POLL_US));
     current = pending_backlog (self);
-    if (current < backlog)
+    if (current < backlog || caught_up (self) != late)
       deadline = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
     backlog = current;
+    late = caught_up (self);
   }
-  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+  return TRUE;
 }
 
 gboolean
@@ -1170,6 +1548,7 @@ hangout_share_sender_finish (HangoutShareSender *self,
   GstStructure *result;
   gulong watch;
   guint ok, min_acks, timeout_s;
+  gint64 linger_until = 0;
   gboolean answered;
 
   g_return_val_if_fail (self->file != NULL, FALSE);
@@ -1191,7 +1570,13 @@ hangout_share_sender_finish (HangoutShareSender *self,
   g_mutex_lock (&self->lock);
   timeout_s = self->ack_timeout;
   min_acks = self->min_acks;
-  answered = wait_for_answers_locked (self, timeout_s, cancellable, error);
+  if (self->swarm != NULL && self->swarm->read != NULL)
+    linger_until = g_get_monotonic_time ()
+        + (gint64) self->linger * G_USEC_PER_SEC;
+  answered = wait_for_answers_locked (self, timeout_s, linger_until,
+      cancellable, error);
+  if (self->swarm != NULL)
+    self->swarm->closed = TRUE;
   result = answered ? build_summary (self) : NULL;
   ok = hangout_transfer_sender_count (self->file,
       HANGOUT_TRANSFER_RECIPIENT_OK);
@@ -1268,6 +1653,11 @@ hangout_share_sender_dispose (GObject *object)
     g_clear_object (&self->room);
   }
   hangout_share_sender_end (self);
+  /* The room stopped: its thread no longer runs the tick. */
+  if (self->catch_up != NULL) {
+    g_source_destroy (self->catch_up);
+    g_clear_pointer (&self->catch_up, g_source_unref);
+  }
   G_OBJECT_CLASS (hangout_share_sender_parent_class)->dispose (object);
 }
 
@@ -1311,6 +1701,9 @@ hangout_share_sender_set_property (GObject *object, guint prop_id,
     case PROP_DISTRIBUTION:
       self->distribution = g_value_get_enum (value);
       break;
+    case PROP_LINGER:
+      self->linger = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1343,6 +1736,9 @@ hangout_share_sender_get_property (GObject *object, guint prop_id,
       break;
     case PROP_DISTRIBUTION:
       g_value_set_enum (value, self->distribution);
+      break;
+    case PROP_LINGER:
+      g_value_set_uint (value, self->linger);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1405,6 +1801,12 @@ hangout_share_sender_class_init (HangoutShareSenderClass *klass)
       "version 2, which forward what they are handed (read when a file "
       "begins)", HANGOUT_TYPE_SHARE_DISTRIBUTION,
       HANGOUT_SHARE_DISTRIBUTION_DIRECT,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LINGER] = g_param_spec_uint ("linger", "Linger",
+      "Seconds a file that can be read at any offset is still served after "
+      "its end, to the members that join meanwhile (finish returns once "
+      "they have it, or ack-timeout ran out for them)", 0, 24 * 3600,
+      HANGOUT_SHARE_DEFAULT_LINGER,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 

@@ -98,7 +98,8 @@ gboolean hangout_piece_scheduler_is_excluded (HangoutPieceScheduler
  * @upload_spare says whether the sharer's upload can take the piece once
  * for every member. On ASSIGN, *@forwarder is the member (owned by the
  * scheduler, valid until it is removed) and the assignment is recorded.
- * With an empty swarm: DIRECT (there is no one to wait for). */
+ * With an empty swarm, or one whose every member is excluded: DIRECT
+ * (there is no one to wait for). */
 HangoutPieceDecision hangout_piece_scheduler_decide (HangoutPieceScheduler
     *scheduler, guint64 index, HangoutPieceQueueFunc queue_func,
     gpointer data, gboolean upload_spare, const gchar **forwarder);

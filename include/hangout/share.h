@@ -44,6 +44,14 @@ GType hangout_share_distribution_get_type (void);
 
 #define HANGOUT_SHARE_DEFAULT_ACK_TIMEOUT 30
 #define HANGOUT_SHARE_DEFAULT_MIN_ACKS 1
+#define HANGOUT_SHARE_DEFAULT_LINGER 0
+
+/* Reads @size bytes at @offset of the file being shared into @buffer
+ * (docs/protocol.md §4.8: the pieces a member that joined late lacks).
+ * Called on the room's network thread, with no lock of the sender's
+ * held; FALSE (and @error) when the bytes cannot be read. */
+typedef gboolean (*HangoutShareReadFunc) (guint64 offset, gsize size,
+    guint8 *buffer, gpointer user_data, GError **error);
 
 #define HANGOUT_TYPE_SHARE_SENDER (hangout_share_sender_get_type ())
 G_DECLARE_FINAL_TYPE (HangoutShareSender, hangout_share_sender, HANGOUT,
@@ -66,7 +74,13 @@ G_DECLARE_FINAL_TYPE (HangoutShareSender, hangout_share_sender, HANGOUT,
  *       that answers any offer made to us (a sender only sends);
  *   "distribution" (HangoutShareDistribution, default DIRECT): how the
  *       next file is distributed; with SWARM, members that speak transfer
- *       version 2 get a version 2 offer, the others version 1.
+ *       version 2 get a version 2 offer, the others version 1;
+ *   "linger" (guint, seconds, HANGOUT_SHARE_DEFAULT_LINGER): how long
+ *       hangout_share_sender_finish() goes on serving a file that can be
+ *       read at any offset (hangout_share_sender_set_reader()) after its
+ *       end, offering it to the members that connect meanwhile; it
+ *       returns once that time passed and every member offered the file
+ *       answered (or ack-timeout ran out for it).
  *
  * Signals, emitted on the room's network thread:
  *   "answer" (const gchar *member, guint state, const gchar *sha256,
@@ -106,6 +120,14 @@ gboolean hangout_share_sender_wait_for_members (HangoutShareSender *self,
  * Fails for a bad name or chunk size, or while a file is in progress. */
 gboolean hangout_share_sender_begin (HangoutShareSender *self,
     const gchar *name, gint64 size, const gchar *mime, GError **error);
+/* Files begun from now on can be read at any offset with @read (NULL:
+ * they cannot, as a stream): with distribution SWARM, a member that
+ * speaks version 2 and connects while such a file is shared, before
+ * hangout_share_sender_end(), is offered it too and sent the pieces it
+ * lacks (docs/protocol.md §4.8). @user_data must stay valid until the
+ * room stops. */
+void hangout_share_sender_set_reader (HangoutShareSender *self,
+    HangoutShareReadFunc read, gpointer user_data);
 /* TRUE between begin and end. */
 gboolean hangout_share_sender_has_file (HangoutShareSender *self);
 /* Bytes of the current file written so far (0 without one). */
@@ -122,7 +144,8 @@ gboolean hangout_share_sender_write (HangoutShareSender *self,
  * it in version 2: swarm-pieces, the file's pieces; swarm-direct, those
  * sent to every member of the swarm by us; swarm-resent, pieces sent
  * again to one member, for its request or after a forwarder left; all
- * guint64; the others were handed to one forwarder each; and
+ * guint64; the others were handed to one forwarder each;
+ * swarm-caught-up, pieces sent by us to members that joined late; and
  * swarm-excluded, the members handed no more pieces once others named
  * three of theirs corrupt), unless the call failed
  * otherwise than for min-acks. Fails with HANGOUT_ERROR_INCOMPLETE when

@@ -149,6 +149,24 @@ GST_START_TEST (test_corrupt_excludes)
 
 GST_END_TEST;
 
+/* A swarm whose only member is excluded: the sharer sends every piece
+ * itself rather than wait for a forwarder that will never come. */
+GST_START_TEST (test_all_excluded_go_direct)
+{
+  const gchar *one[] = { "bob", NULL };
+  g_autoptr (HangoutPieceScheduler) s = swarm_of (one);
+  g_autoptr (GHashTable) queues = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint64 i = 0; i < HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT; i++)
+    hangout_piece_scheduler_report_corrupt (s, "bob", i);
+  fail_unless (hangout_piece_scheduler_is_excluded (s, "bob"));
+  fail_unless_equals_int (hangout_piece_scheduler_decide (s, 0, queue_of,
+          queues, FALSE, NULL), HANGOUT_PIECE_DIRECT);
+  fail_unless_equals_int (hangout_piece_scheduler_count_direct (s), 1);
+}
+
+GST_END_TEST;
+
 /* A forwarder that leaves: the caller gets the pieces assigned to it that
  * another member's window still holds, in order, and those only. */
 GST_START_TEST (test_forwarder_leaves)
@@ -236,6 +254,7 @@ piece_scheduler_suite (void)
   tcase_add_test (tc, test_back_pressure);
   tcase_add_test (tc, test_window_limit);
   tcase_add_test (tc, test_corrupt_excludes);
+  tcase_add_test (tc, test_all_excluded_go_direct);
   tcase_add_test (tc, test_forwarder_leaves);
   tcase_add_test (tc, test_memory_bounded);
   tcase_add_test (tc, test_empty_swarm);

@@ -53,6 +53,9 @@ typedef struct {
   GError *error;
   GstStructure *summary;
   gint64 finish_began, finish_ended;
+  /* The sending thread stops at pause_at bytes (0: never) until resumed. */
+  guint64 pause_at;
+  gboolean paused, resumed, finishing;
 } Share;
 
 /* A member of @room_name on @hub. */
@@ -209,10 +212,23 @@ share_thread (gpointer data)
       s->cancellable, &error)
       && hangout_share_sender_begin (s->share, "file.bin", size, NULL,
       &error);
-  for (gsize offset = 0; ok && offset < size; offset += 100000)
+  for (gsize offset = 0; ok && offset < size; offset += 100000) {
+    if (s->pause_at > 0 && offset >= s->pause_at && !s->paused) {
+      g_mutex_lock (&lock);
+      s->paused = TRUE;
+      g_cond_broadcast (&changed);
+      while (!s->resumed)
+        g_cond_wait (&changed, &lock);
+      g_mutex_unlock (&lock);
+    }
     ok = hangout_share_sender_write (s->share, bytes + offset,
         MIN (100000, size - offset), s->cancellable, &error);
+  }
   if (ok) {
+    g_mutex_lock (&lock);
+    s->finishing = TRUE;
+    g_cond_broadcast (&changed);
+    g_mutex_unlock (&lock);
     began = g_get_monotonic_time ();
     ok = hangout_share_sender_finish (s->share, s->cancellable, &summary,
         &error);
@@ -733,6 +749,7 @@ typedef struct {
   gchar *reported;              /* what COMPLETE said */
   gchar *failure;
   gboolean in_order;
+  guint64 output;               /* bytes output so far (lock) */
 } Reader;
 
 static gpointer
@@ -757,6 +774,10 @@ reader_thread (gpointer data)
       g_checksum_update (checksum, g_bytes_get_data (event->payload, NULL),
           g_bytes_get_size (event->payload));
       offset += g_bytes_get_size (event->payload);
+      g_mutex_lock (&lock);
+      r->output = offset;
+      g_cond_broadcast (&changed);
+      g_mutex_unlock (&lock);
     } else if (event->type == HANGOUT_TRANSFER_EVENT_COMPLETE) {
       r->reported = g_strdup (event->sha256);
       r->sha256 = g_strdup (g_checksum_get_string (checksum));
@@ -977,6 +998,83 @@ rogue_free (Rogue *r)
           "timed out after %d ms waiting for: %s", (int) (ms), #cond);      \
     g_mutex_unlock (&lock);                                                 \
   } G_STMT_END
+
+/* The sharer's file read again at any offset, as hangoutsink reads its
+ * upstream in pull mode. */
+static gboolean
+read_shared_file (guint64 offset, gsize size, guint8 *buffer,
+    gpointer user_data, GError **error)
+{
+  Share *s = user_data;
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (s->file, &len);
+
+  if (offset > len || size > len - offset) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "%" G_GSIZE_FORMAT " bytes at %" G_GUINT64_FORMAT " lie past the end",
+        size, offset);
+    return FALSE;
+  }
+  memcpy (buffer, bytes + offset, size);
+  return TRUE;
+}
+
+/* Members that join late (§4.8): one while half the file is sent, which
+ * is sent the first half by the sharer and then joins the swarm, and one
+ * after the end, while the sharer lingers, which is sent it all. Both
+ * get the whole file in order, verified, and so do the two that were
+ * there from the start. */
+GST_START_TEST (test_swarm_late_joiners)
+{
+  Share *s = share_new ();
+  g_autofree gchar *sha256 = file_sha256 (s);
+  Reader *readers[4];
+  const guint linger = 3;
+  guint64 made;
+
+  g_object_set (s->share, "linger", linger, NULL);
+  hangout_share_sender_set_reader (s->share, read_shared_file, s);
+  start_swarm (s, readers, 2);
+  s->pause_at = FILE_SIZE / 2;
+  share_run (s, 2);
+  WAIT_FOR (s->paused, 20000);
+  /* The pieces made before the pause: writes of 100000 bytes. */
+  made = (s->pause_at + 99999) / 100000 * 100000
+      / HANGOUT_TRANSFER2_DEFAULT_PIECE_SIZE;
+  readers[2] = reader_start (s, "mid-file");
+  /* Connected to the sharer before the rest of the file is sent (nothing
+   * signals it to the test: looked at every 10 ms). */
+  for (gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+      hangout_share_sender_count_connected (s->share) < 3;
+      g_usleep (10 * 1000))
+    fail_unless (g_get_monotonic_time () < end, "the late member did not "
+        "connect within 20 s");
+  /* Once it has them all it is in the swarm: the rest reaches it as it
+   * reaches the others. */
+  WAIT_FOR (readers[2]->output
+      >= made * HANGOUT_TRANSFER2_DEFAULT_PIECE_SIZE, 20000);
+  g_mutex_lock (&lock);
+  s->resumed = TRUE;
+  g_cond_broadcast (&changed);
+  g_mutex_unlock (&lock);
+  WAIT_FOR (s->finishing, 20000);
+  readers[3] = reader_start (s, "after-the-end");
+  assert_readers_complete (readers, 4, sha256);
+  wait_done (s);
+  fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
+  assert_counts (s, 4, 0, 0);
+  fail_unless (s->finish_ended - s->finish_began >= linger * G_USEC_PER_SEC,
+      "finish returned %" G_GINT64_FORMAT " ms after the end, before "
+      "linger", (s->finish_ended - s->finish_began) / 1000);
+  /* The sharer sent the late ones the pieces before their time: the
+   * first half to the first, which took the rest from the swarm, and the
+   * whole file to the second. */
+  assert_equals_uint64 (summary_uint64 (s, "swarm-caught-up"),
+      made + summary_uint64 (s, "swarm-pieces"));
+  free_readers (readers, G_N_ELEMENTS (readers));
+  share_free (s);
+}
+GST_END_TEST;
 
 /* A member of version 1 in a room sharing in version 2 gets the file
  * directly, by version 1, and the others through the swarm. */
@@ -1207,6 +1305,7 @@ share_suite (void)
   tcase_add_test (tc, test_swarm_forwarder_leaves);
   tcase_add_test (tc, test_swarm_corrupt_forwarder);
   tcase_add_test (tc, test_swarm_receiver_limits);
+  tcase_add_test (tc, test_swarm_late_joiners);
   return s;
 }
 
