@@ -14,6 +14,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_hangout_share_object_debug);
 #define DEFAULT_ACK_TIMEOUT HANGOUT_SHARE_DEFAULT_ACK_TIMEOUT
 #define DEFAULT_MIN_ACKS HANGOUT_SHARE_DEFAULT_MIN_ACKS
 #define DEFAULT_CHUNK_SIZE HANGOUT_TRANSFER_DEFAULT_CHUNK_SIZE
+#define DEFAULT_LINGER HANGOUT_SHARE_DEFAULT_LINGER
 #define DEFAULT_NUM_FILES 1
 #define DEFAULT_STALL_TIMEOUT HANGOUT_TRANSFER_STALL_TIMEOUT_S
 
@@ -27,6 +28,7 @@ struct _GstHangoutShareObject {
   guint min_acks;
   guint chunk_size;
   HangoutShareDistribution distribution;
+  guint linger;
   /* ... and the receiver's. */
   guint num_files;
   gchar *from;
@@ -88,6 +90,16 @@ gst_hangout_share_object_install_sender_properties (GObjectClass *klass)
           "the sink sends (docs/protocol.md §4), and the others get the "
           "file directly", HANGOUT_TYPE_SHARE_DISTRIBUTION,
           HANGOUT_SHARE_DISTRIBUTION_DIRECT, PARAM_FLAGS));
+  g_object_class_install_property (klass, GST_HANGOUT_SHARE_PROP_LINGER,
+      g_param_spec_uint ("linger", "Linger",
+          "Seconds to go on serving the file after EOS (EOS is posted "
+          "after that, once every member offered the file has it or "
+          "ack-timeout ran out for it): members that join meanwhile, or "
+          "while the file is shared, get the whole file. Only with "
+          "distribution=swarm and an upstream that the sink reads at any "
+          "offset (pull mode: filesrc); members of transfer version 1 that "
+          "join late are not sent the file", 0, 24 * 3600, DEFAULT_LINGER,
+          PARAM_FLAGS));
 }
 
 void
@@ -142,6 +154,7 @@ gst_hangout_share_object_new (GstElement *element,
   object->ack_timeout = DEFAULT_ACK_TIMEOUT;
   object->min_acks = DEFAULT_MIN_ACKS;
   object->chunk_size = DEFAULT_CHUNK_SIZE;
+  object->linger = DEFAULT_LINGER;
   object->num_files = DEFAULT_NUM_FILES;
   object->stall_timeout = DEFAULT_STALL_TIMEOUT;
   return object;
@@ -167,6 +180,8 @@ uint_field (GstHangoutShareObject *object, guint prop_id)
       return &object->min_acks;
     case GST_HANGOUT_SHARE_PROP_CHUNK_SIZE:
       return &object->chunk_size;
+    case GST_HANGOUT_SHARE_PROP_LINGER:
+      return &object->linger;
     case GST_HANGOUT_SHARE_PROP_NUM_FILES:
       return &object->num_files;
     case GST_HANGOUT_SHARE_PROP_STALL_TIMEOUT:
@@ -366,7 +381,7 @@ gst_hangout_share_object_wait_for_members (GstHangoutShareObject *object,
   g_autoptr (GError) error = NULL;
   guint join_timeout =
       gst_hangout_room_object_get_join_timeout (object->room_object);
-  guint min_peers, chunk_size, ack_timeout, min_acks;
+  guint min_peers, chunk_size, ack_timeout, min_acks, linger;
   HangoutShareDistribution distribution;
   g_autofree gchar *id = NULL;
 
@@ -376,9 +391,11 @@ gst_hangout_share_object_wait_for_members (GstHangoutShareObject *object,
   ack_timeout = object->ack_timeout;
   min_acks = object->min_acks;
   distribution = object->distribution;
+  linger = object->linger;
   GST_OBJECT_UNLOCK (object->element);
   g_object_set (object->sender, "chunk-size", chunk_size, "ack-timeout",
-      ack_timeout, "min-acks", min_acks, "distribution", distribution, NULL);
+      ack_timeout, "min-acks", min_acks, "distribution", distribution,
+      "linger", linger, NULL);
 
   if (hangout_share_sender_wait_for_members (object->sender, min_peers,
           join_timeout, cancellable, &error))

@@ -20,6 +20,7 @@
 #include "gsthangoutroomobject.h"
 #include "gsthangoutshareobject.h"
 #include "gsthangoutupstream.h"
+#include <hangout/transfer2.h>
 
 /**
  * SECTION:element-hangoutsink
@@ -50,6 +51,13 @@
  * (docs/protocol.md §4): the sink's upload carries about one copy of the
  * file instead of one per member.
  *
+ * An upstream that can be read at any offset (filesrc) drives the sink in
+ * pull mode (64 KiB a buffer): the sink can then read the file again, so
+ * with distribution swarm a member that joins while the file is shared
+ * gets the whole file, the pieces before its time from the sink, and
+ * #GstHangoutSink:linger keeps serving it after EOS for members that join
+ * later (docs/protocol.md §4.8).
+ *
  * docs/messages.md lists every message with its fields.
  *
  * What members receive is what a filesink would have written: a muxer
@@ -63,6 +71,7 @@
  * |[
  * gst-launch-1.0 filesrc location=big.iso ! hangoutsink room=team server=ws://HOST:8080/ws
  * gst-launch-1.0 filesrc location=big.iso ! hangoutsink room=team min-peers=7 distribution=swarm
+ * gst-launch-1.0 filesrc location=big.iso ! hangoutsink room=team distribution=swarm linger=600
  * gst-launch-1.0 videotestsrc num-buffers=300 ! x264enc ! mp4mux ! hangoutsink room=team filename=test.mp4
  * ]|
  */
@@ -100,6 +109,36 @@ post_progress (GstHangoutSink *sink, GstProgressType type, gboolean force)
       hangout_share_sender_get_offset (sink->share));
 }
 
+/* Reads the file again where a member that joined late needs it: an
+ * upstream in pull mode answers any offset. Called on the room's network
+ * thread; concurrent pulls are serialised by upstream's stream lock. */
+static gboolean
+read_upstream (guint64 offset, gsize size, guint8 *buffer,
+    gpointer user_data, GError **error)
+{
+  GstHangoutSink *sink = user_data;
+  GstBuffer *read = NULL;
+  GstFlowReturn ret;
+  gsize got;
+
+  ret = gst_pad_pull_range (GST_BASE_SINK_PAD (sink), offset, size, &read);
+  if (ret != GST_FLOW_OK) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+        "upstream answered %s for %" G_GSIZE_FORMAT " bytes at offset %"
+        G_GUINT64_FORMAT, gst_flow_get_name (ret), size, offset);
+    return FALSE;
+  }
+  got = gst_buffer_extract (read, 0, buffer, size);
+  gst_buffer_unref (read);
+  if (got != size) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ,
+        "upstream gave %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes at "
+        "offset %" G_GUINT64_FORMAT, got, size, offset);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* Offers the file, of @size bytes (-1: unknown), to the members connected. */
 static GstFlowReturn
 offer_file (GstHangoutSink *sink, gint64 size)
@@ -107,7 +146,11 @@ offer_file (GstHangoutSink *sink, gint64 size)
   g_autoptr (GError) error = NULL;
   g_autofree gchar *name =
       gst_hangout_upstream_choose_filename (sink->upstream);
+  gboolean pulled =
+      GST_PAD_MODE (GST_BASE_SINK_PAD (sink)) == GST_PAD_MODE_PULL;
 
+  hangout_share_sender_set_reader (sink->share, pulled ? read_upstream : NULL,
+      sink);
   if (!hangout_share_sender_begin (sink->share, name, size, NULL, &error)) {
     GST_ELEMENT_ERROR (sink, RESOURCE, SETTINGS, ("Cannot send this file"),
         ("%s", error->message));
@@ -308,6 +351,20 @@ gst_hangout_sink_render (GstBaseSink *bsink, GstBuffer *buffer)
   return ret;
 }
 
+/* In pull mode, the bytes a buffer covers: GstBaseSink sets the position
+ * it pulls from next to the end given here (without one it pulls offset 0
+ * again, GStreamer 1.22). Its loop has already moved the position past
+ * the buffer. A sink that does not sync has no other use for times. */
+static void
+gst_hangout_sink_get_times (GstBaseSink *bsink, GstBuffer *buffer,
+    GstClockTime *start, GstClockTime *end)
+{
+  if (bsink->pad_mode != GST_PAD_MODE_PULL)
+    return;
+  *end = bsink->segment.position;
+  *start = *end - gst_buffer_get_size (buffer);
+}
+
 static gboolean
 gst_hangout_sink_event (GstBaseSink *bsink, GstEvent *event)
 {
@@ -381,6 +438,10 @@ gst_hangout_sink_set_property (GObject *object, guint prop_id,
           value)
       && !gst_hangout_upstream_set_property (sink->upstream, prop_id, value))
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  /* In pull mode, every buffer would be a file of its own. */
+  if (prop_id == GST_HANGOUT_UPSTREAM_PROP_NEXT_FILE)
+    GST_BASE_SINK (sink)->can_activate_pull =
+        g_value_get_enum (value) == GST_HANGOUT_SINK_NEXT_FILE_STREAM;
 }
 
 static void
@@ -419,6 +480,11 @@ gst_hangout_sink_init (GstHangoutSink *sink)
   sink->cancellable = g_cancellable_new ();
   /* Files are not timed: render as soon as data arrives. */
   gst_base_sink_set_sync (GST_BASE_SINK (sink), FALSE);
+  /* An upstream that can be read at any offset is: the file can then be
+   * read again for members that join late. A piece a buffer. */
+  GST_BASE_SINK (sink)->can_activate_pull = TRUE;
+  gst_base_sink_set_blocksize (GST_BASE_SINK (sink),
+      HANGOUT_TRANSFER2_DEFAULT_PIECE_SIZE);
 }
 
 static void
@@ -450,6 +516,7 @@ gst_hangout_sink_class_init (GstHangoutSinkClass *klass)
   basesink_class->unlock_stop =
       GST_DEBUG_FUNCPTR (gst_hangout_sink_unlock_stop);
   basesink_class->render = GST_DEBUG_FUNCPTR (gst_hangout_sink_render);
+  basesink_class->get_times = GST_DEBUG_FUNCPTR (gst_hangout_sink_get_times);
   basesink_class->event = GST_DEBUG_FUNCPTR (gst_hangout_sink_event);
   basesink_class->query = GST_DEBUG_FUNCPTR (gst_hangout_sink_query);
 }

@@ -44,12 +44,16 @@ typedef enum {
 } SwarmAnswer;
 
 /* A member that accepted after the pieces began (docs/protocol.md §4.8):
- * we send it every piece before the current one ourselves, as `repair`,
- * in order and paced by its channel and its window, then it joins the
- * swarm; after the end, it is sent them all and the `end`. */
+ * we send it the pieces before the current ones ourselves, as `repair`,
+ * in order and paced by its channel and its window. Once it is within
+ * half a window of the pieces being made it joins the swarm, which
+ * brings it every piece from then on, and we send it the rest of those
+ * before; after the end, it is sent them all and the `end`. */
 typedef struct {
   guint64 next_push;            /* the next piece we send it */
   guint64 next;                 /* its window's start, by its `have` */
+  gboolean joined;              /* in the swarm, from piece joined_at on */
+  guint64 joined_at;
   gboolean ended;               /* sent `end` */
 } LateMember;
 
@@ -648,9 +652,9 @@ swarm_handle (HangoutShareSender *self, const gchar *member,
     case HANGOUT_TRANSFER2_HAVE:
       if ((late = g_hash_table_lookup (swarm->late, member)) != NULL)
         late->next = MAX (late->next, control->next);
-      else
-        hangout_piece_scheduler_set_next (swarm->scheduler, member,
-            control->next);
+      /* A late member that joined the swarm is in both. */
+      hangout_piece_scheduler_set_next (swarm->scheduler, member,
+          control->next);
       break;
     case HANGOUT_TRANSFER2_REQUEST:
       if (GPOINTER_TO_INT (answer) == SWARM_ACCEPTED
@@ -803,21 +807,37 @@ late_fail (HangoutShareSender *self, const gchar *id, const gchar *member,
 }
 
 /* Late member @member's next pieces, as many as its channel and its
- * window take, into @again; once it has every piece made so far it joins
- * the swarm (TRUE), or, after the end, is sent the `end`. Called with the
- * lock. */
+ * window take, into @again. It joins the swarm once it is near the
+ * pieces being made (*@joined), and is done once it was sent every piece
+ * before (TRUE); after the end, once it was sent every piece, it is sent
+ * the `end`. Called with the lock. */
 static gboolean
 late_push (HangoutShareSender *self, const gchar *member, LateMember *late,
-    ReadAgain *again, GPtrArray *out)
+    ReadAgain *again, GPtrArray *out, gboolean *joined)
 {
   Swarm *swarm = self->swarm;
   Recipient *recipient = g_hash_table_lookup (self->recipients, member);
-  guint64 queued;
+  guint64 until, queued;
 
   if (recipient == NULL)
     return FALSE;
+  if (!late->joined && !swarm->finished
+      && late->next_push + swarm->n_recent / 2 >= swarm->next_piece) {
+    /* The pieces from now on reach it through the swarm (their hashes
+     * from us): pieces are made under the lock, so none falls between.
+     * Its window holds back the swarm until it has the ones before. */
+    GST_INFO_OBJECT (self, "%s is %" G_GUINT64_FORMAT " pieces behind: it "
+        "joins the swarm", member, swarm->next_piece - late->next_push);
+    late->joined = TRUE;
+    late->joined_at = swarm->next_piece;
+    hangout_piece_scheduler_add_member (swarm->scheduler, member, late->next);
+    g_hash_table_insert (swarm->answers, g_strdup (member),
+        GINT_TO_POINTER (SWARM_ACCEPTED));
+    *joined = TRUE;
+  }
+  until = late->joined ? late->joined_at : swarm->next_piece;
   queued = hangout_data_channel_get_buffered_amount (recipient->channel);
-  while (late->next_push < swarm->next_piece
+  while (late->next_push < until
       && late->next_push < late->next + swarm->n_recent
       && queued + swarm->piece_size <= HANGOUT_SHARE_WINDOW) {
     read_again_add (again, member, late->next_push,
@@ -826,19 +846,11 @@ late_push (HangoutShareSender *self, const gchar *member, LateMember *late,
     swarm->caught_up++;
     queued += swarm->piece_size;
   }
-  if (late->next_push < swarm->next_piece)
+  if (late->next_push < until)
     return FALSE;
-  if (!swarm->finished) {
-    /* The pieces from now on reach it through the swarm (their hashes
-     * from us): pieces are made under the lock, so none falls between. */
-    GST_INFO_OBJECT (self, "%s caught up at piece %" G_GUINT64_FORMAT
-        ": it joins the swarm", member, late->next_push);
-    hangout_piece_scheduler_add_member (swarm->scheduler, member, late->next);
-    g_hash_table_insert (swarm->answers, g_strdup (member),
-        GINT_TO_POINTER (SWARM_ACCEPTED));
+  if (late->joined)
     return TRUE;
-  }
-  if (!late->ended) {
+  if (swarm->finished && !late->ended) {
     late->ended = TRUE;
     hangout_share_queue (out, member, hangout_transfer2_build_end
         (hangout_transfer_sender_get_id (self->file), swarm->size,
@@ -868,10 +880,8 @@ catch_up_tick (gpointer data)
   read_again_init (&again, self);
   g_hash_table_iter_init (&iter, self->swarm->late);
   while (g_hash_table_iter_next (&iter, &key, &value))
-    if (late_push (self, key, value, &again, out)) {
+    if (late_push (self, key, value, &again, out, &joined))
       g_hash_table_iter_remove (&iter);
-      joined = TRUE;
-    }
   if (joined) {
     g_auto (GStrv) members =
         hangout_piece_scheduler_list_members (self->swarm->scheduler);
