@@ -29,6 +29,7 @@ typedef struct {
   HangoutPieceWindowRole role;
   gint64 verified_at;           /* VERIFIED */
   gboolean has_hash;
+  gint64 hash_at;               /* when the hash came */
   guint8 hash[HASH];
   gboolean requested;
   gint64 requested_at;
@@ -64,6 +65,11 @@ struct _HangoutPieceWindow {
   GError *error;                /* FAILED */
   guint64 have_next;            /* `next` of the last `have` */
   gboolean have_sent;
+  /* How late forwarded pieces come after their hash (RFC 6298's
+   * estimator), for the repair delay; lag_seen FALSE before a sample. */
+  gboolean lag_seen;
+  gint64 lag_smoothed;
+  gint64 lag_variation;
 };
 
 static void
@@ -241,6 +247,34 @@ level_of (HangoutPieceWindow *window)
       window->piece_size);
 }
 
+/* A forwarded piece was verified @lag µs after its hash came (the sharer
+ * sends the hash as it assigns the piece). */
+static void
+sample_lag (HangoutPieceWindow *window, gint64 lag)
+{
+  if (!window->lag_seen) {
+    window->lag_seen = TRUE;
+    window->lag_smoothed = lag;
+    window->lag_variation = lag / 2;
+    return;
+  }
+  window->lag_variation = (3 * window->lag_variation
+      + ABS (window->lag_smoothed - lag)) / 4;
+  window->lag_smoothed = (7 * window->lag_smoothed + lag) / 8;
+}
+
+gint64
+hangout_piece_window_get_repair_delay (HangoutPieceWindow *window)
+{
+  g_return_val_if_fail (window != NULL,
+      HANGOUT_PIECE_WINDOW_REPAIR_DELAY_MIN_US);
+  if (!window->lag_seen)
+    return HANGOUT_PIECE_WINDOW_REPAIR_DELAY_MIN_US;
+  return CLAMP (window->lag_smoothed + 4 * window->lag_variation,
+      HANGOUT_PIECE_WINDOW_REPAIR_DELAY_MIN_US,
+      HANGOUT_PIECE_WINDOW_REPAIR_DELAY_MAX_US);
+}
+
 /* Checks whole @slot (piece @piece) against its hash and reports it. */
 static void
 verify (HangoutPieceWindow *window, guint64 piece, Slot *slot,
@@ -253,6 +287,8 @@ verify (HangoutPieceWindow *window, guint64 piece, Slot *slot,
 
   hangout_merkle_hash_piece (level_of (window), slot->data, slot->fill, hash);
   if (memcmp (hash, slot->hash, HASH) == 0) {
+    if (slot->role == HANGOUT_PIECE_WINDOW_ROLE_FORWARDED)
+      sample_lag (window, now_us - slot->hash_at);
     slot->state = SLOT_VERIFIED;
     slot->verified_at = now_us;
     slot->requested = slot->corrupt = FALSE;
@@ -512,6 +548,7 @@ hangout_piece_window_hashes (HangoutPieceWindow *window, const gchar *member,
       continue;
     memcpy (slot->hash, hashes + (piece - first) * HASH, HASH);
     slot->has_hash = TRUE;
+    slot->hash_at = now_us;
     if (slot->state == SLOT_WHOLE)
       verify (window, piece, slot, now_us, events);
     if (window->state != HANGOUT_PIECE_WINDOW_RECEIVING)
@@ -699,8 +736,8 @@ collect_requests (HangoutPieceWindow *window, DueRule rule, gint64 now_us)
 {
   GArray *ranges = ranges_new ();
   guint64 end = window_end (window);
-  gboolean after_end = window->ended
-      && now_us - window->ended_at >= HANGOUT_PIECE_WINDOW_REPAIR_DELAY_US;
+  gint64 delay = hangout_piece_window_get_repair_delay (window);
+  gboolean after_end = window->ended && now_us - window->ended_at >= delay;
   g_autofree gint64 *oldest_later = NULL;
   gint64 oldest = G_MAXINT64;
 
@@ -731,7 +768,7 @@ collect_requests (HangoutPieceWindow *window, DueRule rule, gint64 now_us)
       due = slot->has_hash || later != G_MAXINT64;
     else
       due = slot->corrupt || after_end || (later != G_MAXINT64
-          && now_us - later >= HANGOUT_PIECE_WINDOW_REPAIR_DELAY_US);
+          && now_us - later >= delay);
     if (!due)
       continue;
     if (!ranges_add (ranges, piece))

@@ -40,9 +40,15 @@ G_BEGIN_DECLS
 #define HANGOUT_PIECE_WINDOW_MAX_WINDOW (64 * 1024 * 1024)
 /* Corrupt pieces from one member after which its data are dropped. */
 #define HANGOUT_PIECE_WINDOW_MAX_CORRUPT 3
-/* A piece missing while a later one is held verified this long, or this
- * long after `end`, is requested (§4.7). */
-#define HANGOUT_PIECE_WINDOW_REPAIR_DELAY_US G_USEC_PER_SEC
+/* A piece missing while a later one is held verified for the repair
+ * delay, or that long after `end`, is requested (§4.7). The delay follows
+ * how late forwarded pieces come (their data after their hash), as
+ * TCP's retransmission timeout follows the round trip (RFC 6298:
+ * smoothed lag + 4 × its variation), within these bounds: a forwarder's
+ * own upload queue can hold its forwards for seconds, and asking the
+ * sharer for each such piece would send it twice. */
+#define HANGOUT_PIECE_WINDOW_REPAIR_DELAY_MIN_US G_USEC_PER_SEC
+#define HANGOUT_PIECE_WINDOW_REPAIR_DELAY_MAX_US (8 * G_USEC_PER_SEC)
 /* A piece requested is not requested again before this: the answer queues
  * at the sharer behind what it is sending us already (up to its
  * assignment window of 2 pieces and the repairs others asked for), so
@@ -197,8 +203,9 @@ GArray *hangout_piece_window_build_have (HangoutPieceWindow *window,
 /* The pieces to `request` from the sharer at @now_us (HangoutPieceRange,
  * at most HANGOUT_PIECE_WINDOW_MAX_RANGES, possibly empty; transfer full):
  * those of the window that are missing while a later piece has been held
- * verified for HANGOUT_PIECE_WINDOW_REPAIR_DELAY_US, those reported
- * corrupt, and after `end` every missing piece from that long after it.
+ * verified for the repair delay (hangout_piece_window_get_repair_delay ()),
+ * those reported corrupt, and after `end` every missing piece from that
+ * long after it.
  * A piece is missing when it is not whole and the sharer itself is not
  * sending it; what another member had sent of it is dropped, so that the
  * sharer's `repair` is not a duplicate. No piece is returned again before
@@ -206,6 +213,9 @@ GArray *hangout_piece_window_build_have (HangoutPieceWindow *window,
  * times a second) and after a CORRUPT event. */
 GArray *hangout_piece_window_repair (HangoutPieceWindow *window,
     gint64 now_us);
+/* The repair delay now, in µs: HANGOUT_PIECE_WINDOW_REPAIR_DELAY_MIN_US
+ * until forwarded pieces were seen to come later than that. */
+gint64 hangout_piece_window_get_repair_delay (HangoutPieceWindow *window);
 
 /* @member left at @now_us: what it had sent of a piece is dropped, and the
  * pieces to request at once are returned as by

@@ -816,6 +816,45 @@ GST_START_TEST (test_repair_timing)
 
 GST_END_TEST;
 
+/* Forwarded pieces that come 3 s after their hash (a forwarder whose
+ * upload queue is deep): the repair delay grows past that, so a piece
+ * that is merely as late as the others is not fetched from the sharer
+ * too; it stays within its bounds. */
+GST_START_TEST (test_repair_delay_follows_lag)
+{
+  g_autoptr (TestFile) file = test_file_new (16 * 16 * KIB, 16 * KIB);
+  g_autoptr (HangoutPieceWindow) w = window_new (file->size, 16 * KIB,
+      16 * 16 * KIB);
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  const gint64 t0 = 1000 * SECOND, lag = 3 * SECOND;
+  gint64 delay, held;
+  Tally t = { 0 };
+
+  fail_unless_equals_int64 (hangout_piece_window_get_repair_delay (w),
+      HANGOUT_PIECE_WINDOW_REPAIR_DELAY_MIN_US);
+  send_hashes (w, file, &t, 0, 10, t0);
+  for (guint64 i = 0; i < 8; i++)
+    send_piece (w, file, &t, "bob", HANGOUT_PIECE_WINDOW_ROLE_FORWARDED, i,
+        CHUNK, FALSE, t0 + lag);
+  delay = hangout_piece_window_get_repair_delay (w);
+  fail_unless (delay > lag && delay <= HANGOUT_PIECE_WINDOW_REPAIR_DELAY_MAX_US,
+      "repair delay %" G_GINT64_FORMAT " µs", delay);
+  fail_unless_equals_int (drain (w, sum), 8);
+  /* Piece 9 comes, 8 does not. */
+  held = t0 + lag;
+  send_piece (w, file, &t, "carol", HANGOUT_PIECE_WINDOW_ROLE_FORWARDED, 9,
+      CHUNK, FALSE, held);
+  /* As late as the others: the estimate only settles. */
+  fail_unless (hangout_piece_window_get_repair_delay (w) <= delay);
+  delay = hangout_piece_window_get_repair_delay (w);
+  fail_unless (delay > lag);
+  assert_ranges (hangout_piece_window_repair (w, held + lag), "");
+  assert_ranges (hangout_piece_window_repair (w, held + delay - 1), "");
+  assert_ranges (hangout_piece_window_repair (w, held + delay), "[8,1]");
+}
+
+GST_END_TEST;
+
 /* A member that leaves: what it was sending is dropped, and every missing
  * piece the sharer has sent (its hash came, or a later piece is held) is
  * requested at once. The sharer leaving before `end` fails the file. */
@@ -1030,6 +1069,7 @@ piece_window_suite (void)
   tcase_add_test (tc, test_empty);
   tcase_add_test (tc, test_end);
   tcase_add_test (tc, test_repair_timing);
+  tcase_add_test (tc, test_repair_delay_follows_lag);
   tcase_add_test (tc, test_member_left);
   tcase_add_test (tc, test_have);
   tcase_add_test (tc, test_memory_bound);
