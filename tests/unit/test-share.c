@@ -502,6 +502,8 @@ typedef struct {
   HangoutShareReceiver *share;
   gchar *decline;               /* the reason "offered" answers, or NULL */
   guint offered;
+  guint corrupt;                /* "corrupt" signals (lock) */
+  gchar *corrupt_from;          /* the member the last one named (lock) */
 } Taker;
 
 static gchar *
@@ -514,6 +516,17 @@ on_offered (HangoutShareReceiver *share, const gchar *member,
   return g_strdup (t->decline);
 }
 
+static void
+on_corrupt (HangoutShareReceiver *share, const gchar *member,
+    const gchar *name, guint64 piece, gboolean excluded, Taker *t)
+{
+  g_mutex_lock (&lock);
+  t->corrupt++;
+  g_free (t->corrupt_from);
+  t->corrupt_from = g_strdup (member);
+  g_mutex_unlock (&lock);
+}
+
 static Taker *
 taker_start (Share *s, const gchar *name, const gchar *decline)
 {
@@ -524,6 +537,7 @@ taker_start (Share *s, const gchar *name, const gchar *decline)
   t->room = room_new (s->hub, s->room_name, name);
   t->share = hangout_share_receiver_new (t->room, 10);
   g_signal_connect (t->share, "offered", G_CALLBACK (on_offered), t);
+  g_signal_connect (t->share, "corrupt", G_CALLBACK (on_corrupt), t);
   fail_unless (hangout_room_start (t->room, &error), "start: %s",
       error ? error->message : "");
   return t;
@@ -536,6 +550,7 @@ taker_free (Taker *t)
   g_object_unref (t->share);
   g_object_unref (t->room);
   g_free (t->decline);
+  g_free (t->corrupt_from);
   g_free (t);
 }
 
@@ -961,8 +976,9 @@ GST_START_TEST (test_swarm_forwarder_leaves)
 GST_END_TEST;
 
 /* A forwarder that changes what it forwards: every receiver drops those
- * pieces, fetches them from the sharer and ends with the right file; the
- * sharer hands the forwarder no more once three were named corrupt. */
+ * pieces, says so ("corrupt", naming the forwarder), fetches them from the
+ * sharer and ends with the right file; the sharer hands the forwarder no
+ * more once three were named corrupt. */
 GST_START_TEST (test_swarm_corrupt_forwarder)
 {
   Share *s = share_new ();
@@ -989,6 +1005,15 @@ GST_START_TEST (test_swarm_corrupt_forwarder)
   g_print ("the liar was handed %u piece messages of %" G_GUINT64_FORMAT
       " pieces\n", rogue_get_assigned (liar),
       summary_uint64 (s, "swarm-pieces"));
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++) {
+    Taker *t = readers[i]->taker;
+
+    g_mutex_lock (&lock);
+    fail_unless (t->corrupt >= 1, "reader %u was told of no corrupt piece",
+        i);
+    assert_equals_string (t->corrupt_from, liar_id);
+    g_mutex_unlock (&lock);
+  }
   /* Each receiver fetched at least the three it named again. */
   fail_unless (summary_uint64 (s, "swarm-resent") >= 6);
   free_readers (readers, G_N_ELEMENTS (readers));
