@@ -14,6 +14,7 @@ struct _Rogue {
   gulong handler;
   GStrv swarm;                  /* the sharer's latest, network thread only */
   gchar *sharer;                /* network thread only */
+  guint64 pieces;               /* of the file offered last (0: unknown) */
   guint assigned;               /* atomic */
 };
 
@@ -55,9 +56,23 @@ on_message (HangoutRoom *room, const gchar *member, gboolean is_string,
       g_free (r->sharer);
       r->sharer = g_strdup (member);
       hangout_room_send_string (room, member, accept, NULL);
+      r->pieces = control.size < 0 || control.piece_size == 0 ? 0 :
+          (control.size + control.piece_size - 1) / control.piece_size;
     } else if (control.type == HANGOUT_TRANSFER2_SWARM) {
       g_strfreev (r->swarm);
       r->swarm = g_strdupv (control.members);
+      if (r->pieces > 0) {
+        /* In the swarm now, it claims to hold the whole file: a member
+         * whose window stays at piece 0 would hold the sharer back one
+         * window into the file (§4.6), and a file larger than that would
+         * end there, by a stall rather than by what the rogue forwards. */
+        g_autoptr (GArray) none = g_array_new (FALSE, FALSE,
+            sizeof (HangoutTransfer2Range));
+        g_autofree gchar *have = hangout_transfer2_build_have (control.id,
+            r->pieces, none);
+
+        hangout_room_send_string (room, member, have, NULL);
+      }
     }
     hangout_transfer2_control_clear (&control);
     return;

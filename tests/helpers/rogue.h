@@ -1,7 +1,9 @@
 /* gst-hangout test helper — a member of transfer version 2 that does not
- * play fair (docs/protocol.md §4.7): it accepts every version 2 offer and
- * then forwards nothing (ROGUE_SILENT) or forwards every piece it is
- * handed with a byte changed (ROGUE_CORRUPT). It never answers an end.
+ * play fair (docs/protocol.md §4.7): it accepts every version 2 offer,
+ * says it holds the whole file (a `have`, so that it never holds the
+ * sharer back), and then forwards nothing (ROGUE_SILENT) or forwards every
+ * piece it is handed with a byte changed (ROGUE_CORRUPT). It never answers
+ * an end.
  * The share layer's tests run it in-process (tests/unit/test-share.c), the
  * network lab as a program of its own (tests/lab/swarm-member.c).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
