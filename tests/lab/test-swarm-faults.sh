@@ -133,6 +133,9 @@ done
 case $case in
   killed)
     [ "$(stat -c %s "$LAB_DIR/copy-5")" -lt "$size" ] || lab_fail "r5 has the whole file"
+    # What gst-launch-1.0 prints of hangoutsink's warning.
+    grep -q "^WARNING: .*: \(The connection to member\|Member\) r5 ($(member r5)) .*before it had the whole file" \
+      "$LAB_DIR/s.log" || lab_fail "the sharer did not warn that r5 left"
     expect_ids complete "$(member r1)" "$(member r2)" "$(member r3)" "$(member r4)"
     expect_ids left "$(member r5)"
     ;;
