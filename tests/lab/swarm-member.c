@@ -44,11 +44,14 @@ on_failed (HangoutRoom *room, GError *error, Run *run)
   g_main_loop_quit (run->loop);
 }
 
+/* Kept: timeout(1) sends its signal to us and then to its whole process
+ * group, us again, and a removed source would leave the second one to the
+ * default action. */
 static gboolean
 on_signal (gpointer data)
 {
   g_main_loop_quit (((Run *) data)->loop);
-  return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE;
 }
 
 /* The liar: until told to stop. */
