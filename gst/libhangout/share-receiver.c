@@ -306,7 +306,16 @@ corrupt_piece_clear (CorruptPiece *corrupt)
   g_free (corrupt->name);
 }
 
-/* "corrupt" for the pieces found so; called without the lock. */
+static GArray *
+corrupt_pieces_new (void)
+{
+  GArray *corrupt = g_array_new (FALSE, FALSE, sizeof (CorruptPiece));
+
+  g_array_set_clear_func (corrupt, (GDestroyNotify) corrupt_piece_clear);
+  return corrupt;
+}
+
+/* "corrupt" for the pieces found so. Called without the lock. */
 static void
 emit_corrupt (HangoutShareReceiver *self)
 {
@@ -315,9 +324,7 @@ emit_corrupt (HangoutShareReceiver *self)
   g_mutex_lock (&self->lock);
   if (self->corrupt->len > 0) {
     corrupt = self->corrupt;
-    self->corrupt = g_array_new (FALSE, FALSE, sizeof (CorruptPiece));
-    g_array_set_clear_func (self->corrupt,
-        (GDestroyNotify) corrupt_piece_clear);
+    self->corrupt = corrupt_pieces_new ();
   }
   g_mutex_unlock (&self->lock);
   for (guint i = 0; corrupt != NULL && i < corrupt->len; i++) {
@@ -1426,8 +1433,7 @@ hangout_share_receiver_init (HangoutShareReceiver *self)
   self->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) pending_file_free);
   self->swarm_files = g_hash_table_new (g_str_hash, g_str_equal);
-  self->corrupt = g_array_new (FALSE, FALSE, sizeof (CorruptPiece));
-  g_array_set_clear_func (self->corrupt, (GDestroyNotify) corrupt_piece_clear);
+  self->corrupt = corrupt_pieces_new ();
 }
 
 static void
