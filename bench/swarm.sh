@@ -85,39 +85,6 @@ rates() {
     for (i = 0; i < n; i++) printf "%g\n", n == 1 ? r[2] : r[1] + (r[2] - r[1]) * i / (n - 1) }'
 }
 
-# shape NAME MBIT: the member's upload (its veth's egress) at MBIT Mbit/s.
-# A burst of 32 KB is 2.6 ms at 100 Mbit/s; the queue holds $queue_ms ms.
-shape() {
-  lab_in "$1" tc qdisc add dev up0 root tbf rate "${2}mbit" burst 32kb latency "${queue_ms}ms"
-}
-
-# star N RATES: the hub (198.18.0.1, bridge br0, hangout-server) and the
-# members s (the sharer, 198.18.0.10) and r1..rN (198.18.0.11...), each on
-# its own veth pair to the bridge.
-star() {
-  lab_ns hub
-  lab_in hub ip link add br0 type bridge
-  lab_in hub ip addr add 198.18.0.1/24 dev br0
-  lab_in hub ip link set br0 up
-  i=0
-  for name in s $(seq -f 'r%g' "$1"); do
-    lab_ns "$name"
-    ip link add up0 netns "$LAB_ID-$name" type veth peer name "$name" netns "$LAB_ID-hub"
-    lab_in hub ip link set "$name" master br0 up
-    lab_in "$name" ip addr add "198.18.0.$((10 + i))/24" dev up0
-    lab_in "$name" ip link set up0 up
-    i=$((i + 1))
-  done
-  shape s "$sharer_mbit"
-  i=1
-  for rate in $2; do
-    shape "r$i" "$rate"
-    i=$((i + 1))
-  done
-  LAB_SERVER_NS=hub
-  LAB_SERVER_HOST=198.18.0.1
-}
-
 # stamp LOG PATTERN: the time of the first line of LOG matching PATTERN.
 stamp() {
   grep -m 1 -e "$2" "$LAB_DIR/$1.log" | cut -d' ' -f1 | grep . \
@@ -130,16 +97,6 @@ last_stamp() {
   echo "$times" | sort -n | tail -n 1
 }
 
-# sent NAME: the bytes the member's tbf let out.
-sent() {
-  lab_in "$1" tc -s qdisc show dev up0 | awk '/Sent/ { print $2; exit }'
-}
-
-# dropped NAME: the packets the member's tbf dropped (its queue full).
-dropped() {
-  lab_in "$1" tc -s qdisc show dev up0 | awk '/Sent/ { sub(",", "", $7); print $7; exit }'
-}
-
 # watch_sharer: the sharer's tbf counter once a second, into sharer.rate,
 # until the file stop-watch exists or the sharer's namespace is gone (the
 # script ended), bounded by the run's limit.
@@ -148,7 +105,7 @@ watch_sharer() {
   (
     end=$(( $(date +%s) + limit ))
     while [ ! -e "$LAB_DIR/stop-watch" ] && [ "$(date +%s)" -lt "$end" ] \
-        && bytes_now=$(sent s 2>/dev/null) && [ -n "$bytes_now" ]; do
+        && bytes_now=$(lab_tbf_sent s 2>/dev/null) && [ -n "$bytes_now" ]; do
       echo "$(date +%s.%N) $bytes_now" >>"$LAB_DIR/sharer.rate"
       sleep 1
     done
@@ -256,15 +213,15 @@ for n in $counts; do
       for stack in $stacks; do
         rm -rf "$LAB_DIR"/copy-* "$LAB_DIR"/bt-* "$LAB_DIR/go" "$LAB_DIR/stop-watch"
         load_before=$(load)
-        star "$n" "$rates"
+        lab_star "$n" "$sharer_mbit" "$rates" "$queue_ms"
         watch_sharer
         # Not in a subshell: lab_teardown must know what the run started.
         if "run_$stack" "$n" >"$LAB_DIR/times" 2>"$LAB_DIR/why"; then ok=1; else ok=0; fi
         touch "$LAB_DIR/stop-watch"
         wait "$watcher"
-        sharer_bytes=$(sent s)
-        sharer_dropped=$(dropped s)
-        uploads=$(for name in $(seq -f 'r%g' "$n"); do sent "$name"; done \
+        sharer_bytes=$(lab_tbf_sent s)
+        sharer_dropped=$(lab_tbf_dropped s)
+        uploads=$(for name in $(seq -f 'r%g' "$n"); do lab_tbf_sent "$name"; done \
           | awk -v f="$bytes" '{ s += $1 } END { printf "%.2f", s / f }')
         lab_teardown
         load_after=$(load)

@@ -308,6 +308,26 @@ on_dropped (HangoutShareReceiver *receiver, const gchar *member,
           error), ("the file is incomplete; the file being output goes on"));
 }
 
+/* A forwarder's piece failed verification: the share layer takes it from
+ * the sharer again, but the user learns who sent it. */
+static void
+on_corrupt (HangoutShareReceiver *receiver, const gchar *member,
+    const gchar *name, guint64 piece, gboolean excluded,
+    GstHangoutShareObject *object)
+{
+  g_autofree gchar *sender =
+      gst_hangout_room_object_describe_member (object->room_object, member);
+  /* Names are chosen by remote members. */
+  g_autofree gchar *shown =
+      hangout_transfer_printable (name != NULL ? name : "");
+
+  GST_ELEMENT_WARNING (object->element, RESOURCE, READ,
+      ("Piece %" G_GUINT64_FORMAT " of '%s' from %s failed verification",
+          piece, shown, sender),
+      ("taken from the sharer again%s", excluded ? "; that member's data "
+          "for the file are dropped from now on" : ""));
+}
+
 /* ---- from start() to stop() ---- */
 
 void
@@ -337,6 +357,7 @@ gst_hangout_share_object_prepare_receiver (HangoutRoom *room, gpointer data)
   object->receiver = receiver;
   GST_OBJECT_UNLOCK (object->element);
   g_signal_connect (receiver, "dropped", G_CALLBACK (on_dropped), object);
+  g_signal_connect (receiver, "corrupt", G_CALLBACK (on_corrupt), object);
 }
 
 HangoutShareSender *

@@ -52,7 +52,9 @@
  * when a member is connected, `hangout-member-left` (id, name, failure),
  * and
  * `hangout-member-refused` (id, name, reason, with a warning) for a member
- * that did not prove #GstHangoutSrc:secret.
+ * that did not prove #GstHangoutSrc:secret. A piece of a swarm file
+ * (docs/protocol.md §4) that a forwarding member sent corrupt is a warning
+ * naming the member: the piece is taken from the sharer again.
  *
  * docs/messages.md lists every message with its fields.
  *

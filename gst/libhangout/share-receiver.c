@@ -15,7 +15,10 @@
  * offer alone never takes the place, so a member cannot hold the receiver
  * with offers it never follows), and next() commits to a file (hands out
  * its STARTED) only once it has data. A waiting file that fails (its
- * sender left or stalled, a bad digest) is dropped ("dropped").
+ * sender left or stalled, a bad digest) is dropped ("dropped"). A piece
+ * of a version 2 file that a member forwarded corrupt is told of too
+ * ("corrupt"): the share layer takes it from the sharer again, but the
+ * user should learn who sends corrupt data.
  *
  * Memory: each file's queue is bounded. The network thread cannot wait for
  * the consumer, so when a file's queue holds HANGOUT_SHARE_QUEUE_HIGH
@@ -115,7 +118,17 @@ struct _HangoutShareReceiver {
   guint completed;              /* files handed out complete */
   GHashTable *swarm_files;      /* id → SwarmFile (owned by its PendingFile) */
   GSource *swarm_tick;          /* while there are version 2 files */
+  GArray *corrupt;              /* CorruptPiece: to emit "corrupt" for once
+                                 * the lock is released */
 };
+
+/* A piece that failed verification, as "corrupt" tells it. */
+typedef struct {
+  gchar *member;
+  gchar *name;
+  guint64 piece;
+  gboolean excluded;
+} CorruptPiece;
 
 enum {
   PROP_0,
@@ -130,6 +143,7 @@ enum {
 enum {
   SIGNAL_OFFERED,
   SIGNAL_DROPPED,
+  SIGNAL_CORRUPT,
   N_SIGNALS
 };
 
@@ -283,6 +297,42 @@ emit_dropped (HangoutShareReceiver *self, HangoutTransferEvent *event)
   g_signal_emit (self, signals[SIGNAL_DROPPED], 0, event->member,
       event->name, event->error ? event->error->message : "failed");
   hangout_transfer_event_free (event);
+}
+
+static void
+corrupt_piece_clear (CorruptPiece *corrupt)
+{
+  g_free (corrupt->member);
+  g_free (corrupt->name);
+}
+
+static GArray *
+corrupt_pieces_new (void)
+{
+  GArray *corrupt = g_array_new (FALSE, FALSE, sizeof (CorruptPiece));
+
+  g_array_set_clear_func (corrupt, (GDestroyNotify) corrupt_piece_clear);
+  return corrupt;
+}
+
+/* "corrupt" for the pieces found so. Called without the lock. */
+static void
+emit_corrupt (HangoutShareReceiver *self)
+{
+  g_autoptr (GArray) corrupt = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->corrupt->len > 0) {
+    corrupt = self->corrupt;
+    self->corrupt = corrupt_pieces_new ();
+  }
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; corrupt != NULL && i < corrupt->len; i++) {
+    CorruptPiece *c = &g_array_index (corrupt, CorruptPiece, i);
+
+    g_signal_emit (self, signals[SIGNAL_CORRUPT], 0, c->member, c->name,
+        c->piece, c->excluded);
+  }
 }
 
 /* Why @file, whose data begins now, cannot be held (transfer full), or
@@ -599,14 +649,20 @@ swarm_events (HangoutShareReceiver *self, SwarmFile *sf, GArray *events,
           forwarded = TRUE;
         }
         break;
-      case HANGOUT_PIECE_EVENT_CORRUPT:
+      case HANGOUT_PIECE_EVENT_CORRUPT:{
+        CorruptPiece corrupt = { g_strdup (ev->member), g_strdup (sf->name),
+          ev->piece, ev->excluded
+        };
+
         GST_WARNING_OBJECT (self, "piece %" G_GUINT64_FORMAT " of '%s' from "
             "%s failed verification%s", ev->piece, sf->name, ev->member,
             ev->excluded ? "; its data for the file are dropped from now on"
             : "");
+        g_array_append_val (self->corrupt, corrupt);
         hangout_share_queue (out, sf->sharer, hangout_transfer2_build_corrupt
             (sf->id, ev->piece, ev->member), NULL);
         break;
+      }
       case HANGOUT_PIECE_EVENT_DROPPED:
         GST_LOG_OBJECT (self, "%s: a message from %s dropped: %s", sf->id,
             ev->member, ev->reason);
@@ -939,6 +995,7 @@ handle_version2 (HangoutShareReceiver *self, const gchar *member,
   }
   hangout_share_send_queued (self->room, out);
   emit_dropped (self, dropped);
+  emit_corrupt (self);
   return handled;
 }
 
@@ -1296,6 +1353,7 @@ hangout_share_receiver_finalize (GObject *object)
   g_queue_clear (&self->files);
   g_hash_table_unref (self->swarm_files);
   g_hash_table_unref (self->by_key);
+  g_array_unref (self->corrupt);
   hangout_transfer_receiver_free (self->receiver);
   g_free (self->from);
   g_mutex_clear (&self->lock);
@@ -1375,6 +1433,7 @@ hangout_share_receiver_init (HangoutShareReceiver *self)
   self->by_key = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) pending_file_free);
   self->swarm_files = g_hash_table_new (g_str_hash, g_str_equal);
+  self->corrupt = corrupt_pieces_new ();
 }
 
 static void
@@ -1417,4 +1476,8 @@ hangout_share_receiver_class_init (HangoutShareReceiverClass *klass)
   signals[SIGNAL_DROPPED] = g_signal_new ("dropped",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_CORRUPT] = g_signal_new ("corrupt",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64,
+      G_TYPE_BOOLEAN);
 }

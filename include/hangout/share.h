@@ -218,7 +218,13 @@ G_DECLARE_FINAL_TYPE (HangoutShareReceiver, hangout_share_receiver, HANGOUT,
  *       handler's answer counts; without a handler every file is taken;
  *   "dropped" (const gchar *member, const gchar *name, const gchar
  *       *error): a file waiting for its turn failed and was dropped (its
- *       bytes were never handed out).
+ *       bytes were never handed out);
+ *   "corrupt" (const gchar *member, const gchar *name, guint64 piece,
+ *       gboolean excluded): piece @piece of version 2 file @name, forwarded
+ *       by @member, failed verification (docs/protocol.md §4.7): it is
+ *       taken from the sharer again, so the file goes on; @excluded: that
+ *       was @member's third, its data for the file are dropped unread from
+ *       now on.
  */
 
 /* Create it before hangout_room_start(); drop it after hangout_room_stop()

@@ -19,6 +19,13 @@
 #                           segment 198.18.0.0/24 whose "pub" namespace
 #                           (198.18.0.1) runs hangout-server and coturn;
 #                           block-udp: the routers pass UDP to pub only
+#   lab_star N SHARER RATES QUEUE
+#                           a sharer s (198.18.0.10) and receivers r1..rN
+#                           (198.18.0.11...) on one bridge in the hub
+#                           namespace (198.18.0.1, which runs hangout-server),
+#                           every member's upload shaped by tbf: the sharer's
+#                           at SHARER Mbit/s, the receivers' at RATES (one
+#                           each), each queue QUEUE ms deep at its rate
 
 # Namespaces and devices are named after it; a script may set its own
 # prefix (bench/swarm.sh) before sourcing this file.
@@ -226,6 +233,48 @@ lab_homes() {
   LAB_SERVER_HOST=198.18.0.1
   LAB_STUN="stun://198.18.0.1:3478"
   LAB_TURN="turn://$LAB_TURN_USER:$LAB_TURN_PASSWORD@198.18.0.1:3478"
+}
+
+# lab_shape NAME MBIT QUEUE: the member's upload (its veth's egress) at
+# MBIT Mbit/s, by tbf (this kernel has no netem); downloads are not shaped.
+# A burst of 32 KB is 2.6 ms at 100 Mbit/s; the queue holds QUEUE ms.
+lab_shape() {
+  lab_require tc
+  lab_in "$1" tc qdisc add dev up0 root tbf rate "${2}mbit" burst 32kb latency "${3}ms"
+}
+
+lab_star() {
+  lab_ns hub
+  lab_in hub ip link add br0 type bridge
+  lab_in hub ip addr add 198.18.0.1/24 dev br0
+  lab_in hub ip link set br0 up
+  i=0
+  for name in s $(seq -f 'r%g' "$1"); do
+    lab_ns "$name"
+    ip link add up0 netns "$LAB_ID-$name" type veth peer name "$name" netns "$LAB_ID-hub"
+    lab_in hub ip link set "$name" master br0 up
+    lab_in "$name" ip addr add "198.18.0.$((10 + i))/24" dev up0
+    lab_in "$name" ip link set up0 up
+    i=$((i + 1))
+  done
+  lab_shape s "$2" "$4"
+  i=1
+  for rate in $3; do
+    lab_shape "r$i" "$rate" "$4"
+    i=$((i + 1))
+  done
+  LAB_SERVER_NS=hub
+  LAB_SERVER_HOST=198.18.0.1
+}
+
+# lab_tbf_sent NAME: the bytes a member's upload let out (lab_shape).
+lab_tbf_sent() {
+  lab_in "$1" tc -s qdisc show dev up0 | awk '/Sent/ { print $2; exit }'
+}
+
+# lab_tbf_dropped NAME: the packets it dropped (its queue full).
+lab_tbf_dropped() {
+  lab_in "$1" tc -s qdisc show dev up0 | awk '/Sent/ { sub(",", "", $7); print $7; exit }'
 }
 
 # lab_server [LOG]: hangout-server on $LAB_SERVER_HOST:8080, waits until it

@@ -12,6 +12,7 @@
 #include <hangout/share.h>
 #include <hangout/signalling-local.h>
 #include <hangout/transfer2.h>
+#include "rogue.h"
 
 #define FILE_SIZE (3 * 1024 * 1024 + 12345)
 
@@ -517,6 +518,8 @@ typedef struct {
   HangoutShareReceiver *share;
   gchar *decline;               /* the reason "offered" answers, or NULL */
   guint offered;
+  guint corrupt;                /* "corrupt" signals (lock) */
+  gchar *corrupt_from;          /* the member the last one named (lock) */
 } Taker;
 
 static gchar *
@@ -529,6 +532,17 @@ on_offered (HangoutShareReceiver *share, const gchar *member,
   return g_strdup (t->decline);
 }
 
+static void
+on_corrupt (HangoutShareReceiver *share, const gchar *member,
+    const gchar *name, guint64 piece, gboolean excluded, Taker *t)
+{
+  g_mutex_lock (&lock);
+  t->corrupt++;
+  g_free (t->corrupt_from);
+  t->corrupt_from = g_strdup (member);
+  g_mutex_unlock (&lock);
+}
+
 static Taker *
 taker_start (Share *s, const gchar *name, const gchar *decline)
 {
@@ -539,6 +553,7 @@ taker_start (Share *s, const gchar *name, const gchar *decline)
   t->room = room_new (s->hub, s->room_name, name);
   t->share = hangout_share_receiver_new (t->room, 10);
   g_signal_connect (t->share, "offered", G_CALLBACK (on_offered), t);
+  g_signal_connect (t->share, "corrupt", G_CALLBACK (on_corrupt), t);
   fail_unless (hangout_room_start (t->room, &error), "start: %s",
       error ? error->message : "");
   return t;
@@ -551,6 +566,7 @@ taker_free (Taker *t)
   g_object_unref (t->share);
   g_object_unref (t->room);
   g_free (t->decline);
+  g_free (t->corrupt_from);
   g_free (t);
 }
 
@@ -891,102 +907,33 @@ GST_START_TEST (test_swarm_forwards)
 }
 GST_END_TEST;
 
-/* A member of version 2 that does not play fair: it accepts, and then
- * forwards nothing (SILENT) or forwards every piece it is handed with a
- * byte changed (CORRUPT). It never answers the end. */
-typedef enum {
-  ROGUE_SILENT,
-  ROGUE_CORRUPT,
-} RogueKind;
-
-typedef struct {
-  HangoutRoom *room;
-  RogueKind kind;
-  GStrv swarm;                  /* the sharer's latest, network thread only */
-  gchar *sharer;
-  guint assigned;               /* piece messages handed to it (lock) */
-} Rogue;
-
+/* The rogues' pieces wake the test's waits. */
 static void
-rogue_forward (Rogue *r, const HangoutTransfer2Piece *piece)
+on_rogue_assigned (gpointer data)
 {
-  g_autofree guint8 *flipped = g_memdup2 (piece->payload, piece->payload_len);
-  g_autoptr (GBytes) message = NULL;
-  g_autofree gchar *own = hangout_room_dup_id (r->room);
-
-  flipped[0] ^= 0x80;
-  message = hangout_transfer2_build_piece (piece->id,
-      HANGOUT_TRANSFER2_ROLE_FORWARDED, piece->offset, flipped,
-      piece->payload_len);
-  for (guint i = 0; r->swarm != NULL && r->swarm[i] != NULL; i++)
-    if (g_strcmp0 (r->swarm[i], own) != 0
-        && g_strcmp0 (r->swarm[i], r->sharer) != 0)
-      hangout_room_send (r->room, r->swarm[i], message, NULL);
-}
-
-static void
-on_rogue_message (HangoutRoom *room, const gchar *member, gboolean is_string,
-    GBytes *data, Rogue *r)
-{
-  gsize len;
-  const guint8 *bytes = g_bytes_get_data (data, &len);
-  HangoutTransfer2Control control;
-  HangoutTransfer2Piece piece;
-
-  if (is_string) {
-    if (!hangout_transfer2_parse_control ((const gchar *) bytes, len,
-            &control, NULL))
-      return;
-    if (control.type == HANGOUT_TRANSFER2_OFFER) {
-      g_autofree gchar *accept = hangout_transfer2_build_accept (control.id);
-
-      g_free (r->sharer);
-      r->sharer = g_strdup (member);
-      hangout_room_send_string (room, member, accept, NULL);
-    } else if (control.type == HANGOUT_TRANSFER2_SWARM) {
-      g_strfreev (r->swarm);
-      r->swarm = g_strdupv (control.members);
-    }
-    hangout_transfer2_control_clear (&control);
-    return;
-  }
-  if (hangout_transfer2_binary_kind (bytes, len)
-      != HANGOUT_TRANSFER2_BINARY_PIECE
-      || !hangout_transfer2_parse_piece (bytes, len, &piece, NULL)
-      || piece.role != HANGOUT_TRANSFER2_ROLE_ASSIGNED)
-    return;
-  if (r->kind == ROGUE_CORRUPT)
-    rogue_forward (r, &piece);
   g_mutex_lock (&lock);
-  r->assigned++;
   g_cond_broadcast (&changed);
   g_mutex_unlock (&lock);
 }
 
+/* A member of @kind (tests/helpers/rogue.h) in the share's room. */
 static Rogue *
 rogue_start (Share *s, const gchar *name, RogueKind kind)
 {
-  Rogue *r = g_new0 (Rogue, 1);
+  g_autoptr (HangoutRoom) room = room_new (s->hub, s->room_name, name);
+  Rogue *r = rogue_new (room, kind, on_rogue_assigned, NULL);
   g_autoptr (GError) error = NULL;
 
-  r->kind = kind;
-  r->room = room_new (s->hub, s->room_name, name);
-  hangout_room_set_transfer_versions (r->room,
-      HANGOUT_SHARE_TRANSFER_VERSIONS);
-  g_signal_connect (r->room, "message", G_CALLBACK (on_rogue_message), r);
-  fail_unless (hangout_room_start (r->room, &error), "start: %s",
+  fail_unless (hangout_room_start (room, &error), "start: %s",
       error ? error->message : "");
   return r;
 }
 
 static void
-rogue_free (Rogue *r)
+rogue_stop (Rogue *r)
 {
-  hangout_room_stop (r->room);
-  g_object_unref (r->room);
-  g_strfreev (r->swarm);
-  g_free (r->sharer);
-  g_free (r);
+  hangout_room_stop (rogue_get_room (r));
+  rogue_free (r);
 }
 
 /* Under the lock: waits until @cond, or fails after @ms. */
@@ -1113,22 +1060,23 @@ GST_START_TEST (test_swarm_forwarder_leaves)
 
   start_swarm (s, readers, G_N_ELEMENTS (readers));
   share_run (s, 3);
-  WAIT_FOR (quitter->assigned >= 4, 20000);
-  hangout_room_stop (quitter->room);
+  WAIT_FOR (rogue_get_assigned (quitter) >= 4, 20000);
+  hangout_room_stop (rogue_get_room (quitter));
   assert_readers_complete (readers, 2, sha256);
   wait_done (s);
   fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
   assert_counts (s, 2, 1, 0);
   fail_unless (summary_uint64 (s, "swarm-resent") >= 1);
   free_readers (readers, G_N_ELEMENTS (readers));
-  rogue_free (quitter);
+  rogue_stop (quitter);
   share_free (s);
 }
 GST_END_TEST;
 
 /* A forwarder that changes what it forwards: every receiver drops those
- * pieces, fetches them from the sharer and ends with the right file; the
- * sharer hands the forwarder no more once three were named corrupt. */
+ * pieces, says so ("corrupt", naming the forwarder), fetches them from the
+ * sharer and ends with the right file; the sharer hands the forwarder no
+ * more once three were named corrupt. */
 GST_START_TEST (test_swarm_corrupt_forwarder)
 {
   Share *s = share_new ();
@@ -1146,20 +1094,28 @@ GST_START_TEST (test_swarm_corrupt_forwarder)
   fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
   /* It never answered. */
   assert_counts (s, 2, 0, 1);
-  liar_id = hangout_room_dup_id (liar->room);
+  liar_id = hangout_room_dup_id (rogue_get_room (liar));
   excluded = gst_structure_get_value (s->summary, "swarm-excluded");
   fail_unless (excluded != NULL);
   assert_equals_int (gst_value_array_get_size (excluded), 1);
   assert_equals_string (g_value_get_string (gst_value_array_get_value
           (excluded, 0)), liar_id);
-  g_mutex_lock (&lock);
   g_print ("the liar was handed %u piece messages of %" G_GUINT64_FORMAT
-      " pieces\n", liar->assigned, summary_uint64 (s, "swarm-pieces"));
-  g_mutex_unlock (&lock);
+      " pieces\n", rogue_get_assigned (liar),
+      summary_uint64 (s, "swarm-pieces"));
+  for (guint i = 0; i < G_N_ELEMENTS (readers); i++) {
+    Taker *t = readers[i]->taker;
+
+    g_mutex_lock (&lock);
+    fail_unless (t->corrupt >= 1, "reader %u was told of no corrupt piece",
+        i);
+    assert_equals_string (t->corrupt_from, liar_id);
+    g_mutex_unlock (&lock);
+  }
   /* Each receiver fetched at least the three it named again. */
   fail_unless (summary_uint64 (s, "swarm-resent") >= 6);
   free_readers (readers, G_N_ELEMENTS (readers));
-  rogue_free (liar);
+  rogue_stop (liar);
   share_free (s);
 }
 GST_END_TEST;
