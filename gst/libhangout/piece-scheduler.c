@@ -12,12 +12,15 @@ typedef struct {
   guint64 corrupt[HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT];
   guint n_corrupt;              /* different pieces named corrupt */
   guint64 assigned;             /* pieces assigned to it, in all */
+  guint64 missed;               /* of those, requested from the sharer */
+  gboolean excluded;            /* handed no more */
   guint64 last_turn;            /* when it was last assigned one (0: never) */
 } Member;
 
 typedef struct {
   guint64 piece;
   Member *member;
+  gboolean missed;              /* requested from the sharer */
 } Assignment;
 
 struct _HangoutPieceScheduler {
@@ -212,7 +215,38 @@ hangout_piece_scheduler_report_corrupt (HangoutPieceScheduler *scheduler,
   GST_DEBUG ("piece %" G_GUINT64_FORMAT " from %s reported corrupt (%u of "
       "%d)", piece, from, member->n_corrupt,
       HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT);
-  return member->n_corrupt == HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT;
+  if (member->n_corrupt < HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT
+      || member->excluded)
+    return FALSE;
+  member->excluded = TRUE;
+  return TRUE;
+}
+
+gboolean
+hangout_piece_scheduler_report_missed (HangoutPieceScheduler *scheduler,
+    guint64 piece, const gchar **forwarder)
+{
+  Assignment *a = NULL;
+  Member *member;
+
+  for (guint i = 0; i < scheduler->assignments->len && a == NULL; i++)
+    if (g_array_index (scheduler->assignments, Assignment, i).piece == piece)
+      a = &g_array_index (scheduler->assignments, Assignment, i);
+  if (a == NULL || a->missed)
+    return FALSE;
+  a->missed = TRUE;
+  member = a->member;
+  member->missed++;
+  GST_DEBUG ("piece %" G_GUINT64_FORMAT " of %s's requested from the sharer "
+      "(%" G_GUINT64_FORMAT " of the %" G_GUINT64_FORMAT " handed to it)",
+      piece, member->id, member->missed, member->assigned);
+  if (member->excluded || member->missed < HANGOUT_PIECE_SCHEDULER_MIN_MISSED
+      || 2 * member->missed < member->assigned)
+    return FALSE;
+  member->excluded = TRUE;
+  if (forwarder != NULL)
+    *forwarder = member->id;
+  return TRUE;
 }
 
 gboolean
@@ -221,8 +255,7 @@ hangout_piece_scheduler_is_excluded (HangoutPieceScheduler *scheduler,
 {
   Member *member = find (scheduler, id, NULL);
 
-  return member != NULL
-      && member->n_corrupt == HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT;
+  return member != NULL && member->excluded;
 }
 
 /* TRUE while some member may still be handed pieces. */
@@ -232,7 +265,7 @@ has_eligible (HangoutPieceScheduler *scheduler)
   for (guint i = 0; i < scheduler->members->len; i++) {
     Member *member = g_ptr_array_index (scheduler->members, i);
 
-    if (member->n_corrupt < HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT)
+    if (!member->excluded)
       return TRUE;
   }
   return FALSE;
@@ -259,7 +292,7 @@ hangout_piece_scheduler_decide (HangoutPieceScheduler *scheduler,
     Member *member = g_ptr_array_index (scheduler->members, i);
     guint64 queue;
 
-    if (member->n_corrupt == HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT)
+    if (member->excluded)
       continue;
     queue = queue_func (member->id, data);
     if (queue >= full)
@@ -284,6 +317,7 @@ hangout_piece_scheduler_decide (HangoutPieceScheduler *scheduler,
   best->last_turn = ++scheduler->turns;
   assignment.piece = index;
   assignment.member = best;
+  assignment.missed = FALSE;
   g_array_append_val (scheduler->assignments, assignment);
   if (forwarder != NULL)
     *forwarder = best->id;

@@ -568,6 +568,13 @@ swarm_request (HangoutShareSender *self, const gchar *member,
 
     for (guint64 i = range.first; i < range.first + range.count; i++) {
       GBytes *piece = recent_piece (swarm, i);
+      const gchar *silent;
+
+      if (hangout_piece_scheduler_report_missed (swarm->scheduler, i,
+              &silent))
+        GST_WARNING_OBJECT (self, "%s did not forward half the pieces "
+            "handed to it or more (the others asked us for them): no more "
+            "pieces are handed to it", silent);
 
       if (piece == NULL && swarm->read != NULL && i < swarm->next_piece) {
         read_again_add (again, member, i, NULL);

@@ -43,6 +43,12 @@ G_BEGIN_DECLS
 /* Different pieces named corrupt from one forwarder before it is handed
  * no more pieces of the file (§4.7). */
 #define HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT 3
+/* A forwarder that takes pieces and does not forward them: once at least
+ * this many of the pieces handed to it, and at least half of them, were
+ * requested from the sharer by others (§4.7), it is handed no more. An
+ * honest forwarder behind a slow upload loses a few to the repair delay,
+ * not half. */
+#define HANGOUT_PIECE_SCHEDULER_MIN_MISSED 8
 
 typedef enum {
   HANGOUT_PIECE_WAIT,
@@ -89,7 +95,16 @@ guint64 hangout_piece_scheduler_get_limit (HangoutPieceScheduler *scheduler);
  * swarm, as a receiver), and the caller says so once. */
 gboolean hangout_piece_scheduler_report_corrupt (HangoutPieceScheduler
     *scheduler, const gchar *from, guint64 piece);
-/* TRUE once @member is handed no more pieces for corrupting them. */
+/* A member requested piece @piece from the sharer (§4.7): if it was
+ * assigned to a forwarder still in the swarm, the forwarder did not
+ * deliver it (counted once per piece). Returns TRUE when that makes it
+ * one that does not forward (HANGOUT_PIECE_SCHEDULER_MIN_MISSED): it is
+ * handed no more pieces of the file, and the caller says so once, naming
+ * *@forwarder (owned by the scheduler, valid until it is removed). */
+gboolean hangout_piece_scheduler_report_missed (HangoutPieceScheduler
+    *scheduler, guint64 piece, const gchar **forwarder);
+/* TRUE once @member is handed no more pieces, for corrupting them or for
+ * not forwarding them. */
 gboolean hangout_piece_scheduler_is_excluded (HangoutPieceScheduler
     *scheduler, const gchar *member);
 

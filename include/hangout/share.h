@@ -147,7 +147,8 @@ gboolean hangout_share_sender_write (HangoutShareSender *self,
  * guint64; the others were handed to one forwarder each;
  * swarm-caught-up, pieces sent by us to members that joined late; and
  * swarm-excluded, the members handed no more pieces once others named
- * three of theirs corrupt), unless the call failed
+ * three of theirs corrupt or asked us for half of theirs), unless the
+ * call failed
  * otherwise than for min-acks. Fails with HANGOUT_ERROR_INCOMPLETE when
  * fewer than min-acks members have the whole file, as
  * hangout_transfer_sender_finish() (fewer bytes than announced), and with

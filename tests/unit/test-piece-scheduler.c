@@ -149,6 +149,57 @@ GST_START_TEST (test_corrupt_excludes)
 
 GST_END_TEST;
 
+/* A forwarder whose pieces the others keep requesting from the sharer
+ * takes and does not forward: once 8 of them, and half of what it was
+ * handed, are missed it gets no more. One that misses a few of many, as
+ * a slow honest one does, is kept; a piece counts once however many
+ * ask for it. */
+GST_START_TEST (test_silent_forwarder_excluded)
+{
+  g_autoptr (HangoutPieceScheduler) s = hangout_piece_scheduler_new (PIECE,
+      64 * PIECE);
+  g_autoptr (GHashTable) queues = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GArray) bobs = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) carols = g_array_new (FALSE, FALSE, sizeof (guint64));
+  const gchar *forwarder, *silent = NULL;
+
+  fail_unless (hangout_piece_scheduler_add_member (s, "bob", 0));
+  fail_unless (hangout_piece_scheduler_add_member (s, "carol", 0));
+  /* Idle queues: the two take turns, 20 pieces each. */
+  for (guint64 i = 0; i < 40; i++) {
+    fail_unless_equals_int (hangout_piece_scheduler_decide (s, i, queue_of,
+            queues, FALSE, &forwarder), HANGOUT_PIECE_ASSIGN);
+    g_array_append_val (g_str_equal (forwarder, "bob") ? bobs : carols, i);
+  }
+  fail_unless_equals_int (bobs->len, 20);
+  /* carol misses 3 of her 20: kept. */
+  for (guint i = 0; i < 3; i++)
+    fail_if (hangout_piece_scheduler_report_missed (s,
+            g_array_index (carols, guint64, i), NULL));
+  /* bob misses 10 of his 20, the first asked for twice (counted once). */
+  fail_if (hangout_piece_scheduler_report_missed (s,
+          g_array_index (bobs, guint64, 0), NULL));
+  for (guint i = 0; i < 9; i++)
+    fail_if (hangout_piece_scheduler_report_missed (s,
+            g_array_index (bobs, guint64, i), &silent));
+  fail_if (hangout_piece_scheduler_is_excluded (s, "bob"));
+  fail_unless (hangout_piece_scheduler_report_missed (s,
+          g_array_index (bobs, guint64, 9), &silent));
+  fail_unless_equals_string (silent, "bob");
+  fail_unless (hangout_piece_scheduler_is_excluded (s, "bob"));
+  fail_if (hangout_piece_scheduler_is_excluded (s, "carol"));
+  /* Said once. */
+  fail_if (hangout_piece_scheduler_report_missed (s,
+          g_array_index (bobs, guint64, 10), NULL));
+  for (guint64 i = 40; i < 44; i++) {
+    fail_unless_equals_int (hangout_piece_scheduler_decide (s, i, queue_of,
+            queues, FALSE, &forwarder), HANGOUT_PIECE_ASSIGN);
+    fail_unless_equals_string (forwarder, "carol");
+  }
+}
+
+GST_END_TEST;
+
 /* A swarm whose only member is excluded: the sharer sends every piece
  * itself rather than wait for a forwarder that will never come. */
 GST_START_TEST (test_all_excluded_go_direct)
@@ -255,6 +306,7 @@ piece_scheduler_suite (void)
   tcase_add_test (tc, test_window_limit);
   tcase_add_test (tc, test_corrupt_excludes);
   tcase_add_test (tc, test_all_excluded_go_direct);
+  tcase_add_test (tc, test_silent_forwarder_excluded);
   tcase_add_test (tc, test_forwarder_leaves);
   tcase_add_test (tc, test_memory_bounded);
   tcase_add_test (tc, test_empty_swarm);

@@ -1073,6 +1073,45 @@ GST_START_TEST (test_swarm_forwarder_leaves)
 }
 GST_END_TEST;
 
+/* A forwarder that takes its pieces and forwards none (it stays, and
+ * says it holds everything): the receivers fetch them from the sharer
+ * after their repair delay and end with the right file, and the sharer,
+ * asked for at least half of what it handed the forwarder, hands it no
+ * more (swarm-excluded names it). */
+GST_START_TEST (test_swarm_silent_forwarder)
+{
+  Share *s = share_new ();
+  g_autofree gchar *sha256 = file_sha256 (s);
+  Rogue *mute = rogue_start (s, "mute", ROGUE_SILENT);
+  g_autofree gchar *mute_id = NULL;
+  Reader *readers[2];
+  const GValue *excluded;
+  guint64 pieces;
+
+  g_object_set (s->share, "ack-timeout", 2, NULL);
+  start_swarm (s, readers, G_N_ELEMENTS (readers));
+  share_run (s, 3);
+  assert_readers_complete (readers, 2, sha256);
+  wait_done (s);
+  fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
+  assert_counts (s, 2, 0, 1);
+  mute_id = hangout_room_dup_id (rogue_get_room (mute));
+  excluded = gst_structure_get_value (s->summary, "swarm-excluded");
+  fail_unless (excluded != NULL);
+  assert_equals_int (gst_value_array_get_size (excluded), 1);
+  assert_equals_string (g_value_get_string (gst_value_array_get_value
+          (excluded, 0)), mute_id);
+  /* The first requests come a repair delay (1 s) into a file that takes
+   * about as long: it was handed its share until then. */
+  pieces = summary_uint64 (s, "swarm-pieces");
+  g_print ("the mute forwarder was handed %u piece messages of %"
+      G_GUINT64_FORMAT " pieces\n", rogue_get_assigned (mute), pieces);
+  free_readers (readers, G_N_ELEMENTS (readers));
+  rogue_stop (mute);
+  share_free (s);
+}
+GST_END_TEST;
+
 /* A forwarder that changes what it forwards: every receiver drops those
  * pieces, says so ("corrupt", naming the forwarder), fetches them from the
  * sharer and ends with the right file; the sharer hands the forwarder no
@@ -1260,6 +1299,7 @@ share_suite (void)
   tcase_add_test (tc, test_swarm_with_version1_member);
   tcase_add_test (tc, test_swarm_forwarder_leaves);
   tcase_add_test (tc, test_swarm_corrupt_forwarder);
+  tcase_add_test (tc, test_swarm_silent_forwarder);
   tcase_add_test (tc, test_swarm_receiver_limits);
   tcase_add_test (tc, test_swarm_late_joiners);
   return s;
