@@ -570,7 +570,11 @@ swarm_request (HangoutShareSender *self, const gchar *member,
       GBytes *piece = recent_piece (swarm, i);
       const gchar *silent;
 
-      if (hangout_piece_scheduler_report_missed (swarm->scheduler, i,
+      /* After the end every receiver asks for whatever is still on its
+       * way, from honest forwarders too; and nothing is left to hand
+       * out. */
+      if (!swarm->finished
+          && hangout_piece_scheduler_report_missed (swarm->scheduler, i,
               &silent))
         GST_WARNING_OBJECT (self, "%s did not forward half the pieces "
             "handed to it or more (the others asked us for them): no more "
