@@ -1127,6 +1127,9 @@ class SwarmIncoming extends Held {
     this.announce(true);
     log(this.name, 'from', this.peer.id, `complete: ${this.output} bytes, root ${root}`);
     const sink = this.sink;
+    Object.assign(this.ui.li.dataset, {
+      forwarded: this.forwarded, maxHeld: this.maxHeld, window: this.window.nSlots * this.window.pieceSize,
+    });
     try {
       const file = await sink.close();
       this.sendTo(this.peer, v2.buildAck(this.id, true, root));
