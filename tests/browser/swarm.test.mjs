@@ -150,3 +150,109 @@ test('a page takes version 2 while a version 1 member gets the same file directl
   assert.equal((handed(sent.output)[pageId] ?? 0) + Number(m[2]), Number(m[1]));
   assert.equal(saved.forwarded, 0, 'no one to forward to');
 });
+
+// ---- a sharer and a forger played with raw messages (room-peer.c) ----
+
+const BLOCK = 16384;
+const digest = (...parts) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return h.digest(); };
+
+function pieceMessage(id, role, offset, payload) {
+  const header = Buffer.alloc(26);
+  header[0] = 2;
+  Buffer.from(id, 'hex').copy(header, 1);
+  header[17] = role;
+  header.writeBigUInt64BE(BigInt(offset), 18);
+  return Buffer.concat([header, payload]).toString('hex');
+}
+
+function hashesMessage(id, first, hashes) {
+  const header = Buffer.alloc(29);
+  header[0] = 3;
+  Buffer.from(id, 'hex').copy(header, 1);
+  header.writeBigUInt64BE(BigInt(first), 17);
+  header.writeUInt32BE(hashes.length, 25);
+  return Buffer.concat([header, ...hashes]).toString('hex');
+}
+
+test('a forwarder\'s corrupt pieces are reported, excluded after 3, and repaired from the sharer',
+  { timeout: 40000 }, async () => {
+    // Four pieces of one block each (piece-size 16384), the last short:
+    // each piece's hash is its leaf, the root the tree of four (§4.2).
+    const data = randomBytes(3 * BLOCK + 1000);
+    const pieces = [0, 1, 2, 3].map((i) => data.subarray(i * BLOCK, (i + 1) * BLOCK));
+    const leaves = pieces.map((p) => digest(p));
+    const root = digest(digest(leaves[0], leaves[1]), digest(leaves[2], leaves[3])).toString('hex');
+    const id = randomBytes(16).toString('hex');
+    const offer = { type: 'offer', version: 2, id, name: 'f.bin', size: data.length, mime: 'application/octet-stream',
+      'chunk-size': 65536, 'piece-size': BLOCK, window: 4 * BLOCK, root };
+
+    const sharerPeer = startRoomPeer(server.wsUrl, 'forgery', 'sharer');
+    const forger = startRoomPeer(server.wsUrl, 'forgery', 'forger');
+    children.add(sharerPeer);
+    children.add(forger);
+    await Promise.all([sharerPeer, forger].map((p) => p.waitForLine(/^joined /, 10000)));
+    const page = await chrome.newPage(`${server.http}/?room=forgery&name=web`);
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await waitConnected(page, 2);
+    const toPage = async (p) => (await p.waitForLine(/^connected \S+ web /, 10000)).split(' ')[1];
+    const pageAtSharer = await toPage(sharerPeer);
+    const pageAtForger = await toPage(forger);
+    const forgerId = (await sharerPeer.waitForLine(/^connected \S+ forger /, 10000)).split(' ')[1];
+    const text = (p, to, msg) => p.send(`send-text ${to} ${JSON.stringify(msg)}`);
+    const binary = (p, to, hex) => p.send(`send-data ${to} ${hex}`);
+
+    // Offers outside §4.9 are rejected with the C receiver's reasons, and
+    // malformed ones are ignored.
+    const refused = [['piece-size not supported', { 'piece-size': 10000 }],
+      ['window not supported', { window: 3 * BLOCK + 1 }],
+      ['window not supported', { 'piece-size': 65536, window: 16 * 1024 * 1024 }]];
+    for (const [, change] of refused) text(sharerPeer, pageAtSharer, { ...offer, id: randomBytes(16).toString('hex'), ...change });
+    text(sharerPeer, pageAtSharer, { ...offer, id: randomBytes(16).toString('hex'), root: undefined }); // no root: malformed
+    text(sharerPeer, pageAtSharer, offer);
+    await sharerPeer.waitForLine(new RegExp(`^accept \\S+ ${id}$`), 10000);
+    const rejects = await sharerPeer.waitForLines(/^reject /, 3, 10000);
+    assert.deepEqual(rejects.map((l) => l.split(' ').slice(3).join(' ')), refused.map(([why]) => why));
+    // The same id from another member is in use (§4.3).
+    text(forger, pageAtForger, offer);
+    assert.match(await forger.waitForLine(/^reject /, 10000), /file id in use$/);
+
+    text(sharerPeer, pageAtSharer, { type: 'swarm', id, members: [pageAtSharer, forgerId] });
+    binary(sharerPeer, pageAtSharer, hashesMessage(id, 0, leaves));
+    // Malformed binary messages are dropped, never thrown: a role above 3,
+    // hashes with none, a message of one byte, an unknown kind.
+    binary(forger, pageAtForger, pieceMessage(id, 7, 0, pieces[0]));
+    binary(forger, pageAtForger, hashesMessage(id, 0, []));
+    binary(forger, pageAtForger, '02');
+    binary(forger, pageAtForger, '09');
+    // Assigned data from a member other than the sharer is dropped.
+    binary(forger, pageAtForger, pieceMessage(id, 1, 3 * BLOCK, pieces[3]));
+    // Three forged pieces: each reported to the sharer and to the user.
+    for (const i of [0, 1, 2]) {
+      const forged = Buffer.from(pieces[i]);
+      forged[i] ^= 1;
+      binary(forger, pageAtForger, pieceMessage(id, 2, i * BLOCK, forged));
+    }
+    const reports = await sharerPeer.waitForLines(/^corrupt /, 3, 10000);
+    assert.deepEqual(reports.map((l) => l.split(' ').slice(2).join(' ')),
+      [0, 1, 2].map((i) => `${id} ${i} ${forgerId}`));
+    // Excluded now: its genuine copy of piece 3 is dropped unread.
+    binary(forger, pageAtForger, pieceMessage(id, 2, 3 * BLOCK, pieces[3]));
+    // The page asked the sharer for each forged piece at once.
+    const asked = (await sharerPeer.waitForLines(/^request /, 3, 10000)).map((l) => JSON.parse(l.split(' ')[3]));
+    assert.deepEqual(asked.flat().sort(), [[0, 1], [1, 1], [2, 1]]);
+    for (const i of [0, 1, 2]) binary(sharerPeer, pageAtSharer, pieceMessage(id, 3, i * BLOCK, pieces[i]));
+    text(sharerPeer, pageAtSharer, { type: 'end', version: 2, id, size: data.length, root });
+    // Piece 3 never came from anyone but the excluded forger: 1 s after
+    // end the page asks the sharer for it.
+    assert.equal(JSON.parse((await sharerPeer.waitForLines(/^request /, 4, 10000))[3].split(' ')[3])[0][0], 3);
+    binary(sharerPeer, pageAtSharer, pieceMessage(id, 3, 3 * BLOCK, pieces[3]));
+    await sharerPeer.waitForLine(/^ack \S+ ok$/, 10000);
+
+    const saved = await savedCopy(page, 'f.bin');
+    assert.deepEqual(saved.onDisk, [{ size: data.length, sha256: sha256(data) }]);
+    const warnings = await page.locator('#transfers .warnings li').allTextContents();
+    assert.deepEqual(warnings, [0, 1, 2].map((i) => `piece ${i} of 'f.bin' from forger failed verification`
+      + (i === 2 ? '; its data for the file are dropped from now on' : '')));
+    assert.deepEqual(errors, []);
+  });
