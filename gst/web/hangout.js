@@ -988,6 +988,7 @@ class SwarmIncoming extends Held {
     // For tests and the curious: what was forwarded, and the most held.
     this.forwarded = 0; // pieces taken by a channel, counted per member
     this.maxHeld = 0; // bytes in the window plus bytes not yet written
+    this.maxWaiting = 0; // assigned pieces not yet taken by every channel
     this.sink = new FileSink(offer.id, this.name);
     this.sink.onWritten = () => this.pump();
     this.ui = new TransferView('in', this.name, this.size, peer.name, offer.mime);
@@ -1048,6 +1049,7 @@ class SwarmIncoming extends Held {
       p.forwards.push({ file: this, slot, generation: slot.generation, piece });
       pumpForwards(p);
     }
+    this.maxWaiting = Math.max(this.maxWaiting, this.forwardsWaiting());
   }
 
   // One queued forward, now that `peer`'s channel can take it.
@@ -1128,7 +1130,7 @@ class SwarmIncoming extends Held {
     log(this.name, 'from', this.peer.id, `complete: ${this.output} bytes, root ${root}`);
     const sink = this.sink;
     Object.assign(this.ui.li.dataset, {
-      forwarded: this.forwarded, maxHeld: this.maxHeld, window: this.window.nSlots * this.window.pieceSize,
+      forwarded: this.forwarded, maxHeld: this.maxHeld, maxWaiting: this.maxWaiting, window: this.window.nSlots * this.window.pieceSize,
     });
     try {
       const file = await sink.close();

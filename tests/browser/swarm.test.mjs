@@ -74,13 +74,14 @@ async function savedCopy(page, name) {
       onDisk: await Promise.all(files.map(async (f) => ({ size: f.size, sha256: await hex(f) }))),
       forwarded: Number(row.dataset.forwarded),
       maxHeld: Number(row.dataset.maxHeld),
+      maxWaiting: Number(row.dataset.maxWaiting),
       window: Number(row.dataset.window),
     };
   }, name);
 }
 
 test('a page in a swarm with two pipelines receives, verifies and forwards', { timeout: 60000 }, async () => {
-  const data = randomBytes(6 * 1024 * 1024 + 12345);
+  const data = randomBytes(Number(process.env.SWARM_TEST_MIB ?? 6) * 1024 * 1024 + 12345);
   const source = join(dir, 'swarm.bin');
   writeFileSync(source, data);
   const receivers = [1, 2].map((i) => launch(['hangoutsrc', 'room=swarm', `server=${server.wsUrl}`,
@@ -111,7 +112,7 @@ test('a page in a swarm with two pipelines receives, verifies and forwards', { t
   const pieces = Math.ceil(data.length / PIECE_SIZE);
   console.log(`pieces ${pieces}, handed ${JSON.stringify(counts)}, page forwarded ${saved.forwarded}, `
     + `receivers verified from the page ${outputs.map((o) => verifiedFrom(o, pageId))}, `
-    + `page held at most ${saved.maxHeld} bytes`);
+    + `page held at most ${saved.maxHeld} bytes, at most ${saved.maxWaiting} pieces waiting to be forwarded`);
   assert.ok(toPage >= 1, `the sharer handed the page ${toPage} pieces`);
   assert.equal(saved.forwarded, 2 * toPage, 'each handed piece forwarded to both pipelines');
   for (const [i, output] of outputs.entries()) {
