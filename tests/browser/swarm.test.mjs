@@ -7,6 +7,10 @@
 // system). That the page forwarded is counted on the C side: the sharer's
 // log says how many pieces it handed each member, and each receiver's
 // piece window logs every piece it verified with the member it came from.
+// Then: a version 1 member beside the page gets the same file directly; a
+// sharer and a forger played with raw messages (room-peer.c) against the
+// page's limits, parser and corrupt-piece handling; and the page on plain
+// http, where it has neither WebCrypto nor the origin private file system.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -256,4 +260,30 @@ test('a forwarder\'s corrupt pieces are reported, excluded after 3, and repaired
     assert.deepEqual(warnings, [0, 1, 2].map((i) => `piece ${i} of 'f.bin' from forger failed verification`
       + (i === 2 ? '; its data for the file are dropped from now on' : '')));
     assert.deepEqual(errors, []);
+  });
+
+test('on plain http from another host (no WebCrypto, no private file system) the page verifies and keeps the file in memory',
+  { timeout: 40000 }, async () => {
+    // run.sh's veth address: not localhost, so the page is not a secure context.
+    const lan = await startServer(['--host', '198.18.0.1']);
+    children.add(lan);
+    const data = randomBytes(1024 * 1024 + 99);
+    const source = join(dir, 'lan.bin');
+    writeFileSync(source, data);
+    const page = await chrome.newPage(`${lan.http}/?room=lan&name=web`);
+    assert.equal(await page.evaluate(() => window.isSecureContext || !!crypto.subtle || !!navigator.storage), false);
+    const sent = await launch(['filesrc', `location=${source}`, '!', 'hangoutsink', 'room=lan',
+      `server=${lan.wsUrl}`, 'display-name=sharer', 'min-peers=1', 'distribution=swarm'], 30000).done;
+    assert.equal(sent.code, 0, `the sharer failed:\n${sent.output.slice(-4000)}`);
+    assert.match(sent.output, /swarm: 17 pieces/);
+    const sel = '#transfers li[data-state="done"] a[download="lan.bin"]';
+    await page.waitForSelector(sel, { timeout: 10000 });
+    const got = await page.evaluate(async (s) => {
+      const a = document.querySelector(s);
+      return { storage: a.dataset.storage, sha256: a.dataset.sha256,
+        bytes: Array.from(new Uint8Array(await (await fetch(a.href)).arrayBuffer())) };
+    }, sel);
+    assert.equal(got.storage, 'memory');
+    assert.equal(sha256(Buffer.from(got.bytes)), sha256(data));
+    assert.equal(got.sha256, sha256(data));
   });
