@@ -14,6 +14,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,28 +85,63 @@ async function savedCopy(page, name) {
   }, name);
 }
 
-test('a page in a swarm with two pipelines receives, verifies and forwards', { timeout: 60000 }, async () => {
-  const data = randomBytes(Number(process.env.SWARM_TEST_MIB ?? 6) * 1024 * 1024 + 12345);
-  const source = join(dir, 'swarm.bin');
+// The page's local UDP ports of its connections to the members named
+// gst…, as its selected candidate pairs say.
+function portsToPipelines(page) {
+  return page.evaluate(async () => {
+    const ports = [];
+    for (const p of window.hangout.peers.values()) {
+      if (!p.name.startsWith('gst')) continue;
+      const stats = await p.pc.getStats();
+      for (const s of stats.values())
+        if (s.type === 'transport' && s.selectedCandidatePairId)
+          ports.push(stats.get(stats.get(s.selectedCandidatePairId).localCandidateId).port);
+    }
+    return ports;
+  });
+}
+
+// Shapes what leaves those ports (everything on loopback inside run.sh's
+// namespace) to `mbit` in all, with htb; returns the undo.
+function shapeUpload(ports, mbit) {
+  const tc = (...args) => execFileSync('tc', args, { stdio: 'pipe' });
+  tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb');
+  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', `${mbit}mbit`, 'ceil', `${mbit}mbit`);
+  for (const port of ports)
+    tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
+      'match', 'ip', 'sport', String(port), '0xffff', 'flowid', '1:10');
+  return () => tc('qdisc', 'del', 'dev', 'lo', 'root');
+}
+
+// A sharer, the page and two hangoutsrc pipelines in `room`; `shapeMbit`
+// limits the page's upload to the pipelines. Checks every copy and the
+// page's forwards and memory; returns the figures.
+async function swarmOfFour(room, size, { shapeMbit = null } = {}) {
+  const data = randomBytes(size);
+  const source = join(dir, `${room}.bin`);
   writeFileSync(source, data);
-  const receivers = [1, 2].map((i) => launch(['hangoutsrc', 'room=swarm', `server=${server.wsUrl}`,
-    `display-name=gst${i}`, '!', 'filesink', `location=${join(dir, `copy-${i}.bin`)}`], 50000));
-  const page = await chrome.newPage(`${server.http}/?room=swarm&name=web`);
+  const receivers = [1, 2].map((i) => launch(['hangoutsrc', `room=${room}`, `server=${server.wsUrl}`,
+    `display-name=gst${i}`, '!', 'filesink', `location=${join(dir, `${room}-${i}.bin`)}`], 50000));
+  const page = await chrome.newPage(`${server.http}/?room=${room}&name=web`);
   await waitConnected(page, 2);
   const pageId = await page.evaluate(() => window.hangout.ownId);
-  const share = sharer('swarm', source, 3);
-
-  const sent = await share.done;
+  const unshape = shapeMbit ? shapeUpload(await portsToPipelines(page), shapeMbit) : () => {};
+  const began = performance.now();
+  let sent;
+  try {
+    sent = await sharer(room, source, 3).done;
+  } finally { unshape(); }
+  const seconds = (performance.now() - began) / 1000;
   assert.equal(sent.code, 0, `the sharer failed:\n${sent.output.slice(-4000)}`);
   const want = sha256(data);
   const outputs = [];
   for (const [i, r] of receivers.entries()) {
     const { code, output } = await r.done;
     assert.equal(code, 0, `receiver ${i + 1} failed:\n${output.slice(-4000)}`);
-    assert.equal(sha256(readFileSync(join(dir, `copy-${i + 1}.bin`))), want, `receiver ${i + 1}'s copy`);
+    assert.equal(sha256(readFileSync(join(dir, `${room}-${i + 1}.bin`))), want, `receiver ${i + 1}'s copy`);
     outputs.push(output);
   }
-  const saved = await savedCopy(page, 'swarm.bin');
+  const saved = await savedCopy(page, `${room}.bin`);
   assert.equal(saved.storage, 'private');
   assert.deepEqual(saved.onDisk, [{ size: data.length, sha256: want }]);
 
@@ -114,7 +150,8 @@ test('a page in a swarm with two pipelines receives, verifies and forwards', { t
   const counts = handed(sent.output);
   const toPage = counts[pageId];
   const pieces = Math.ceil(data.length / PIECE_SIZE);
-  console.log(`pieces ${pieces}, handed ${JSON.stringify(counts)}, page forwarded ${saved.forwarded}, `
+  console.log(`${room}: ${pieces} pieces in ${seconds.toFixed(1)} s, handed ${JSON.stringify(counts)} `
+    + `(the page ${pageId}), page forwarded ${saved.forwarded}, `
     + `receivers verified from the page ${outputs.map((o) => verifiedFrom(o, pageId))}, `
     + `page held at most ${saved.maxHeld} bytes, at most ${saved.maxWaiting} pieces waiting to be forwarded`);
   assert.ok(toPage >= 1, `the sharer handed the page ${toPage} pieces`);
@@ -127,6 +164,20 @@ test('a page in a swarm with two pipelines receives, verifies and forwards', { t
   }
   // Bounded memory: the window, plus what the disk has yet to take.
   assert.ok(saved.maxHeld <= saved.window + 1024 * 1024, `held ${saved.maxHeld} bytes, window ${saved.window}`);
+  return { seconds, toPage, maxWaiting: saved.maxWaiting };
+}
+
+test('a page in a swarm with two pipelines receives, verifies and forwards', { timeout: 60000 }, async () => {
+  await swarmOfFour('swarm', Number(process.env.SWARM_TEST_MIB ?? 6) * 1024 * 1024 + 12345);
+});
+
+// The page cannot stop reading from the sharer as a C forwarder does
+// (docs/architecture.md, "Forwarding without a hold"): with its upload
+// slower than its share, its forwards wait in its window, which must stay
+// the bound on what it holds.
+test('a page whose upload is slow holds no more than its window', { timeout: 60000 }, async () => {
+  const { maxWaiting } = await swarmOfFour('slow', 16 * 1024 * 1024, { shapeMbit: 40 });
+  assert.ok(maxWaiting >= 1, 'the shaped upload made forwards wait');
 });
 
 test('a page takes version 2 while a version 1 member gets the same file directly', { timeout: 45000 }, async () => {
