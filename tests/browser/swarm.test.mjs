@@ -155,13 +155,18 @@ async function swarmOfFour(room, size, { shapeMbit = null } = {}) {
     + `receivers verified from the page ${outputs.map((o) => verifiedFrom(o, pageId))}, `
     + `page held at most ${saved.maxHeld} bytes, at most ${saved.maxWaiting} pieces waiting to be forwarded`);
   assert.ok(toPage >= 1, `the sharer handed the page ${toPage} pieces`);
-  assert.equal(saved.forwarded, 2 * toPage, 'each handed piece forwarded to both pipelines');
-  for (const [i, output] of outputs.entries()) {
-    const got = verifiedFrom(output, pageId);
-    // A receiver that asked the sharer for a piece first drops the page's
-    // copy as a duplicate; on loopback that is rare.
-    assert.ok(got >= toPage / 2 && got <= toPage, `receiver ${i + 1} verified ${got} of the page's ${toPage} pieces`);
+  const fromPage = outputs.map((o) => verifiedFrom(o, pageId));
+  for (const [i, got] of fromPage.entries()) {
+    // A receiver that asked the sharer for a piece first (1 s after a later
+    // one, §4.7) drops the page's copy as a duplicate: unshaped on loopback
+    // that is rare; with the page's upload shaped it is the rule.
+    const least = shapeMbit ? 1 : toPage / 2;
+    assert.ok(got >= least && got <= toPage, `receiver ${i + 1} verified ${got} of the page's ${toPage} pieces`);
   }
+  // Each of those was a forward; a pipeline that has the whole file leaves,
+  // and what was still queued for it is not sent.
+  assert.ok(saved.forwarded >= fromPage[0] + fromPage[1] && saved.forwarded <= 2 * toPage,
+    `the page forwarded ${saved.forwarded} pieces, ${toPage} handed to it`);
   // Bounded memory: the window, plus what the disk has yet to take.
   assert.ok(saved.maxHeld <= saved.window + 1024 * 1024, `held ${saved.maxHeld} bytes, window ${saved.window}`);
   return { seconds, toPage, maxWaiting: saved.maxWaiting };
