@@ -7,10 +7,12 @@
 // system). That the page forwarded is counted on the C side: the sharer's
 // log says how many pieces it handed each member, and each receiver's
 // piece window logs every piece it verified with the member it came from.
-// Then: a version 1 member beside the page gets the same file directly; a
-// sharer and a forger played with raw messages (room-peer.c) against the
+// Then: the page's upload shaped, so that its forwards wait; a version 1
+// member beside the page gets the same file directly; a sharer and a
+// forger played with raw messages (room-peer.c) against the
 // page's limits, parser and corrupt-piece handling; and the page on plain
-// http, where it has neither WebCrypto nor the origin private file system.
+// http, where it has neither WebCrypto nor the origin private file system;
+// a forwarder that leaves mid-piece.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -235,33 +237,40 @@ function hashesMessage(id, first, hashes) {
   return Buffer.concat([header, ...hashes]).toString('hex');
 }
 
+// A file of four pieces of one block each (piece-size 16384), the last
+// short: each piece's hash is its leaf, the root the tree of four (§4.2).
+// And a room of a played sharer, a played forwarder and the page.
+async function rawSwarm(room) {
+  const data = randomBytes(3 * BLOCK + 1000);
+  const pieces = [0, 1, 2, 3].map((i) => data.subarray(i * BLOCK, (i + 1) * BLOCK));
+  const leaves = pieces.map((p) => digest(p));
+  const root = digest(digest(leaves[0], leaves[1]), digest(leaves[2], leaves[3])).toString('hex');
+  const id = randomBytes(16).toString('hex');
+  const offer = { type: 'offer', version: 2, id, name: 'f.bin', size: data.length, mime: 'application/octet-stream',
+    'chunk-size': 65536, 'piece-size': BLOCK, window: 4 * BLOCK, root };
+  const sharerPeer = startRoomPeer(server.wsUrl, room, 'sharer');
+  const forger = startRoomPeer(server.wsUrl, room, 'forger');
+  children.add(sharerPeer);
+  children.add(forger);
+  await Promise.all([sharerPeer, forger].map((p) => p.waitForLine(/^joined /, 10000)));
+  const page = await chrome.newPage(`${server.http}/?room=${room}&name=web`);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await waitConnected(page, 2);
+  const toPage = async (p) => (await p.waitForLine(/^connected \S+ web /, 10000)).split(' ')[1];
+  const pageAtSharer = await toPage(sharerPeer);
+  const pageAtForger = await toPage(forger);
+  const forgerId = (await sharerPeer.waitForLine(/^connected \S+ forger /, 10000)).split(' ')[1];
+  const text = (p, to, msg) => p.send(`send-text ${to} ${JSON.stringify(msg)}`);
+  const binary = (p, to, hex) => p.send(`send-data ${to} ${hex}`);
+  return { data, pieces, leaves, root, id, offer, sharerPeer, forger, page, errors, pageAtSharer, pageAtForger,
+    forgerId, text, binary };
+}
+
 test('a forwarder\'s corrupt pieces are reported, excluded after 3, and repaired from the sharer',
   { timeout: 40000 }, async () => {
-    // Four pieces of one block each (piece-size 16384), the last short:
-    // each piece's hash is its leaf, the root the tree of four (§4.2).
-    const data = randomBytes(3 * BLOCK + 1000);
-    const pieces = [0, 1, 2, 3].map((i) => data.subarray(i * BLOCK, (i + 1) * BLOCK));
-    const leaves = pieces.map((p) => digest(p));
-    const root = digest(digest(leaves[0], leaves[1]), digest(leaves[2], leaves[3])).toString('hex');
-    const id = randomBytes(16).toString('hex');
-    const offer = { type: 'offer', version: 2, id, name: 'f.bin', size: data.length, mime: 'application/octet-stream',
-      'chunk-size': 65536, 'piece-size': BLOCK, window: 4 * BLOCK, root };
-
-    const sharerPeer = startRoomPeer(server.wsUrl, 'forgery', 'sharer');
-    const forger = startRoomPeer(server.wsUrl, 'forgery', 'forger');
-    children.add(sharerPeer);
-    children.add(forger);
-    await Promise.all([sharerPeer, forger].map((p) => p.waitForLine(/^joined /, 10000)));
-    const page = await chrome.newPage(`${server.http}/?room=forgery&name=web`);
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await waitConnected(page, 2);
-    const toPage = async (p) => (await p.waitForLine(/^connected \S+ web /, 10000)).split(' ')[1];
-    const pageAtSharer = await toPage(sharerPeer);
-    const pageAtForger = await toPage(forger);
-    const forgerId = (await sharerPeer.waitForLine(/^connected \S+ forger /, 10000)).split(' ')[1];
-    const text = (p, to, msg) => p.send(`send-text ${to} ${JSON.stringify(msg)}`);
-    const binary = (p, to, hex) => p.send(`send-data ${to} ${hex}`);
+    const { data, pieces, leaves, root, id, offer, sharerPeer, forger, page, errors, pageAtSharer, pageAtForger,
+      forgerId, text, binary } = await rawSwarm('forgery');
 
     // Offers outside §4.9 are rejected with the C receiver's reasons, and
     // malformed ones are ignored.
@@ -343,3 +352,26 @@ test('on plain http from another host (no WebCrypto, no private file system) the
     assert.equal(sha256(Buffer.from(got.bytes)), sha256(data));
     assert.equal(got.sha256, sha256(data));
   });
+
+test('a forwarder that leaves mid-piece: the page drops its part and asks the sharer at once', { timeout: 30000 }, async () => {
+  const { pieces, leaves, root, id, offer, sharerPeer, forger, page, errors, pageAtSharer, pageAtForger,
+    forgerId, text, binary } = await rawSwarm('departure');
+  text(sharerPeer, pageAtSharer, offer);
+  await sharerPeer.waitForLine(new RegExp(`^accept \\S+ ${id}$`), 10000);
+  text(sharerPeer, pageAtSharer, { type: 'swarm', id, members: [pageAtSharer, forgerId] });
+  binary(sharerPeer, pageAtSharer, hashesMessage(id, 0, leaves));
+  // Half of piece 0, forwarded; then the forwarder is gone. No later piece
+  // is held, so only its leaving (§4.7) makes the page ask: every piece
+  // whose hash came.
+  binary(forger, pageAtForger, pieceMessage(id, 2, 0, pieces[0].subarray(0, BLOCK / 2)));
+  await page.waitForFunction(() => [...window.hangout.swarmFiles.values()].some((f) => f.window.bytesHeld > 0),
+    null, { timeout: 10000, polling: 50 });
+  await forger.stop();
+  const asked = JSON.parse((await sharerPeer.waitForLine(/^request /, 10000)).split(' ')[3]);
+  assert.deepEqual(asked, [[0, 4]]);
+  assert.equal(await page.evaluate(() => [...window.hangout.swarmFiles.values()][0].window.bytesHeld), 0);
+  for (const i of [0, 1, 2, 3]) binary(sharerPeer, pageAtSharer, pieceMessage(id, 3, i * BLOCK, pieces[i]));
+  text(sharerPeer, pageAtSharer, { type: 'end', version: 2, id, size: 3 * BLOCK + 1000, root });
+  await sharerPeer.waitForLine(/^ack \S+ ok$/, 10000);
+  assert.deepEqual(errors, []);
+});
