@@ -1,8 +1,16 @@
 // gst-hangout web client: joins a room through hangout-server and shares
 // files with every other member over WebRTC data channels. It speaks the
 // protocols of docs/protocol.md exactly as the C room (gst/libhangout/room.c)
-// does: §1 signalling and the pair's channels, §2 file transfer.
+// does: §1 signalling and the pair's channels, §2 file transfer (sending and
+// receiving), §4 file transfer version 2 (receiving and forwarding: the wire
+// format and the piece window are transfer2.js, where files go storage.js).
 // SPDX-License-Identifier: LGPL-2.1-or-later
+
+import { Sha256, toHex } from './sha256.js';
+import * as v2 from './transfer2.js';
+import { FileSink, openPrivateStorage, canChooseFolder, chooseFolder } from './storage.js';
+
+export { Sha256 };
 
 // ---- constants ----
 
@@ -46,94 +54,21 @@ const STALL_MS = Number.isFinite(globalThis.hangoutStallMs) ? globalThis.hangout
 // else: a received file gets its Blob and object URL only once verified,
 // and a failed file's parts are dropped when it fails.
 const MAX_FAILED_ROWS = 20;
+// Version 2 (§4.9): at most 4 files at once from all members together, each
+// with a window of at most 8 MiB, as the C receiver: a window's bytes are
+// held however slowly the page writes them.
+const MAX_SWARM_FILES = 4;
+const MAX_SWARM_WINDOW = 8 * 1024 * 1024;
+// Bytes of a version 2 file handed to its FileSink and not yet written:
+// beyond this the page stops taking pieces out of the window, which then
+// fills and, by its `have`, holds the sharer (§4.6).
+const SINK_PENDING_MAX = 1024 * 1024;
+// How often a version 2 file looks for pieces to request (§4.7).
+const SWARM_TICK_MS = 100;
+// Lines of corrupt-piece warnings a file's row keeps.
+const MAX_WARNINGS = 5;
 // A declined file's row shows this much of its name.
 const SHORT_NAME_CHARS = 64;
-
-// ---- SHA-256, streaming ----
-// WebCrypto only digests a whole buffer at once; §2 needs the digest of the
-// whole file, which must not be held in memory, so hash incrementally here.
-
-const K = new Uint32Array([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-]);
-
-export class Sha256 {
-  constructor() {
-    this.h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-    this.w = new Uint32Array(64);
-    this.block = new Uint8Array(64);
-    this.blockLen = 0;
-    this.bytes = 0;
-  }
-
-  update(data) {
-    let i = 0;
-    this.bytes += data.length;
-    if (this.blockLen > 0) {
-      i = Math.min(64 - this.blockLen, data.length);
-      this.block.set(data.subarray(0, i), this.blockLen);
-      this.blockLen += i;
-      if (this.blockLen < 64) return;
-      this.compress(this.block, 0);
-      this.blockLen = 0;
-    }
-    for (; i + 64 <= data.length; i += 64) this.compress(data, i);
-    if (i < data.length) {
-      this.block.set(data.subarray(i));
-      this.blockLen = data.length - i;
-    }
-  }
-
-  compress(buf, o) {
-    const w = this.w, H = this.h;
-    const ror = (x, n) => (x >>> n) | (x << (32 - n));
-    for (let t = 0; t < 16; t++, o += 4)
-      w[t] = (buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3];
-    for (let t = 16; t < 64; t++) {
-      const a = w[t - 15], b = w[t - 2];
-      const s0 = ror(a, 7) ^ ror(a, 18) ^ (a >>> 3);
-      const s1 = ror(b, 17) ^ ror(b, 19) ^ (b >>> 10);
-      w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
-    }
-    let a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
-    for (let t = 0; t < 64; t++) {
-      const t1 = (h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0;
-      const t2 = ((ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-      h = g; g = f; f = e; e = (d + t1) | 0;
-      d = c; c = b; b = a; a = (t1 + t2) | 0;
-    }
-    H[0] += a; H[1] += b; H[2] += c; H[3] += d;
-    H[4] += e; H[5] += f; H[6] += g; H[7] += h;
-  }
-
-  // Finishes the hash; the object must not be used afterwards.
-  hex() { return toHex(this.digest()); }
-
-  // Finishes the hash (32 bytes); the object must not be used afterwards.
-  digest() {
-    const bits = this.bytes * 8;
-    const pad = new Uint8Array(((this.blockLen < 56 ? 56 : 120) - this.blockLen) + 8);
-    pad[0] = 0x80;
-    const view = new DataView(pad.buffer);
-    view.setUint32(pad.length - 8, Math.floor(bits / 0x100000000));
-    view.setUint32(pad.length - 4, bits >>> 0);
-    const bytes = this.bytes;
-    this.update(pad);
-    this.bytes = bytes;
-    const out = new Uint8Array(32);
-    const view2 = new DataView(out.buffer);
-    this.h.forEach((x, i) => view2.setUint32(4 * i, x));
-    return out;
-  }
-}
 
 // ---- the room secret and the short authentication string (§3) ----
 //
@@ -185,7 +120,7 @@ export function shortAuthString(fpA, fpB) {
 // ---- small helpers ----
 
 const $ = (id) => document.getElementById(id);
-const toHex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+const fromHex = (hex) => Uint8Array.from(hex.match(/../g), (h) => parseInt(h, 16));
 const isHexId = (s) => typeof s === 'string' && /^[0-9a-f]{32}$/.test(s);
 const isCount = (n) => Number.isSafeInteger(n) && n >= 0;
 
@@ -254,6 +189,7 @@ const state = {
   // "member/id" → Incoming or Declined, as the C receiver keys them: ids are
   // drawn by their senders, so only a member and an id together name a file.
   incoming: new Map(),
+  swarmFiles: new Map(), // file id → SwarmIncoming: version 2 files are known by id alone (§4.3)
   failedRows: [], // the failed rows of #transfers, oldest first
   sendChain: Promise.resolve(), // files are sent one after the other
 };
@@ -419,9 +355,11 @@ function createPeer(signalId, offerer) {
     remoteSet: false, pendingCandidates: [], // from the peer, before its description is set
     described: false, outCandidates: [], // ours, held until our description is sent
     pingTimer: null,
+    forwards: [], // version 2 pieces to forward to it, in assignment order
   };
   peer.app.binaryType = 'arraybuffer';
   peer.app.bufferedAmountLowThreshold = LOW_WATER;
+  peer.app.addEventListener('bufferedamountlow', () => pumpForwards(peer));
   peer.app.onopen = () => onPeerOpen(peer);
   peer.app.onclose = () => removePeer(peer);
   peer.app.onmessage = (ev) => onAppMessage(peer, ev.data);
@@ -619,8 +557,9 @@ function onPeerOpen(peer) {
   const fpSelf = fingerprintOf(peer.pc.localDescription?.sdp);
   const fpPeer = fingerprintOf(peer.pc.remoteDescription?.sdp);
   peer.sas = fpSelf && fpPeer ? shortAuthString(fpSelf, fpPeer) : '';
-  // The transfer versions this page reads and sends (docs/protocol.md §4.1).
-  sendControl(peer, { type: 'capabilities', transfer: [1] });
+  // The transfer versions this page reads (docs/protocol.md §4.1); it
+  // shares its own files in version 1, which every member takes.
+  sendControl(peer, { type: 'capabilities', transfer: [1, 2] });
   if (!state.key) { admit(peer); return; }
   const [idSelf, idPeer] = peer.authIds;
   sendControl(peer, { type: 'auth', proof: authProof(state.key, fpSelf, fpPeer, idSelf, idPeer) });
@@ -678,8 +617,11 @@ function removePeer(peer) {
   if (state.bySignal.get(peer.signalId) === peer) state.bySignal.delete(peer.signalId);
   peer.pc.close();
   for (const out of state.outgoing.values()) out.memberLeft(peer);
-  for (const held of [...state.incoming.values()])
+  dropForwards(peer);
+  for (const held of [...state.incoming.values()]) {
     if (held.peer === peer) held.fail('the sender left');
+    else held.memberLeft?.(peer);
+  }
   document.querySelector(`#members li[data-id="${peer.id}"]`)?.remove();
   updateEmptyHint();
 }
@@ -700,13 +642,25 @@ function onAppMessage(peer, data) {
     peer.early.bytes += size;
     return;
   }
-  if (typeof data === 'string') {
-    let msg;
-    try { msg = JSON.parse(data); } catch { log('malformed message from', peer.id); return; }
-    if (msg && typeof msg === 'object' && !Array.isArray(msg)) onTransferControl(peer, msg);
-    else log('message from', peer.id, 'is not a JSON object');
-  } else {
-    onDataMessage(peer, new Uint8Array(data));
+  // Members may be hostile: whatever they send, nothing throws out of here.
+  try {
+    if (typeof data === 'string') {
+      let msg;
+      try { msg = JSON.parse(data); } catch { log('malformed message from', peer.id); return; }
+      if (msg && typeof msg === 'object' && !Array.isArray(msg)) onTransferControl(peer, msg);
+      else log('message from', peer.id, 'is not a JSON object');
+      return;
+    }
+    const bytes = new Uint8Array(data);
+    // §4.4: the first byte tells the kind.
+    switch (bytes[0]) {
+      case v2.KIND_DATA: onDataMessage(peer, bytes); break;
+      case v2.KIND_PIECE: onPieceMessage(peer, bytes); break;
+      case v2.KIND_HASHES: onHashesMessage(peer, bytes); break;
+      default: log('binary message of unknown kind', bytes[0], 'from', peer.id); break;
+    }
+  } catch (e) {
+    log('a message from', peer.id, 'could not be handled:', e);
   }
 }
 
@@ -716,13 +670,123 @@ const fileKey = (peer, id) => `${peer.id}/${id}`;
 
 function onTransferControl(peer, msg) {
   switch (msg.type) {
-    case 'offer': return onFileOffer(peer, msg);
-    case 'end': return state.incoming.get(fileKey(peer, msg.id))?.end(msg);
+    // offer, end and ack exist in both versions: `version` tells them apart.
+    case 'offer':
+    case 'end':
+    case 'ack': {
+      const version = v2.versionOf(msg);
+      if (version === null) { log(`${msg.type} of no known version from`, peer.id); return undefined; }
+      if (version === v2.VERSION) return onSwarmControl(peer, msg);
+      if (msg.type === 'offer') return onFileOffer(peer, msg);
+      if (msg.type === 'ack') return state.outgoing.get(msg.id)?.answer(peer, msg);
+      const held = state.incoming.get(fileKey(peer, msg.id));
+      return held instanceof SwarmIncoming ? undefined : held?.end(msg);
+    }
+    // abort serves both versions; the file is the sender's own.
     case 'abort': return state.incoming.get(fileKey(peer, msg.id))?.abort(msg);
-    case 'ack': return state.outgoing.get(msg.id)?.answer(peer, msg);
     case 'reject': return state.outgoing.get(msg.id)?.answer(peer, msg);
+    case 'accept':
+    case 'swarm':
+    case 'have':
+    case 'request':
+    case 'unavailable':
+    case 'corrupt': return onSwarmControl(peer, msg);
     default: return undefined; // unknown types are ignored (§2.2)
   }
+}
+
+// ---- file transfer version 2 (§4): receiving and forwarding ----
+
+// The outstanding files (§2.5) of a member: offered, neither ended nor
+// aborted, in either version.
+function outstandingFiles(peer) {
+  let n = 0;
+  for (const held of state.incoming.values()) if (held.peer === peer) n++;
+  return n;
+}
+
+// Why the page does not take a version 2 offer (§4.9, worded as the C
+// receiver words it), or null.
+function swarmOfferRefusal(peer, offer) {
+  if (offer.unsupported) return offer.unsupported;
+  if (offer.window > MAX_SWARM_WINDOW) return v2.REASON_WINDOW;
+  if (state.swarmFiles.size >= MAX_SWARM_FILES) return `already receives ${MAX_SWARM_FILES} files of version 2`;
+  if (state.swarmFiles.has(offer.id) || state.incoming.has(fileKey(peer, offer.id))) return 'file id in use';
+  if (utf8Length(offer.name) > MAX_NAME_BYTES) return `name longer than ${MAX_NAME_BYTES} bytes`;
+  if (utf8Length(offer.mime) > MAX_MIME_BYTES) return `mime longer than ${MAX_MIME_BYTES} bytes`;
+  if (outstandingFiles(peer) >= MAX_OUTSTANDING) return 'too many files outstanding';
+  return null;
+}
+
+function onSwarmControl(peer, msg) {
+  if (msg.type === 'offer') {
+    const offer = v2.parseOffer(msg);
+    if (!offer) { log('malformed version 2 offer from', peer.id, msg); return; }
+    const why = swarmOfferRefusal(peer, offer);
+    if (why) {
+      log('declining', offer.id, 'from', peer.id + ':', why);
+      sendReject(peer, offer.id, why);
+      new TransferView('in', shortName(offer.name), offer.size, peer.name).declined(why);
+      return;
+    }
+    const held = new SwarmIncoming(peer, offer);
+    state.incoming.set(held.key, held);
+    return;
+  }
+  const error = v2.controlError(msg);
+  if (error) { log(`malformed ${msg.type} from`, peer.id + ':', error); return; }
+  const file = state.swarmFiles.get(msg.id);
+  // Only the sharer speaks for its file (§4.3); the page shares nothing in
+  // version 2, so what members say to a sharer (accept, have, request,
+  // corrupt, ack) is not for it.
+  if (!file || file.peer !== peer) return;
+  switch (msg.type) {
+    case 'swarm': file.setSwarm(msg.members); break;
+    case 'end': file.end(msg.size, fromHex(msg.root)); break;
+    // Only the sharer can vouch for the pieces (§4.7).
+    case 'unavailable': file.fail('the sharer no longer has pieces we lack'); break;
+    default: break;
+  }
+}
+
+// §4.4's malformed-input rules are transfer2.js's; what passes them goes to
+// the file's window, which drops what does not fit it.
+function onPieceMessage(peer, bytes) {
+  const piece = v2.parsePiece(bytes);
+  if (piece.error) { log('piece data from', peer.id, 'dropped:', piece.error); return; }
+  const file = state.swarmFiles.get(piece.id);
+  if (!file) { log('piece data from', peer.id, 'for', piece.id, 'dropped: not a file the page takes'); return; }
+  if (bytes.length > file.chunkSize) { log('piece data from', peer.id, 'dropped: over chunk-size'); return; }
+  file.touch();
+  file.window.data(peer, piece.role, piece.offset, piece.payload);
+}
+
+function onHashesMessage(peer, bytes) {
+  const run = v2.parseHashes(bytes);
+  if (run.error) { log('piece hashes from', peer.id, 'dropped:', run.error); return; }
+  const file = state.swarmFiles.get(run.id);
+  if (!file) { log('piece hashes from', peer.id, 'for', run.id, 'dropped: not a file the page takes'); return; }
+  if (bytes.length > file.chunkSize) { log('piece hashes from', peer.id, 'dropped: over chunk-size'); return; }
+  file.touch();
+  file.window.hashes(peer, run.first, run.count, run.hashes);
+}
+
+// Forwards go out in the order they were queued, a piece's messages one
+// after the other (§4.4), while the channel holds at most LOW_WATER bytes
+// it has not handed to SCTP; bufferedamountlow sends the next ones.
+function pumpForwards(peer) {
+  while (peer.forwards.length > 0 && peer.app.readyState === 'open'
+      && peer.app.bufferedAmount <= LOW_WATER) {
+    const item = peer.forwards.shift();
+    item.file.sendForward(peer, item);
+  }
+}
+
+// A member left: what was queued for it is given up.
+function dropForwards(peer) {
+  const items = peer.forwards;
+  peer.forwards = [];
+  for (const item of items) item.file.forwardTaken(item);
 }
 
 function onFileOffer(peer, msg) {
@@ -829,7 +893,7 @@ class Incoming extends Held {
     this.chunkSize = offer['chunk-size'];
     this.received = 0;
     this.sha = new Sha256();
-    this.parts = [];
+    this.sink = new FileSink(this.id, this.name);
     this.broken = null; // why the data went wrong; reported at end
     // The sender's type is shown, never used: see end().
     this.ui = new TransferView('in', this.name, this.size, peer.name, offer.mime);
@@ -847,12 +911,12 @@ class Incoming extends Held {
     if (offset !== this.received) {
       // §2.3: in version 1 data comes in order; anything else fails the file.
       this.broken = `data at offset ${offset}, expected ${this.received}`;
-      this.parts = null;
+      this.discard();
       this.ui.progress(this.received, 'receiving failed, waiting for the end');
       return;
     }
     this.sha.update(payload);
-    this.parts.push(payload);
+    this.sink.write(payload);
     this.received += payload.length;
     this.ui.progress(this.received);
   }
@@ -868,12 +932,14 @@ class Incoming extends Held {
       this.peer.app.send(JSON.stringify({ type: 'ack', id: this.id, ok: !why, sha256: digest }));
     } catch (e) { log('cannot ack', this.name, e.message); }
     if (why) { this.fail(why); return; }
-    // Never the sender's type: a text/html blob opened from its link would
-    // run the sender's script in this page's origin. As octet-stream it can
-    // only be downloaded.
-    const blob = new Blob(this.parts, { type: 'application/octet-stream' });
-    this.parts = null;
-    this.ui.received(blob, this.name, digest);
+    const sink = this.sink;
+    sink.close().then((file) => this.ui.received(file, this.name, digest, sink.where),
+      (e) => this.ui.failed(`could not be saved: ${e.message}`));
+  }
+
+  discard() {
+    this.sink?.discard();
+    this.sink = null;
   }
 
   abort(msg) {
@@ -885,9 +951,219 @@ class Incoming extends Held {
   // Never reported complete; nothing of it is kept.
   fail(why) {
     this.forget();
-    this.parts = null;
+    this.discard();
     this.sha = null;
     this.ui.failed(why);
+  }
+}
+
+// A file offered in version 2 (§4) and accepted: its piece window, the
+// swarm it forwards to, where its bytes go. Its pieces come from the
+// sharer and from the other members; each is verified against the hash
+// the sharer sent before it is written, forwarded or announced (§4.6).
+//
+// Forwarding (§4.5 step 4): a verified `assigned` piece goes as
+// `forwarded` to every other member of the swarm, through each member's
+// queue (pumpForwards()). The C receiver stops reading from the sharer
+// while more than 2 of its pieces wait for its channels to the swarm; a
+// page cannot stop reading (the browser takes every message off SCTP
+// whatever the script does), so it holds the window instead: a piece stays
+// in its place until every channel to the swarm took it, is written only
+// then, and `next` (and the `have` that reports it) waits for it. The
+// sharer sends nothing beyond a member's window (§4.6), so what the page
+// holds stays within its window however slow its upload; the cost is that
+// the whole file then waits for the page's forwards, where the C sharer
+// would have handed the pieces to someone else (docs/architecture.md).
+class SwarmIncoming extends Held {
+  constructor(peer, offer) {
+    super(peer, offer);
+    this.name = safeFileName(offer.name);
+    this.size = offer.size;
+    this.chunkSize = offer.chunkSize;
+    this.idBytes = fromHex(offer.id);
+    this.swarm = []; // the signalling ids of the sharer's latest `swarm`
+    this.sha = new Sha256(); // shown with the link, for people to compare
+    this.output = 0;
+    this.done = false;
+    // For tests and the curious: what was forwarded, and the most held.
+    this.forwarded = 0; // pieces taken by a channel, counted per member
+    this.maxHeld = 0; // bytes in the window plus bytes not yet written
+    this.maxWaiting = 0; // assigned pieces not yet taken by every channel
+    this.sink = new FileSink(offer.id, this.name);
+    this.sink.onWritten = () => this.pump();
+    this.ui = new TransferView('in', this.name, this.size, peer.name, offer.mime);
+    this.window = new v2.PieceWindow({
+      size: offer.size, pieceSize: offer.pieceSize, window: offer.window, sharer: peer,
+      events: {
+        verified: (piece, slot) => { if (slot.role === v2.ROLE.ASSIGNED) this.forward(piece, slot); },
+        corrupt: (piece, from, excluded) => this.corrupt(piece, from, excluded),
+        dropped: (from, piece, why) => console.debug('[hangout]', this.id, 'piece', piece, 'from', from.id, 'dropped:', why),
+        failed: (why) => this.fail(why),
+        changed: () => this.pump(),
+      },
+    });
+    this.ticker = setInterval(() => this.tick(), SWARM_TICK_MS);
+    state.swarmFiles.set(this.id, this);
+    log('taking', this.name, 'from', peer.id, `in version 2 (pieces of ${offer.pieceSize} bytes, window ${offer.window})`);
+    this.sendTo(peer, v2.buildAccept(this.id));
+    this.announce(true);
+  }
+
+  sendTo(peer, data) {
+    try { peer.app.send(data); } catch (e) { log('cannot send to', peer.id, e.message); }
+  }
+
+  // The members a forwarder sends to: the swarm but the page and the
+  // sharer, skipping those the page has no open channel to (§4.9).
+  swarmPeers() {
+    const peers = new Set();
+    for (const id of this.swarm) {
+      const p = state.bySignal.get(id);
+      if (id !== state.ownId && p && p !== this.peer && p.connected && p.app.readyState === 'open') peers.add(p);
+    }
+    return [...peers];
+  }
+
+  setSwarm(members) {
+    if (this.done) return;
+    this.swarm = members;
+    this.announce(true);
+  }
+
+  // `have` to the sharer and the swarm, when one is due (or `force`).
+  announce(force) {
+    if (!force && !this.window.haveDue()) return;
+    const ranges = this.window.have();
+    const have = v2.buildHave(this.id, this.window.next, ranges);
+    for (const p of [this.peer, ...this.swarmPeers()]) this.sendTo(p, have);
+  }
+
+  request(ranges) {
+    if (ranges.length > 0) this.sendTo(this.peer, v2.buildRequest(this.id, ranges));
+  }
+
+  forward(piece, slot) {
+    const peers = this.swarmPeers();
+    slot.forwardsLeft = peers.length;
+    for (const p of peers) {
+      p.forwards.push({ file: this, slot, generation: slot.generation, piece });
+      pumpForwards(p);
+    }
+    this.maxWaiting = Math.max(this.maxWaiting, this.forwardsWaiting());
+  }
+
+  // One queued forward, now that `peer`'s channel can take it.
+  sendForward(peer, item) {
+    if (this.done || item.slot.generation !== item.generation) return;
+    const messages = v2.pieceMessages(this.idBytes, v2.ROLE.FORWARDED, item.piece * this.window.pieceSize,
+      item.slot.data, this.chunkSize);
+    try {
+      for (const m of messages) peer.app.send(m);
+      this.forwarded++;
+    } catch (e) { log('cannot forward to', peer.id, e.message); }
+    this.forwardTaken(item);
+  }
+
+  forwardTaken(item) {
+    if (this.done || item.slot.generation !== item.generation) return;
+    if (--item.slot.forwardsLeft === 0) this.pump();
+  }
+
+  // Pieces assigned to the page that some channel to the swarm has yet to take.
+  forwardsWaiting() {
+    return this.window.slots.filter((s) => s.forwardsLeft > 0).length;
+  }
+
+  corrupt(piece, from, excluded) {
+    const who = visibleText(from.name) || from.signalId;
+    const text = `piece ${piece} of '${this.name}' from ${who} failed verification`
+      + (excluded ? '; its data for the file are dropped from now on' : '');
+    console.warn('[hangout]', text);
+    this.ui.warning(text);
+    this.sendTo(this.peer, v2.buildCorrupt(this.id, piece, from.signalId));
+    this.request(this.window.requests()); // a corrupt piece is requested at once
+  }
+
+  memberLeft(peer) {
+    if (this.done) return;
+    this.request(this.window.memberLeft(peer));
+  }
+
+  // Writes the verified pieces in order (those forwarded by every channel),
+  // while the sink has room; then announces, or ends the file.
+  pump() {
+    if (this.done) return;
+    let slot;
+    while (this.sink.pending < SINK_PENDING_MAX && (slot = this.window.peek()) && slot.forwardsLeft === 0) {
+      const data = this.window.pop();
+      this.sha.update(data);
+      this.sink.write(data);
+      this.output += data.length;
+    }
+    if (this.done) return; // pop() found the root wrong
+    this.maxHeld = Math.max(this.maxHeld, this.window.bytesHeld + this.sink.pending);
+    this.ui.progress(this.output);
+    if (this.window.state === 'receiving') this.announce(false);
+    else if (this.window.state === 'complete') this.complete();
+  }
+
+  tick() {
+    if (this.done) return;
+    this.request(this.window.requests());
+    // Time the file waits for the page's own upload or disk is not the
+    // sharer's fault (§2.5).
+    if (this.forwardsWaiting() > 0 || this.sink.pending > 0) this.touch();
+  }
+
+  end(size, root) {
+    if (this.done) return;
+    this.touch();
+    this.window.end(size, root);
+  }
+
+  async complete() {
+    this.done = true;
+    this.forget();
+    const root = this.window.finalRoot;
+    const digest = this.sha.hex();
+    this.announce(true);
+    log(this.name, 'from', this.peer.id, `complete: ${this.output} bytes, root ${root}`);
+    const sink = this.sink;
+    Object.assign(this.ui.li.dataset, {
+      forwarded: this.forwarded, maxHeld: this.maxHeld, maxWaiting: this.maxWaiting, window: this.window.nSlots * this.window.pieceSize,
+    });
+    try {
+      const file = await sink.close();
+      this.sendTo(this.peer, v2.buildAck(this.id, true, root));
+      this.ui.received(file, this.name, digest, sink.where);
+    } catch (e) {
+      this.sendTo(this.peer, v2.buildAck(this.id, false, root));
+      this.ui.failed(`could not be saved: ${e.message}`);
+    }
+  }
+
+  abort(msg) {
+    this.fail(`the sender gave up${typeof msg.reason === 'string' ? `: ${visibleText(msg.reason)}` : ''}`);
+  }
+
+  stalled() { this.fail(`nothing arrived for ${STALL_MS / 1000} s`); }
+
+  // Never reported complete; nothing of it is kept. The sharer is told.
+  fail(why) {
+    if (this.done) return;
+    this.done = true;
+    this.forget();
+    log(this.name, 'from', this.peer.id, 'failed:', why);
+    if (!this.peer.closed) this.sendTo(this.peer, v2.buildAck(this.id, false, this.window.finalRoot));
+    this.window.fail(why);
+    this.sink.discard();
+    this.ui.failed(why);
+  }
+
+  forget() {
+    super.forget();
+    clearInterval(this.ticker);
+    if (state.swarmFiles.get(this.id) === this) state.swarmFiles.delete(this.id);
   }
 }
 
@@ -1091,16 +1367,35 @@ class TransferView {
     this.info.textContent = text;
   }
 
-  received(blob, name, digest) {
+  // `file`: a Blob, or a File on disk. Its link never has the sender's
+  // type: a text/html file opened from it would run the sender's script in
+  // this page's origin. As octet-stream it can only be downloaded (a Blob
+  // around a File on disk is a reference to it, not a copy).
+  received(file, name, digest, where) {
     this.bar.max = 1;
     this.bar.value = 1;
     const secs = (performance.now() - this.start) / 1000;
-    this.finish('done', `${formatBytes(blob.size)} in ${secs.toFixed(1)} s, SHA-256 verified · `);
+    const kept = { folder: ', saved in the folder you chose', private: ', on disk' }[where] ?? '';
+    this.finish('done', `${formatBytes(file.size)} in ${secs.toFixed(1)} s, SHA-256 verified${kept} · `);
+    const blob = new Blob([file], { type: 'application/octet-stream' });
     const a = Object.assign(document.createElement('a'), {
       href: URL.createObjectURL(blob), download: name, textContent: `Save ${name}`,
     });
     a.dataset.sha256 = digest;
+    a.dataset.storage = where;
     this.info.append(a);
+  }
+
+  // A warning that does not end the transfer (a member's corrupt piece).
+  warning(text) {
+    let list = this.li.querySelector('.warnings');
+    if (!list) {
+      list = Object.assign(document.createElement('ul'), { className: 'warnings' });
+      list.setAttribute('role', 'alert');
+      this.li.append(list);
+    }
+    list.append(Object.assign(document.createElement('li'), { textContent: text }));
+    while (list.children.length > MAX_WARNINGS) list.firstElementChild.remove();
   }
 
   failed(why) { this.finish('failed', `Failed: ${why}`); }
@@ -1179,8 +1474,23 @@ function setUpSharing() {
   });
 }
 
+// Where received files go (storage.js): a folder the user picks, where the
+// browser lets a page write one; else this browser's own storage.
+function setUpSaving() {
+  openPrivateStorage(state.instance);
+  if (!canChooseFolder()) return;
+  const button = $('choose-folder');
+  button.hidden = false;
+  button.addEventListener('click', async () => {
+    try {
+      $('save-where').textContent = `Received files are saved in ${visibleText(await chooseFolder())}.`;
+    } catch (e) { log('no folder chosen:', e.message); }
+  });
+}
+
 function main() {
   setUpSharing();
+  setUpSaving();
   $('join').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const room = $('join-room').value.trim();

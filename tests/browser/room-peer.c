@@ -9,6 +9,8 @@
  *   received NAME SIZE SHA256 ok|bad      (a file from a member)
  *   ack ID ok|bad                         (a member's answer to our file)
  *   reject ID FILE-ID REASON              (a member declined a file)
+ *   accept ID FILE-ID | corrupt ID FILE-ID PIECE FROM-ID
+ *   request ID FILE-ID PIECES-JSON        (version 2 answers to a sharer)
  *   send-failed ID MESSAGE | bad-command LINE
  *
  * Usage: room-peer SERVER-URL ROOM NAME [FILE]
@@ -267,6 +269,20 @@ on_control (Peer *p, const gchar *member, JsonObject *o)
   } else if (g_str_equal (type, "reject")) {
     say ("reject %s %s %s", member, id,
         json_object_get_string_member_with_default (o, "reason", ""));
+  } else if (g_str_equal (type, "accept")) {
+    /* Version 2 (docs/protocol.md §4.3): what a receiver tells its sharer,
+     * for tests that play the sharer with raw messages. */
+    say ("accept %s %s", member, id);
+  } else if (g_str_equal (type, "corrupt")) {
+    say ("corrupt %s %s %" G_GINT64_FORMAT " %s", member, id,
+        json_object_get_int_member_with_default (o, "piece", -1),
+        json_object_get_string_member_with_default (o, "from", ""));
+  } else if (g_str_equal (type, "request")
+      && json_object_has_member (o, "pieces")) {
+    g_autofree gchar *pieces = json_to_string (json_object_get_member (o,
+            "pieces"), FALSE);
+
+    say ("request %s %s %s", member, id, pieces);
   }
 }
 
