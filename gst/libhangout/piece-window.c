@@ -737,7 +737,10 @@ collect_requests (HangoutPieceWindow *window, DueRule rule, gint64 now_us)
   GArray *ranges = ranges_new ();
   guint64 end = window_end (window);
   gint64 delay = hangout_piece_window_get_repair_delay (window);
-  gboolean after_end = window->ended && now_us - window->ended_at >= delay;
+  /* After `end` the sharer has nothing left to hand out: its upload has
+   * room, and a piece fetched twice costs less than the wait. */
+  gboolean after_end = window->ended && now_us - window->ended_at
+      >= HANGOUT_PIECE_WINDOW_REPAIR_DELAY_MIN_US;
   g_autofree gint64 *oldest_later = NULL;
   gint64 oldest = G_MAXINT64;
 

@@ -41,7 +41,7 @@ G_BEGIN_DECLS
 /* Corrupt pieces from one member after which its data are dropped. */
 #define HANGOUT_PIECE_WINDOW_MAX_CORRUPT 3
 /* A piece missing while a later one is held verified for the repair
- * delay, or that long after `end`, is requested (§4.7). The delay follows
+ * delay, or the least of it after `end`, is requested (§4.7). The delay follows
  * how late forwarded pieces come (their data after their hash), as
  * TCP's retransmission timeout follows the round trip (RFC 6298:
  * smoothed lag + 4 × its variation), within these bounds: a forwarder's
@@ -204,8 +204,8 @@ GArray *hangout_piece_window_build_have (HangoutPieceWindow *window,
  * at most HANGOUT_PIECE_WINDOW_MAX_RANGES, possibly empty; transfer full):
  * those of the window that are missing while a later piece has been held
  * verified for the repair delay (hangout_piece_window_get_repair_delay ()),
- * those reported corrupt, and after `end` every missing piece from that
- * long after it.
+ * those reported corrupt, and after `end` every missing piece from
+ * HANGOUT_PIECE_WINDOW_REPAIR_DELAY_MIN_US after it.
  * A piece is missing when it is not whole and the sharer itself is not
  * sending it; what another member had sent of it is dropped, so that the
  * sharer's `repair` is not a duplicate. No piece is returned again before
