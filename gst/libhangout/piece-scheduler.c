@@ -20,7 +20,10 @@ typedef struct {
 typedef struct {
   guint64 piece;
   Member *member;
-  gboolean missed;              /* requested from the sharer */
+  guint64 requested_by;         /* the members that requested it from the
+                                 * sharer, by their index (the first 64) */
+  guint n_requesters;
+  gboolean missed;              /* every other member did */
 } Assignment;
 
 struct _HangoutPieceScheduler {
@@ -224,15 +227,25 @@ hangout_piece_scheduler_report_corrupt (HangoutPieceScheduler *scheduler,
 
 gboolean
 hangout_piece_scheduler_report_missed (HangoutPieceScheduler *scheduler,
-    guint64 piece, const gchar **forwarder)
+    guint64 piece, const gchar *requester, const gchar **forwarder)
 {
   Assignment *a = NULL;
   Member *member;
+  guint index;
 
   for (guint i = 0; i < scheduler->assignments->len && a == NULL; i++)
     if (g_array_index (scheduler->assignments, Assignment, i).piece == piece)
       a = &g_array_index (scheduler->assignments, Assignment, i);
-  if (a == NULL || a->missed)
+  if (a == NULL || a->missed || find (scheduler, requester, &index) == NULL
+      || g_ptr_array_index (scheduler->members, index) == a->member)
+    return FALSE;
+  if (index < 64 && !(a->requested_by & (G_GUINT64_CONSTANT (1) << index))) {
+    a->requested_by |= G_GUINT64_CONSTANT (1) << index;
+    a->n_requesters++;
+  }
+  /* A slow forwarder's piece reaches some members in time; a mute one's
+   * reaches none. */
+  if (a->n_requesters < MIN (scheduler->members->len - 1, 64))
     return FALSE;
   a->missed = TRUE;
   member = a->member;
@@ -317,6 +330,8 @@ hangout_piece_scheduler_decide (HangoutPieceScheduler *scheduler,
   best->last_turn = ++scheduler->turns;
   assignment.piece = index;
   assignment.member = best;
+  assignment.requested_by = 0;
+  assignment.n_requesters = 0;
   assignment.missed = FALSE;
   g_array_append_val (scheduler->assignments, assignment);
   if (forwarder != NULL)

@@ -575,7 +575,7 @@ swarm_request (HangoutShareSender *self, const gchar *member,
        * out. */
       if (!swarm->finished
           && hangout_piece_scheduler_report_missed (swarm->scheduler, i,
-              &silent))
+              member, &silent))
         GST_WARNING_OBJECT (self, "%s did not forward half the pieces "
             "handed to it or more (the others asked us for them): no more "
             "pieces are handed to it", silent);

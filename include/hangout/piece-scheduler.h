@@ -45,9 +45,11 @@ G_BEGIN_DECLS
 #define HANGOUT_PIECE_SCHEDULER_MAX_CORRUPT 3
 /* A forwarder that takes pieces and does not forward them: once at least
  * this many of the pieces handed to it, and at least half of them, were
- * requested from the sharer by others (§4.7), it is handed no more. An
- * honest forwarder behind a slow upload loses a few to the repair delay,
- * not half. */
+ * requested from the sharer by every other member (§4.7), it is handed no
+ * more. An honest forwarder behind a slow upload loses a few to the
+ * repair delay, and those reach some members in time; counting a piece
+ * that any member requested excluded honest ones at the start of a file
+ * of 1 + 7 members, before the repair delay had learnt their lag. */
 #define HANGOUT_PIECE_SCHEDULER_MIN_MISSED 8
 
 typedef enum {
@@ -95,14 +97,16 @@ guint64 hangout_piece_scheduler_get_limit (HangoutPieceScheduler *scheduler);
  * swarm, as a receiver), and the caller says so once. */
 gboolean hangout_piece_scheduler_report_corrupt (HangoutPieceScheduler
     *scheduler, const gchar *from, guint64 piece);
-/* A member requested piece @piece from the sharer (§4.7): if it was
- * assigned to a forwarder still in the swarm, the forwarder did not
- * deliver it (counted once per piece). Returns TRUE when that makes it
- * one that does not forward (HANGOUT_PIECE_SCHEDULER_MIN_MISSED): it is
+/* Member @requester requested piece @piece from the sharer (§4.7). If it
+ * was assigned to a forwarder still in the swarm and every other member
+ * of the swarm requested it too, the forwarder did not deliver it
+ * (counted once per piece). Returns TRUE when that makes it one that does
+ * not forward (HANGOUT_PIECE_SCHEDULER_MIN_MISSED): it is
  * handed no more pieces of the file, and the caller says so once, naming
  * *@forwarder (owned by the scheduler, valid until it is removed). */
 gboolean hangout_piece_scheduler_report_missed (HangoutPieceScheduler
-    *scheduler, guint64 piece, const gchar **forwarder);
+    *scheduler, guint64 piece, const gchar *requester,
+    const gchar **forwarder);
 /* TRUE once @member is handed no more pieces, for corrupting them or for
  * not forwarding them. */
 gboolean hangout_piece_scheduler_is_excluded (HangoutPieceScheduler
