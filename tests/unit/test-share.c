@@ -253,6 +253,16 @@ share_run (Share *s, guint members)
   s->thread = g_thread_new ("sender", share_thread, s);
 }
 
+/* The sending thread goes on past pause_at. */
+static void
+share_resume (Share *s)
+{
+  g_mutex_lock (&lock);
+  s->resumed = TRUE;
+  g_cond_broadcast (&changed);
+  g_mutex_unlock (&lock);
+}
+
 static void
 wait_done (Share *s)
 {
@@ -1000,10 +1010,7 @@ GST_START_TEST (test_swarm_late_joiners)
    * reaches the others. */
   WAIT_FOR (readers[2]->output
       >= made * HANGOUT_TRANSFER2_DEFAULT_PIECE_SIZE, 20000);
-  g_mutex_lock (&lock);
-  s->resumed = TRUE;
-  g_cond_broadcast (&changed);
-  g_mutex_unlock (&lock);
+  share_resume (s);
   WAIT_FOR (s->finishing, 20000);
   readers[3] = reader_start (s, "after-the-end");
   assert_readers_complete (readers, 4, sha256);
@@ -1073,6 +1080,22 @@ GST_START_TEST (test_swarm_forwarder_leaves)
 }
 GST_END_TEST;
 
+/* The summary's swarm-excluded names @rogue and no one else; returns its
+ * id (transfer full). */
+static gchar *
+assert_only_excluded (Share *s, Rogue *rogue)
+{
+  gchar *id = hangout_room_dup_id (rogue_get_room (rogue));
+  const GValue *excluded = gst_structure_get_value (s->summary,
+      "swarm-excluded");
+
+  fail_unless (excluded != NULL);
+  assert_equals_int (gst_value_array_get_size (excluded), 1);
+  assert_equals_string (g_value_get_string (gst_value_array_get_value
+          (excluded, 0)), id);
+  return id;
+}
+
 /* A forwarder that takes its pieces and forwards none (it stays, and
  * says it holds everything): the receivers fetch them from the sharer
  * after their repair delay and end with the right file, and the sharer,
@@ -1083,9 +1106,7 @@ GST_START_TEST (test_swarm_silent_forwarder)
   Share *s = share_new ();
   g_autofree gchar *sha256 = file_sha256 (s);
   Rogue *mute = rogue_start (s, "mute", ROGUE_SILENT);
-  g_autofree gchar *mute_id = NULL;
   Reader *readers[2];
-  const GValue *excluded;
   guint64 pieces, made;
 
   g_object_set (s->share, "ack-timeout", 2, NULL);
@@ -1103,20 +1124,12 @@ GST_START_TEST (test_swarm_silent_forwarder)
   WAIT_FOR (readers[0]->output >= made * HANGOUT_TRANSFER2_DEFAULT_PIECE_SIZE
       && readers[1]->output >= made * HANGOUT_TRANSFER2_DEFAULT_PIECE_SIZE,
       30000);
-  g_mutex_lock (&lock);
-  s->resumed = TRUE;
-  g_cond_broadcast (&changed);
-  g_mutex_unlock (&lock);
+  share_resume (s);
   assert_readers_complete (readers, 2, sha256);
   wait_done (s);
   fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
   assert_counts (s, 2, 0, 1);
-  mute_id = hangout_room_dup_id (rogue_get_room (mute));
-  excluded = gst_structure_get_value (s->summary, "swarm-excluded");
-  fail_unless (excluded != NULL);
-  assert_equals_int (gst_value_array_get_size (excluded), 1);
-  assert_equals_string (g_value_get_string (gst_value_array_get_value
-          (excluded, 0)), mute_id);
+  g_free (assert_only_excluded (s, mute));
   pieces = summary_uint64 (s, "swarm-pieces");
   g_print ("the mute forwarder was handed %u piece messages of %"
       G_GUINT64_FORMAT " pieces\n", rogue_get_assigned (mute), pieces);
@@ -1137,7 +1150,6 @@ GST_START_TEST (test_swarm_corrupt_forwarder)
   Rogue *liar = rogue_start (s, "liar", ROGUE_CORRUPT);
   g_autofree gchar *liar_id = NULL;
   Reader *readers[2];
-  const GValue *excluded;
 
   g_object_set (s->share, "ack-timeout", 2, NULL);
   start_swarm (s, readers, G_N_ELEMENTS (readers));
@@ -1147,12 +1159,7 @@ GST_START_TEST (test_swarm_corrupt_forwarder)
   fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
   /* It never answered. */
   assert_counts (s, 2, 0, 1);
-  liar_id = hangout_room_dup_id (rogue_get_room (liar));
-  excluded = gst_structure_get_value (s->summary, "swarm-excluded");
-  fail_unless (excluded != NULL);
-  assert_equals_int (gst_value_array_get_size (excluded), 1);
-  assert_equals_string (g_value_get_string (gst_value_array_get_value
-          (excluded, 0)), liar_id);
+  liar_id = assert_only_excluded (s, liar);
   g_print ("the liar was handed %u piece messages of %" G_GUINT64_FORMAT
       " pieces\n", rogue_get_assigned (liar),
       summary_uint64 (s, "swarm-pieces"));
