@@ -26,8 +26,10 @@
 # alternate within each repetition; medians per row at the end. Each run
 # also reports the sharer's upload in copies of F (its tbf's byte counter),
 # the fastest one-second rate that tbf let out (the shaping holds when it is
-# not above u_s), the CPU seconds of the members (all, and the busiest one)
-# and the load average before and after.
+# not above u_s), how much of each member's upload rate was used during the
+# transfer, how busy the machine's cores were meanwhile, the CPU seconds of
+# the members (all, and the busiest one) and the load average before and
+# after.
 #
 # Usage: swarm.sh [-n "N..."] [-s MIB] [-u MBIT] [-U "RATES..."] [-r RUNS]
 #                 [-q MS] [-o "gst swarm bt"] [-T SECONDS]
@@ -97,16 +99,22 @@ last_stamp() {
   echo "$times" | sort -n | tail -n 1
 }
 
-# watch_sharer: the sharer's tbf counter once a second, into sharer.rate,
-# until the file stop-watch exists or the sharer's namespace is gone (the
-# script ended), bounded by the run's limit.
-watch_sharer() {
-  : >"$LAB_DIR/sharer.rate"
+# watch_uploads N: once a second, the tbf byte counters of the sharer and
+# the N receivers into uploads (a line: the time, then s r1 ... rN), and the
+# machine's CPU counters (/proc/stat's first line) into cpu.stat, until the
+# file stop-watch exists or the sharer's namespace is gone (the script
+# ended), bounded by the run's limit.
+watch_uploads() {
+  : >"$LAB_DIR/uploads"
+  : >"$LAB_DIR/cpu.stat"
   (
     end=$(( $(date +%s) + limit ))
     while [ ! -e "$LAB_DIR/stop-watch" ] && [ "$(date +%s)" -lt "$end" ] \
-        && bytes_now=$(lab_tbf_sent s 2>/dev/null) && [ -n "$bytes_now" ]; do
-      echo "$(date +%s.%N) $bytes_now" >>"$LAB_DIR/sharer.rate"
+        && counters=$(for name in s $(seq -f 'r%g' "$1"); do lab_tbf_sent "$name" \
+          || exit 1; done 2>/dev/null) && [ -n "$counters" ]; do
+      now=$(date +%s.%N)
+      echo "$now" $counters >>"$LAB_DIR/uploads"
+      echo "$now $(head -n 1 /proc/stat)" >>"$LAB_DIR/cpu.stat"
       sleep 1
     done
   ) &
@@ -185,6 +193,32 @@ run_bt() {
   echo "$start $(last_stamp "$1" ' complete$')"
 }
 
+# busy START END: how busy the machine's cores were between the first and
+# the last sample of cpu.stat within START..END (all processes, the
+# emulated network's softirqs included, but not niced work, which yields to
+# the benchmark), as a percentage.
+busy() {
+  awk -v s="$1" -v e="$2" '$1 >= s && $1 <= e {
+      idle = $4 + $6 + $7; total = 0; for (i = 3; i <= 10; i++) total += $i
+      if (!seen) { i0 = idle; t0 = total; seen = 1 } i1 = idle; t1 = total }
+    END { if (t1 > t0) printf "%.0f%%", 100 * (1 - (i1 - i0) / (t1 - t0)); else print "?" }' \
+    "$LAB_DIR/cpu.stat"
+}
+
+# used START END MBIT...: how much of its rate (MBIT, the sharer's first)
+# each member's upload carried between the first and the last sample of
+# uploads within START..END, as percentages (tbf counts whole packets).
+used() {
+  awk -v s="$1" -v e="$2" -v rates="$(shift 2; echo "$@")" '
+    BEGIN { n = split(rates, r, " ") }
+    $1 >= s && $1 <= e { if (!seen) { t0 = $1; for (i = 1; i <= n; i++) b0[i] = $(i + 1); seen = 1 }
+      t1 = $1; for (i = 1; i <= n; i++) b1[i] = $(i + 1) }
+    END { if (t1 <= t0) { print "?"; exit }
+      for (i = 1; i <= n; i++)
+        printf "%s%s %.0f%%", (i > 1 ? ", " : ""), (i == 1 ? "s" : "r" (i - 1)),
+          100 * (b1[i] - b0[i]) * 8 / ((t1 - t0) * r[i] * 1e6) }' "$LAB_DIR/uploads"
+}
+
 median() {
   sort -n | awk '{ v[NR] = $1 } END {
     if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
@@ -214,7 +248,7 @@ for n in $counts; do
         rm -rf "$LAB_DIR"/copy-* "$LAB_DIR"/bt-* "$LAB_DIR/go" "$LAB_DIR/stop-watch"
         load_before=$(load)
         lab_star "$n" "$sharer_mbit" "$rates" "$queue_ms"
-        watch_sharer
+        watch_uploads "$n"
         # Not in a subshell: lab_teardown must know what the run started.
         if "run_$stack" "$n" >"$LAB_DIR/times" 2>"$LAB_DIR/why"; then ok=1; else ok=0; fi
         touch "$LAB_DIR/stop-watch"
@@ -230,7 +264,7 @@ for n in $counts; do
           s += $3; if ($3 > m) m = $3 } END { printf "%.1f (busiest %.1f)", s, m }')
         peak=$(awk -v us="$sharer_mbit" 'NR > 1 && $1 > t + 0.5 {
             r = ($2 - b) * 8 / ($1 - t) / 1e6; if (r > m) m = r }
-          { t = $1; b = $2 } END { printf "%.1f", m }' "$LAB_DIR/sharer.rate")
+          { t = $1; b = $2 } END { printf "%.1f", m }' "$LAB_DIR/uploads")
         copies=$(awk -v s="$sharer_bytes" -v f="$bytes" 'BEGIN { printf "%.2f", s / f }')
         if [ "$ok" = 1 ]; then
           read -r start end <"$LAB_DIR/times"
@@ -239,6 +273,7 @@ for n in $counts; do
           awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f\n", e - s }' >>"$LAB_DIR/$stack.s"
           echo "$copies" >>"$LAB_DIR/$stack.copies"
           result=$(awk -v s="$start" -v e="$end" -v x="$x" 'BEGIN { printf "%.2f s = %s x T_min", e - s, x }')
+          result="$result, machine $(busy "$start" "$end") busy, uploads used $(used "$start" "$end" "$sharer_mbit" $rates)"
         else
           eval "failed_$stack=\$((failed_$stack + 1))"
           result="FAILED: $(head -n 3 "$LAB_DIR/why" | tr '\n' ' ')"
