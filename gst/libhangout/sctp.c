@@ -1,10 +1,12 @@
 /* gst-hangout — SCTP layer on usrsctp.
  *
- * Threads. usrsctp is initialised once per process (refcounted) with its own
- * timer thread: its timers are process-global, while our associations live
- * on as many GMainContexts as there are rooms, so no single context of ours
- * could drive them. Everything usrsctp calls back lands either in
- * conn_output() (packets to send: from our threads or the timer thread) or in
+ * Threads. usrsctp is initialised once per process (refcounted), without
+ * threads of its own; its timers are process-global, while our associations
+ * live on as many GMainContexts as there are rooms, so no single context of
+ * ours could drive them: a clock thread does (sctp-clock.c), often only
+ * while packets that start timers move. Everything usrsctp calls back lands
+ * either in conn_output() (packets to send: from our threads or the clock
+ * thread) or in
  * on_upcall() (the socket became readable/writable). Neither calls back into
  * usrsctp: packets go straight to DTLS, and the upcall only wakes the
  * association's owner thread, which then reads messages and flushes the send
@@ -24,6 +26,7 @@
 #if defined(__x86_64__)
 #include <nmmintrin.h>
 #include "debug-private.h"
+#include "sctp-clock-private.h"
 #include "source-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_sctp
@@ -153,6 +156,8 @@ conn_output (void *addr, void *buffer, size_t length, uint8_t tos,
     header->crc32c = 0;
     header->crc32c = compute_crc32c (buffer, length);
   }
+  if (hangout_sctp_clock_packet_is_busy (buffer, length))
+    hangout_sctp_clock_kick ();
   g_rw_lock_reader_lock (&registry_lock);
   sctp = registry_lookup (addr);
   if (sctp != NULL)
@@ -185,7 +190,8 @@ global_ref (void)
     if (__builtin_cpu_supports ("sse4.2"))
       compute_crc32c = crc32c_sse42;
 #endif
-    usrsctp_init (0, conn_output, NULL);
+    usrsctp_init_nothreads (0, conn_output, NULL);
+    hangout_sctp_clock_start ();
     usrsctp_enable_crc32c_offload ();
     /* Tuning as in libdatachannel, which measured it (see
      * ../shared/notes): RFC 6928's initial window, SACKs after 20 ms not
@@ -222,9 +228,13 @@ global_unref (void)
   g_mutex_lock (&global_lock);
   if (--global_users == 0) {
     /* usrsctp_finish() refuses while an aborted socket still awaits its
-     * timer-driven release, which takes a few milliseconds. */
-    for (guint i = 0; i < 300 && usrsctp_finish () != 0; i++)
+     * timer-driven release, which takes a few milliseconds: the timers
+     * go on here, with no clock thread left to race with the finish. */
+    hangout_sctp_clock_stop ();
+    for (guint i = 0; i < 300 && usrsctp_finish () != 0; i++) {
       g_usleep (10 * 1000);
+      hangout_sctp_clock_advance (10);
+    }
     g_clear_pointer (&registry, g_hash_table_unref);
   }
   g_mutex_unlock (&global_lock);
@@ -381,8 +391,10 @@ hangout_sctp_free (HangoutSctp *sctp)
   g_mutex_unlock (&sctp->send_lock);
   /* With SO_LINGER {1, 0} this sends an ABORT through conn_output(), so the
    * registry entry must still be there. */
-  if (sctp->sock != NULL)
+  if (sctp->sock != NULL) {
+    hangout_sctp_clock_kick ();
     usrsctp_close (sctp->sock);
+  }
   usrsctp_deregister_address (GUINT_TO_POINTER (sctp->id));
   /* Waits for callbacks running on other threads; later ones find nothing. */
   g_rw_lock_writer_lock (&registry_lock);
@@ -419,6 +431,7 @@ hangout_sctp_connect (HangoutSctp *sctp, GError **error)
     return FALSE;
   }
   addr.sconn_port = htons (sctp->remote_port);
+  hangout_sctp_clock_kick ();
   if (usrsctp_connect (sctp->sock, (struct sockaddr *) &addr, sizeof addr) != 0
       && errno != EINPROGRESS) {
     set_error (error, "connect");
@@ -433,6 +446,8 @@ hangout_sctp_receive_packet (HangoutSctp *sctp, const guint8 *data, gsize len)
 {
   if (sctp->state == STATE_CLOSED)
     return;
+  if (hangout_sctp_clock_packet_is_busy (data, len))
+    hangout_sctp_clock_kick ();
   feeding = sctp;
   usrsctp_conninput (GUINT_TO_POINTER (sctp->id), data, len, 0);
   feeding = NULL;
@@ -474,6 +489,7 @@ try_send (HangoutSctp *sctp, const HangoutSctpSendParams *params,
     spa.sendv_prinfo.pr_policy = SCTP_PR_SCTP_TTL;
     spa.sendv_prinfo.pr_value = params->max_lifetime_ms;
   }
+  hangout_sctp_clock_kick ();
   /* Without SCTP_EXPLICIT_EOR usrsctp takes the whole message or nothing. */
   if (usrsctp_sendv (sctp->sock, data, len, NULL, 0, &spa, sizeof spa,
           SCTP_SENDV_SPA, 0) >= 0)
@@ -493,6 +509,7 @@ try_reset (HangoutSctp *sctp, guint16 stream_id)
   srs->srs_flags = SCTP_STREAM_RESET_OUTGOING;
   srs->srs_number_streams = 1;
   srs->srs_stream_list[0] = stream_id;
+  hangout_sctp_clock_kick ();
   if (usrsctp_setsockopt (sctp->sock, IPPROTO_SCTP, SCTP_RESET_STREAMS, srs,
           len) == 0)
     return TRUE;
@@ -586,6 +603,8 @@ maybe_shutdown (HangoutSctp *sctp)
   if (ready)
     sctp->send_closed = TRUE;
   g_mutex_unlock (&sctp->send_lock);
+  if (ready)
+    hangout_sctp_clock_kick ();
   if (ready && usrsctp_shutdown (sctp->sock, SHUT_WR) != 0)
     close_with (sctp, HANGOUT_ERROR_SCTP, g_strerror (errno));
 }

@@ -906,6 +906,63 @@ GST_START_TEST (test_unacknowledged)
 
 GST_END_TEST;
 
+/* How often the process's SCTP timer thread has gone to sleep and woken
+ * (its voluntary context switches), or -1 when it has none. */
+static gint64
+sctp_timer_wake_ups (void)
+{
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const gchar *tid;
+
+  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL) {
+    g_autofree gchar *comm_path = g_build_filename ("/proc/self/task", tid,
+        "comm", NULL);
+    g_autofree gchar *status_path = g_build_filename ("/proc/self/task", tid,
+        "status", NULL);
+    g_autofree gchar *comm = NULL, *status = NULL;
+    const gchar *line;
+
+    if (!g_file_get_contents (comm_path, &comm, NULL, NULL)
+        || g_strcmp0 (g_strstrip (comm), "SCTP timer") != 0
+        || !g_file_get_contents (status_path, &status, NULL, NULL)
+        || (line = strstr (status, "voluntary_ctxt_switches:")) == NULL)
+      continue;
+    return g_ascii_strtoll (line + strlen ("voluntary_ctxt_switches:"), NULL,
+        10);
+  }
+  return -1;
+}
+
+/* An idle association costs no wake-ups of its own: SCTP's timers tick
+ * every 10 ms only for a while after data moved (at most twice a second
+ * after that), and data moves again at once. */
+GST_START_TEST (test_idle_association_sleeps)
+{
+  Pair *pair = pair_new ();
+  HangoutDataChannel *local, *remote;
+  gint64 idle_from, before, after;
+
+  local = pair_connect_with_channel (pair, NULL, &remote);
+  exchange_messages (pair, local, remote);
+  /* The clock stays quick 3 s after the last data. */
+  idle_from = g_get_monotonic_time () + 3500 * G_TIME_SPAN_MILLISECOND;
+  WAIT_UNTIL (pair, g_get_monotonic_time () >= idle_from, 5);
+  before = sctp_timer_wake_ups ();
+  fail_unless (before >= 0, "no SCTP timer thread");
+  idle_from = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  WAIT_UNTIL (pair, g_get_monotonic_time () >= idle_from, 4);
+  after = sctp_timer_wake_ups ();
+  /* 10 ms ticks would be 200 in 2 s; half-second ones 4. */
+  fail_unless (after - before <= 20, "the SCTP timer thread woke %"
+      G_GINT64_FORMAT " times in 2 s of an idle association", after - before);
+  exchange_messages (pair, remote, local);
+  exchange_messages (pair, local, remote);
+  g_object_unref (local);
+  pair_free (pair);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_close_from_handler)
 {
   Pair *pair = pair_new ();
@@ -1088,6 +1145,7 @@ peer_suite (void)
   tcase_add_test (tc, test_close_seen_by_peer);
   tcase_add_test (tc, test_channel_close);
   tcase_add_test (tc, test_close_from_handler);
+  tcase_add_test (tc, test_idle_association_sleeps);
   tcase_add_test (tc, test_shutdown_delivers);
   tcase_add_test (tc, test_unacknowledged);
   tcase_add_test (tc, test_malformed_input);

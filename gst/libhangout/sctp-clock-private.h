@@ -1,0 +1,32 @@
+/* gst-hangout — the clock of usrsctp's timers (private to the SCTP layer).
+ *
+ * usrsctp started without threads (usrsctp_init_nothreads()) runs its
+ * timers only when told how much time passed. This clock tells it from a
+ * thread of its own: every TICK_MS while an association may have a timer
+ * due soon (data moved lately), and every IDLE_TICK_MS otherwise, so that
+ * an idle association costs no wake-ups of its own.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* After usrsctp_init_nothreads(); once per process at a time. */
+void hangout_sctp_clock_start (void);
+/* Stops the thread; usrsctp's timers stand still until the next start. */
+void hangout_sctp_clock_stop (void);
+/* Something was sent or received that may start a timer which is due
+ * within milliseconds (a delayed acknowledgement, a retransmission): tick
+ * often again. Any thread, cheap. */
+void hangout_sctp_clock_kick (void);
+/* Advances usrsctp's timers by @ms on the calling thread, for when the
+ * clock is stopped (shutting usrsctp down). */
+void hangout_sctp_clock_advance (guint ms);
+/* FALSE when an SCTP packet of @len bytes holds only chunks that start no
+ * timer due soon (heartbeats and their acknowledgements, which idle
+ * associations exchange), TRUE otherwise. */
+gboolean hangout_sctp_clock_packet_is_busy (const guint8 *packet, gsize len);
+
+G_END_DECLS
