@@ -41,8 +41,9 @@
 #define QUEUE_LOW (HANGOUT_SHARE_QUEUE_HIGH / 2)
 /* next() waiting for data is woken once this much has gathered (or
  * anything but data arrives), not for every message; it also looks by
- * itself every WAKE_INTERVAL, so that a slow sender's bytes do not wait
- * for a batch. */
+ * itself every WAKE_INTERVAL while some file is offered, so that a slow
+ * sender's bytes do not wait for a batch. With none, it sleeps until one
+ * comes: an idle member does not wake. */
 #define WAKE_BATCH (256 * 1024)
 #define WAKE_INTERVAL (G_USEC_PER_SEC / 10)
 /* Version 2: how often the swarm's timer looks for repairs to request,
@@ -114,6 +115,7 @@ struct _HangoutShareReceiver {
   GSource *stall_check;         /* on the room's context, from the first
                                  * message */
   gboolean waiting;             /* next() waits for events */
+  gboolean waiting_for_files;   /* ... with no file offered: any event wakes it */
   gboolean joined;              /* the room has an id on the server */
   guint completed;              /* files handed out complete */
   GHashTable *swarm_files;      /* id → SwarmFile (owned by its PendingFile) */
@@ -256,9 +258,9 @@ push_event (HangoutShareReceiver *self, PendingFile *file,
     else
       g_queue_push_tail (&self->files, file);
   }
-  if (self->waiting && file == next_file (self)
-      && (item->type != HANGOUT_TRANSFER_EVENT_DATA
-          || file->bytes >= WAKE_BATCH))
+  if (self->waiting && (self->waiting_for_files || (file == next_file (self)
+              && (item->type != HANGOUT_TRANSFER_EVENT_DATA
+                  || file->bytes >= WAKE_BATCH))))
     g_cond_broadcast (&self->cond);
 }
 
@@ -1168,9 +1170,13 @@ wait_for_event_locked (HangoutShareReceiver *self, GCancellable *cancellable,
       return NULL;
     if (self->joined || self->join_deadline == 0) {
       self->waiting = TRUE;
-      g_cond_wait_until (&self->cond, &self->lock,
-          g_get_monotonic_time () + WAKE_INTERVAL);
-      self->waiting = FALSE;
+      self->waiting_for_files = g_queue_is_empty (&self->files);
+      if (self->waiting_for_files)
+        g_cond_wait (&self->cond, &self->lock);
+      else
+        g_cond_wait_until (&self->cond, &self->lock,
+            g_get_monotonic_time () + WAKE_INTERVAL);
+      self->waiting = self->waiting_for_files = FALSE;
     } else if (!g_cond_wait_until (&self->cond, &self->lock,
             self->join_deadline) && !self->joined
         && !g_cancellable_is_cancelled (cancellable)) {
