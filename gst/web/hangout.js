@@ -20,8 +20,10 @@ const APP_CHANNEL = { label: 'hangout', id: 0 };
 const CONTROL_CHANNEL = { label: 'hangout-control', id: 1 };
 // §1.6: a member the server says has left must answer a ping within 2 s.
 const PONG_TIMEOUT_MS = 2000;
-// With a room secret, a member must prove it within this (§3).
-const AUTH_TIMEOUT_MS = 10000;
+// With a room secret, a member must prove it within this (§3). Tests
+// shorten it by setting globalThis.hangoutAuthTimeoutMs before this script
+// runs (playwright's addInitScript), as they do hangoutStallMs below.
+const AUTH_TIMEOUT_MS = Number.isFinite(globalThis.hangoutAuthTimeoutMs) ? globalThis.hangoutAuthTimeoutMs : 10000;
 // §2.2: 65536 is safe with every browser and the default.
 const CHUNK_SIZE = 65536;
 const HEADER_SIZE = 25;
@@ -595,7 +597,7 @@ function onPeerOpen(peer) {
   if (!state.key) { admit(peer); return; }
   const [idSelf, idPeer] = peer.authIds;
   sendControl(peer, { type: 'auth', proof: authProof(state.key, fpSelf, fpPeer, idSelf, idPeer) });
-  peer.authTimer = setTimeout(() => refuse(peer, 'no room secret proof within 10 s'), AUTH_TIMEOUT_MS);
+  peer.authTimer = setTimeout(() => refuse(peer, `no room secret proof within ${AUTH_TIMEOUT_MS / 1000} s`), AUTH_TIMEOUT_MS);
   if (peer.earlyProof) onAuth(peer, peer.earlyProof);
   renderMember(peer);
 }
@@ -921,9 +923,10 @@ class Declined extends Held {
 // asked unless they accept everything from this room. Its bytes come while
 // the user decides (the sender streams at once: version 1 has no accept,
 // and a version 2 sharer takes 10 s of silence for a reject), so a file
-// accepted late is there at once; a verified file is offered to save only
-// once accepted; a declined or cancelled one is dropped, and its sender
-// told (`reject`) while it still sends.
+// accepted late is there at once. A verified file is offered to save, and
+// acknowledged (`ack`), only once accepted: the sender's "verified" means
+// the member took it. A declined or cancelled one is dropped, and its
+// sender told (`reject`) unless it was told the file failed.
 class Received extends Held {
   constructor(peer, offer, mime) {
     super(peer, offer);
@@ -931,6 +934,7 @@ class Received extends Held {
     this.accepted = false;
     this.declined = false;
     this.kept = null; // a verified file's link, until the user accepts it
+    this.pendingAck = null; // sends a verified file's ack, once accepted
     // The sender's type is shown, never used: see TransferView.received().
     this.ui = new TransferView('in', this.name, offer.size, peer.name, mime);
     if (state.acceptAll) {
@@ -946,9 +950,17 @@ class Received extends Held {
     if (this.declined) return;
     state.undecided.delete(this);
     this.accepted = true;
+    this.pendingAck?.();
+    this.pendingAck = null;
     if (this.kept) this.ui.received(...this.kept);
     else if (this.receiving()) this.ui.receiving(() => this.decline(CANCELLED_RECEIVING_REASON));
     this.kept = null;
+  }
+
+  // Whole and verified: `sendAck` now, or once the user accepts it.
+  answer(sendAck) {
+    if (this.accepted) sendAck();
+    else this.pendingAck = sendAck;
   }
 
   // Verified and written: offered to save, now or once accepted.
@@ -963,6 +975,8 @@ class Received extends Held {
     this.declined = true;
     state.undecided.delete(this);
     if (this.receiving()) this.stop(reason);
+    else if (this.pendingAck) sendReject(this.peer, this.id, reason);
+    this.pendingAck = null;
     this.kept = null;
     this.sink?.discard();
     this.ui.cancelled(this.accepted ? 'Cancelled.' : 'Declined.');
@@ -1027,10 +1041,13 @@ class Incoming extends Received {
     if (!why && (msg.size !== this.received || (this.size !== null && this.size !== msg.size)))
       why = `size ${this.received} bytes, the sender says ${msg.size}`;
     if (!why && msg.sha256 !== digest) why = 'SHA-256 does not match';
-    try {
-      this.peer.app.send(JSON.stringify({ type: 'ack', id: this.id, ok: !why, sha256: digest }));
-    } catch (e) { log('cannot ack', this.name, e.message); }
-    if (why) { this.fail(why); return; }
+    const sendAck = () => {
+      try {
+        this.peer.app.send(JSON.stringify({ type: 'ack', id: this.id, ok: !why, sha256: digest }));
+      } catch (e) { log('cannot ack', this.name, e.message); }
+    };
+    if (why) { sendAck(); this.fail(why); return; }
+    this.answer(sendAck);
     const sink = this.sink;
     sink.close().then((file) => this.keep(file, digest, sink.where),
       (e) => this.failed(`could not be saved: ${e.message}`));
@@ -1231,7 +1248,7 @@ class SwarmIncoming extends Received {
     });
     try {
       const file = await sink.close();
-      this.sendTo(this.peer, v2.buildAck(this.id, true, root));
+      this.answer(() => this.sendTo(this.peer, v2.buildAck(this.id, true, root)));
       this.keep(file, digest, sink.where);
     } catch (e) {
       this.sendTo(this.peer, v2.buildAck(this.id, false, root));
@@ -1372,6 +1389,7 @@ class Outgoing {
         new DataView(msg.buffer).setBigUint64(17, BigInt(offset + i));
         msg.set(payload, HEADER_SIZE);
         await Promise.all(this.active().map(drained));
+        if (this.active().length === 0) break; // cancelled, or everyone left meanwhile
         this.broadcast(msg);
         this.ui.progress(offset + i + payload.length);
       }
@@ -1640,7 +1658,8 @@ class TransferView {
   sent() {
     const counts = {};
     for (const s of this.recipients.values()) counts[s] = (counts[s] ?? 0) + 1;
-    const text = Object.entries(counts).map(([s, n]) => `${n} ${RECIPIENT_WORDS[s]}`).join(', ');
+    const text = Object.keys(RECIPIENT_WORDS).filter((s) => counts[s])
+      .map((s) => `${counts[s]} ${RECIPIENT_WORDS[s]}`).join(', ');
     this.bar.max = 1;
     this.bar.value = 1;
     this.finish(counts.failed || counts.silent ? 'failed' : 'done', `Sent: ${text}.`,
@@ -1658,9 +1677,10 @@ class TransferView {
 }
 
 // A recipient's state, as its line and the summary say it.
+// In the order the summary lists them.
 const RECIPIENT_WORDS = {
-  pending: 'receiving…', ok: 'verified', failed: 'failed', rejected: 'declined',
-  left: 'left', cancelled: 'cancelled', silent: 'no answer',
+  ok: 'verified', failed: 'failed', silent: 'no answer', rejected: 'declined',
+  left: 'left', cancelled: 'cancelled', pending: 'receiving…',
 };
 
 // ---- page setup ----
