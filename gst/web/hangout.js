@@ -1315,7 +1315,6 @@ class SharedFile {
 // One send of a file to some members.
 class Outgoing {
   constructor(shared, peers) {
-    this.shared = shared;
     this.file = shared.file;
     this.id = randomHex(16);
     this.idBytes = Uint8Array.from(this.id.match(/../g), (h) => parseInt(h, 16));
@@ -1381,7 +1380,7 @@ class Outgoing {
       const block = new Uint8Array(await this.file.slice(offset, offset + room * READ_BLOCK_CHUNKS).arrayBuffer());
       if (block.length === 0) break; // the file shrank under us
       sha.update(block);
-      for (let i = 0; i < block.length && this.active().length > 0; i += room) {
+      for (let i = 0; i < block.length; i += room) {
         const payload = block.subarray(i, i + room);
         const msg = new Uint8Array(HEADER_SIZE + payload.length);
         msg[0] = TRANSFER_VERSION;
@@ -1515,7 +1514,9 @@ class TransferView {
     this.info = Object.assign(document.createElement('span'), { className: 'info' });
     this.actions = Object.assign(document.createElement('span'), { className: 'actions' });
     this.li.append(title, dir, this.bar, this.info, this.actions);
-    this.recipients = null; // key → state, for a shared file
+    // A shared file's: its recipients' states by key, their list, its Cancel.
+    this.recipients = null;
+    this.recipientList = null;
     this.onCancel = null;
     $('transfers').prepend(this.li);
   }
@@ -1676,8 +1677,8 @@ class TransferView {
   }
 }
 
-// A recipient's state, as its line and the summary say it.
-// In the order the summary lists them.
+// A recipient's state, as its line and the summary say it, in the order
+// the summary lists them.
 const RECIPIENT_WORDS = {
   ok: 'verified', failed: 'failed', silent: 'no answer', rejected: 'declined',
   left: 'left', cancelled: 'cancelled', pending: 'receiving…',
