@@ -203,6 +203,7 @@ const state = {
   joined: false,
   stopped: false, // no reconnection (a refused join)
   reconnectDelay: 500,
+  reconnectTimer: null, // the next try after the server was lost
   peers: new Map(), // public id (first signalling id) → Peer
   proofs: new Map(), // signalling id → the id token it signalled (§1.6)
   secret: null, // the room secret (§3), from the address's fragment
@@ -230,6 +231,7 @@ const state = {
 function setStatus(text) { $('status').textContent = text; }
 
 function connect() {
+  clearTimeout(state.reconnectTimer); // a rename may come first
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const ws = new WebSocket(`${scheme}://${location.host}/ws`);
   state.ws = ws;
@@ -250,7 +252,7 @@ function connect() {
     // Peer connections do not need the server once up (§1.6): keep them,
     // rejoin with backoff; the server gives a new id.
     setStatus(`Lost the server; retrying in ${state.reconnectDelay / 1000} s…`);
-    setTimeout(connect, state.reconnectDelay);
+    state.reconnectTimer = setTimeout(connect, state.reconnectDelay);
     state.reconnectDelay = Math.min(state.reconnectDelay * 2, RECONNECT_MAX_MS);
   };
 }
