@@ -154,9 +154,9 @@ export async function launchBrowser() {
     browser,
     // The suite's pages accept every file offered in their room, as a user
     // who ticked that box does; `acceptAll: false` leaves the page asking
-    // (ux.test.mjs). `colorScheme`: 'light' or 'dark'.
-    async newPage(url, { acceptAll = true, colorScheme = 'light' } = {}) {
-      const context = await browser.newContext({ acceptDownloads: false, colorScheme });
+    // (ui.test.mjs).
+    async newPage(url, { acceptAll = true } = {}) {
+      const context = await browser.newContext({ acceptDownloads: false });
       if (acceptAll) {
         await context.addInitScript(() => {
           const room = new URLSearchParams(location.search).get('room');

@@ -1,8 +1,9 @@
 // What a user of the page sees and does, on every screen: the invite
 // address (no name in it) and its Copy link button, a display name kept by
 // the browser and changed in the room, accepting and declining offered
-// files, cancelling a receipt from a C sender (hangoutsink) and a send to a
-// C receiver (hangoutsrc), with the C side's outcome checked; and axe-core
+// files, cancelling a receipt from a C sender (hangoutsink), declining a
+// file of a swarm sharer (transfer version 2) and cancelling a send to a C
+// receiver (hangoutsrc), with the C side's outcome checked; and axe-core
 // on each screen (join form, empty room, members, sending, receiving,
 // done, failed) in both colour schemes, with a screenshot of each.
 import { test, after, before } from 'node:test';
