@@ -110,6 +110,23 @@ test('the invite has no name; the name is asked, kept and changed in the room',
     }, null, { timeout: 15000 });
   });
 
+// On plain http from another host the Clipboard API does not exist: the
+// button copies through document.execCommand, read back here by a page of
+// the same browser over a secure origin.
+test('on plain http the Copy link button still copies the invite', { timeout: 30000 }, async () => {
+  const lan = await startServer(['--host', '198.18.0.1']);
+  children.add(lan);
+  const amy = await askingPage(`${lan.http}/?room=lan&name=amy`);
+  await amy.waitForFunction(() => window.hangout?.ownId, null, { timeout: 10000 });
+  assert.equal(await amy.evaluate(() => window.isSecureContext || 'clipboard' in navigator), false);
+  await amy.click('#copy-link');
+  await amy.waitForFunction(() => document.getElementById('copy-status').textContent === 'Link copied.');
+  const reader = await amy.context().newPage();
+  await amy.context().grantPermissions(['clipboard-read'], { origin: server.http });
+  await reader.goto(server.http);
+  assert.equal(await reader.evaluate(() => navigator.clipboard.readText()), `${lan.http}/?room=lan`);
+});
+
 test('offered files are accepted or declined; the sharer sees each recipient\'s answer',
   { timeout: 60000 }, async () => {
     const url = (name) => `${server.http}/?room=offers&name=${name}`;
