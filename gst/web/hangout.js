@@ -20,8 +20,10 @@ const APP_CHANNEL = { label: 'hangout', id: 0 };
 const CONTROL_CHANNEL = { label: 'hangout-control', id: 1 };
 // §1.6: a member the server says has left must answer a ping within 2 s.
 const PONG_TIMEOUT_MS = 2000;
-// With a room secret, a member must prove it within this (§3).
-const AUTH_TIMEOUT_MS = 10000;
+// With a room secret, a member must prove it within this (§3). Tests
+// shorten it by setting globalThis.hangoutAuthTimeoutMs before this script
+// runs (playwright's addInitScript), as they do hangoutStallMs below.
+const AUTH_TIMEOUT_MS = Number.isFinite(globalThis.hangoutAuthTimeoutMs) ? globalThis.hangoutAuthTimeoutMs : 10000;
 // §2.2: 65536 is safe with every browser and the default.
 const CHUNK_SIZE = 65536;
 const HEADER_SIZE = 25;
@@ -69,6 +71,14 @@ const SWARM_TICK_MS = 100;
 const MAX_WARNINGS = 5;
 // A declined file's row shows this much of its name.
 const SHORT_NAME_CHARS = 64;
+// The reasons of the `reject` and `abort` a user's choice sends (§2.2).
+const DECLINED_REASON = 'declined by the receiver';
+const CANCELLED_RECEIVING_REASON = 'cancelled by the receiver';
+const CANCELLED_SENDING_REASON = 'cancelled by the sender';
+// Settings this browser keeps (localStorage): the display name for every
+// room, and whether to accept every file offered in a room.
+const NAME_KEY = 'hangout.name';
+const acceptAllKey = (room) => `hangout.accept-all.${room}`;
 
 // ---- the room secret and the short authentication string (§3) ----
 //
@@ -128,6 +138,26 @@ function randomHex(bytes) {
   return toHex(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
+// Storage may be refused (sandboxed frames, some private modes): the page
+// then works, and only forgets.
+function loadSetting(key) {
+  try { return localStorage.getItem(key); } catch { return null; }
+}
+
+function saveSetting(key, value) {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch (e) { log('cannot keep a setting:', e.message); }
+}
+
+// "about 40 s", "about 3 min": a guess, worded as one.
+function formatDuration(seconds) {
+  if (seconds < 60) return `about ${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 3600) return `about ${Math.round(seconds / 60)} min`;
+  return `about ${(seconds / 3600).toFixed(1)} h`;
+}
+
 function formatBytes(n) {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0;
@@ -173,6 +203,7 @@ const state = {
   joined: false,
   stopped: false, // no reconnection (a refused join)
   reconnectDelay: 500,
+  reconnectTimer: null, // the next try after the server was lost
   peers: new Map(), // public id (first signalling id) → Peer
   proofs: new Map(), // signalling id → the id token it signalled (§1.6)
   secret: null, // the room secret (§3), from the address's fragment
@@ -183,8 +214,9 @@ const state = {
   key: null, // derived from it once joined
   bySignal: new Map(), // current signalling id → Peer
   names: new Map(), // signalling id → display name (from the server)
-  shared: [], // Files shared from this page: offered to members that join later
-  sentTo: new WeakMap(), // File → Set of peers it was sent to (or is being sent to)
+  shared: [], // SharedFiles of this page: offered to members that join later
+  acceptAll: false, // every file offered in this room is accepted without asking
+  undecided: new Set(), // received files the user has not accepted or declined
   outgoing: new Map(), // file id → Outgoing
   // "member/id" → Incoming or Declined, as the C receiver keys them: ids are
   // drawn by their senders, so only a member and an id together name a file.
@@ -199,6 +231,7 @@ const state = {
 function setStatus(text) { $('status').textContent = text; }
 
 function connect() {
+  clearTimeout(state.reconnectTimer); // a rename may come first
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const ws = new WebSocket(`${scheme}://${location.host}/ws`);
   state.ws = ws;
@@ -219,7 +252,7 @@ function connect() {
     // Peer connections do not need the server once up (§1.6): keep them,
     // rejoin with backoff; the server gives a new id.
     setStatus(`Lost the server; retrying in ${state.reconnectDelay / 1000} s…`);
-    setTimeout(connect, state.reconnectDelay);
+    state.reconnectTimer = setTimeout(connect, state.reconnectDelay);
     state.reconnectDelay = Math.min(state.reconnectDelay * 2, RECONNECT_MAX_MS);
   };
 }
@@ -465,7 +498,10 @@ function remap(peer, signalId) {
   if (state.bySignal.get(peer.signalId) === peer) state.bySignal.delete(peer.signalId);
   peer.signalId = signalId;
   state.bySignal.set(signalId, peer);
-  if (peer.pingTimer) { clearTimeout(peer.pingTimer); peer.pingTimer = null; renderMember(peer); }
+  // A member that changed its name rejoined the server under it.
+  peer.name = state.names.get(signalId) ?? peer.name;
+  if (peer.pingTimer) { clearTimeout(peer.pingTimer); peer.pingTimer = null; }
+  renderMember(peer);
 }
 
 async function onOffer(from, payload) {
@@ -563,7 +599,7 @@ function onPeerOpen(peer) {
   if (!state.key) { admit(peer); return; }
   const [idSelf, idPeer] = peer.authIds;
   sendControl(peer, { type: 'auth', proof: authProof(state.key, fpSelf, fpPeer, idSelf, idPeer) });
-  peer.authTimer = setTimeout(() => refuse(peer, 'no room secret proof within 10 s'), AUTH_TIMEOUT_MS);
+  peer.authTimer = setTimeout(() => refuse(peer, `no room secret proof within ${AUTH_TIMEOUT_MS / 1000} s`), AUTH_TIMEOUT_MS);
   if (peer.earlyProof) onAuth(peer, peer.earlyProof);
   renderMember(peer);
 }
@@ -575,7 +611,7 @@ function admit(peer) {
   for (const data of peer.early?.messages ?? []) onAppMessage(peer, data);
   peer.early = null;
   // A member that joins later is offered what we shared before it came.
-  for (const file of state.shared) queueSend(file, [peer]);
+  for (const shared of state.shared) queueSend(shared, [peer]);
 }
 
 // The member's proof (§3), compared with what its key would give.
@@ -810,6 +846,7 @@ function onFileOffer(peer, msg) {
   let why = null;
   if (utf8Length(msg.name) > MAX_NAME_BYTES) why = `name longer than ${MAX_NAME_BYTES} bytes`;
   else if (utf8Length(msg.mime) > MAX_MIME_BYTES) why = `mime longer than ${MAX_MIME_BYTES} bytes`;
+  if (why) new TransferView('in', shortName(msg.name), msg.size, peer.name).declined(why);
   const held = why ? new Declined(peer, msg, why) : new Incoming(peer, msg);
   state.incoming.set(held.key, held);
 }
@@ -864,13 +901,13 @@ class Held {
   }
 }
 
-// A file this page declined (reject sent): kept only to count against its
-// member's outstanding files and to drop its data quietly.
+// A file this page declined (reject sent), by a limit or by the user: kept
+// only to count against its member's outstanding files and to drop its
+// data quietly.
 class Declined extends Held {
   constructor(peer, offer, why) {
     super(peer, offer);
     sendReject(peer, offer.id, why);
-    new TransferView('in', shortName(offer.name), offer.size, peer.name).declined(why);
   }
 
   data() { this.touch(); }
@@ -884,19 +921,97 @@ class Declined extends Held {
   stalled() { this.forget(); }
 }
 
-// A file arriving from one member.
-class Incoming extends Held {
-  constructor(peer, offer) {
+// A file the page takes, in either version, and the user's say on it:
+// asked unless they accept everything from this room. Its bytes come while
+// the user decides (the sender streams at once: version 1 has no accept,
+// and a version 2 sharer takes 10 s of silence for a reject), so a file
+// accepted late is there at once. A verified file is offered to save, and
+// acknowledged (`ack`), only once accepted: the sender's "verified" means
+// the member took it. A declined or cancelled one is dropped, and its
+// sender told (`reject`) unless it was told the file failed.
+class Received extends Held {
+  constructor(peer, offer, mime) {
     super(peer, offer);
     this.name = safeFileName(offer.name);
+    this.accepted = false;
+    this.declined = false;
+    this.kept = null; // a verified file's link, until the user accepts it
+    this.pendingAck = null; // sends a verified file's ack, once accepted
+    // The sender's type is shown, never used: see TransferView.received().
+    this.ui = new TransferView('in', this.name, offer.size, peer.name, mime);
+    if (state.acceptAll) {
+      this.accepted = true;
+      this.ui.receiving(() => this.decline(CANCELLED_RECEIVING_REASON));
+      return;
+    }
+    state.undecided.add(this);
+    this.ui.ask({ accept: () => this.accept(), decline: () => this.decline(DECLINED_REASON) });
+  }
+
+  accept() {
+    if (this.declined) return;
+    state.undecided.delete(this);
+    this.accepted = true;
+    this.pendingAck?.();
+    this.pendingAck = null;
+    if (this.kept) this.ui.received(...this.kept);
+    else if (this.receiving()) this.ui.receiving(() => this.decline(CANCELLED_RECEIVING_REASON));
+    this.kept = null;
+  }
+
+  // Whole and verified: `sendAck` now, or once the user accepts it.
+  answer(sendAck) {
+    if (this.accepted) sendAck();
+    else this.pendingAck = sendAck;
+  }
+
+  // Verified and written: offered to save, now or once accepted.
+  keep(file, digest, where) {
+    if (this.declined) return;
+    if (this.accepted) this.ui.received(file, this.name, digest, where);
+    else { this.kept = [file, this.name, digest, where]; this.ui.verified(); }
+  }
+
+  decline(reason) {
+    if (this.declined) return;
+    this.declined = true;
+    state.undecided.delete(this);
+    if (this.receiving()) this.stop(reason);
+    else if (this.pendingAck) sendReject(this.peer, this.id, reason);
+    this.pendingAck = null;
+    this.kept = null;
+    this.sink?.discard();
+    this.ui.cancelled(this.accepted ? 'Cancelled.' : 'Declined.');
+  }
+
+  // Failed before the user decided: nothing left to decide.
+  failed(why) {
+    state.undecided.delete(this);
+    this.ui.failed(why);
+  }
+}
+
+// A file arriving from one member.
+class Incoming extends Received {
+  constructor(peer, offer) {
+    super(peer, offer, offer.mime);
     this.size = offer.size; // null: not known in advance
     this.chunkSize = offer['chunk-size'];
     this.received = 0;
     this.sha = new Sha256();
     this.sink = new FileSink(this.id, this.name);
     this.broken = null; // why the data went wrong; reported at end
-    // The sender's type is shown, never used: see end().
-    this.ui = new TransferView('in', this.name, this.size, peer.name, offer.mime);
+  }
+
+  receiving() { return state.incoming.get(this.key) === this; }
+
+  // The user's `reject`: what the member still sends of it is dropped
+  // quietly until its end, as for a file declined at its offer.
+  stop(reason) {
+    this.forget();
+    state.incoming.set(this.key, new Declined(this.peer, { id: this.id }, reason));
+    this.discard();
+    this.sha = null;
   }
 
   data(offset, bytes) {
@@ -928,13 +1043,16 @@ class Incoming extends Held {
     if (!why && (msg.size !== this.received || (this.size !== null && this.size !== msg.size)))
       why = `size ${this.received} bytes, the sender says ${msg.size}`;
     if (!why && msg.sha256 !== digest) why = 'SHA-256 does not match';
-    try {
-      this.peer.app.send(JSON.stringify({ type: 'ack', id: this.id, ok: !why, sha256: digest }));
-    } catch (e) { log('cannot ack', this.name, e.message); }
-    if (why) { this.fail(why); return; }
+    const sendAck = () => {
+      try {
+        this.peer.app.send(JSON.stringify({ type: 'ack', id: this.id, ok: !why, sha256: digest }));
+      } catch (e) { log('cannot ack', this.name, e.message); }
+    };
+    if (why) { sendAck(); this.fail(why); return; }
+    this.answer(sendAck);
     const sink = this.sink;
-    sink.close().then((file) => this.ui.received(file, this.name, digest, sink.where),
-      (e) => this.ui.failed(`could not be saved: ${e.message}`));
+    sink.close().then((file) => this.keep(file, digest, sink.where),
+      (e) => this.failed(`could not be saved: ${e.message}`));
   }
 
   discard() {
@@ -953,7 +1071,7 @@ class Incoming extends Held {
     this.forget();
     this.discard();
     this.sha = null;
-    this.ui.failed(why);
+    this.failed(why);
   }
 }
 
@@ -974,10 +1092,9 @@ class Incoming extends Held {
 // holds stays within its window however slow its upload; the cost is that
 // the whole file then waits for the page's forwards, where the C sharer
 // would have handed the pieces to someone else (docs/architecture.md).
-class SwarmIncoming extends Held {
+class SwarmIncoming extends Received {
   constructor(peer, offer) {
-    super(peer, offer);
-    this.name = safeFileName(offer.name);
+    super(peer, offer, offer.mime);
     this.size = offer.size;
     this.chunkSize = offer.chunkSize;
     this.idBytes = fromHex(offer.id);
@@ -991,7 +1108,6 @@ class SwarmIncoming extends Held {
     this.maxWaiting = 0; // assigned pieces not yet taken by every channel
     this.sink = new FileSink(offer.id, this.name);
     this.sink.onWritten = () => this.pump();
-    this.ui = new TransferView('in', this.name, this.size, peer.name, offer.mime);
     this.window = new v2.PieceWindow({
       size: offer.size, pieceSize: offer.pieceSize, window: offer.window, sharer: peer,
       events: {
@@ -1134,11 +1250,11 @@ class SwarmIncoming extends Held {
     });
     try {
       const file = await sink.close();
-      this.sendTo(this.peer, v2.buildAck(this.id, true, root));
-      this.ui.received(file, this.name, digest, sink.where);
+      this.answer(() => this.sendTo(this.peer, v2.buildAck(this.id, true, root)));
+      this.keep(file, digest, sink.where);
     } catch (e) {
       this.sendTo(this.peer, v2.buildAck(this.id, false, root));
-      this.ui.failed(`could not be saved: ${e.message}`);
+      this.failed(`could not be saved: ${e.message}`);
     }
   }
 
@@ -1157,7 +1273,18 @@ class SwarmIncoming extends Held {
     if (!this.peer.closed) this.sendTo(this.peer, v2.buildAck(this.id, false, this.window.finalRoot));
     this.window.fail(why);
     this.sink.discard();
-    this.ui.failed(why);
+    this.failed(why);
+  }
+
+  receiving() { return !this.done; }
+
+  // The user's `reject` (§4.3: the sharer takes the member out of the
+  // swarm); what the swarm still sends for the file is dropped unread.
+  stop(reason) {
+    this.done = true;
+    this.forget();
+    sendReject(this.peer, this.id, reason);
+    this.window.fail(reason);
   }
 
   forget() {
@@ -1167,18 +1294,40 @@ class SwarmIncoming extends Held {
   }
 }
 
-// A file this page sends to some members.
-class Outgoing {
-  constructor(file, peers) {
+// A file shared from this page: one row, whoever it goes to and however
+// many sends that takes (a member that joins later gets a send of its own).
+class SharedFile {
+  constructor(file) {
     this.file = file;
+    this.sentTo = new Set(); // peers it was sent to, or is being sent to
+    this.current = null; // the Outgoing running now
+    this.ui = new TransferView('out', file.name, file.size, '');
+    this.ui.sharing(() => this.cancel());
+  }
+
+  // Stops the send under way (`abort` to whoever still receives it) and
+  // offers the file to nobody else.
+  cancel() {
+    state.shared = state.shared.filter((s) => s !== this);
+    this.current?.cancel();
+    this.ui.stopped(this.current !== null);
+  }
+}
+
+// One send of a file to some members.
+class Outgoing {
+  constructor(shared, peers) {
+    this.file = shared.file;
     this.id = randomHex(16);
     this.idBytes = Uint8Array.from(this.id.match(/../g), (h) => parseInt(h, 16));
     // Each recipient: 'pending' until its ack or reject, or it leaves.
     this.recipients = new Map(peers.map((p) => [p, 'pending']));
     this.sha256 = null;
     this.settled = null; // resolves once nobody is pending
-    this.ui = new TransferView('out', file.name, file.size,
-      peers.map((p) => p.name).join(', '));
+    this.cancelled = false;
+    this.ui = shared.ui;
+    this.ui.sending();
+    for (const p of peers) this.ui.recipient(p, 'pending');
   }
 
   active() {
@@ -1198,6 +1347,7 @@ class Outgoing {
   setState(peer, s) {
     if (this.recipients.get(peer) !== 'pending') return;
     this.recipients.set(peer, s);
+    this.ui.recipient(peer, s);
     if (![...this.recipients.values()].includes('pending')) this.settled?.();
   }
 
@@ -1206,6 +1356,16 @@ class Outgoing {
   answer(peer, msg) {
     if (msg.type === 'reject') this.setState(peer, 'rejected');
     else if (this.sha256 !== null) this.setState(peer, msg.ok === true && msg.sha256 === this.sha256 ? 'ok' : 'failed');
+  }
+
+  // §2.2's abort to everyone still receiving; run() stops at its next step.
+  cancel() {
+    this.cancelled = true;
+    const abort = JSON.stringify({ type: 'abort', id: this.id, reason: CANCELLED_SENDING_REASON });
+    for (const p of this.active()) {
+      this.send(p, abort);
+      this.setState(p, 'cancelled');
+    }
   }
 
   async run() {
@@ -1230,13 +1390,15 @@ class Outgoing {
         new DataView(msg.buffer).setBigUint64(17, BigInt(offset + i));
         msg.set(payload, HEADER_SIZE);
         await Promise.all(this.active().map(drained));
+        if (this.active().length === 0) break; // cancelled, or everyone left meanwhile
         this.broadcast(msg);
         this.ui.progress(offset + i + payload.length);
       }
       offset += block.length;
     }
+    if (this.cancelled) return;
     if (this.active().length === 0) {
-      this.ui.sent(this.recipients); // everyone left or declined
+      this.ui.sent(); // everyone left or declined
       return;
     }
     if (offset !== this.file.size) {
@@ -1249,7 +1411,9 @@ class Outgoing {
     if (![...this.recipients.values()].includes('pending')) this.settled();
     this.broadcast(JSON.stringify({ type: 'end', id: this.id, size: offset, sha256: this.sha256 }));
     await Promise.race([answered, new Promise((r) => setTimeout(r, ACK_TIMEOUT_MS))]);
-    this.ui.sent(this.recipients);
+    if (this.cancelled) return;
+    for (const p of this.recipients.keys()) this.setState(p, 'silent');
+    this.ui.sent();
   }
 }
 
@@ -1269,28 +1433,32 @@ function drained(peer) {
 }
 
 // Sends to the given members, or everyone connected now; one file at a time.
-function queueSend(file, peers = null) {
+function queueSend(shared, peers = null) {
   state.sendChain = state.sendChain.then(async () => {
-    if (!state.sentTo.has(file)) state.sentTo.set(file, new Set());
-    const sentTo = state.sentTo.get(file);
+    if (!state.shared.includes(shared)) return; // cancelled meanwhile
     const to = (peers ?? [...state.peers.values()])
-      .filter((p) => p.connected && !p.closed && !sentTo.has(p));
+      .filter((p) => p.connected && !p.closed && !shared.sentTo.has(p));
     if (peers && to.length === 0) return; // a newcomer that already has it
-    for (const p of to) sentTo.add(p);
+    for (const p of to) shared.sentTo.add(p);
     if (to.length === 0) {
-      new TransferView('out', file.name, file.size, '').waiting();
+      shared.ui.waiting();
       return;
     }
-    const out = new Outgoing(file, to);
+    const out = new Outgoing(shared, to);
     state.outgoing.set(out.id, out);
-    try { await out.run(); } catch (e) { out.ui.failed(e.message); } finally { state.outgoing.delete(out.id); }
+    shared.current = out;
+    try { await out.run(); } catch (e) { out.ui.failed(e.message); } finally {
+      state.outgoing.delete(out.id);
+      shared.current = null;
+    }
   });
 }
 
 function shareFiles(files) {
   for (const file of files) {
-    state.shared.push(file);
-    queueSend(file);
+    const shared = new SharedFile(file);
+    state.shared.push(shared);
+    queueSend(shared);
   }
 }
 
@@ -1319,8 +1487,10 @@ function renderMember(peer, forced = null) {
 function updateEmptyHint() { $('no-members').hidden = state.peers.size > 0; }
 
 // One file's row: name, direction (and the sender's type, as text only),
-// progress bar with speed, outcome. Everything a member chose is set as
-// text, never as markup, with its invisible characters shown.
+// progress bar with speed and time left, the user's buttons, outcome; a
+// shared file's row lists its recipients, each with its own state.
+// Everything a member chose is set as text, never as markup, with its
+// invisible characters shown.
 class TransferView {
   constructor(direction, name, size, who, mime = null) {
     this.size = size;
@@ -1331,6 +1501,8 @@ class TransferView {
     this.li.dataset.state = 'active';
     name = visibleText(name);
     who = visibleText(who);
+    this.name = name;
+    this.li.dataset.name = name;
     const title = Object.assign(document.createElement('span'), { className: 'name', textContent: name });
     const dir = Object.assign(document.createElement('span'), {
       className: 'dir',
@@ -1342,8 +1514,25 @@ class TransferView {
     if (size !== null) { this.bar.max = size || 1; this.bar.value = 0; }
     this.bar.setAttribute('aria-label', `${name} progress`);
     this.info = Object.assign(document.createElement('span'), { className: 'info' });
-    this.li.append(title, dir, this.bar, this.info);
+    this.actions = Object.assign(document.createElement('span'), { className: 'actions' });
+    this.li.append(title, dir, this.bar, this.info, this.actions);
+    // A shared file's: its recipients' states by key, their list, its Cancel.
+    this.recipients = null;
+    this.recipientList = null;
+    this.onCancel = null;
     $('transfers').prepend(this.li);
+  }
+
+  // Buttons, each [action, label, handler]; the label names the file for
+  // screen readers, where "Accept" alone would not say which.
+  setActions(buttons) {
+    this.actions.replaceChildren(...buttons.map(([action, label, handler]) => {
+      const b = Object.assign(document.createElement('button'), { type: 'button', textContent: label });
+      b.dataset.action = action;
+      b.setAttribute('aria-label', `${label} ${this.name}`);
+      b.addEventListener('click', handler);
+      return b;
+    }));
   }
 
   progress(done, note = '') {
@@ -1354,10 +1543,12 @@ class TransferView {
     if (this.size !== null) this.bar.value = done;
     const speed = done / Math.max((now - this.start) / 1000, 0.001);
     const total = this.size === null ? '' : ` of ${formatBytes(this.size)}`;
-    this.info.textContent = note || `${formatBytes(done)}${total} · ${formatBytes(speed)}/s`;
+    const left = this.size === null || done === 0 || done >= this.size ? ''
+      : ` · ${formatDuration((this.size - done) / speed)} left`;
+    this.info.textContent = note || `${formatBytes(done)}${total} · ${formatBytes(speed)}/s${left}`;
   }
 
-  finish(stateName, text) {
+  finish(stateName, text, buttons = []) {
     if (stateName === 'failed' && this.li.dataset.state !== 'failed') {
       state.failedRows.push(this.li);
       if (state.failedRows.length > MAX_FAILED_ROWS) state.failedRows.shift().remove();
@@ -1365,7 +1556,28 @@ class TransferView {
     this.li.dataset.state = stateName;
     this.bar.hidden = stateName !== 'done';
     this.info.textContent = text;
+    this.setActions(buttons);
   }
+
+  // A file offered to this page: receiving, the user not asked yet.
+  ask({ accept, decline }) {
+    this.li.dataset.state = 'offered';
+    this.setActions([['accept', 'Accept', accept], ['decline', 'Decline', decline]]);
+  }
+
+  receiving(cancel) {
+    this.li.dataset.state = 'active';
+    this.setActions([['cancel', 'Cancel', cancel]]);
+  }
+
+  // Whole and verified, waiting for the user's accept.
+  verified() {
+    this.li.dataset.state = 'verified';
+    this.bar.value = this.bar.max;
+    this.info.textContent = 'SHA-256 verified · accept it to save it';
+  }
+
+  cancelled(text) { this.finish('cancelled', text); }
 
   // `file`: a Blob, or a File on disk. Its link never has the sender's
   // type: a text/html file opened from it would run the sender's script in
@@ -1402,18 +1614,77 @@ class TransferView {
 
   declined(why) { this.finish('failed', `Declined: ${why}`); }
 
-  waiting() { this.finish('done', 'Shared: offered to members who join.'); }
+  // ---- a shared file's row ----
 
-  sent(recipients) {
+  sharing(cancel) {
+    this.onCancel = cancel;
+    this.recipients = new Map();
+    this.recipientList = Object.assign(document.createElement('ul'), { className: 'recipients' });
+    this.recipientList.setAttribute('aria-label', `Recipients of ${this.name}`);
+    this.li.append(this.recipientList);
+  }
+
+  // A send begins: the bar, speed and time left are its own.
+  sending() {
+    this.start = performance.now();
+    this.lastPaint = 0;
+    this.bar.hidden = false;
+    this.bar.value = 0;
+    this.li.dataset.state = 'active';
+    this.setActions([['cancel', 'Cancel', this.onCancel]]);
+  }
+
+  // One line per member, by its instance (§1.6): a member that reconnects
+  // keeps its line.
+  recipient(peer, s) {
+    const key = peer.instance ?? peer.id;
+    this.recipients.set(key, s);
+    let line = [...this.recipientList.children].find((l) => l.dataset.member === key);
+    if (!line) {
+      line = document.createElement('li');
+      line.dataset.member = key;
+      line.append(Object.assign(document.createElement('span'), { className: 'who' }),
+        Object.assign(document.createElement('span'), { className: 'what' }));
+      this.recipientList.append(line);
+    }
+    line.dataset.state = s;
+    line.querySelector('.who').textContent = visibleText(peer.name) || '(no name)';
+    line.querySelector('.what').textContent = RECIPIENT_WORDS[s];
+  }
+
+  waiting() {
+    this.finish('done', 'Shared: offered to members who join.', [['stop', 'Stop sharing', this.onCancel]]);
+  }
+
+  // Every send so far answered: a recipient's decline, or its leaving, is
+  // its choice, not a failure of the file.
+  sent() {
     const counts = {};
-    for (const s of recipients.values()) counts[s] = (counts[s] ?? 0) + 1;
-    const words = { ok: 'verified', failed: 'failed', rejected: 'declined', left: 'left', pending: 'no answer' };
-    const text = Object.entries(counts).map(([s, n]) => `${n} ${words[s]}`).join(', ');
+    for (const s of this.recipients.values()) counts[s] = (counts[s] ?? 0) + 1;
+    const text = Object.keys(RECIPIENT_WORDS).filter((s) => counts[s])
+      .map((s) => `${counts[s]} ${RECIPIENT_WORDS[s]}`).join(', ');
     this.bar.max = 1;
     this.bar.value = 1;
-    this.finish(counts.ok === recipients.size ? 'done' : 'failed', `Sent: ${text}.`);
+    this.finish(counts.failed || counts.silent ? 'failed' : 'done', `Sent: ${text}.`,
+      [['stop', 'Stop sharing', this.onCancel]]);
+  }
+
+  // The user cancelled the send under way, or stopped offering the file.
+  stopped(wasSending) {
+    if (wasSending) this.finish('cancelled', 'Cancelled.');
+    else {
+      this.info.append(' No longer offered to members who join.');
+      this.setActions([]);
+    }
   }
 }
+
+// A recipient's state, as its line and the summary say it, in the order
+// the summary lists them.
+const RECIPIENT_WORDS = {
+  ok: 'verified', failed: 'failed', silent: 'no answer', rejected: 'declined',
+  left: 'left', cancelled: 'cancelled', pending: 'receiving…',
+};
 
 // ---- page setup ----
 
@@ -1426,6 +1697,22 @@ function showJoinForm(error = '') {
   (state.room ? $('join-name') : $('join-room')).focus();
 }
 
+// The address that invites others: the room (with the relay choice, and
+// the secret in the fragment, which browsers never send), never our own
+// name, so that whoever opens it joins under theirs.
+function inviteAddress() {
+  const query = new URLSearchParams({ room: state.room });
+  if (state.relayOnly) query.set('relay', '1');
+  const fragment = state.secret ? `#${new URLSearchParams({ secret: state.secret })}` : '';
+  return `${location.origin}${location.pathname}?${query}${fragment}`;
+}
+
+function showWhere() {
+  $('where').hidden = false;
+  $('where').textContent = `Room ${state.room}${state.key ? ' · with a room secret' : ''}`;
+  $('my-name').value = state.name;
+}
+
 function join(room, name, secret = null) {
   state.room = room;
   state.name = name;
@@ -1433,12 +1720,30 @@ function join(room, name, secret = null) {
   state.key = state.secret ? roomKey(state.secret, room) : null;
   state.stopped = false;
   state.joined = false;
+  state.acceptAll = loadSetting(acceptAllKey(room)) === '1';
+  saveSetting(NAME_KEY, name);
   $('join').hidden = true;
   $('room').hidden = false;
-  const where = $('where');
-  where.hidden = false;
-  where.textContent = `Room ${room} · you are ${name}${state.key ? ' · with a room secret' : ''}`;
+  showWhere();
+  $('accept-all').checked = state.acceptAll;
+  // The address bar holds the invite too: reloading keeps the room, and
+  // copying the address never hands out our name.
+  history.replaceState(null, '', inviteAddress());
+  $('invite-link').value = location.href;
   document.title = `${room} · Hangout`;
+  connect();
+}
+
+// A new name takes a new join (the server tells the others members' names,
+// §1.4): the peer connections stay, and the members refile us under the
+// new id we prove to them (§1.6), with the new name.
+function rename(name) {
+  state.name = name;
+  saveSetting(NAME_KEY, name);
+  showWhere();
+  const old = state.ws;
+  state.ws = null; // its close is not a lost server
+  old?.close();
   connect();
 }
 
@@ -1448,6 +1753,35 @@ function checkNames(room, name) {
   if ([...name].length < 1 || [...name].length > 64 || /[\u0000-\u001f\u007f-\u009f]/.test(name))
     return 'A name is 1 to 64 characters, without control characters.';
   return null;
+}
+
+function setUpRoomControls() {
+  $('rename').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const name = $('my-name').value.trim();
+    const error = checkNames(state.room, name);
+    $('rename-error').textContent = error ?? '';
+    if (!error && name !== state.name) rename(name);
+  });
+  $('copy-link').addEventListener('click', async () => {
+    const input = $('invite-link');
+    let copied = false;
+    // The Clipboard API exists only in secure contexts; a room on a LAN
+    // over plain http has the older command.
+    try {
+      await navigator.clipboard.writeText(input.value);
+      copied = true;
+    } catch {
+      input.select();
+      copied = document.execCommand('copy');
+    }
+    $('copy-status').textContent = copied ? 'Link copied.' : 'Select the address and copy it.';
+  });
+  $('accept-all').addEventListener('change', (ev) => {
+    state.acceptAll = ev.target.checked;
+    saveSetting(acceptAllKey(state.room), state.acceptAll ? '1' : null);
+    if (state.acceptAll) for (const held of [...state.undecided]) held.accept();
+  });
 }
 
 function setUpSharing() {
@@ -1491,24 +1825,20 @@ function setUpSaving() {
 function main() {
   setUpSharing();
   setUpSaving();
+  setUpRoomControls();
   $('join').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const room = $('join-room').value.trim();
     const name = $('join-name').value.trim();
-    const secret = $('join-secret').value;
     const error = checkNames(room, name);
     if (error) { $('join-error').textContent = error; return; }
-    // Put the room in the address, so that it can be shared or reloaded;
-    // the secret in its fragment, which browsers never send to a server.
-    const query = new URLSearchParams({ room, name });
-    if (state.relayOnly) query.set('relay', '1');
-    history.replaceState(null, '', `?${query}`
-      + (secret ? `#${new URLSearchParams({ secret })}` : ''));
-    join(room, name, secret);
+    join(room, name, $('join-secret').value);
   });
   const params = new URLSearchParams(location.search);
   const room = params.get('room') ?? '';
-  const name = params.get('name') ?? '';
+  // A name in the address (an older invite, a script) is taken once; the
+  // address then loses it (join()).
+  const name = params.get('name') ?? loadSetting(NAME_KEY) ?? '';
   const secret = new URLSearchParams(location.hash.slice(1)).get('secret');
   state.relayOnly = params.get('relay') === '1';
   state.room = room || null;

@@ -152,8 +152,17 @@ export async function launchBrowser() {
   });
   return {
     browser,
-    async newPage(url) {
+    // The suite's pages accept every file offered in their room, as a user
+    // who ticked that box does; `acceptAll: false` leaves the page asking
+    // (ui.test.mjs).
+    async newPage(url, { acceptAll = true } = {}) {
       const context = await browser.newContext({ acceptDownloads: false });
+      if (acceptAll) {
+        await context.addInitScript(() => {
+          const room = new URLSearchParams(location.search).get('room');
+          if (room) localStorage.setItem(`hangout.accept-all.${room}`, '1');
+        });
+      }
       const page = await context.newPage();
       page.on('console', (m) => { if (m.type() === 'error') console.log(`[page] ${m.text()}`); });
       page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));

@@ -99,6 +99,19 @@ test('three pages and one pipeline each share a file; everyone gets every file',
     // The pipeline wrote every file, in whatever order they came.
     const got = [0, 1, 2, 3].map((i) => sha256(readFileSync(join(dir, `in-${i}.bin`)))).sort();
     assert.deepEqual(got, Object.values(files).map(sha256).sort());
+    // One row per page's file, not red: the members verified it, and
+    // hangoutsink, which takes no files, declined it or (its reply dropped
+    // while its own file filled the channel, HANGOUT_ROOM_REPLY_BACKLOG)
+    // left without an answer: neither is a failure of the file.
+    for (const [name, page] of Object.entries(pages)) {
+      const row = '#transfers li[data-direction="out"]';
+      await page.waitForSelector(`${row}[data-state="done"]`, { timeout: 20000 });
+      const { gst, ...members } = Object.fromEntries(await page.$$eval(`${row} .recipients li`,
+        (items) => items.map((l) => [l.querySelector('.who').textContent, l.dataset.state])));
+      const others = Object.fromEntries(['a', 'b', 'c'].filter((n) => n !== name).map((n) => [n, 'ok']));
+      assert.deepEqual(members, { ...others, 'gst-in': 'ok' }, `page ${name}`);
+      assert.match(gst, /^(rejected|left)$/, `page ${name}`);
+    }
     // Every page has every other member's file.
     for (const [name, page] of Object.entries(pages)) {
       for (const other of ['a', 'b', 'c', 'gst'].filter((n) => n !== name)) {

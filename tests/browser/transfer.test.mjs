@@ -56,6 +56,12 @@ test('a page shares a file; the others, also one joining later, get identical by
     await waitConnected(dave, 3);
     assert.deepEqual(await receivedFile(dave, 'big.bin', 120000),
       { size: bytes.length, sha256: sha, linkSha256: sha });
+    // Still one row for the file, with a line per recipient, Dave's too.
+    const lines = '#transfers li[data-direction="out"] .recipients li';
+    await alice.waitForFunction((sel) => [...document.querySelectorAll(sel)]
+      .filter((l) => l.dataset.state === 'ok').length === 3, lines, { timeout: 20000 });
+    assert.equal(await alice.locator('#transfers li[data-direction="out"]').count(), 1);
+    assert.deepEqual((await alice.locator(`${lines} .who`).allTextContents()).sort(), ['bob', 'carol', 'dave']);
   });
 
 test('a file dropped on the page is shared', { timeout: 60000 }, async () => {
