@@ -2076,6 +2076,66 @@ GST_START_TEST (test_tls)
 }
 GST_END_TEST;
 
+/* The log file of @s holds @needle (the server logs asynchronously). */
+static gboolean
+cond_log_has (gpointer data)
+{
+  const char *const *want = data; /* { log path, needle } */
+  char *text = NULL;
+  gboolean found = g_file_get_contents (want[0], &text, NULL, NULL) && strstr (text, want[1]);
+
+  g_free (text);
+  return found;
+}
+
+/* What an operator does with the program: --version; SIGHUP (a closed
+ * terminal) stops it as cleanly as SIGTERM, members told 1001; SIGTERM at
+ * once after the URL line is a clean stop too, every time; --verbose adds
+ * the server's own connection log and not libsoup's debug output. */
+GST_START_TEST (test_operations)
+{
+  const char *argv[] = { g_getenv ("HANGOUT_SERVER"), "--version", NULL };
+  char *out = NULL, *log = NULL;
+  int status = -1;
+  Server *s;
+  Tc *a;
+
+  fail_unless (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL,
+                             &status, NULL));
+  fail_unless (WIFEXITED (status) && WEXITSTATUS (status) == 0, "--version: status %d", status);
+  fail_unless (g_str_has_prefix (out, "hangout-server ") && g_ascii_isdigit (out[15]),
+               "--version printed '%s'", out);
+  g_free (out);
+
+  s = server_start (NULL);
+  a = tc_connect (s);
+  json_object_unref (tc_join (a, "ops", "a"));
+  g_subprocess_send_signal (s->proc, SIGHUP);
+  fail_unless (wait_until (cond_closed, a, 3000), "SIGHUP: member not closed");
+  fail_unless_equals_int (a->close_code, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+  fail_unless (wait_until (cond_flag, &s->exited, 3000), "SIGHUP: server did not exit");
+  tc_free (a);
+  server_stop (s); /* status 0 */
+
+  for (int i = 0; i < 30; i++) {
+    s = server_start (NULL);
+    g_subprocess_send_signal (s->proc, SIGTERM);
+    server_stop (s);
+  }
+
+  s = server_start (NULL);
+  a = tc_connect (s);
+  tc_drop (a); /* no close frame: libsoup has debug lines for that */
+  fail_unless (wait_until (cond_log_has, (gpointer) (const char *[]) { s->log_path, "closed (code" },
+                           DEADLINE_MS), "no connection log with --verbose");
+  fail_unless (g_file_get_contents (s->log_path, &log, NULL, NULL));
+  fail_if (strstr (log, "libsoup-DEBUG") != NULL, "--verbose shows libsoup's debug output:\n%s", log);
+  g_free (log);
+  tc_free (a);
+  server_stop (s);
+}
+GST_END_TEST;
+
 static Suite *
 server_suite (void)
 {
@@ -2102,6 +2162,7 @@ server_suite (void)
   tcase_add_test (tc, test_churn);
   tcase_add_test (tc, test_tls);
   tcase_add_test (tc, test_ice_servers);
+  tcase_add_test (tc, test_operations);
   suite_add_tcase (s, tc);
   return s;
 }
