@@ -2117,7 +2117,7 @@ GST_START_TEST (test_operations)
   tc_free (a);
   server_stop (s); /* status 0 */
 
-  for (int i = 0; i < 30; i++) {
+  for (int i = 0; i < 20; i++) {
     s = server_start (NULL);
     g_subprocess_send_signal (s->proc, SIGTERM);
     server_stop (s);
