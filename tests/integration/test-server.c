@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -95,13 +96,18 @@ typedef struct {
 } Server;
 
 static SoupSession *session;
+/* When not 0, the next server_start() runs the server under this limit of
+ * open files (as `ulimit -n` would). */
+static rlim_t server_nofile;
 
-/* A server must not outlive a test that fails (with CK_FORK=no a failure
- * skips server_stop()). Runs in the child between fork and exec. */
+/* Runs in the child between fork and exec. A server must not outlive a
+ * test that fails (with CK_FORK=no a failure skips server_stop()). */
 static void
-die_with_parent (gpointer data)
+server_child_setup (gpointer data)
 {
   prctl (PR_SET_PDEATHSIG, SIGTERM);
+  if (server_nofile)
+    setrlimit (RLIMIT_NOFILE, &(struct rlimit) { server_nofile, server_nofile });
 }
 
 static void
@@ -160,7 +166,7 @@ server_start (const char *first_extra, ...)
    * blocked on a full pipe would look like a server bug. */
   l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_stderr_file_path (l, s->log_path);
-  g_subprocess_launcher_set_child_setup (l, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (l, server_child_setup, NULL, NULL);
   s->proc = g_subprocess_launcher_spawnv (l, (const char *const *) argv->pdata, &error);
   g_object_unref (l);
   g_ptr_array_unref (argv);
@@ -2136,6 +2142,219 @@ GST_START_TEST (test_operations)
 }
 GST_END_TEST;
 
+/* ---------------------------------------------------------------------- */
+/* Crowds: many raw TCP connections from another loopback address          */
+
+/* Connections of one attacker; the server's address is always 127.0.0.1,
+ * the crowd's its own 127.0.0.X, so that the well-behaved clients (from
+ * 127.0.0.1) are another address to the server. */
+typedef struct {
+  GPtrArray *socks;  /* GSocket* */
+  gboolean *closed;  /* per socket: the server closed it */
+  guint n_closed;
+} Crowd;
+
+static guint16
+server_port (Server *s)
+{
+  return (guint16) atoi (strrchr (s->http_base, ':') + 1);
+}
+
+/* @n connections from @local_ip, each sending @request (NULL: nothing). */
+static Crowd *
+crowd_new (Server *s, const char *local_ip, guint n, const char *request)
+{
+  Crowd *c = g_new0 (Crowd, 1);
+  GInetAddress *ip = g_inet_address_new_from_string (local_ip);
+  GSocketAddress *local = g_inet_socket_address_new (ip, 0);
+  GSocketAddress *server = g_inet_socket_address_new_from_string ("127.0.0.1", server_port (s));
+  GError *error = NULL;
+
+  c->socks = g_ptr_array_new_with_free_func (g_object_unref);
+  c->closed = g_new0 (gboolean, n);
+  for (guint i = 0; i < n; i++) {
+    GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+    fail_unless (sock != NULL, "socket %u: %s", i, error ? error->message : "");
+    g_socket_set_timeout (sock, 5); /* a connect the backlog holds up */
+    fail_unless (g_socket_bind (sock, local, FALSE, &error), "bind %s: %s", local_ip, error->message);
+    fail_unless (g_socket_connect (sock, server, NULL, &error), "connection %u from %s: %s", i, local_ip,
+                 error->message);
+    g_socket_set_blocking (sock, FALSE);
+    if (request)
+      g_socket_send (sock, request, strlen (request), NULL, NULL);
+    g_ptr_array_add (c->socks, sock);
+  }
+  g_object_unref (server);
+  g_object_unref (local);
+  g_object_unref (ip);
+  return c;
+}
+
+/* Notes which connections the server has closed (end of stream or reset),
+ * reading and dropping whatever it sent before. */
+static void
+crowd_poll (Crowd *c)
+{
+  char buf[4096];
+
+  for (guint i = 0; i < c->socks->len; i++) {
+    GSocket *sock = c->socks->pdata[i];
+    gssize n;
+
+    if (c->closed[i] || !g_socket_condition_check (sock, G_IO_IN | G_IO_HUP | G_IO_ERR))
+      continue;
+    do {
+      GError *error = NULL;
+      n = g_socket_receive (sock, buf, sizeof buf, NULL, &error);
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        n = 1, g_clear_error (&error);
+      else if (n < 0)
+        n = 0, g_clear_error (&error);
+      if (n == 0) {
+        c->closed[i] = TRUE;
+        c->n_closed++;
+      }
+    } while (n > 1);
+  }
+}
+
+/* Sends one more byte of a request header on every connection still open. */
+static void
+crowd_dribble (Crowd *c)
+{
+  for (guint i = 0; i < c->socks->len; i++)
+    if (!c->closed[i])
+      g_socket_send (c->socks->pdata[i], "X", 1, NULL, NULL);
+}
+
+/* Waits until the server has closed at least @want of the connections. */
+static gboolean
+crowd_wait_closed (Crowd *c, guint want, guint timeout_ms, gboolean dribble)
+{
+  gint64 end = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
+
+  for (crowd_poll (c); c->n_closed < want && g_get_monotonic_time () < end; crowd_poll (c)) {
+    if (dribble)
+      crowd_dribble (c);
+    run_for (dribble ? 250 : 20);
+  }
+  return c->n_closed >= want;
+}
+
+static void
+crowd_free (Crowd *c)
+{
+  g_ptr_array_unref (c->socks); /* closes them */
+  g_free (c->closed);
+  g_free (c);
+}
+
+/* The upgrade request of a WebSocket client that then never joins. */
+#define WS_UPGRADE_REQUEST                                                                         \
+  "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"          \
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+
+/* A crowd from one address may hold that many of the server's connections
+ * (HANGOUT_SERVER_DEFAULT_MAX_PER_ADDRESS). */
+#define PER_ADDRESS 256
+
+/* Issue 14 item 1: under `ulimit -n 1024`, 1,100 idle TCP connections from
+ * one address; then 1,250 from five addresses, more than the server can
+ * have open files for. A member joins, and /healthz answers, while the
+ * first crowd is there and after both have left; the server keeps at most
+ * PER_ADDRESS of one address's connections and its memory stays small. */
+GST_START_TEST (test_fd_exhaustion)
+{
+  static const char *const addresses[] = { "127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6",
+                                           "127.0.0.7" };
+  Crowd *crowds[G_N_ELEMENTS (addresses)];
+  Crowd *idle;
+  Server *s;
+  Tc *a, *b;
+  long rss;
+
+  server_nofile = 1024;
+  s = server_start (NULL);
+  server_nofile = 0;
+
+  idle = crowd_new (s, "127.0.0.2", 1100, NULL);
+  a = tc_connect (s);
+  json_object_unref (tc_join (a, "fd", "a"));
+  expect_health (s, 1, 1);
+  fail_unless (crowd_wait_closed (idle, 1100 - PER_ADDRESS, DEADLINE_MS, FALSE),
+               "the server closed %u of 1100 idle connections from one address, wanted %u",
+               idle->n_closed, 1100 - PER_ADDRESS);
+  rss = server_rss_kib (s);
+  g_printerr ("1100 idle connections: %u closed, server RSS %ld KiB\n", idle->n_closed, rss);
+  fail_unless (rss > 0 && rss < 32 * 1024, "server RSS %ld KiB", rss);
+  crowd_free (idle);
+
+  for (guint i = 0; i < G_N_ELEMENTS (addresses); i++)
+    crowds[i] = crowd_new (s, addresses[i], 250, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (addresses); i++)
+    crowd_free (crowds[i]);
+
+  b = tc_connect (s);
+  json_object_unref (tc_join (b, "fd", "b"));
+  json_object_unref (tc_expect (a, "member-joined"));
+  expect_health (s, 1, 2);
+  tc_free (a);
+  tc_free (b);
+  server_stop (s);
+}
+GST_END_TEST;
+
+/* Issue 14 item 5: 600 WebSockets from one address that never join would
+ * take every one of the server's 512 WebSocket places (for the 30 s of
+ * --join-timeout); one address gets PER_ADDRESS connections, the rest are
+ * closed at once, and a member from elsewhere still joins. */
+GST_START_TEST (test_unjoined_flood)
+{
+  Server *s = server_start (NULL);
+  Crowd *flood = crowd_new (s, "127.0.0.2", 600, WS_UPGRADE_REQUEST);
+  Tc *a;
+
+  fail_unless (crowd_wait_closed (flood, 600 - PER_ADDRESS, DEADLINE_MS, FALSE),
+               "%u of 600 closed, wanted %u", flood->n_closed, 600 - PER_ADDRESS);
+  a = tc_connect (s);
+  json_object_unref (tc_join (a, "flood", "a"));
+  expect_health (s, 1, 1);
+  crowd_free (flood);
+  tc_free (a);
+  server_stop (s);
+}
+GST_END_TEST;
+
+/* Issue 14 item 5: slowloris. Requests whose headers come a byte at a
+ * time, and connections that send nothing, are closed once
+ * --request-timeout has passed (not before); /healthz answers meanwhile. */
+GST_START_TEST (test_slow_requests)
+{
+  Server *s = server_start ("--request-timeout", "2", NULL);
+  Crowd *slow = crowd_new (s, "127.0.0.2", 20, "GET /healthz HTTP/1.1\r\nX-Slow: ");
+  Crowd *idle = crowd_new (s, "127.0.0.3", 20, NULL);
+  gint64 t0 = g_get_monotonic_time ();
+  Tc *a;
+
+  a = tc_connect (s);
+  json_object_unref (tc_join (a, "slow", "a"));
+  expect_health (s, 1, 1);
+  crowd_wait_closed (slow, 1, 1500, TRUE);
+  fail_unless_equals_int (slow->n_closed, 0);
+  fail_unless (crowd_wait_closed (slow, 20, 4000, TRUE), "%u of 20 slow requests closed", slow->n_closed);
+  fail_unless (crowd_wait_closed (idle, 20, 1000, FALSE), "%u of 20 idle connections closed",
+               idle->n_closed);
+  g_printerr ("slow requests closed after %.1f s\n", (g_get_monotonic_time () - t0) / 1e6);
+  expect_health (s, 1, 1);
+  fail_if (a->closed, "the member's WebSocket was closed as a slow request");
+  crowd_free (slow);
+  crowd_free (idle);
+  tc_free (a);
+  server_stop (s);
+}
+GST_END_TEST;
+
 static Suite *
 server_suite (void)
 {
@@ -2163,6 +2382,9 @@ server_suite (void)
   tcase_add_test (tc, test_tls);
   tcase_add_test (tc, test_ice_servers);
   tcase_add_test (tc, test_operations);
+  tcase_add_test (tc, test_fd_exhaustion);
+  tcase_add_test (tc, test_unjoined_flood);
+  tcase_add_test (tc, test_slow_requests);
   suite_add_tcase (s, tc);
   return s;
 }
