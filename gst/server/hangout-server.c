@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <glib-unix.h>
 
@@ -74,6 +75,20 @@ enable_server_info_log (void)
   g_free (value);
 }
 
+/* Each connection is an open file, and the server keeps its connections
+ * below the limit it finds: take all the kernel allows this process (the
+ * hard limit), as servers do, rather than the soft 1024 shells give. */
+static void
+raise_open_files_limit (void)
+{
+  struct rlimit files;
+
+  if (getrlimit (RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit (RLIMIT_NOFILE, &files);
+  }
+}
+
 static gboolean
 on_quit_signal (gpointer user_data)
 {
@@ -88,6 +103,8 @@ main (int argc, char **argv)
   int opt_port = DEFAULT_PORT, opt_max_members = HANGOUT_SERVER_DEFAULT_MAX_MEMBERS;
   int opt_max_connections = HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS;
   int opt_join_timeout = HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT;
+  int opt_max_per_address = HANGOUT_SERVER_DEFAULT_MAX_PER_ADDRESS;
+  int opt_request_timeout = HANGOUT_SERVER_DEFAULT_REQUEST_TIMEOUT;
   int opt_turn_lifetime = HANGOUT_SERVER_DEFAULT_TURN_CREDENTIAL_LIFETIME;
   char **opt_stun = NULL, **opt_turn = NULL, *opt_turn_secret = NULL, *turn_secret = NULL;
   GPtrArray *ice_urls = g_ptr_array_new ();
@@ -108,6 +125,12 @@ main (int argc, char **argv)
     { "join-timeout", 0, 0, G_OPTION_ARG_INT, &opt_join_timeout,
       "Close a WebSocket that has not joined a room after this many seconds "
       "(code 1008; default 30)", "SECONDS" },
+    { "max-per-address", 0, 0, G_OPTION_ARG_INT, &opt_max_per_address,
+      "Maximum TCP connections (HTTP or WebSocket) from one address; more are closed "
+      "at once (default 256)", "N" },
+    { "request-timeout", 0, 0, G_OPTION_ARG_INT, &opt_request_timeout,
+      "Close an HTTP connection whose request has not arrived whole, or that stays idle, "
+      "after this many seconds (default 10)", "SECONDS" },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
       "PEM certificate (chain): serve https:// and wss:// (needs --tls-key)", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key, "PEM private key for --tls-cert", "FILE" },
@@ -183,6 +206,14 @@ main (int argc, char **argv)
     g_printerr ("hangout-server: --join-timeout must be at least 1\n");
     goto out;
   }
+  if (opt_max_per_address < 1) {
+    g_printerr ("hangout-server: --max-per-address must be at least 1\n");
+    goto out;
+  }
+  if (opt_request_timeout < 1) {
+    g_printerr ("hangout-server: --request-timeout must be at least 1\n");
+    goto out;
+  }
   if (opt_turn_lifetime < 1) {
     g_printerr ("hangout-server: --turn-credential-lifetime must be at least 1\n");
     goto out;
@@ -215,6 +246,7 @@ main (int argc, char **argv)
     }
   }
 
+  raise_open_files_limit ();
   server = hangout_server_start (&(HangoutServerOptions) {
                                    .host = opt_host,
                                    .port = (guint16) opt_port,
@@ -222,6 +254,8 @@ main (int argc, char **argv)
                                    .max_members = (guint) opt_max_members,
                                    .max_connections = (guint) opt_max_connections,
                                    .join_timeout = (guint) opt_join_timeout,
+                                   .max_per_address = (guint) opt_max_per_address,
+                                   .request_timeout = (guint) opt_request_timeout,
                                    .certificate = cert,
                                    .ice_servers = (const gchar *const *) ice_urls->pdata,
                                    .turn_secret = turn_secret,

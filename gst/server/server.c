@@ -20,6 +20,7 @@
 #include <hangout/json.h>
 #include <hangout/iceserver.h>
 #include "server-private.h"
+#include "connection-limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,6 +88,7 @@ struct _Client {
   char *name;                    /* NULL until joined */
   Room *room;                    /* NULL until joined */
   GSource *join_deadline;        /* until joined */
+  gboolean holds_place;          /* in server->limits */
   double tokens;
   gint64 last_refill_us;
   gint64 last_rate_error_us;
@@ -114,11 +116,14 @@ struct _HangoutServer {
   GHashTable *members; /* id → Client* (joined clients only) */
   GHashTable *clients; /* Client* set (owned), every open WebSocket */
   GHashTable *sockets; /* GSocket* (ref) → state, see release_socket() */
+  ConnectionLimits *limits; /* NULL for a detached server */
   GSource *sweep_timer;
   GSource *sweep_idle;
   guint max_members;
   guint max_connections;
   guint join_timeout;
+  guint max_per_address;
+  guint request_timeout;
   int web_root_fd;     /* O_PATH fd of the web root, or -1 */
   char *web_root_real; /* realpath of the web root, or NULL */
   gboolean shutting_down;
@@ -723,6 +728,8 @@ static void
 client_free (Client *c)
 {
   server_clear_source (&c->join_deadline);
+  if (c->holds_place)
+    connection_limits_release (c->server->limits, c->peer);
   g_signal_handlers_disconnect_by_data (c->conn, c);
   g_object_unref (c->conn);
   /* Back to the sweep, marked as seen closed, and sweep at the next idle:
@@ -768,9 +775,8 @@ on_join_deadline (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-void
-hangout_server_add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket,
-                           const char *peer)
+static Client *
+add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket, const char *peer)
 {
   Client *c = g_new0 (Client, 1);
 
@@ -794,6 +800,14 @@ hangout_server_add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSoc
   g_source_attach (c->join_deadline, s->context);
   g_hash_table_add (s->clients, c);
   g_info ("%s: websocket connected", c->peer);
+  return c;
+}
+
+void
+hangout_server_add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket,
+                           const char *peer)
+{
+  add_client (s, conn, socket, peer);
 }
 
 static void
@@ -802,6 +816,7 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
 {
   HangoutServer *s = user_data;
   GSocket *socket;
+  Client *c;
 
   if (s->shutting_down) {
     soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
@@ -823,7 +838,11 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
   socket = soup_server_message_get_socket (msg);
   if (socket && !g_hash_table_steal (s->sockets, socket))
     socket = NULL;
-  hangout_server_add_client (s, conn, socket, soup_server_message_get_remote_host (msg));
+  c = add_client (s, conn, socket, soup_server_message_get_remote_host (msg));
+  /* The place its HTTP connection had (which ended as the WebSocket took
+   * the stream over): a WebSocket counts as a connection of its address. */
+  connection_limits_hold (s->limits, c->peer);
+  c->holds_place = TRUE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1083,6 +1102,7 @@ shut_down (gpointer user_data)
   g_message ("shutting down (%u connections)", g_hash_table_size (s->clients));
   s->shutting_down = TRUE;
   /* No new connections while we close the existing ones. */
+  connection_limits_stop_listening (s->limits);
   soup_server_disconnect (s->soup);
   if (g_hash_table_size (s->clients) == 0) {
     g_main_loop_quit (s->loop);
@@ -1126,6 +1146,9 @@ server_teardown (HangoutServer *s)
   /* Let libsoup finish closing streams it still owns (async closes). */
   while (g_main_context_iteration (s->context, FALSE))
     ;
+  /* Its connections have ended: it drops its references to their sockets
+   * (before the count release_socket() looks at). */
+  g_clear_pointer (&s->limits, connection_limits_free);
   /* libsoup owns nothing any more: return every orphaned socket. */
   g_hash_table_iter_init (&it, s->sockets);
   while (g_hash_table_iter_next (&it, &key, NULL)) {
@@ -1227,7 +1250,7 @@ server_listen (HangoutServer *s, const char *host, guint16 port, GError **error)
   if (ok) {
     g_socket_set_listen_backlog (s->listener, LISTEN_BACKLOG);
     ok = g_socket_bind (s->listener, saddr, TRUE, error) && g_socket_listen (s->listener, error) &&
-         soup_server_listen_socket (s->soup, s->listener, tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+         connection_limits_listen (s->limits, s->listener, tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
   }
   g_object_unref (saddr);
   g_object_unref (addr);
@@ -1253,7 +1276,8 @@ server_listen (HangoutServer *s, const char *host, guint16 port, GError **error)
     g_free (ip);
   }
   g_object_unref (local);
-  g_message ("listening on %s (max %u members per room)", s->web_url, s->max_members);
+  g_message ("listening on %s (max %u members per room, %u connections, %u from one address)",
+             s->web_url, s->max_members, connection_limits_get_max_total (s->limits), s->max_per_address);
   return TRUE;
 }
 
@@ -1299,6 +1323,7 @@ server_setup (HangoutServer *s, const HangoutServerOptions *options, GError **er
    * small signalling messages, and libsoup applies the size limit to the
    * compressed frame: a 64 KiB frame could inflate to megabytes. */
   soup_server_remove_websocket_extension (s->soup, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  s->limits = connection_limits_new (s->soup, s->context, s->max_per_address, s->request_timeout);
   soup_server_add_websocket_handler (s->soup, "/ws", NULL, NULL, on_websocket, s, NULL);
   soup_server_add_handler (s->soup, "/healthz", on_healthz, s, NULL);
   soup_server_add_handler (s->soup, NULL, on_http, s, NULL);
@@ -1332,6 +1357,10 @@ hangout_server_new_detached (const HangoutServerOptions *options)
   s->max_connections = options->max_connections ? options->max_connections
                                                 : HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS;
   s->join_timeout = options->join_timeout ? options->join_timeout : HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT;
+  s->max_per_address = options->max_per_address ? options->max_per_address
+                                                : HANGOUT_SERVER_DEFAULT_MAX_PER_ADDRESS;
+  s->request_timeout = options->request_timeout ? options->request_timeout
+                                                : HANGOUT_SERVER_DEFAULT_REQUEST_TIMEOUT;
   s->web_root_fd = -1;
   s->certificate = options->certificate ? g_object_ref (options->certificate) : NULL;
   s->ice_servers = g_ptr_array_new_with_free_func ((GDestroyNotify) hangout_ice_server_free);
