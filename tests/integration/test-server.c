@@ -236,15 +236,17 @@ server_stop (Server *s)
   g_free (s);
 }
 
+/* @field of the server's /proc/PID/status in KiB: "VmRSS:" (now),
+ * "VmHWM:" (the peak so far). */
 static long
-server_rss_kib (Server *s)
+server_memory_kib (Server *s, const char *field)
 {
   char *path = g_strdup_printf ("/proc/%s/status", server_pid (s));
   char *text = NULL, *p;
   long kib = -1;
 
-  if (g_file_get_contents (path, &text, NULL, NULL) && (p = strstr (text, "VmRSS:")))
-    kib = strtol (p + 6, NULL, 10);
+  if (g_file_get_contents (path, &text, NULL, NULL) && (p = strstr (text, field)))
+    kib = strtol (p + strlen (field), NULL, 10);
   g_free (text);
   g_free (path);
   return kib;
@@ -1742,7 +1744,7 @@ GST_START_TEST (test_churn)
   gint64 t0 = g_get_monotonic_time ();
   int serial = 0;
 
-  rss[0] = server_rss_kib (s);
+  rss[0] = server_memory_kib (s, "VmRSS:");
   if (rounds == 0)
     rounds = CHURN_ROUNDS;
   for (int round = 0; round < rounds; round++) {
@@ -1862,7 +1864,7 @@ GST_START_TEST (test_churn)
     g_ptr_array_unref (phase2);
     g_ptr_array_unref (leavers);
     expect_health (s, 0, 0);
-    rss[round + 1] = server_rss_kib (s);
+    rss[round + 1] = server_memory_kib (s, "VmRSS:");
     g_printerr ("churn round %d: server VmRSS %ld KiB (%.0f ms so far)\n", round + 1, rss[round + 1],
                 (g_get_monotonic_time () - t0) / 1000.0);
   }
@@ -2310,7 +2312,7 @@ GST_START_TEST (test_fd_exhaustion)
   fail_unless (crowd_wait_closed (idle, 1100 - PER_ADDRESS, DEADLINE_MS, FALSE),
                "the server closed %u of 1100 idle connections from one address, wanted %u",
                idle->n_closed, 1100 - PER_ADDRESS);
-  rss = server_rss_kib (s);
+  rss = server_memory_kib (s, "VmRSS:");
   g_printerr ("1100 idle connections: %u closed, server RSS %ld KiB\n", idle->n_closed, rss);
   fail_unless (rss > 0 && rss < 32 * 1024, "server RSS %ld KiB", rss);
   crowd_free (idle);
@@ -2380,6 +2382,44 @@ GST_START_TEST (test_slow_requests)
 }
 GST_END_TEST;
 
+/* Issue 14 item 3: a 128 MiB POST body was read into memory whole before
+ * / answered 405 (and the memory kept). No handler wants a body: it is
+ * dropped as it arrives, the answer is still 405, the server's peak RSS
+ * stays under 32 MiB, and /healthz answers afterwards. */
+GST_START_TEST (test_big_body)
+{
+  const gsize body_size = 128 * 1024 * 1024;
+  char *request = g_strdup_printf ("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %" G_GSIZE_FORMAT
+                                   "\r\n\r\n", body_size);
+  Server *s = server_start (NULL);
+  Crowd *poster = crowd_new (s, "127.0.0.2", 1, request);
+  GSocket *sock = poster->socks->pdata[0];
+  char *chunk = g_malloc0 (1024 * 1024);
+  char answer[64] = "";
+  GError *error = NULL;
+  long peak;
+
+  g_socket_set_blocking (sock, TRUE); /* with crowd_new's timeout of 5 s */
+  for (gsize sent = 0; sent < body_size;) {
+    gssize n = g_socket_send (sock, chunk, MIN (1024 * 1024, body_size - sent), NULL, &error);
+    fail_unless (n > 0, "the server stopped reading the body after %" G_GSIZE_FORMAT " bytes: %s", sent,
+                 error ? error->message : "");
+    sent += (gsize) n;
+  }
+  fail_unless (g_socket_receive (sock, answer, sizeof answer - 1, NULL, &error) > 0, "no answer: %s",
+               error ? error->message : "");
+  fail_unless (g_str_has_prefix (answer, "HTTP/1.1 405"), "answer: %s", answer);
+  peak = server_memory_kib (s, "VmHWM:");
+  g_printerr ("128 MiB POST: server peak RSS %ld KiB\n", peak);
+  fail_unless (peak > 0 && peak < 32 * 1024, "server peak RSS %ld KiB", peak);
+  expect_health (s, 0, 0);
+  crowd_free (poster);
+  g_free (chunk);
+  g_free (request);
+  server_stop (s);
+}
+GST_END_TEST;
+
 static Suite *
 server_suite (void)
 {
@@ -2410,6 +2450,7 @@ server_suite (void)
   tcase_add_test (tc, test_fd_exhaustion);
   tcase_add_test (tc, test_unjoined_flood);
   tcase_add_test (tc, test_slow_requests);
+  tcase_add_test (tc, test_big_body);
   suite_add_tcase (s, tc);
   return s;
 }
