@@ -2420,6 +2420,131 @@ GST_START_TEST (test_big_body)
 }
 GST_END_TEST;
 
+/* A masked client text frame of @text (mask key 0: the payload as it is). */
+static void
+raw_ws_send_text (GSocket *sock, const char *text)
+{
+  gsize len = strlen (text);
+  GByteArray *frame = g_byte_array_new ();
+  guint8 head[4] = { 0x81, 0x80 | 126, (guint8) (len >> 8), (guint8) len };
+  static const guint8 mask[4] = { 0 };
+
+  g_assert (len >= 126 && len < 65536);
+  g_byte_array_append (frame, head, sizeof head);
+  g_byte_array_append (frame, mask, sizeof mask);
+  g_byte_array_append (frame, (const guint8 *) text, len);
+  fail_unless (g_socket_send (sock, (const char *) frame->data, frame->len, NULL, NULL) == (gssize) frame->len);
+  g_byte_array_unref (frame);
+}
+
+/* The id the server gave the member called @name, from @c's member-joined. */
+static const char *
+id_of_name (Tc *c, const char *name)
+{
+  GHashTableIter it;
+  gpointer id, n;
+
+  g_hash_table_iter_init (&it, c->joined);
+  while (g_hash_table_iter_next (&it, &id, &n))
+    if (g_str_equal (n, name))
+      return id;
+  return NULL;
+}
+
+static gboolean
+cond_member_left (gpointer data)
+{
+  Tc *c = ((gpointer *) data)[0];
+  return g_hash_table_contains (c->left, ((gpointer *) data)[1]);
+}
+
+#define N_SENDERS 5
+
+/* Issue 14 item 2: a member that never reads, while others signal it
+ * (each sender its burst of 100 signals of 60 KiB, then 20 a second).
+ * The server dropped nothing and queued it all (7 -> 385 MiB in 60 s with
+ * 20 senders). Now it drops the member once 1 MiB waits for it: the
+ * others hear member-left at once, its connection is closed, a newcomer
+ * joins, and the server's peak RSS stays under 48 MiB. */
+GST_START_TEST (test_non_reader)
+{
+  Server *s = server_start (NULL);
+  Tc *senders[N_SENDERS], *late;
+  Crowd *sink;
+  GString *signal = g_string_new (NULL);
+  gpointer left[2];
+  const char *sink_id;
+  char buf[65536];
+  GError *error = NULL;
+  gint64 t0;
+  gssize n;
+  long peak;
+
+  for (int i = 0; i < N_SENDERS; i++) {
+    char *name = g_strdup_printf ("sender%d", i);
+    senders[i] = tc_connect (s);
+    json_object_unref (tc_join (senders[i], "deaf", name));
+    g_free (name);
+  }
+  /* The member that never reads: a raw WebSocket that sends its join and
+   * nothing else, and never reads a byte. */
+  sink = crowd_new (s, "127.0.0.2", 1, WS_UPGRADE_REQUEST);
+  {
+    char join[200];
+    g_snprintf (join, sizeof join, "{\"type\":\"join\",\"room\":\"deaf\",\"name\":\"sink\",\"pad\":\"%0120d\"}", 0);
+    raw_ws_send_text (sink->socks->pdata[0], join);
+  }
+  for (int i = 0; i < N_SENDERS; i++)
+    for (guint k = 0; k < 100 && !id_of_name (senders[i], "sink"); k++)
+      run_for (50);
+  sink_id = id_of_name (senders[0], "sink");
+  fail_unless (sink_id != NULL, "the non-reader did not join");
+
+  g_string_printf (signal, "{\"type\":\"signal\",\"to\":\"%s\",\"payload\":{\"pad\":\"", sink_id);
+  for (gsize i = 0; i < 60 * 1024; i++)
+    g_string_append_c (signal, 'a' + i % 26);
+  g_string_append (signal, "\"}}");
+  left[0] = senders[0];
+  left[1] = (gpointer) sink_id;
+  t0 = g_get_monotonic_time ();
+  for (int round = 0; round < 20 && !cond_member_left (left); round++) {
+    for (int i = 0; i < N_SENDERS; i++)
+      for (int k = 0; k < (round == 0 ? 100 : 4); k++)
+        tc_send (senders[i], signal->str);
+    run_for (200);
+  }
+  wait_until (cond_member_left, left, DEADLINE_MS);
+  g_printerr ("non-reader: %s after %.1f s, server RSS %ld KiB\n",
+              cond_member_left (left) ? "dropped" : "still there", (g_get_monotonic_time () - t0) / 1e6,
+              server_memory_kib (s, "VmRSS:"));
+  fail_unless (cond_member_left (left), "the non-reader was not dropped");
+
+  /* Its connection ends: what it did not read, then the end of the stream
+   * (libsoup gives a peer that does not answer our close 5 s). */
+  g_socket_set_blocking (sink->socks->pdata[0], TRUE);
+  g_socket_set_timeout (sink->socks->pdata[0], 8);
+  while ((n = g_socket_receive (sink->socks->pdata[0], buf, sizeof buf, NULL, &error)) > 0)
+    ;
+  fail_unless (n == 0 || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT),
+               "the non-reader's connection is still open");
+  g_clear_error (&error);
+
+  late = tc_connect (s);
+  json_object_unref (tc_join (late, "deaf", "late"));
+  expect_health (s, 1, N_SENDERS + 1);
+  peak = server_memory_kib (s, "VmHWM:");
+  g_printerr ("non-reader: server peak RSS %ld KiB\n", peak);
+  fail_unless (peak > 0 && peak < 48 * 1024, "server peak RSS %ld KiB", peak);
+
+  for (int i = 0; i < N_SENDERS; i++)
+    tc_free (senders[i]);
+  tc_free (late);
+  crowd_free (sink);
+  g_string_free (signal, TRUE);
+  server_stop (s);
+}
+GST_END_TEST;
+
 static Suite *
 server_suite (void)
 {
@@ -2451,6 +2576,7 @@ server_suite (void)
   tcase_add_test (tc, test_unjoined_flood);
   tcase_add_test (tc, test_slow_requests);
   tcase_add_test (tc, test_big_body);
+  tcase_add_test (tc, test_non_reader);
   suite_add_tcase (s, tc);
   return s;
 }
