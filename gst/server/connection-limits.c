@@ -16,7 +16,12 @@
 #include "connection-limits.h"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Open files the process keeps for itself beyond its connections: the
@@ -200,6 +205,18 @@ on_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_data
                          connection_unref, 0);
   g_signal_connect_data (msg, "disconnected", G_CALLBACK (on_disconnected), connection_ref (c),
                          connection_unref, 0);
+}
+
+guint64
+connection_bytes_taken (GSocket *socket)
+{
+  struct tcp_info info = { 0 };
+  socklen_t len = sizeof info;
+  int fd = g_socket_get_fd (socket), queued = 0;
+
+  if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0 || ioctl (fd, SIOCOUTQ, &queued) < 0)
+    return 0;
+  return info.tcpi_bytes_acked + (guint64) queued;
 }
 
 ConnectionLimits *

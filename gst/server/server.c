@@ -57,6 +57,11 @@
 /* Ping idle connections so that dead peers are eventually noticed and
  * middleboxes keep the connection open. */
 #define KEEPALIVE_SECONDS 30
+/* What may wait in our memory for one member, sent to it and not yet
+ * taken by the kernel (whose own buffers come on top): 16 messages of the
+ * largest size. A member with more is not reading; it is dropped, or one
+ * such member would grow the server without limit. */
+#define MAX_UNSENT_BYTES (1024 * 1024)
 /* Largest static file we serve (they are read into memory). */
 #define MAX_STATIC_FILE_SIZE (64 * 1024 * 1024)
 
@@ -89,6 +94,9 @@ struct _Client {
   Room *room;                    /* NULL until joined */
   GSource *join_deadline;        /* until joined */
   gboolean holds_place;          /* in server->limits */
+  /* What connection_bytes_taken() will say once all we gave libsoup for
+   * this member has reached the kernel. */
+  guint64 bytes_given;
   double tokens;
   gint64 last_refill_us;
   gint64 last_rate_error_us;
@@ -222,13 +230,57 @@ node_to_text (JsonNode *node)
 /* ---------------------------------------------------------------------- */
 /* Sending                                                                 */
 
+static const char *
+client_label (Client *c)
+{
+  return c->id[0] ? c->id : "(not joined)";
+}
+
+static void client_leave (Client *c);
+
+/* Frame header and payload of a text frame from the server (unmasked). */
+static gsize
+frame_size (gsize payload)
+{
+  return payload + (payload < 126 ? 2 : payload < 65536 ? 4 : 10);
+}
+
+/* The member leaves its room at once. Our close frame (1008) would wait
+ * behind all it has not read, and libsoup would give it 5 s to answer,
+ * holding that memory: the TCP connection ends now instead (libsoup reads
+ * the end of the stream and closes). */
+static void
+client_drop_non_reader (Client *c, guint64 unsent)
+{
+  g_info ("%s %s: %" G_GUINT64_FORMAT " bytes not taken, not reading; closing", c->peer,
+          client_label (c), unsent);
+  soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "not reading");
+  g_socket_shutdown (c->socket, TRUE, TRUE, NULL);
+  client_leave (c);
+}
+
 static void
 client_send_text (Client *c, const char *text)
 {
+  gsize size;
+
   /* libsoup ignores sends on a closing connection, but say so explicitly:
    * a client may be mid-close while others still talk about it. */
   if (soup_websocket_connection_get_state (c->conn) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
+  if (c->socket) {
+    /* With TLS the kernel also takes the records' overhead, so that what
+     * waits is counted a little short (some 30 bytes per message sent). */
+    guint64 taken = connection_bytes_taken (c->socket);
+    guint64 unsent = c->bytes_given > taken ? c->bytes_given - taken : 0;
+
+    size = frame_size (strlen (text));
+    if (unsent + size > MAX_UNSENT_BYTES) {
+      client_drop_non_reader (c, unsent);
+      return;
+    }
+    c->bytes_given += size;
+  }
   soup_websocket_connection_send_text (c->conn, text);
 }
 
@@ -252,12 +304,6 @@ room_send_all (Room *r, JsonBuilder *b)
   g_free (text);
   json_node_unref (node);
   g_object_unref (b);
-}
-
-static const char *
-client_label (Client *c)
-{
-  return c->id[0] ? c->id : "(not joined)";
 }
 
 static void
@@ -791,6 +837,8 @@ add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket, co
   c->peer = g_strdup (peer ? peer : "?");
   c->tokens = RATE_BURST;
   c->last_refill_us = g_get_monotonic_time ();
+  /* The handshake's answer is already written. */
+  c->bytes_given = socket ? connection_bytes_taken (socket) : 0;
 
   /* One byte over the protocol limit: a frame of exactly 65536 bytes is
    * fine (libsoup refuses payload_len >= this value). */

@@ -2519,8 +2519,7 @@ GST_START_TEST (test_non_reader)
               server_memory_kib (s, "VmRSS:"));
   fail_unless (cond_member_left (left), "the non-reader was not dropped");
 
-  /* Its connection ends: what it did not read, then the end of the stream
-   * (libsoup gives a peer that does not answer our close 5 s). */
+  /* Its connection ends: what it did not read, then the end of the stream. */
   g_socket_set_blocking (sink->socks->pdata[0], TRUE);
   g_socket_set_timeout (sink->socks->pdata[0], 8);
   while ((n = g_socket_receive (sink->socks->pdata[0], buf, sizeof buf, NULL, &error)) > 0)
