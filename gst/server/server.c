@@ -21,6 +21,7 @@
 #include <hangout/iceserver.h>
 #include "server-private.h"
 #include "connection-limits.h"
+#include "message-size-stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -651,8 +652,9 @@ on_ws_message (SoupWebsocketConnection *conn, gint type, GBytes *bytes, gpointer
   g_autoptr (GError) error = NULL;
   const char *mtype;
 
-  /* Only reachable for fragmented messages: single frames over the limit
-   * are caught by libsoup (see on_ws_error). */
+  /* Only reachable for connections that hangout_server_add_client()'s
+   * callers make: ours have a MessageSizeStream under them, which refuses
+   * such a message as it arrives (see on_ws_error). */
   if (len > MAX_MESSAGE_SIZE) {
     on_too_big (c);
     return;
@@ -688,7 +690,8 @@ on_ws_error (SoupWebsocketConnection *conn, GError *error, gpointer user_data)
 {
   Client *c = user_data;
 
-  /* libsoup refuses a frame larger than max-incoming-payload-size by
+  /* libsoup refuses a frame larger than max-incoming-payload-size, and
+   * our MessageSizeStream a message larger than MAX_MESSAGE_SIZE, by
    * emitting this and then dropping the TCP connection at once, without a
    * close frame. The protocol wants an error frame and close code 1009, so
    * send both from here: libsoup writes queued frames immediately when the
@@ -864,10 +867,8 @@ hangout_server_add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSoc
 }
 
 static void
-on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
-              SoupWebsocketConnection *conn, gpointer user_data)
+on_websocket (HangoutServer *s, SoupServerMessage *msg, SoupWebsocketConnection *conn)
 {
-  HangoutServer *s = user_data;
   GSocket *socket;
   Client *c;
 
@@ -896,6 +897,44 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
    * the stream over): a WebSocket counts as a connection of its address. */
   connection_limits_hold (s->limits, c->peer);
   c->holds_place = TRUE;
+}
+
+/* The handshake is answered (101): the stream is ours now. As libsoup's
+ * own WebSocket handler does it (soup-server.c, complete_websocket_upgrade)
+ * but with a MessageSizeStream under the connection. */
+static void
+on_ws_upgraded (SoupServerMessage *msg, gpointer user_data)
+{
+  HangoutServer *s = user_data;
+  GIOStream *stream, *capped;
+  SoupWebsocketConnection *conn;
+
+  g_object_ref (msg);
+  stream = soup_server_message_steal_connection (msg);
+  capped = message_size_stream_new (stream, MAX_MESSAGE_SIZE);
+  conn = soup_websocket_connection_new (capped, soup_server_message_get_uri (msg),
+                                        SOUP_WEBSOCKET_CONNECTION_SERVER,
+                                        soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                                      "Origin"),
+                                        NULL, NULL);
+  g_object_unref (capped);
+  g_object_unref (stream);
+  on_websocket (s, msg, conn);
+  g_object_unref (conn);
+  g_object_unref (msg);
+}
+
+/* GET /ws: the WebSocket handshake (RFC 6455 §4.2), no subprotocol and no
+ * extension (permessage-deflate is of no use for small signalling
+ * messages, and libsoup would apply the size limit to the compressed
+ * frame: a 64 KiB frame could inflate to megabytes). A bad one is answered
+ * 400 by libsoup. */
+static void
+on_ws_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+               gpointer user_data)
+{
+  if (soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
+    g_signal_connect (msg, "wrote-informational", G_CALLBACK (on_ws_upgraded), user_data);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1372,12 +1411,8 @@ server_setup (HangoutServer *s, const HangoutServerOptions *options, GError **er
 
   s->soup = soup_server_new ("server-header", "hangout-server/" HANGOUT_VERSION " ",
                              "tls-certificate", s->certificate, NULL);
-  /* permessage-deflate is on by default in libsoup 3. It is of no use for
-   * small signalling messages, and libsoup applies the size limit to the
-   * compressed frame: a 64 KiB frame could inflate to megabytes. */
-  soup_server_remove_websocket_extension (s->soup, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
   s->limits = connection_limits_new (s->soup, s->context, s->max_per_address, s->request_timeout);
-  soup_server_add_websocket_handler (s->soup, "/ws", NULL, NULL, on_websocket, s, NULL);
+  soup_server_add_handler (s->soup, "/ws", on_ws_request, s, NULL);
   soup_server_add_handler (s->soup, "/healthz", on_healthz, s, NULL);
   soup_server_add_handler (s->soup, NULL, on_http, s, NULL);
   g_signal_connect (s->soup, "request-started", G_CALLBACK (on_request_started), s);
