@@ -237,8 +237,6 @@ client_label (Client *c)
   return c->id[0] ? c->id : "(not joined)";
 }
 
-static void client_leave (Client *c);
-
 /* Frame header and payload of a text frame from the server (unmasked). */
 static gsize
 frame_size (gsize payload)
@@ -246,10 +244,12 @@ frame_size (gsize payload)
   return payload + (payload < 126 ? 2 : payload < 65536 ? 4 : 10);
 }
 
-/* The member leaves its room at once. Our close frame (1008) would wait
- * behind all it has not read, and libsoup would give it 5 s to answer,
- * holding that memory: the TCP connection ends now instead (libsoup reads
- * the end of the stream and closes). */
+/* Our close frame (1008) would wait behind all the member has not read,
+ * and libsoup would give it 5 s to answer, holding that memory: the TCP
+ * connection ends now instead. libsoup reads the end of the stream and
+ * emits "closed" in a moment, and the member leaves its room there
+ * (on_ws_closed), not here: we may be in the middle of sending to its
+ * room. Meanwhile nothing more is queued for it (it is closing). */
 static void
 client_drop_non_reader (Client *c, guint64 unsent)
 {
@@ -257,7 +257,6 @@ client_drop_non_reader (Client *c, guint64 unsent)
           client_label (c), unsent);
   soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "not reading");
   g_socket_shutdown (c->socket, TRUE, TRUE, NULL);
-  client_leave (c);
 }
 
 static void
