@@ -207,16 +207,17 @@ on_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_data
                          connection_unref, 0);
 }
 
-guint64
-connection_bytes_taken (GSocket *socket)
+gboolean
+connection_bytes_taken (GSocket *socket, guint64 *taken)
 {
   struct tcp_info info = { 0 };
   socklen_t len = sizeof info;
   int fd = g_socket_get_fd (socket), queued = 0;
 
   if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0 || ioctl (fd, SIOCOUTQ, &queued) < 0)
-    return 0;
-  return info.tcpi_bytes_acked + (guint64) queued;
+    return FALSE;
+  *taken = info.tcpi_bytes_acked + (guint64) queued;
+  return TRUE;
 }
 
 ConnectionLimits *

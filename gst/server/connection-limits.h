@@ -32,10 +32,10 @@ void connection_limits_hold (ConnectionLimits *limits, const char *address);
 void connection_limits_release (ConnectionLimits *limits, const char *address);
 
 /* How many bytes the kernel has taken from us on @socket so far (sent and
- * acknowledged, or in its send queue), TLS records included; 0 if it cannot
- * tell. What a connection has been given and this has not taken waits in
- * libsoup's memory. */
-guint64 connection_bytes_taken (GSocket *socket);
+ * acknowledged, or in its send queue), TLS records included; FALSE if it
+ * cannot tell (not TCP). What a connection has been given and this has
+ * not taken waits in libsoup's memory. */
+gboolean connection_bytes_taken (GSocket *socket, guint64 *taken);
 
 /* Connections at once (for the log). */
 guint connection_limits_get_max_total (ConnectionLimits *limits);

@@ -262,19 +262,18 @@ client_drop_non_reader (Client *c, guint64 unsent)
 static void
 client_send_text (Client *c, const char *text)
 {
-  gsize size;
+  guint64 taken;
 
   /* libsoup ignores sends on a closing connection, but say so explicitly:
    * a client may be mid-close while others still talk about it. */
   if (soup_websocket_connection_get_state (c->conn) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
-  if (c->socket) {
+  if (c->socket && connection_bytes_taken (c->socket, &taken)) {
     /* With TLS the kernel also takes the records' overhead, so that what
      * waits is counted a little short (some 30 bytes per message sent). */
-    guint64 taken = connection_bytes_taken (c->socket);
     guint64 unsent = c->bytes_given > taken ? c->bytes_given - taken : 0;
+    gsize size = frame_size (strlen (text));
 
-    size = frame_size (strlen (text));
     if (unsent + size > MAX_UNSENT_BYTES) {
       client_drop_non_reader (c, unsent);
       return;
@@ -840,7 +839,8 @@ add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket, co
   c->tokens = RATE_BURST;
   c->last_refill_us = g_get_monotonic_time ();
   /* The handshake's answer is already written. */
-  c->bytes_given = socket ? connection_bytes_taken (socket) : 0;
+  if (!socket || !connection_bytes_taken (socket, &c->bytes_given))
+    c->bytes_given = 0;
 
   /* One byte over the protocol limit: a frame of exactly 65536 bytes is
    * fine (libsoup refuses payload_len >= this value). */
