@@ -14,9 +14,9 @@
 
 #define MAX_FRAME_HEADER 14 /* 2, 8 bytes of extended length, 4 of mask */
 
-G_DECLARE_FINAL_TYPE (MessageSizeInput, message_size_input, MESSAGE_SIZE, INPUT, GFilterInputStream)
+G_DECLARE_FINAL_TYPE (HangoutMessageSizeInput, message_size_input, MESSAGE_SIZE, INPUT, GFilterInputStream)
 
-struct _MessageSizeInput {
+struct _HangoutMessageSizeInput {
   GFilterInputStream parent;
   guint64 max_message_size;
   guint8 header[MAX_FRAME_HEADER];
@@ -28,7 +28,7 @@ struct _MessageSizeInput {
 
 static void message_size_input_pollable_init (GPollableInputStreamInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (MessageSizeInput, message_size_input, G_TYPE_FILTER_INPUT_STREAM,
+G_DEFINE_FINAL_TYPE_WITH_CODE (HangoutMessageSizeInput, message_size_input, G_TYPE_FILTER_INPUT_STREAM,
     G_IMPLEMENT_INTERFACE (G_TYPE_POLLABLE_INPUT_STREAM, message_size_input_pollable_init))
 
 static guint
@@ -54,7 +54,7 @@ header_payload_len (const guint8 *h)
 
 /* Follows @len bytes just read; FALSE once a message is over the limit. */
 static gboolean
-follow (MessageSizeInput *self, const guint8 *data, gsize len)
+follow (HangoutMessageSizeInput *self, const guint8 *data, gsize len)
 {
   while (len > 0) {
     guint64 payload;
@@ -91,7 +91,7 @@ follow (MessageSizeInput *self, const guint8 *data, gsize len)
 
 /* What a read of @n bytes into @buffer returns. */
 static gssize
-checked (MessageSizeInput *self, const void *buffer, gssize n, GError **error)
+checked (HangoutMessageSizeInput *self, const void *buffer, gssize n, GError **error)
 {
   if (n > 0 && !self->too_big && !follow (self, buffer, (gsize) n))
     self->too_big = TRUE;
@@ -113,7 +113,7 @@ static gssize
 message_size_input_read (GInputStream *stream, void *buffer, gsize count, GCancellable *cancellable,
                          GError **error)
 {
-  MessageSizeInput *self = MESSAGE_SIZE_INPUT (stream);
+  HangoutMessageSizeInput *self = MESSAGE_SIZE_INPUT (stream);
 
   if (self->too_big)
     return checked (self, buffer, 0, error);
@@ -125,7 +125,7 @@ static gssize
 message_size_input_read_nonblocking (GPollableInputStream *stream, void *buffer, gsize count,
                                      GError **error)
 {
-  MessageSizeInput *self = MESSAGE_SIZE_INPUT (stream);
+  HangoutMessageSizeInput *self = MESSAGE_SIZE_INPUT (stream);
 
   if (self->too_big)
     return checked (self, buffer, 0, error);
@@ -169,28 +169,28 @@ message_size_input_pollable_init (GPollableInputStreamInterface *iface)
 }
 
 static void
-message_size_input_class_init (MessageSizeInputClass *klass)
+message_size_input_class_init (HangoutMessageSizeInputClass *klass)
 {
   G_INPUT_STREAM_CLASS (klass)->read_fn = message_size_input_read;
 }
 
 static void
-message_size_input_init (MessageSizeInput *self)
+message_size_input_init (HangoutMessageSizeInput *self)
 {
 }
 
 /* ---------------------------------------------------------------------- */
 /* The stream: that input, the base's output, closed with the base        */
 
-G_DECLARE_FINAL_TYPE (MessageSizeStream, message_size_stream, MESSAGE_SIZE, STREAM, GIOStream)
+G_DECLARE_FINAL_TYPE (HangoutMessageSizeStream, message_size_stream, MESSAGE_SIZE, STREAM, GIOStream)
 
-struct _MessageSizeStream {
+struct _HangoutMessageSizeStream {
   GIOStream parent;
   GIOStream *base;
   GInputStream *input;
 };
 
-G_DEFINE_FINAL_TYPE (MessageSizeStream, message_size_stream, G_TYPE_IO_STREAM)
+G_DEFINE_FINAL_TYPE (HangoutMessageSizeStream, message_size_stream, G_TYPE_IO_STREAM)
 
 static GInputStream *
 message_size_stream_get_input_stream (GIOStream *stream)
@@ -243,7 +243,7 @@ message_size_stream_close_finish (GIOStream *stream, GAsyncResult *result, GErro
 static void
 message_size_stream_finalize (GObject *object)
 {
-  MessageSizeStream *self = MESSAGE_SIZE_STREAM (object);
+  HangoutMessageSizeStream *self = MESSAGE_SIZE_STREAM (object);
 
   g_object_unref (self->input);
   g_object_unref (self->base);
@@ -251,7 +251,7 @@ message_size_stream_finalize (GObject *object)
 }
 
 static void
-message_size_stream_class_init (MessageSizeStreamClass *klass)
+message_size_stream_class_init (HangoutMessageSizeStreamClass *klass)
 {
   GIOStreamClass *io_class = G_IO_STREAM_CLASS (klass);
 
@@ -264,15 +264,15 @@ message_size_stream_class_init (MessageSizeStreamClass *klass)
 }
 
 static void
-message_size_stream_init (MessageSizeStream *self)
+message_size_stream_init (HangoutMessageSizeStream *self)
 {
 }
 
 GIOStream *
 message_size_stream_new (GIOStream *base, guint64 max_message_size)
 {
-  MessageSizeStream *self = g_object_new (message_size_stream_get_type (), NULL);
-  MessageSizeInput *input;
+  HangoutMessageSizeStream *self = g_object_new (message_size_stream_get_type (), NULL);
+  HangoutMessageSizeInput *input;
 
   self->base = g_object_ref (base);
   /* The base's input is closed with the base, not by us. */
