@@ -2,7 +2,8 @@
  *
  * The server itself is HangoutServer (include/hangout/server.h, running on
  * a thread of its own); this is its command line, the URL on standard
- * output, logging on standard error, and a clean stop on SIGINT/SIGTERM.
+ * output, logging on standard error, and a clean stop on SIGINT, SIGTERM
+ * and SIGHUP.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -13,11 +14,12 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <glib-unix.h>
 
 #define DEFAULT_PORT 8080
-/* On SIGINT/SIGTERM, how long we wait for clients to answer our close. */
+/* On SIGINT, SIGTERM or SIGHUP, how long we wait for clients to answer our close. */
 #define SHUTDOWN_GRACE_MS 2000
 
 /* The first line of @path, the TURN secret (a newline after it is not
@@ -57,6 +59,36 @@ add_urls (GPtrArray *urls, char **given, gboolean turn, GError **error)
   return TRUE;
 }
 
+/* --verbose: the server's own g_info lines (each connection, each error
+ * sent to a client), added to whatever G_MESSAGES_DEBUG already names.
+ * Not g_log_set_debug_enabled(): that enables every domain, and libsoup's
+ * debug lines (several per closed connection) would drown ours. Set before
+ * any thread exists, as setenv must be. */
+static void
+enable_server_info_log (void)
+{
+  const char *domains = g_getenv ("G_MESSAGES_DEBUG");
+  char *value = domains && *domains ? g_strconcat (domains, " hangout-server", NULL)
+                                    : g_strdup ("hangout-server");
+
+  g_setenv ("G_MESSAGES_DEBUG", value, TRUE);
+  g_free (value);
+}
+
+/* Each connection is an open file, and the server keeps its connections
+ * below the limit it finds: take all the kernel allows this process (the
+ * hard limit), as servers do, rather than the soft 1024 shells give. */
+static void
+raise_open_files_limit (void)
+{
+  struct rlimit files;
+
+  if (getrlimit (RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit (RLIMIT_NOFILE, &files);
+  }
+}
+
 static gboolean
 on_quit_signal (gpointer user_data)
 {
@@ -71,10 +103,12 @@ main (int argc, char **argv)
   int opt_port = DEFAULT_PORT, opt_max_members = HANGOUT_SERVER_DEFAULT_MAX_MEMBERS;
   int opt_max_connections = HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS;
   int opt_join_timeout = HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT;
+  int opt_max_per_address = HANGOUT_SERVER_DEFAULT_MAX_PER_ADDRESS;
+  int opt_request_timeout = HANGOUT_SERVER_DEFAULT_REQUEST_TIMEOUT;
   int opt_turn_lifetime = HANGOUT_SERVER_DEFAULT_TURN_CREDENTIAL_LIFETIME;
   char **opt_stun = NULL, **opt_turn = NULL, *opt_turn_secret = NULL, *turn_secret = NULL;
   GPtrArray *ice_urls = g_ptr_array_new ();
-  gboolean opt_verbose = FALSE;
+  gboolean opt_verbose = FALSE, opt_version = FALSE;
   GOptionEntry entries[] = {
     { "host", 0, 0, G_OPTION_ARG_STRING, &opt_host,
       "Address to listen on: an IP address or a host name (its first address). "
@@ -91,6 +125,12 @@ main (int argc, char **argv)
     { "join-timeout", 0, 0, G_OPTION_ARG_INT, &opt_join_timeout,
       "Close a WebSocket that has not joined a room after this many seconds "
       "(code 1008; default 30)", "SECONDS" },
+    { "max-per-address", 0, 0, G_OPTION_ARG_INT, &opt_max_per_address,
+      "Maximum TCP connections (HTTP or WebSocket) from one address; more are closed "
+      "at once (default 256)", "N" },
+    { "request-timeout", 0, 0, G_OPTION_ARG_INT, &opt_request_timeout,
+      "Close an HTTP connection whose request has not arrived whole, or that stays idle, "
+      "after this many seconds (default 10)", "SECONDS" },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert,
       "PEM certificate (chain): serve https:// and wss:// (needs --tls-key)", "FILE" },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_key, "PEM private key for --tls-cert", "FILE" },
@@ -109,6 +149,7 @@ main (int argc, char **argv)
       "Seconds a member's TURN credential works (default 3600)", "SECONDS" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
       "Also log every connection and every error sent to a client", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },
     G_OPTION_ENTRY_NULL
   };
   GOptionContext *ctx;
@@ -116,7 +157,7 @@ main (int argc, char **argv)
   GTlsCertificate *cert = NULL;
   HangoutServer *server;
   GMainLoop *loop;
-  guint sig_int, sig_term;
+  guint sig_int, sig_term, sig_hup;
   int ret = 1;
 
   /* Logs go to stderr only: the first line of stdout is the URL, which
@@ -132,7 +173,7 @@ main (int argc, char **argv)
     "answers {\"rooms\":N,\"members\":M}, and / serves the web client (built in,\n"
     "or --web-root). The first line on standard output is the signalling URL\n"
     "(ws://HOST:PORT/ws, or wss:// with TLS), printed as soon as the server\n"
-    "listens. SIGINT or SIGTERM stop it cleanly (exit status 0).");
+    "listens. SIGINT, SIGTERM or SIGHUP stop it cleanly (exit status 0).");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
     g_printerr ("hangout-server: %s\n", error->message);
@@ -142,8 +183,13 @@ main (int argc, char **argv)
   }
   g_option_context_free (ctx);
 
+  if (opt_version) {
+    printf ("hangout-server %s\n", HANGOUT_VERSION);
+    ret = 0;
+    goto out;
+  }
   if (opt_verbose)
-    g_log_set_debug_enabled (TRUE);
+    enable_server_info_log ();
   if (opt_port < 0 || opt_port > 65535) {
     g_printerr ("hangout-server: --port must be 0 to 65535\n");
     goto out;
@@ -158,6 +204,14 @@ main (int argc, char **argv)
   }
   if (opt_join_timeout < 1) {
     g_printerr ("hangout-server: --join-timeout must be at least 1\n");
+    goto out;
+  }
+  if (opt_max_per_address < 1) {
+    g_printerr ("hangout-server: --max-per-address must be at least 1\n");
+    goto out;
+  }
+  if (opt_request_timeout < 1) {
+    g_printerr ("hangout-server: --request-timeout must be at least 1\n");
     goto out;
   }
   if (opt_turn_lifetime < 1) {
@@ -192,6 +246,7 @@ main (int argc, char **argv)
     }
   }
 
+  raise_open_files_limit ();
   server = hangout_server_start (&(HangoutServerOptions) {
                                    .host = opt_host,
                                    .port = (guint16) opt_port,
@@ -199,6 +254,8 @@ main (int argc, char **argv)
                                    .max_members = (guint) opt_max_members,
                                    .max_connections = (guint) opt_max_connections,
                                    .join_timeout = (guint) opt_join_timeout,
+                                   .max_per_address = (guint) opt_max_per_address,
+                                   .request_timeout = (guint) opt_request_timeout,
                                    .certificate = cert,
                                    .ice_servers = (const gchar *const *) ice_urls->pdata,
                                    .turn_secret = turn_secret,
@@ -214,6 +271,10 @@ main (int argc, char **argv)
   loop = g_main_loop_new (NULL, FALSE);
   sig_int = g_unix_signal_add (SIGINT, on_quit_signal, loop);
   sig_term = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
+  /* A hangup (the terminal that started us closed) ends the session the
+   * server was started in: stop as cleanly as on SIGTERM rather than die
+   * with members still connected. */
+  sig_hup = g_unix_signal_add (SIGHUP, on_quit_signal, loop);
   printf ("%s\n", hangout_server_get_url (server));
   fflush (stdout);
   g_main_loop_run (loop);
@@ -222,6 +283,7 @@ main (int argc, char **argv)
   hangout_server_stop (server, SHUTDOWN_GRACE_MS);
   g_source_remove (sig_int);
   g_source_remove (sig_term);
+  g_source_remove (sig_hup);
   g_main_loop_unref (loop);
   ret = 0;
 

@@ -20,6 +20,8 @@
 #include <hangout/json.h>
 #include <hangout/iceserver.h>
 #include "server-private.h"
+#include "connection-limits.h"
+#include "message-size-stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +58,11 @@
 /* Ping idle connections so that dead peers are eventually noticed and
  * middleboxes keep the connection open. */
 #define KEEPALIVE_SECONDS 30
+/* What may wait in our memory for one member, sent to it and not yet
+ * taken by the kernel (whose own buffers come on top): 16 messages of the
+ * largest size. A member with more is not reading; it is dropped, or one
+ * such member would grow the server without limit. */
+#define MAX_UNSENT_BYTES (1024 * 1024)
 /* Largest static file we serve (they are read into memory). */
 #define MAX_STATIC_FILE_SIZE (64 * 1024 * 1024)
 
@@ -87,6 +94,10 @@ struct _Client {
   char *name;                    /* NULL until joined */
   Room *room;                    /* NULL until joined */
   GSource *join_deadline;        /* until joined */
+  gboolean holds_place;          /* in server->limits */
+  /* What connection_bytes_taken() will say once all we gave libsoup for
+   * this member has reached the kernel. */
+  guint64 bytes_given;
   double tokens;
   gint64 last_refill_us;
   gint64 last_rate_error_us;
@@ -114,11 +125,14 @@ struct _HangoutServer {
   GHashTable *members; /* id → Client* (joined clients only) */
   GHashTable *clients; /* Client* set (owned), every open WebSocket */
   GHashTable *sockets; /* GSocket* (ref) → state, see release_socket() */
+  ConnectionLimits *limits; /* NULL for a detached server */
   GSource *sweep_timer;
   GSource *sweep_idle;
   guint max_members;
   guint max_connections;
   guint join_timeout;
+  guint max_per_address;
+  guint request_timeout;
   int web_root_fd;     /* O_PATH fd of the web root, or -1 */
   char *web_root_real; /* realpath of the web root, or NULL */
   gboolean shutting_down;
@@ -217,13 +231,55 @@ node_to_text (JsonNode *node)
 /* ---------------------------------------------------------------------- */
 /* Sending                                                                 */
 
+static const char *
+client_label (Client *c)
+{
+  return c->id[0] ? c->id : "(not joined)";
+}
+
+/* Frame header and payload of a text frame from the server (unmasked). */
+static gsize
+frame_size (gsize payload)
+{
+  return payload + (payload < 126 ? 2 : payload < 65536 ? 4 : 10);
+}
+
+/* Our close frame (1008) would wait behind all the member has not read,
+ * and libsoup would give it 5 s to answer, holding that memory: the TCP
+ * connection ends now instead. libsoup reads the end of the stream and
+ * emits "closed" in a moment, and the member leaves its room there
+ * (on_ws_closed), not here: we may be in the middle of sending to its
+ * room. Meanwhile nothing more is queued for it (it is closing). */
+static void
+client_drop_non_reader (Client *c, guint64 unsent)
+{
+  g_info ("%s %s: %" G_GUINT64_FORMAT " bytes not taken, not reading; closing", c->peer,
+          client_label (c), unsent);
+  soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "not reading");
+  g_socket_shutdown (c->socket, TRUE, TRUE, NULL);
+}
+
 static void
 client_send_text (Client *c, const char *text)
 {
+  guint64 taken;
+
   /* libsoup ignores sends on a closing connection, but say so explicitly:
    * a client may be mid-close while others still talk about it. */
   if (soup_websocket_connection_get_state (c->conn) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
+  if (c->socket && connection_bytes_taken (c->socket, &taken)) {
+    /* With TLS the kernel also takes the records' overhead, so that what
+     * waits is counted a little short (some 30 bytes per message sent). */
+    guint64 unsent = c->bytes_given > taken ? c->bytes_given - taken : 0;
+    gsize size = frame_size (strlen (text));
+
+    if (unsent + size > MAX_UNSENT_BYTES) {
+      client_drop_non_reader (c, unsent);
+      return;
+    }
+    c->bytes_given += size;
+  }
   soup_websocket_connection_send_text (c->conn, text);
 }
 
@@ -247,12 +303,6 @@ room_send_all (Room *r, JsonBuilder *b)
   g_free (text);
   json_node_unref (node);
   g_object_unref (b);
-}
-
-static const char *
-client_label (Client *c)
-{
-  return c->id[0] ? c->id : "(not joined)";
 }
 
 static void
@@ -600,8 +650,9 @@ on_ws_message (SoupWebsocketConnection *conn, gint type, GBytes *bytes, gpointer
   g_autoptr (GError) error = NULL;
   const char *mtype;
 
-  /* Only reachable for fragmented messages: single frames over the limit
-   * are caught by libsoup (see on_ws_error). */
+  /* Only reachable for connections that hangout_server_add_client()'s
+   * callers make: ours have a MessageSizeStream under them, which refuses
+   * such a message as it arrives (see on_ws_error). */
   if (len > MAX_MESSAGE_SIZE) {
     on_too_big (c);
     return;
@@ -637,7 +688,8 @@ on_ws_error (SoupWebsocketConnection *conn, GError *error, gpointer user_data)
 {
   Client *c = user_data;
 
-  /* libsoup refuses a frame larger than max-incoming-payload-size by
+  /* libsoup refuses a frame larger than max-incoming-payload-size, and
+   * our MessageSizeStream a message larger than MAX_MESSAGE_SIZE, by
    * emitting this and then dropping the TCP connection at once, without a
    * close frame. The protocol wants an error frame and close code 1009, so
    * send both from here: libsoup writes queued frames immediately when the
@@ -705,6 +757,11 @@ on_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_data
   HangoutServer *s = user_data;
   GSocket *sock = soup_server_message_get_socket (msg);
 
+  /* No handler of ours reads a request body (GET and HEAD only; anything
+   * else is answered 405). libsoup would otherwise read any body into
+   * memory whole before a handler runs: a 256 MiB POST cost 260 MiB. Now
+   * it is dropped as it arrives, within the request timeout. */
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
   if (sock && !g_hash_table_contains (s->sockets, sock))
     g_hash_table_insert (s->sockets, g_object_ref (sock), GINT_TO_POINTER (0));
 }
@@ -723,6 +780,8 @@ static void
 client_free (Client *c)
 {
   server_clear_source (&c->join_deadline);
+  if (c->holds_place)
+    connection_limits_release (c->server->limits, c->peer);
   g_signal_handlers_disconnect_by_data (c->conn, c);
   g_object_unref (c->conn);
   /* Back to the sweep, marked as seen closed, and sweep at the next idle:
@@ -768,9 +827,8 @@ on_join_deadline (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-void
-hangout_server_add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket,
-                           const char *peer)
+static Client *
+add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket, const char *peer)
 {
   Client *c = g_new0 (Client, 1);
 
@@ -780,6 +838,9 @@ hangout_server_add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSoc
   c->peer = g_strdup (peer ? peer : "?");
   c->tokens = RATE_BURST;
   c->last_refill_us = g_get_monotonic_time ();
+  /* The handshake's answer is already written. */
+  if (!socket || !connection_bytes_taken (socket, &c->bytes_given))
+    c->bytes_given = 0;
 
   /* One byte over the protocol limit: a frame of exactly 65536 bytes is
    * fine (libsoup refuses payload_len >= this value). */
@@ -794,14 +855,21 @@ hangout_server_add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSoc
   g_source_attach (c->join_deadline, s->context);
   g_hash_table_add (s->clients, c);
   g_info ("%s: websocket connected", c->peer);
+  return c;
+}
+
+void
+hangout_server_add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket,
+                           const char *peer)
+{
+  add_client (s, conn, socket, peer);
 }
 
 static void
-on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
-              SoupWebsocketConnection *conn, gpointer user_data)
+on_websocket (HangoutServer *s, SoupServerMessage *msg, SoupWebsocketConnection *conn)
 {
-  HangoutServer *s = user_data;
   GSocket *socket;
+  Client *c;
 
   if (s->shutting_down) {
     soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
@@ -823,7 +891,49 @@ on_websocket (SoupServer *soup, SoupServerMessage *msg, const char *path,
   socket = soup_server_message_get_socket (msg);
   if (socket && !g_hash_table_steal (s->sockets, socket))
     socket = NULL;
-  hangout_server_add_client (s, conn, socket, soup_server_message_get_remote_host (msg));
+  c = add_client (s, conn, socket, soup_server_message_get_remote_host (msg));
+  /* The place its HTTP connection had (which ended as the WebSocket took
+   * the stream over): a WebSocket counts as a connection of its address. */
+  connection_limits_hold (s->limits, c->peer);
+  c->holds_place = TRUE;
+}
+
+/* The handshake is answered (101): the stream is ours now. As libsoup's
+ * own WebSocket handler does it (soup-server.c, complete_websocket_upgrade)
+ * but with a MessageSizeStream under the connection. */
+static void
+on_ws_upgraded (SoupServerMessage *msg, gpointer user_data)
+{
+  HangoutServer *s = user_data;
+  GIOStream *stream, *capped;
+  SoupWebsocketConnection *conn;
+
+  g_object_ref (msg);
+  stream = soup_server_message_steal_connection (msg);
+  capped = message_size_stream_new (stream, MAX_MESSAGE_SIZE);
+  conn = soup_websocket_connection_new (capped, soup_server_message_get_uri (msg),
+                                        SOUP_WEBSOCKET_CONNECTION_SERVER,
+                                        soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                                      "Origin"),
+                                        NULL, NULL);
+  g_object_unref (capped);
+  g_object_unref (stream);
+  on_websocket (s, msg, conn);
+  g_object_unref (conn);
+  g_object_unref (msg);
+}
+
+/* GET /ws: the WebSocket handshake (RFC 6455 §4.2), no subprotocol and no
+ * extension (permessage-deflate is of no use for small signalling
+ * messages, and libsoup would apply the size limit to the compressed
+ * frame: a 64 KiB frame could inflate to megabytes). A bad one is answered
+ * 400 by libsoup. */
+static void
+on_ws_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+               gpointer user_data)
+{
+  if (soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
+    g_signal_connect (msg, "wrote-informational", G_CALLBACK (on_ws_upgraded), user_data);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1083,6 +1193,7 @@ shut_down (gpointer user_data)
   g_message ("shutting down (%u connections)", g_hash_table_size (s->clients));
   s->shutting_down = TRUE;
   /* No new connections while we close the existing ones. */
+  connection_limits_stop_listening (s->limits);
   soup_server_disconnect (s->soup);
   if (g_hash_table_size (s->clients) == 0) {
     g_main_loop_quit (s->loop);
@@ -1126,6 +1237,9 @@ server_teardown (HangoutServer *s)
   /* Let libsoup finish closing streams it still owns (async closes). */
   while (g_main_context_iteration (s->context, FALSE))
     ;
+  /* Its connections have ended: it drops its references to their sockets
+   * (before the count release_socket() looks at). */
+  g_clear_pointer (&s->limits, connection_limits_free);
   /* libsoup owns nothing any more: return every orphaned socket. */
   g_hash_table_iter_init (&it, s->sockets);
   while (g_hash_table_iter_next (&it, &key, NULL)) {
@@ -1227,7 +1341,7 @@ server_listen (HangoutServer *s, const char *host, guint16 port, GError **error)
   if (ok) {
     g_socket_set_listen_backlog (s->listener, LISTEN_BACKLOG);
     ok = g_socket_bind (s->listener, saddr, TRUE, error) && g_socket_listen (s->listener, error) &&
-         soup_server_listen_socket (s->soup, s->listener, tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+         connection_limits_listen (s->limits, s->listener, tls ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
   }
   g_object_unref (saddr);
   g_object_unref (addr);
@@ -1253,7 +1367,8 @@ server_listen (HangoutServer *s, const char *host, guint16 port, GError **error)
     g_free (ip);
   }
   g_object_unref (local);
-  g_message ("listening on %s (max %u members per room)", s->web_url, s->max_members);
+  g_message ("listening on %s (max %u members per room, %u connections, %u from one address)",
+             s->web_url, s->max_members, connection_limits_get_max_total (s->limits), s->max_per_address);
   return TRUE;
 }
 
@@ -1295,11 +1410,8 @@ server_setup (HangoutServer *s, const HangoutServerOptions *options, GError **er
 
   s->soup = soup_server_new ("server-header", "hangout-server/" HANGOUT_VERSION " ",
                              "tls-certificate", s->certificate, NULL);
-  /* permessage-deflate is on by default in libsoup 3. It is of no use for
-   * small signalling messages, and libsoup applies the size limit to the
-   * compressed frame: a 64 KiB frame could inflate to megabytes. */
-  soup_server_remove_websocket_extension (s->soup, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
-  soup_server_add_websocket_handler (s->soup, "/ws", NULL, NULL, on_websocket, s, NULL);
+  s->limits = connection_limits_new (s->soup, s->context, s->max_per_address, s->request_timeout);
+  soup_server_add_handler (s->soup, "/ws", on_ws_request, s, NULL);
   soup_server_add_handler (s->soup, "/healthz", on_healthz, s, NULL);
   soup_server_add_handler (s->soup, NULL, on_http, s, NULL);
   g_signal_connect (s->soup, "request-started", G_CALLBACK (on_request_started), s);
@@ -1332,6 +1444,10 @@ hangout_server_new_detached (const HangoutServerOptions *options)
   s->max_connections = options->max_connections ? options->max_connections
                                                 : HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS;
   s->join_timeout = options->join_timeout ? options->join_timeout : HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT;
+  s->max_per_address = options->max_per_address ? options->max_per_address
+                                                : HANGOUT_SERVER_DEFAULT_MAX_PER_ADDRESS;
+  s->request_timeout = options->request_timeout ? options->request_timeout
+                                                : HANGOUT_SERVER_DEFAULT_REQUEST_TIMEOUT;
   s->web_root_fd = -1;
   s->certificate = options->certificate ? g_object_ref (options->certificate) : NULL;
   s->ice_servers = g_ptr_array_new_with_free_func ((GDestroyNotify) hangout_ice_server_free);

@@ -23,6 +23,8 @@ G_BEGIN_DECLS
 #define HANGOUT_SERVER_DEFAULT_MAX_MEMBERS 32
 #define HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS 512
 #define HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT 30
+#define HANGOUT_SERVER_DEFAULT_MAX_PER_ADDRESS 256
+#define HANGOUT_SERVER_DEFAULT_REQUEST_TIMEOUT 10
 #define HANGOUT_SERVER_DEFAULT_TURN_CREDENTIAL_LIFETIME 3600
 
 typedef struct _HangoutServer HangoutServer;
@@ -42,10 +44,20 @@ typedef struct _HangoutServer HangoutServer;
  * @max_connections: WebSockets open at once, joined or not; one more is
  *   closed at once with code 1008, reason "server full". 0 for
  *   %HANGOUT_SERVER_DEFAULT_MAX_CONNECTIONS, which stays below the usual
- *   limit of 1024 open files.
+ *   limit of 1024 open files. Whatever they carry, the server keeps no
+ *   more TCP connections than that limit (RLIMIT_NOFILE) less 64; one more
+ *   is closed at once.
  * @join_timeout: seconds a WebSocket may stay open without joining a room
  *   before it is closed with code 1008; 0 for
  *   %HANGOUT_SERVER_DEFAULT_JOIN_TIMEOUT.
+ * @max_per_address: TCP connections (HTTP or WebSocket) open at once from
+ *   one client address; more are closed at once, before a byte is read.
+ *   0 for %HANGOUT_SERVER_DEFAULT_MAX_PER_ADDRESS, which leaves room for a
+ *   class behind one NAT address, each member with a WebSocket and a few
+ *   page loads.
+ * @request_timeout: seconds an HTTP request may take to arrive whole
+ *   (headers and body), and a kept-alive connection may stay idle, before
+ *   the connection is closed; 0 for %HANGOUT_SERVER_DEFAULT_REQUEST_TIMEOUT.
  * @certificate: with a certificate (and its private key) the server speaks
  *   only https:// and wss://; NULL for http:// and ws://.
  * @ice_servers: NULL-terminated stun:, turn: and turns: URLs (RFC 7064,
@@ -74,6 +86,8 @@ typedef struct {
   const gchar *const *ice_servers;
   const gchar *turn_secret;
   guint turn_credential_lifetime;
+  guint max_per_address;
+  guint request_timeout;
 } HangoutServerOptions;
 
 /**
