@@ -103,10 +103,6 @@
  * before it aborts the connection (within DRAIN_TIMEOUT_MS): what is
  * queued then is a receiver's last ack, a few round trips at most. */
 #define CLOSE_TIMEOUT_MS 1000
-/* How long a description waits for the candidates being gathered: host
- * candidates take an iteration, a STUN server's about its round trip;
- * slower ones (TURN allocations) trickle after it. */
-#define DESCRIPTION_HOLD_MS 200
 
 /* What an unproven member may send before its proof is checked: an honest
  * one sends nothing on its channel before it has checked ours, and then
@@ -195,8 +191,6 @@ struct _Member {
   gsize held_bytes;
   guint transfer_versions;      /* its capabilities; 0 until known (lock) */
   GSource *capabilities_wait;   /* how long we wait for them */
-  gchar *held_description;      /* "offer" or "answer" not sent yet */
-  GSource *description_hold;    /* ... until gathering ends or this fires */
 };
 
 typedef struct {
@@ -280,8 +274,6 @@ member_free (Member *m)
   hangout_clear_source (&m->ping_timeout);
   hangout_clear_source (&m->auth_timeout);
   hangout_clear_source (&m->capabilities_wait);
-  hangout_clear_source (&m->description_hold);
-  g_free (m->held_description);
   g_queue_clear_full (&m->held, (GDestroyNotify) held_message_free);
   if (m->channel != NULL)
     g_signal_handlers_disconnect_by_data (m->channel, m);
@@ -424,43 +416,6 @@ send_description (HangoutRoom *room, Member *m, const gchar *type,
   send_payload (room, m->signal_id, payload);
 }
 
-/* Sends @m's description, held since hold_description(), with every
- * candidate gathered so far (and their end, once gathering is done):
- * later candidates trickle. */
-static void
-flush_description (Member *m)
-{
-  g_autofree gchar *sdp = NULL;
-  g_autofree gchar *type = g_steal_pointer (&m->held_description);
-
-  hangout_clear_source (&m->description_hold);
-  if (type != NULL
-      && (sdp = hangout_peer_connection_get_local_description (m->pc)))
-    send_description (m->room, m, type, sdp);
-}
-
-static gboolean
-on_description_hold (gpointer data)
-{
-  flush_description (data);
-  return G_SOURCE_REMOVE;
-}
-
-/* Sends @m's description (@type) once its candidates are gathered, or
- * after DESCRIPTION_HOLD_MS: a pair's negotiation is then one signal each
- * way when gathering is quick (host candidates are there at the next
- * iteration), not a description, each candidate and their end. The
- * server limits what a member may send (§1.4), and a newcomer in a room
- * of 32 sent 93 signals: it waited seconds for its share of the limit. */
-static void
-hold_description (HangoutRoom *room, Member *m, const gchar *type)
-{
-  m->held_description = g_strdup (type);
-  m->description_hold = g_timeout_source_new (DESCRIPTION_HOLD_MS);
-  g_source_set_callback (m->description_hold, on_description_hold, m, NULL);
-  g_source_attach (m->description_hold, room->context);
-}
-
 /* Sends {"type":TYPE, KEY:VALUE...} (string members, NULL-terminated
  * pairs) on @m's control channel. */
 static void
@@ -542,12 +497,6 @@ on_ice_candidate (HangoutPeerConnection *pc, const gchar *candidate,
 {
   g_autoptr (JsonObject) payload = json_object_new ();
 
-  /* Before the description: it will carry them. */
-  if (m->held_description != NULL) {
-    if (candidate == NULL)
-      flush_description (m);
-    return;
-  }
   json_object_set_string_member (payload, "candidate",
       candidate != NULL ? candidate : "");
   json_object_set_string_member (payload, "sdpMid", "0");
@@ -974,7 +923,7 @@ offer_to (HangoutRoom *room, const gchar *signal_id)
     return;
   }
   m->local_ufrag = ufrag_of (offer, HANGOUT_SDP_OFFER);
-  hold_description (room, m, "offer");
+  send_description (room, m, "offer", offer);
 }
 
 static void
@@ -1114,7 +1063,7 @@ handle_offer (HangoutRoom *room, const gchar *from, JsonObject *payload)
   m->instance = g_strdup (instance);
   m->remote_ufrag = ufrag_of (sdp, HANGOUT_SDP_OFFER);
   m->local_ufrag = ufrag_of (answer, HANGOUT_SDP_ANSWER);
-  hold_description (room, m, "answer");
+  send_description (room, m, "answer", answer);
   announce (room, m);
 }
 

@@ -10,7 +10,6 @@
 #include <gst/check/gstcheck.h>
 #include <gio/gio.h>
 #include <hangout/room.h>
-#include <hangout/signalling-local.h>
 #include <signal.h>
 #include <string.h>
 
@@ -190,9 +189,9 @@ on_id (HangoutRoom *room, GParamSpec *pspec, Node *node)
   g_free (id);
 }
 
-/* Member @index in @room, started. */
 static Node *
-node_start_in (HangoutRoom *room, guint index, guint transfer_versions)
+node_start_with (const gchar *url, const gchar *room_name, guint index,
+    guint transfer_versions)
 {
   Node *node = g_new0 (Node, 1);
   g_autoptr (GError) error = NULL;
@@ -203,7 +202,7 @@ node_start_in (HangoutRoom *room, guint index, guint transfer_versions)
   node->left = g_ptr_array_new_with_free_func (g_free);
   node->messages = g_ptr_array_new_with_free_func ((GDestroyNotify)
       message_free);
-  node->room = room;
+  node->room = hangout_room_new (room_name, node->name, url);
   g_signal_connect (node->room, "peer-connected",
       G_CALLBACK (on_peer_connected), node);
   g_signal_connect (node->room, "member-joined",
@@ -218,16 +217,6 @@ node_start_in (HangoutRoom *room, guint index, guint transfer_versions)
   fail_unless (hangout_room_start (node->room, &error), "start: %s",
       error ? error->message : "");
   return node;
-}
-
-static Node *
-node_start_with (const gchar *url, const gchar *room_name, guint index,
-    guint transfer_versions)
-{
-  g_autofree gchar *name = g_strdup_printf ("member-%u", index);
-
-  return node_start_in (hangout_room_new (room_name, name, url), index,
-      transfer_versions);
 }
 
 static Node *
@@ -341,63 +330,6 @@ GST_START_TEST (test_full_mesh)
   }
   g_ptr_array_unref (nodes);
   server_free (server, SIGTERM);
-}
-
-GST_END_TEST;
-
-/* A member's signaller on an in-process hub that counts what it receives. */
-typedef struct {
-  HangoutLocalHub *hub;
-  gint received;                /* atomic */
-} CountingHub;
-
-static void
-on_counted_signal (HangoutSignaller *signaller, const gchar *from,
-    JsonObject *payload, CountingHub *counter)
-{
-  g_atomic_int_inc (&counter->received);
-}
-
-static HangoutSignaller *
-counting_signaller (GMainContext *context, gpointer data)
-{
-  CountingHub *counter = data;
-  HangoutSignaller *signaller = hangout_local_signaller_new (counter->hub,
-      context);
-
-  g_signal_connect (signaller, "signal", G_CALLBACK (on_counted_signal),
-      counter);
-  return signaller;
-}
-
-static Node *
-counted_node_start (CountingHub *counter, guint index)
-{
-  g_autofree gchar *name = g_strdup_printf ("member-%u", index);
-  HangoutRoom *room = hangout_room_new ("counted", name, "local");
-
-  hangout_room_set_signaller_factory (room, counting_signaller, counter,
-      NULL);
-  return node_start_in (room, index, G_MAXUINT);
-}
-
-/* A pair's whole negotiation is one signal each way when its candidates
- * are gathered at once (host candidates, here): the description carries
- * them and their end. With a signal for the description, each candidate
- * and the end, a newcomer in a room of 32 sent 93 and waited seconds for
- * its share of the server's rate limit. */
-GST_START_TEST (test_one_signal_each_way)
-{
-  g_autoptr (HangoutLocalHub) hub = hangout_local_hub_new ();
-  CountingHub older = { hub, 0 }, newer = { hub, 0 };
-  g_autoptr (GPtrArray) nodes = g_ptr_array_new_with_free_func
-      ((GDestroyNotify) node_free);
-
-  g_ptr_array_add (nodes, counted_node_start (&older, 0));
-  g_ptr_array_add (nodes, counted_node_start (&newer, 1));
-  WAIT_UNTIL (all_connected (nodes, 1), 10000);
-  fail_unless_equals_int (g_atomic_int_get (&older.received), 1);
-  fail_unless_equals_int (g_atomic_int_get (&newer.received), 1);
 }
 
 GST_END_TEST;
@@ -1022,7 +954,6 @@ room_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_start_errors);
   tcase_add_test (tc, test_full_mesh);
-  tcase_add_test (tc, test_one_signal_each_way);
   tcase_add_test (tc, test_capabilities);
   tcase_add_test (tc, test_member_leaves);
   tcase_add_test (tc, test_last_messages_arrive);
