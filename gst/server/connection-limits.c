@@ -14,6 +14,7 @@
  */
 
 #include "connection-limits.h"
+#include "../libhangout/source-private.h"
 
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -81,15 +82,6 @@ connection_limits_release (ConnectionLimits *l, const char *address)
   l->total--;
 }
 
-static void
-clear_source (GSource **source)
-{
-  if (*source) {
-    g_source_destroy (*source);
-    g_clear_pointer (source, g_source_unref);
-  }
-}
-
 static Connection *
 connection_ref (Connection *c)
 {
@@ -118,7 +110,7 @@ connection_end (Connection *c)
   if (!l)
     return;
   c->limits = NULL;
-  clear_source (&c->deadline);
+  hangout_clear_source (&c->deadline);
   connection_limits_release (l, c->address);
   g_hash_table_remove (l->connections, c->socket);
   g_clear_object (&c->socket);
@@ -150,7 +142,7 @@ on_got_body (SoupServerMessage *msg, gpointer user_data)
 {
   Connection *c = user_data;
 
-  clear_source (&c->deadline);
+  hangout_clear_source (&c->deadline);
 }
 
 /* An earlier message of the connection may still be alive and hear it
@@ -197,7 +189,7 @@ on_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_data
   /* Each request (the first one, and each one on a kept-alive connection)
    * must arrive whole, body included, in time: also what ends an idle
    * kept-alive connection. */
-  clear_source (&c->deadline);
+  hangout_clear_source (&c->deadline);
   c->deadline = g_timeout_source_new_seconds (l->request_timeout_s);
   g_source_set_callback (c->deadline, on_request_deadline, c, NULL);
   g_source_attach (c->deadline, l->context);
@@ -313,8 +305,8 @@ connection_limits_listen (ConnectionLimits *l, GSocket *listener, SoupServerList
 void
 connection_limits_stop_listening (ConnectionLimits *l)
 {
-  clear_source (&l->stall_watch);
-  clear_source (&l->retry_timer);
+  hangout_clear_source (&l->stall_watch);
+  hangout_clear_source (&l->retry_timer);
 }
 
 void

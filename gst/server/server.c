@@ -22,6 +22,7 @@
 #include "server-private.h"
 #include "connection-limits.h"
 #include "message-size-stream.h"
+#include "../libhangout/source-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +99,9 @@ struct _Client {
   /* What connection_bytes_taken() will say once all we gave libsoup for
    * this member has reached the kernel. */
   guint64 bytes_given;
+  /* What may wait for it unsent: what did when we last asked the kernel,
+   * plus what we gave libsoup since (an upper bound). */
+  guint64 unsent_at_most;
   double tokens;
   gint64 last_refill_us;
   gint64 last_rate_error_us;
@@ -151,15 +155,6 @@ server_attach (HangoutServer *s, GSource *source, GSourceFunc func)
   g_source_set_callback (source, func, s, NULL);
   g_source_attach (source, s->context);
   return source;
-}
-
-static void
-server_clear_source (GSource **source)
-{
-  if (*source) {
-    g_source_destroy (*source);
-    g_clear_pointer (source, g_source_unref);
-  }
 }
 
 /* 128 random bits as 32 lower-case hex digits, from the kernel CSPRNG:
@@ -262,24 +257,27 @@ client_drop_non_reader (Client *c, guint64 unsent)
 static void
 client_send_text (Client *c, const char *text)
 {
+  gsize size = frame_size (strlen (text));
   guint64 taken;
 
   /* libsoup ignores sends on a closing connection, but say so explicitly:
    * a client may be mid-close while others still talk about it. */
   if (soup_websocket_connection_get_state (c->conn) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
-  if (c->socket && connection_bytes_taken (c->socket, &taken)) {
-    /* With TLS the kernel also takes the records' overhead, so that what
-     * waits is counted a little short (some 30 bytes per message sent). */
-    guint64 unsent = c->bytes_given > taken ? c->bytes_given - taken : 0;
-    gsize size = frame_size (strlen (text));
-
-    if (unsent + size > MAX_UNSENT_BYTES) {
-      client_drop_non_reader (c, unsent);
+  /* The kernel is asked (two system calls) only when the upper bound could
+   * pass the limit: about once a MiB for a member that reads, not once a
+   * message. With TLS the kernel also takes the records' overhead, so that
+   * what waits is counted a little short (some 30 bytes per message). */
+  if (c->socket && c->unsent_at_most + size > MAX_UNSENT_BYTES &&
+      connection_bytes_taken (c->socket, &taken)) {
+    c->unsent_at_most = c->bytes_given > taken ? c->bytes_given - taken : 0;
+    if (c->unsent_at_most + size > MAX_UNSENT_BYTES) {
+      client_drop_non_reader (c, c->unsent_at_most);
       return;
     }
-    c->bytes_given += size;
   }
+  c->bytes_given += size;
+  c->unsent_at_most += size;
   soup_websocket_connection_send_text (c->conn, text);
 }
 
@@ -548,7 +546,7 @@ handle_join (Client *c, JsonObject *msg)
   c->room = r;
   g_ptr_array_add (r->members, c);
   g_hash_table_insert (s->members, c->id, c);
-  server_clear_source (&c->join_deadline);
+  hangout_clear_source (&c->join_deadline);
 
   g_message ("join: %s %s joined room '%s' (%u members)", c->peer, c->id, r->name,
              r->members->len);
@@ -779,7 +777,7 @@ sweep_sockets_idle (gpointer user_data)
 static void
 client_free (Client *c)
 {
-  server_clear_source (&c->join_deadline);
+  hangout_clear_source (&c->join_deadline);
   if (c->holds_place)
     connection_limits_release (c->server->limits, c->peer);
   g_signal_handlers_disconnect_by_data (c->conn, c);
@@ -1221,7 +1219,7 @@ server_teardown (HangoutServer *s)
 
   /* shut_down sent close(1001) to everyone and the loop ran until all had
    * answered or the grace time passed; drop whoever is left. */
-  server_clear_source (&s->shutdown_timer);
+  hangout_clear_source (&s->shutdown_timer);
   g_hash_table_iter_init (&it, s->clients);
   while (g_hash_table_iter_next (&it, &key, NULL)) {
     Client *c = key;
@@ -1231,8 +1229,8 @@ server_teardown (HangoutServer *s)
   g_hash_table_remove_all (s->members);
   g_hash_table_remove_all (s->rooms);
 
-  server_clear_source (&s->sweep_timer);
-  server_clear_source (&s->sweep_idle);
+  hangout_clear_source (&s->sweep_timer);
+  hangout_clear_source (&s->sweep_idle);
   g_clear_object (&s->soup);
   /* Let libsoup finish closing streams it still owns (async closes). */
   while (g_main_context_iteration (s->context, FALSE))
