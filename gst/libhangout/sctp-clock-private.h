@@ -15,15 +15,17 @@ G_BEGIN_DECLS
 
 /* After usrsctp_init_nothreads(); once per process at a time. */
 void hangout_sctp_clock_start (void);
-/* Stops the thread; usrsctp's timers stand still until the next start. */
+/* Stops the thread; usrsctp's timers stand still until the next start
+ * (or until the caller calls usrsctp_handle_timers() itself). */
 void hangout_sctp_clock_stop (void);
+/* An association sends heartbeats every @interval_ms (0: none): idle
+ * ticks come at least eight times as often, so that a short consent period
+ * (peer.c) keeps its margin. Any thread. */
+void hangout_sctp_clock_note_heartbeat (guint interval_ms);
 /* Something was sent or received that may start a timer which is due
  * within milliseconds (a delayed acknowledgement, a retransmission): tick
  * often again. Any thread, cheap. */
 void hangout_sctp_clock_kick (void);
-/* Advances usrsctp's timers by @ms on the calling thread, for when the
- * clock is stopped (shutting usrsctp down). */
-void hangout_sctp_clock_advance (guint ms);
 /* FALSE when an SCTP packet of @len bytes holds only chunks that start no
  * timer due soon (heartbeats and their acknowledgements, which idle
  * associations exchange), TRUE otherwise. */

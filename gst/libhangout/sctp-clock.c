@@ -19,7 +19,9 @@
 /* usrsctp's own interval: its timers are in milliseconds, and 10 ms is
  * what its thread uses (finer ticks made it erratic, its source says). */
 #define TICK_MS 10
-/* An idle association's timers: heartbeats (10 s apart). */
+/* An idle association's timers: heartbeats (7.5 s apart by default), each
+ * late by an eighth of their interval at most, and by IDLE_TICK_MS at most
+ * (hangout_sctp_clock_note_heartbeat()). */
 #define IDLE_TICK_MS 500
 /* Ticks stay frequent this long after the last kick: it covers a
  * retransmission timeout of up to 3 s (RTO starts at 1 s and is at least
@@ -35,6 +37,7 @@ static gboolean running;        /* under lock */
 static atomic_bool idle;        /* written under lock: ticking every
                                  * IDLE_TICK_MS */
 static _Atomic gint64 last_kick;        /* monotonic µs */
+static _Atomic guint idle_tick_ms = IDLE_TICK_MS;
 
 /* SCTP chunk types (RFC 9260 §3.2) an idle association sends. */
 #define CHUNK_HEARTBEAT 4
@@ -63,6 +66,16 @@ hangout_sctp_clock_packet_is_busy (const guint8 *packet, gsize len)
 }
 
 void
+hangout_sctp_clock_note_heartbeat (guint interval_ms)
+{
+  guint tick = CLAMP (interval_ms / 8, TICK_MS, IDLE_TICK_MS);
+  guint current = atomic_load (&idle_tick_ms);
+
+  while (interval_ms > 0 && tick < current
+      && !atomic_compare_exchange_weak (&idle_tick_ms, &current, tick));
+}
+
+void
 hangout_sctp_clock_kick (void)
 {
   atomic_store (&last_kick, g_get_monotonic_time ());
@@ -75,12 +88,6 @@ hangout_sctp_clock_kick (void)
   }
 }
 
-void
-hangout_sctp_clock_advance (guint ms)
-{
-  usrsctp_handle_timers (ms);
-}
-
 static gpointer
 run (G_GNUC_UNUSED gpointer data)
 {
@@ -89,7 +96,8 @@ run (G_GNUC_UNUSED gpointer data)
   g_mutex_lock (&lock);
   while (running) {
     gint64 now = g_get_monotonic_time ();
-    gint64 due = last_tick + (idle ? IDLE_TICK_MS : TICK_MS) * 1000;
+    gint64 due = last_tick
+        + (gint64) (idle ? atomic_load (&idle_tick_ms) : TICK_MS) * 1000;
     guint elapsed_ms;
 
     if (now < due) {
@@ -119,6 +127,7 @@ hangout_sctp_clock_start (void)
 {
   g_return_if_fail (thread == NULL);
   atomic_store (&last_kick, g_get_monotonic_time ());
+  atomic_store (&idle_tick_ms, IDLE_TICK_MS);
   idle = FALSE;
   running = TRUE;
   thread = g_thread_new ("SCTP timer", run, NULL);

@@ -233,7 +233,7 @@ global_unref (void)
     hangout_sctp_clock_stop ();
     for (guint i = 0; i < 300 && usrsctp_finish () != 0; i++) {
       g_usleep (10 * 1000);
-      hangout_sctp_clock_advance (10);
+      usrsctp_handle_timers (10);
     }
     g_clear_pointer (&registry, g_hash_table_unref);
   }
@@ -372,6 +372,7 @@ hangout_sctp_new (GMainContext *context, guint16 local_port,
   }
   usrsctp_set_non_blocking (sctp->sock, 1);
   usrsctp_set_upcall (sctp->sock, on_upcall, GUINT_TO_POINTER (sctp->id));
+  hangout_sctp_clock_note_heartbeat (heartbeat_ms);
   if (!configure_socket (sctp, mtu, heartbeat_ms, error)) {
     hangout_sctp_free (sctp);
     return NULL;
