@@ -66,8 +66,10 @@ gst_hangout_share_object_install_sender_properties (GObjectClass *klass)
       g_param_spec_uint ("ack-timeout", "Acknowledgement timeout",
           "Seconds to wait for each member's acknowledgement at the end of "
           "the file, counted from when everything sent to it has arrived "
-          "(while data still drains to a member, the wait goes on); those "
-          "that do not answer get a warning", 1, 24 * 3600,
+          "(while data still drains to a member, or pieces it asked for "
+          "again are sent, the wait goes on; in a swarm it starts 1 s "
+          "later, when receivers ask for what they miss); those that do "
+          "not answer get a warning", 1, 24 * 3600,
           DEFAULT_ACK_TIMEOUT, PARAM_FLAGS));
   g_object_class_install_property (klass, GST_HANGOUT_SHARE_PROP_MIN_ACKS,
       g_param_spec_uint ("min-acks", "Minimum acknowledgements",

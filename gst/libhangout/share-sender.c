@@ -12,6 +12,7 @@
 #include "share-private.h"
 #include <hangout/merkle.h>
 #include <hangout/piece-scheduler.h>
+#include <hangout/piece-window.h>
 #include <hangout/share.h>
 #include <hangout/transfer2.h>
 
@@ -1517,27 +1518,34 @@ build_summary (HangoutShareSender *self)
   return summary;
 }
 
-/* Pieces sent to members that joined late so far. Called with the
+/* Pieces sent beyond the plan so far: to members that joined late, and
+ * again to members that asked for them (a repair). Called with the
  * lock. */
 static guint64
-caught_up (HangoutShareSender *self)
+sent_beyond_plan (HangoutShareSender *self)
 {
-  return self->swarm != NULL ? self->swarm->caught_up : 0;
+  return self->swarm != NULL
+      ? self->swarm->caught_up + self->swarm->resent : 0;
 }
 
 /* Waits for every pending recipient's answer, the clock restarting
  * whenever the data still on its way to them drains (on a slow link, or
  * to a slow receiver, the end leaves long after it was queued) or a
- * member that joined late is sent more; and, until @linger_until
- * (monotonic), for the members that join meanwhile. Called with the
- * lock. */
+ * member is sent pieces beyond the plan (it joined late, or asked for a
+ * repair); and, until @linger_until (monotonic), for the members that
+ * join meanwhile. A swarm's receivers ask for what they still miss only
+ * once `end` is a second old (the least repair delay, protocol §4.7): the
+ * clock starts after that second, or ack-timeout shorter than it would
+ * cut them off before they asked. Called with the lock. */
 static gboolean
 wait_for_answers_locked (HangoutShareSender *self, guint timeout_s,
     gint64 linger_until, GCancellable *cancellable, GError **error)
 {
+  gint64 wait = timeout_s * G_USEC_PER_SEC
+      + (self->swarm != NULL ? HANGOUT_PIECE_WINDOW_REPAIR_DELAY_MIN_US : 0);
   guint64 backlog = pending_backlog (self);
-  guint64 late = caught_up (self);
-  gint64 deadline = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+  guint64 beyond = sent_beyond_plan (self);
+  gint64 deadline = g_get_monotonic_time () + wait;
 
   for (;;) {
     gint64 now = g_get_monotonic_time ();
@@ -1552,10 +1560,10 @@ wait_for_answers_locked (HangoutShareSender *self, guint timeout_s,
     g_cond_wait_until (&self->cond, &self->lock,
         MIN (MAX (deadline, linger_until), now + BACKLOG_POLL_US));
     current = pending_backlog (self);
-    if (current < backlog || caught_up (self) != late)
-      deadline = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+    if (current < backlog || sent_beyond_plan (self) != beyond)
+      deadline = g_get_monotonic_time () + wait;
     backlog = current;
-    late = caught_up (self);
+    beyond = sent_beyond_plan (self);
   }
   return TRUE;
 }
@@ -1805,7 +1813,7 @@ hangout_share_sender_class_init (HangoutShareSenderClass *klass)
   properties[PROP_ACK_TIMEOUT] = g_param_spec_uint ("ack-timeout",
       "Acknowledgement timeout", "Seconds to wait for the answers at the "
       "end of a file, counted from the last progress of the data still on "
-      "its way", 1, 24 * 3600, HANGOUT_SHARE_DEFAULT_ACK_TIMEOUT,
+      "its way (a swarm's: from 1 s later)", 1, 24 * 3600, HANGOUT_SHARE_DEFAULT_ACK_TIMEOUT,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   properties[PROP_MIN_ACKS] = g_param_spec_uint ("min-acks",
       "Minimum acknowledgements", "Members that must have the whole file "

@@ -1199,6 +1199,117 @@ GST_START_TEST (test_swarm_corrupt_forwarder)
 }
 GST_END_TEST;
 
+/* A receiver of version 2 that takes its time at the end (the room and
+ * the CPU of a busy member): it says it holds the whole file, and asks
+ * for piece 0 only a while after `end`, and answers only a while after
+ * its repair came. */
+typedef struct {
+  HangoutRoom *room;
+  gchar *sharer;                /* lock */
+  gchar *id;                    /* lock */
+  gchar *root;                  /* of `end` (lock) */
+  gboolean repaired;            /* piece 0 came as repair (lock) */
+} Laggard;
+
+static void
+on_laggard_message (HangoutRoom *room, const gchar *member,
+    gboolean is_string, GBytes *data, Laggard *l)
+{
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (data, &len);
+  HangoutTransfer2Control control;
+  HangoutTransfer2Piece piece;
+
+  if (!is_string) {
+    if (hangout_transfer2_binary_kind (bytes, len)
+        == HANGOUT_TRANSFER2_BINARY_PIECE
+        && hangout_transfer2_parse_piece (bytes, len, &piece, NULL)
+        && piece.role == HANGOUT_TRANSFER2_ROLE_REPAIR) {
+      g_mutex_lock (&lock);
+      l->repaired = TRUE;
+      g_cond_broadcast (&changed);
+      g_mutex_unlock (&lock);
+    }
+    return;
+  }
+  if (!hangout_transfer2_parse_control ((const gchar *) bytes, len, &control,
+          NULL))
+    return;
+  if (control.type == HANGOUT_TRANSFER2_OFFER) {
+    g_autofree gchar *accept = hangout_transfer2_build_accept (control.id);
+
+    g_mutex_lock (&lock);
+    l->sharer = g_strdup (member);
+    l->id = g_strdup (control.id);
+    g_mutex_unlock (&lock);
+    hangout_room_send_string (room, member, accept, NULL);
+  } else if (control.type == HANGOUT_TRANSFER2_SWARM) {
+    g_autoptr (GArray) none = g_array_new (FALSE, FALSE,
+        sizeof (HangoutTransfer2Range));
+    g_autofree gchar *have = hangout_transfer2_build_have (control.id,
+        (FILE_SIZE + HANGOUT_TRANSFER2_DEFAULT_PIECE_SIZE - 1)
+        / HANGOUT_TRANSFER2_DEFAULT_PIECE_SIZE, none);
+
+    hangout_room_send_string (room, member, have, NULL);
+  } else if (control.type == HANGOUT_TRANSFER2_END) {
+    g_mutex_lock (&lock);
+    l->root = g_strdup (control.root);
+    g_cond_broadcast (&changed);
+    g_mutex_unlock (&lock);
+  }
+  hangout_transfer2_control_clear (&control);
+}
+
+/* A receiver may ask for what it misses only once `end` is a second old
+ * (protocol §4.7), and a busy one later still: ack-timeout counts from
+ * the pieces the sharer sends it again, and starts after that second.
+ * Here the receiver asks 1.5 s after `end`, with ack-timeout 1, and
+ * answers 1.5 s after its repair came: it is in the summary's complete,
+ * not no-answer. */
+GST_START_TEST (test_swarm_repair_after_end)
+{
+  Share *s = share_new ();
+  Laggard l = { .room = room_new (s->hub, s->room_name, "laggard") };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) pieces = g_array_new (FALSE, FALSE,
+      sizeof (HangoutTransfer2Range));
+  HangoutTransfer2Range piece0 = { .first = 0, .count = 1 };
+  g_autofree gchar *request = NULL;
+  g_autofree gchar *ack = NULL;
+  g_autofree gchar *complete = NULL;
+
+  g_object_set_data (G_OBJECT (l.room), "test-name", (gpointer) "laggard");
+  hangout_room_set_transfer_versions (l.room,
+      HANGOUT_SHARE_TRANSFER_VERSIONS);
+  g_signal_connect (l.room, "message", G_CALLBACK (on_laggard_message), &l);
+  fail_unless (hangout_room_start (l.room, &error), "start: %s",
+      error ? error->message : "");
+  g_object_set (s->share, "ack-timeout", 1, NULL);
+  start_swarm (s, NULL, 0);
+  share_run (s, 1);
+  WAIT_FOR (l.root != NULL, 20000);
+  g_usleep (1500 * 1000);
+  g_array_append_val (pieces, piece0);
+  request = hangout_transfer2_build_request (l.id, pieces);
+  fail_unless (hangout_room_send_string (l.room, l.sharer, request, NULL));
+  WAIT_FOR (l.repaired, 5000);
+  g_usleep (1500 * 1000);
+  ack = hangout_transfer2_build_ack (l.id, TRUE, l.root);
+  fail_unless (hangout_room_send_string (l.room, l.sharer, ack, NULL));
+  wait_done (s);
+  fail_unless (s->ok, "finish: %s", s->error ? s->error->message : "");
+  complete = summary_list (s, "complete", &l.room, 1);
+  assert_equals_string (complete, "laggard");
+  assert_counts (s, 1, 0, 0);
+  hangout_room_stop (l.room);
+  g_object_unref (l.room);
+  g_free (l.sharer);
+  g_free (l.id);
+  g_free (l.root);
+  share_free (s);
+}
+GST_END_TEST;
+
 /* A member that sends version 2 offers and keeps the answers. */
 typedef struct {
   HangoutRoom *room;
@@ -1342,6 +1453,7 @@ share_suite (void)
   tcase_add_test (tc, test_swarm_silent_forwarder);
   tcase_add_test (tc, test_swarm_receiver_limits);
   tcase_add_test (tc, test_swarm_late_joiners);
+  tcase_add_test (tc, test_swarm_repair_after_end);
   return s;
 }
 
