@@ -30,6 +30,7 @@ struct _HangoutDataChannel {
   gint id;                      /* atomic */
   gint state;                   /* atomic HangoutDataChannelState */
   _Atomic gint64 buffered_amount;
+  _Atomic guint64 accepted;     /* bytes accepted by send, ever */
   _Atomic guint64 low_threshold;
   gsize max_message_size;
 
@@ -279,6 +280,7 @@ send_locked (HangoutDataChannel *self, guint32 ppid, const guint8 *data,
   }
   if (!queued)
     atomic_fetch_sub (&self->buffered_amount, (gint64) len);
+  atomic_fetch_add (&self->accepted, len);
   return TRUE;
 }
 
@@ -555,6 +557,12 @@ hangout_data_channel_get_buffered_amount (HangoutDataChannel *self)
   gint64 amount = atomic_load (&self->buffered_amount);
 
   return MAX (amount, 0);
+}
+
+guint64
+hangout_data_channel_get_bytes_accepted (HangoutDataChannel *self)
+{
+  return atomic_load (&self->accepted);
 }
 
 guint64

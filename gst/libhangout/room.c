@@ -189,6 +189,8 @@ struct _Member {
   GSource *auth_timeout;        /* its proof's deadline, or the refusal */
   GQueue held;                  /* HeldMessage, until it is verified */
   gsize held_bytes;
+  GQueue replies;               /* Reply, still in the channel's buffer */
+  gsize reply_bytes;
   guint transfer_versions;      /* its capabilities; 0 until known (lock) */
   GSource *capabilities_wait;   /* how long we wait for them */
 };
@@ -268,6 +270,13 @@ held_message_free (HeldMessage *held)
   g_free (held);
 }
 
+/* A reply (hangout_room_send_reply()) not known to have left the
+ * channel's buffer: it has once the channel's drained bytes reach @end. */
+typedef struct {
+  guint64 end;
+  gsize len;
+} Reply;
+
 static void
 member_free (Member *m)
 {
@@ -275,6 +284,7 @@ member_free (Member *m)
   hangout_clear_source (&m->auth_timeout);
   hangout_clear_source (&m->capabilities_wait);
   g_queue_clear_full (&m->held, (GDestroyNotify) held_message_free);
+  g_queue_clear_full (&m->replies, g_free);
   if (m->channel != NULL)
     g_signal_handlers_disconnect_by_data (m->channel, m);
   if (m->control != NULL)
@@ -1672,22 +1682,75 @@ hangout_room_send (HangoutRoom *room, const gchar *member, GBytes *data,
   return send_one (room, member, data, NULL, error);
 }
 
+/* Takes the replies to @m that left its channel's buffer off its count.
+ * Called with the room's lock. */
+static void
+prune_replies (Member *m)
+{
+  guint64 accepted = hangout_data_channel_get_bytes_accepted (m->channel);
+  guint64 drained = accepted
+      - hangout_data_channel_get_buffered_amount (m->channel);
+  Reply *reply;
+
+  while ((reply = g_queue_peek_head (&m->replies)) != NULL
+      && reply->end <= drained) {
+    m->reply_bytes -= reply->len;
+    g_free (g_queue_pop_head (&m->replies));
+  }
+}
+
 gboolean
 hangout_room_send_reply (HangoutRoom *room, const gchar *member,
     const gchar *text, GError **error)
 {
   g_autoptr (HangoutDataChannel) channel = NULL;
+  gsize len = strlen (text);
+  Member *m;
+  gboolean sent;
 
   g_return_val_if_fail (HANGOUT_IS_ROOM (room), FALSE);
   g_return_val_if_fail (member != NULL && text != NULL, FALSE);
-  channel = hangout_room_get_channel (room, member);
-  if (channel != NULL && hangout_data_channel_get_buffered_amount (channel)
-      > HANGOUT_ROOM_REPLY_BACKLOG) {
+  /* What else waits for the member (our own file, a sink's data) is the
+   * application's to bound; a reply counts against the replies only, so
+   * that a reject still reaches a member our file keeps busy. */
+  g_mutex_lock (&room->lock);
+  m = g_hash_table_lookup (room->members, member);
+  if (m == NULL || !m->connected) {
+    g_mutex_unlock (&room->lock);
+    g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_NO_SUCH_MEMBER,
+        "no connected member '%s'", member);
+    return FALSE;
+  }
+  prune_replies (m);
+  if (m->reply_bytes + len > HANGOUT_ROOM_REPLY_BACKLOG) {
+    g_mutex_unlock (&room->lock);
     g_set_error (error, HANGOUT_ERROR, HANGOUT_ERROR_INVALID_STATE,
         "%s does not read what we send: reply dropped", member);
     return FALSE;
   }
-  return send_one (room, member, NULL, text, error);
+  m->reply_bytes += len;
+  channel = g_object_ref (m->channel);
+  g_mutex_unlock (&room->lock);
+
+  sent = hangout_data_channel_send_string (channel, text, error);
+
+  g_mutex_lock (&room->lock);
+  m = g_hash_table_lookup (room->members, member);
+  if (m != NULL && m->channel == channel) {
+    if (sent) {
+      /* Read after the send: another sender's message may lie before
+       * ours, which only keeps ours counted a little longer. */
+      Reply *reply = g_new (Reply, 1);
+
+      reply->end = hangout_data_channel_get_bytes_accepted (channel);
+      reply->len = len;
+      g_queue_push_tail (&m->replies, reply);
+    } else {
+      m->reply_bytes -= len;
+    }
+  }
+  g_mutex_unlock (&room->lock);
+  return sent;
 }
 
 gboolean

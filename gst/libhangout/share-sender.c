@@ -1159,6 +1159,13 @@ wait_for_window_locked (HangoutShareSender *self, GCancellable *cancellable,
           == HANGOUT_TRANSFER_RECIPIENT_PENDING
           && hangout_data_channel_get_buffered_amount (recipient->channel)
           > HANGOUT_SHARE_WINDOW;
+      if (full)
+        GST_LOG_OBJECT (self, "waiting for %s: %" G_GSIZE_FORMAT " bytes "
+            "queued to it, %" G_GSIZE_FORMAT " unacknowledged",
+            (const gchar *) key,
+            hangout_data_channel_get_buffered_amount (recipient->channel),
+            (gsize) hangout_data_channel_get_unacknowledged
+            (recipient->channel));
     }
     if (!full)
       return TRUE;

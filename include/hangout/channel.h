@@ -61,6 +61,11 @@ gint hangout_data_channel_get_id (HangoutDataChannel *channel);
 HangoutDataChannelState hangout_data_channel_get_ready_state (HangoutDataChannel *channel);
 /* Bytes accepted by send but not yet handed to SCTP. Thread-safe. */
 guint64 hangout_data_channel_get_buffered_amount (HangoutDataChannel *channel);
+/* Bytes accepted by send since the channel was made: a message sent now
+ * leaves the buffer once get_bytes_accepted() − get_buffered_amount() (read
+ * in this order) passes what get_bytes_accepted() said right after it was
+ * sent. Thread-safe. */
+guint64 hangout_data_channel_get_bytes_accepted (HangoutDataChannel *channel);
 /* Bytes handed to SCTP that the peer has not acknowledged yet, for the
  * whole association (every channel of the connection); 0 without one.
  * With the buffered amount, what still has to reach the peer. Thread-safe. */

@@ -149,9 +149,11 @@ gboolean hangout_room_broadcast_string (HangoutRoom *room, const gchar *text,
     GError **error);
 
 /* Answers a message from @member (a reject, an ack) unless more than
- * HANGOUT_ROOM_REPLY_BACKLOG bytes wait to be sent to it already: then the
- * reply is dropped (FALSE, HANGOUT_ERROR_INVALID_STATE). A member that sends
- * and never reads must not grow our memory with the answers. */
+ * HANGOUT_ROOM_REPLY_BACKLOG bytes of earlier replies still wait in our
+ * buffer for it: then the reply is dropped (FALSE,
+ * HANGOUT_ERROR_INVALID_STATE). A member that sends and never reads must
+ * not grow our memory with the answers; what else we send it does not
+ * count, so a member busy with our own data still gets its answers. */
 #define HANGOUT_ROOM_REPLY_BACKLOG (256 * 1024)
 gboolean hangout_room_send_reply (HangoutRoom *room, const gchar *member,
     const gchar *text, GError **error);
