@@ -39,8 +39,14 @@
 
 #define PROTOCOL_VERSION 1
 #define MAX_FRAME_SIZE 65536
-/* Token bucket: what we send in any second stays well below the server's. */
-#define BUCKET_CAPACITY 50.0
+/* Token bucket just inside the server's (a burst of 100, 20 per second):
+ * both start full when the connection opens and the server's refills
+ * faster, so it always holds five more tokens than ours whatever the
+ * network does to the timing (a late frame only gives it more time to
+ * refill). The burst is what a newcomer spends at once: about three
+ * signals per member (a description, a candidate, the end of candidates),
+ * so up to 32 members connect without waiting for tokens. */
+#define BUCKET_CAPACITY 95.0
 #define BUCKET_RATE 18.0        /* tokens per second */
 #define KEEPALIVE_INTERVAL_S 15
 #define HANDSHAKE_TIMEOUT_MS 750
