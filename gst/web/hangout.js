@@ -1777,10 +1777,48 @@ function setUpRoomControls() {
     }
     $('copy-status').textContent = copied ? 'Link copied.' : 'Select the address and copy it.';
   });
+  setUpQrCode();
   $('accept-all').addEventListener('change', (ev) => {
     state.acceptAll = ev.target.checked;
     saveSetting(acceptAllKey(state.room), state.acceptAll ? '1' : null);
     if (state.acceptAll) for (const held of [...state.undecided]) held.accept();
+  });
+}
+
+// The invite as a QR code, for a phone across the room: drawn by
+// qrcode-generator (qrcode.js, the global qrcode) in the page, not asked of
+// the server, which must never see the room secret in the invite's
+// fragment. The address is ASCII (URLSearchParams and location
+// percent-encode the rest), so the library's default encoding of a string,
+// a byte per character, is right.
+function setUpQrCode() {
+  // Absent where the page is served from gst/web itself (--web-root).
+  if (typeof globalThis.qrcode !== 'function') return;
+  const button = $('show-qr');
+  button.hidden = false;
+  button.addEventListener('click', () => {
+    const address = $('invite-link').value;
+    const image = $('qr-image');
+    try {
+      // Type 0: the smallest version that holds the address; level M: a
+      // code with 15% of it lost (a glare, a crease) still reads.
+      const qr = globalThis.qrcode(0, 'M');
+      qr.addData(address);
+      qr.make();
+      // Four modules of white around it, the quiet zone scanners need,
+      // white in the dark scheme too.
+      const svg = qr.createSvgTag({ cellSize: 1, margin: 4, scalable: true });
+      image.src = `data:image/svg+xml,${encodeURIComponent(svg)}`;
+      image.alt = `QR code of the invite address ${address}`;
+      image.hidden = false;
+      $('qr-note').textContent = `Point a phone's camera at it to open room ${state.room}.`;
+    } catch (e) {
+      // Too long for any QR code: a room secret has no length limit.
+      log('no QR code:', e);
+      image.hidden = true;
+      $('qr-note').textContent = 'The invite address is too long for a QR code; copy the link instead.';
+    }
+    $('qr-dialog').showModal();
   });
 }
 

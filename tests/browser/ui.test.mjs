@@ -1,18 +1,21 @@
 // What a user of the page sees and does, on every screen: the invite
-// address (no name in it) and its Copy link button, a display name kept by
-// the browser and changed in the room, accepting and declining offered
-// files, cancelling a receipt from a C sender (hangoutsink), declining a
-// file of a swarm sharer (transfer version 2) and cancelling a send to a C
-// receiver (hangoutsrc), with the C side's outcome checked; and axe-core
-// on each screen (join form, empty room, members, sending, receiving,
+// address (no name in it), its Copy link button and its QR code (read back
+// by zbarimg), a display name kept by the browser and changed in the room,
+// accepting and declining offered files, cancelling a receipt from a C
+// sender (hangoutsink), declining a file of a swarm sharer (transfer
+// version 2) and cancelling a send to a C receiver (hangoutsrc), with the
+// C side's outcome checked; and axe-core on each screen (join form, empty
+// room, QR code on a desktop and a phone, members, sending, receiving,
 // done, failed) in both colour schemes, with a screenshot of each.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { startServer, startRoomPeer, launchBrowser, waitConnected, receivedFile, gstLaunch, OUTPUT }
   from './lib.mjs';
 
@@ -37,7 +40,8 @@ const askingPage = (url) => chrome.newPage(url, { acceptAll: false });
 
 // axe-core on the page as it is, in each colour scheme: no serious or
 // critical violation; a screenshot of each, named after the screen.
-async function checkScreen(page, screen) {
+// `inScheme(colorScheme)`: more checks, in each scheme.
+async function checkScreen(page, screen, inScheme = async () => {}) {
   if (!await page.evaluate(() => 'axe' in window)) await page.evaluate(AXE_SOURCE);
   for (const colorScheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme });
@@ -48,6 +52,7 @@ async function checkScreen(page, screen) {
     });
     assert.deepEqual(violations, [], `${screen} screen, ${colorScheme} scheme`);
     await page.screenshot({ path: join(OUTPUT, `ui-${screen}-${colorScheme}.png`), fullPage: true });
+    await inScheme(colorScheme);
   }
   await page.emulateMedia({ colorScheme: 'light' });
 }
@@ -126,6 +131,47 @@ test('on plain http the Copy link button still copies the invite', { timeout: 30
   await reader.goto(server.http);
   assert.equal(await reader.evaluate(() => navigator.clipboard.readText()), `${lan.http}/?room=lan`);
 });
+
+// The QR code as a phone's camera would see it: a screenshot of the image
+// as shown, read by zbarimg. A room secret is part of the invite (in its
+// fragment), so the page opens none of the server's addresses to draw it.
+test('the QR code of the invite reads as the invite, on a desktop and a phone, in both schemes',
+  { timeout: 30000 }, async () => {
+    const quinn = await askingPage(`${server.http}/?room=qr&name=quinn#secret=open-sesame`);
+    await quinn.waitForFunction(() => window.hangout?.ownId, null, { timeout: 10000 });
+    const invite = `${server.http}/?room=qr#secret=open-sesame`;
+    assert.equal(await quinn.inputValue('#invite-link'), invite);
+    const requests = [];
+    quinn.on('request', (r) => requests.push(r.url()));
+    await quinn.click('#show-qr', { timeout: 5000 });
+    const image = quinn.locator('#qr-dialog[open] #qr-image');
+    await image.waitFor({ timeout: 5000 });
+    assert.equal(await image.getAttribute('alt'), `QR code of the invite address ${invite}`);
+    for (const [screen, viewport] of [['qr-desktop', { width: 1280, height: 720 }],
+      ['qr-phone', { width: 390, height: 844 }]]) {
+      await quinn.setViewportSize(viewport);
+      // Nothing wider than the screen: no sideways scrolling on a phone.
+      assert.equal(await quinn.evaluate(() => document.documentElement.scrollWidth), viewport.width);
+      await checkScreen(quinn, screen, async (colorScheme) => {
+        const png = join(OUTPUT, `ui-${screen}-${colorScheme}-code.png`);
+        await image.screenshot({ path: png });
+        const { stdout } = await promisify(execFile)('zbarimg', ['--raw', '-q', png], { timeout: 5000 });
+        assert.equal(stdout.trim(), invite, `${screen}, ${colorScheme} scheme`);
+      });
+    }
+    assert.deepEqual(requests, []);
+    // Escape closes it, and the keyboard is back on its button.
+    await quinn.keyboard.press('Escape');
+    await quinn.waitForFunction(() => !document.getElementById('qr-dialog').open, null, { timeout: 5000 });
+    assert.equal(await quinn.evaluate(() => document.activeElement.id), 'show-qr');
+
+    // A secret too long for any QR code: the page says so.
+    const lena = await askingPage(`${server.http}/?room=qr-long&name=lena#secret=${'s'.repeat(2400)}`);
+    await lena.click('#show-qr', { timeout: 5000 });
+    assert.equal(await lena.textContent('#qr-dialog[open] #qr-note'),
+      'The invite address is too long for a QR code; copy the link instead.');
+    assert.equal(await lena.isVisible('#qr-image'), false);
+  });
 
 test('offered files are accepted or declined; the sharer sees each recipient\'s answer',
   { timeout: 60000 }, async () => {

@@ -1233,6 +1233,12 @@ GST_START_TEST (test_http)
   fail_unless_equals_int (http_get (s, "/style.css", NULL, &ctype), 200);
   fail_unless (g_str_has_prefix (ctype, "text/css"), "%s", ctype);
   g_free (ctype);
+  /* And qrcode-generator's script, taken from the system at build time. */
+  fail_unless_equals_int (http_get (s, "/qrcode.js", &body, &ctype), 200);
+  fail_unless (g_str_has_prefix (ctype, "text/javascript"), "%s", ctype);
+  fail_unless (strstr (body, "var qrcode = function") != NULL);
+  g_free (body);
+  g_free (ctype);
   status = raw_http (s, "GET", "/", &resp);
   fail_unless (strstr (status, " 200"), "%s", status);
   fail_unless (g_regex_match_simple ("^X-Content-Type-Options: nosniff\r$", resp,
