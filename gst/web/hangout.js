@@ -1502,6 +1502,7 @@ class TransferView {
     name = visibleText(name);
     who = visibleText(who);
     this.name = name;
+    this.who = who;
     this.li.dataset.name = name;
     const title = Object.assign(document.createElement('span'), { className: 'name', textContent: name });
     const dir = Object.assign(document.createElement('span'), {
@@ -1596,6 +1597,7 @@ class TransferView {
     a.dataset.sha256 = digest;
     a.dataset.storage = where;
     this.info.append(a);
+    notifyReceived(this.name, file.size, this.who);
   }
 
   // A warning that does not end the transfer (a member's corrupt piece).
@@ -1685,6 +1687,37 @@ const RECIPIENT_WORDS = {
   ok: 'verified', failed: 'failed', silent: 'no answer', rejected: 'declined',
   left: 'left', cancelled: 'cancelled', pending: 'receiving…',
 };
+
+// ---- notifications ----
+//
+// A file that arrives while the tab is in the background is notified, once,
+// where the user allowed it. Permission is asked only when the user presses
+// "Notify me", never on load: browsers ignore or hold against a site a
+// request without a gesture, and a prompt nobody asked for is dismissed.
+// Only a file whole, verified and accepted is notified, as the row says
+// "done": its name, its size and its sender.
+
+function setUpNotifications() {
+  // Once the user has answered there is nothing to ask. Browsers allow
+  // notifications in secure contexts only: on plain http from another
+  // machine the answer is 'denied' already, or there is no API at all.
+  if (!('Notification' in globalThis) || Notification.permission !== 'default') return;
+  $('notify-line').hidden = false;
+  $('notify').addEventListener('click', async () => {
+    const answer = await Notification.requestPermission();
+    if (answer === 'default') return; // the prompt was dismissed: it may be asked again
+    $('notify').hidden = true;
+    $('notify-status').textContent = answer === 'granted'
+      ? 'You will be notified when a file arrives while this tab is in the background.'
+      : 'Notifications are blocked for this site; its settings in the browser can allow them.';
+  });
+}
+
+function notifyReceived(name, size, who) {
+  if (document.visibilityState !== 'hidden' || globalThis.Notification?.permission !== 'granted') return;
+  const n = new Notification(`Received ${name}`, { body: `${formatBytes(size)} from ${who || '(no name)'}` });
+  n.addEventListener('click', () => { window.focus(); n.close(); });
+}
 
 // ---- page setup ----
 
@@ -1864,6 +1897,7 @@ function main() {
   setUpSharing();
   setUpSaving();
   setUpRoomControls();
+  setUpNotifications();
   $('join').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const room = $('join-room').value.trim();

@@ -1,12 +1,14 @@
 // What a user of the page sees and does, on every screen: the invite
 // address (no name in it), its Copy link button and its QR code (read back
 // by zbarimg), a display name kept by the browser and changed in the room,
-// accepting and declining offered files, cancelling a receipt from a C
-// sender (hangoutsink), declining a file of a swarm sharer (transfer
-// version 2) and cancelling a send to a C receiver (hangoutsrc), with the
-// C side's outcome checked; and axe-core on each screen (join form, empty
-// room, QR code on a desktop and a phone, members, sending, receiving,
-// done, failed) in both colour schemes, with a screenshot of each.
+// a notification of a file that arrives while the tab is in the
+// background, accepting and declining offered files, cancelling a receipt
+// from a C sender (hangoutsink), declining a file of a swarm sharer
+// (transfer version 2) and cancelling a send to a C receiver
+// (hangoutsrc), with the C side's outcome checked; and axe-core on each
+// screen (join form, empty room, QR code on a desktop and a phone,
+// members, sending, receiving, done, failed) in both colour schemes, with
+// a screenshot of each.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -171,6 +173,59 @@ test('the QR code of the invite reads as the invite, on a desktop and a phone, i
     assert.equal(await lena.textContent('#qr-dialog[open] #qr-note'),
       'The invite address is too long for a QR code; copy the link instead.');
     assert.equal(await lena.isVisible('#qr-image'), false);
+  });
+
+// In the page, before hangout.js: notifications recorded instead of shown,
+// under the browser's own permission, and a switch that puts the tab in
+// the background as far as the page can tell.
+function fakeNotificationsAndVisibility() {
+  const Real = window.Notification;
+  window.notified = [];
+  window.Notification = class extends EventTarget {
+    static get permission() { return Real.permission; }
+    static requestPermission() { return Real.requestPermission(); }
+    constructor(title, options = {}) {
+      super();
+      window.notified.push({ title, body: options.body });
+    }
+    close() {}
+  };
+  let hidden = false;
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+  Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+  window.setHidden = (h) => {
+    hidden = h;
+    document.dispatchEvent(new Event('visibilitychange'));
+  };
+}
+
+test('a file that arrives while the tab is in the background is notified, once; one in view is not',
+  { timeout: 30000 }, async () => {
+    const url = (name) => `${server.http}/?room=notify&name=${name}`;
+    const nia = await chrome.newPage();
+    await nia.context().addInitScript(fakeNotificationsAndVisibility);
+    await nia.goto(url('nia'));
+    await nia.waitForFunction(() => window.hangout?.ownId, null, { timeout: 10000 });
+    // Asked on her press only; the browser's answer (granted here) is said.
+    assert.equal(await nia.evaluate(() => Notification.permission), 'default');
+    await nia.context().grantPermissions(['notifications'], { origin: server.http });
+    await nia.click('#notify', { timeout: 5000 });
+    await nia.waitForSelector('#notify', { state: 'hidden', timeout: 5000 });
+    assert.equal(await nia.textContent('#notify-status'),
+      'You will be notified when a file arrives while this tab is in the background.');
+
+    const sid = await chrome.newPage(url('sid'));
+    await waitConnected(nia, 1);
+    await waitConnected(sid, 1);
+    for (const name of ['seen.bin', 'unseen.bin']) writeFileSync(join(dir, name), randomBytes(1500));
+    await sid.setInputFiles('#files', join(dir, 'seen.bin'));
+    await receivedFile(nia, 'seen.bin', 15000);
+    await nia.evaluate(() => window.setHidden(true));
+    await sid.setInputFiles('#files', join(dir, 'unseen.bin'));
+    await receivedFile(nia, 'unseen.bin', 15000);
+    // Made as the row turns done, so any second one would be here already.
+    assert.deepEqual(await nia.evaluate(() => window.notified),
+      [{ title: 'Received unseen.bin', body: '1.5 KB from sid' }]);
   });
 
 test('offered files are accepted or declined; the sharer sees each recipient\'s answer',
