@@ -14,21 +14,26 @@
 G_BEGIN_DECLS
 
 /* After usrsctp_init_nothreads(); once per process at a time. */
+G_GNUC_INTERNAL
 void hangout_sctp_clock_start (void);
 /* Stops the thread; usrsctp's timers stand still until the next start
  * (or until the caller calls usrsctp_handle_timers() itself). */
+G_GNUC_INTERNAL
 void hangout_sctp_clock_stop (void);
 /* An association sends heartbeats every @interval_ms (0: none): idle
  * ticks come at least eight times as often, so that a short consent period
  * (peer.c) keeps its margin. Any thread. */
+G_GNUC_INTERNAL
 void hangout_sctp_clock_note_heartbeat (guint interval_ms);
 /* Something was sent or received that may start a timer which is due
  * within milliseconds (a delayed acknowledgement, a retransmission): tick
  * often again. Any thread, cheap. */
+G_GNUC_INTERNAL
 void hangout_sctp_clock_kick (void);
 /* FALSE when an SCTP packet of @len bytes holds only chunks that start no
  * timer due soon (heartbeats and their acknowledgements, which idle
  * associations exchange), TRUE otherwise. */
+G_GNUC_INTERNAL
 gboolean hangout_sctp_clock_packet_is_busy (const guint8 *packet, gsize len);
 
 G_END_DECLS

@@ -41,8 +41,10 @@ typedef struct {
 /* Decodes the @len bytes of one text frame. Fails, with the parser's
  * error, only for what is not a JSON object; unknown types and incomplete
  * messages decode. */
+G_GNUC_INTERNAL
 gboolean hangout_server_message_parse (const gchar *text, gsize len,
     HangoutServerMessage *message, GError **error);
+G_GNUC_INTERNAL
 void hangout_server_message_clear (HangoutServerMessage *message);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HangoutServerMessage,
     hangout_server_message_clear)

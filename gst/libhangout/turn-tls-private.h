@@ -20,12 +20,15 @@ typedef struct _HangoutTurnTls HangoutTurnTls;
  * g_tls_backend_set_default_database()); a connection whose check fails is
  * closed, and the TURN allocation through it fails. Everything runs on
  * @context. */
+G_GNUC_INTERNAL
 HangoutTurnTls *hangout_turn_tls_new (GMainContext *context, const gchar *host,
     guint16 port, GError **error);
 /* The local port to give libnice as the TURN server's. */
+G_GNUC_INTERNAL
 guint16 hangout_turn_tls_get_port (HangoutTurnTls *tunnel);
 /* Stops listening and closes every connection; callbacks still queued on
  * the context find it gone. */
+G_GNUC_INTERNAL
 void hangout_turn_tls_free (HangoutTurnTls *tunnel);
 
 G_END_DECLS

@@ -14,7 +14,7 @@
 
 #define MAX_FRAME_HEADER 14 /* 2, 8 bytes of extended length, 4 of mask */
 
-G_DECLARE_FINAL_TYPE (HangoutMessageSizeInput, message_size_input, MESSAGE_SIZE, INPUT, GFilterInputStream)
+G_GNUC_INTERNAL G_DECLARE_FINAL_TYPE (HangoutMessageSizeInput, message_size_input, MESSAGE_SIZE, INPUT, GFilterInputStream)
 
 struct _HangoutMessageSizeInput {
   GFilterInputStream parent;
@@ -182,7 +182,7 @@ message_size_input_init (HangoutMessageSizeInput *self)
 /* ---------------------------------------------------------------------- */
 /* The stream: that input, the base's output, closed with the base        */
 
-G_DECLARE_FINAL_TYPE (HangoutMessageSizeStream, message_size_stream, MESSAGE_SIZE, STREAM, GIOStream)
+G_GNUC_INTERNAL G_DECLARE_FINAL_TYPE (HangoutMessageSizeStream, message_size_stream, MESSAGE_SIZE, STREAM, GIOStream)
 
 struct _HangoutMessageSizeStream {
   GIOStream parent;

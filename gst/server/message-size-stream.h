@@ -21,6 +21,7 @@ G_BEGIN_DECLS
 
 /* A stream that reads @base (a client's side of a WebSocket, after the
  * handshake) and writes to it; closing it closes @base. */
+G_GNUC_INTERNAL
 GIOStream *message_size_stream_new (GIOStream *base, guint64 max_message_size);
 
 G_END_DECLS

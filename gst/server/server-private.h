@@ -12,12 +12,15 @@
 G_BEGIN_DECLS
 
 /* A server that neither listens nor runs a thread; NULL @options: defaults. */
+G_GNUC_INTERNAL
 HangoutServer *hangout_server_new_detached (const HangoutServerOptions *options);
 /* Closes nothing: drops every client and frees @server. */
+G_GNUC_INTERNAL
 void hangout_server_free_detached (HangoutServer *server);
 
 /* A new client on @conn (a server-side connection, referenced), owning
  * @socket (or NULL), from @peer (for logs; NULL: unknown). */
+G_GNUC_INTERNAL
 void hangout_server_add_client (HangoutServer *server,
     SoupWebsocketConnection *conn, GSocket *socket, const char *peer);
 
