@@ -30,10 +30,17 @@ void hangout_sctp_clock_note_heartbeat (guint interval_ms);
  * often again. Any thread, cheap. */
 G_GNUC_INTERNAL
 void hangout_sctp_clock_kick (void);
-/* FALSE when an SCTP packet of @len bytes holds only chunks that start no
- * timer due soon (heartbeats and their acknowledgements, which idle
- * associations exchange), TRUE otherwise. */
+/* The chunk types an SCTP packet of @len bytes holds: bit
+ * HANGOUT_SCTP_CHUNK (type) for each type below 63, and
+ * HANGOUT_SCTP_CHUNKS_OTHER for any other type or a malformed packet. */
+#define HANGOUT_SCTP_CHUNK(type) (G_GUINT64_CONSTANT (1) << (type))
+#define HANGOUT_SCTP_CHUNKS_OTHER HANGOUT_SCTP_CHUNK (63)
 G_GNUC_INTERNAL
-gboolean hangout_sctp_clock_packet_is_busy (const guint8 *packet, gsize len);
+guint64 hangout_sctp_packet_chunks (const guint8 *packet, gsize len);
+/* FALSE when a packet's @chunks are only ones that start no timer due
+ * soon (heartbeats and their acknowledgements, which idle associations
+ * exchange), TRUE otherwise. */
+G_GNUC_INTERNAL
+gboolean hangout_sctp_clock_chunks_are_busy (guint64 chunks);
 
 G_END_DECLS

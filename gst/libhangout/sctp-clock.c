@@ -45,24 +45,33 @@ static _Atomic guint idle_tick_ms = IDLE_TICK_MS;
 #define COMMON_HEADER_SIZE 12
 #define CHUNK_HEADER_SIZE 4
 
-gboolean
-hangout_sctp_clock_packet_is_busy (const guint8 *packet, gsize len)
+guint64
+hangout_sctp_packet_chunks (const guint8 *packet, gsize len)
 {
   gsize offset = COMMON_HEADER_SIZE;
+  guint64 chunks = 0;
 
   if (len < COMMON_HEADER_SIZE + CHUNK_HEADER_SIZE)
-    return TRUE;
+    return HANGOUT_SCTP_CHUNKS_OTHER;
   while (offset + CHUNK_HEADER_SIZE <= len) {
     guint8 type = packet[offset];
     gsize chunk_len = (packet[offset + 2] << 8) | packet[offset + 3];
 
-    if (type != CHUNK_HEARTBEAT && type != CHUNK_HEARTBEAT_ACK)
-      return TRUE;
+    chunks |= type < 63 ? HANGOUT_SCTP_CHUNK (type)
+        : HANGOUT_SCTP_CHUNKS_OTHER;
+    /* Malformed: usrsctp will say. */
     if (chunk_len < CHUNK_HEADER_SIZE)
-      return TRUE;              /* malformed: usrsctp will say; tick */
+      return chunks | HANGOUT_SCTP_CHUNKS_OTHER;
     offset += (chunk_len + 3) & ~(gsize) 3;
   }
-  return FALSE;
+  return chunks;
+}
+
+gboolean
+hangout_sctp_clock_chunks_are_busy (guint64 chunks)
+{
+  return (chunks & ~(HANGOUT_SCTP_CHUNK (CHUNK_HEARTBEAT)
+          | HANGOUT_SCTP_CHUNK (CHUNK_HEARTBEAT_ACK))) != 0;
 }
 
 void

@@ -45,6 +45,28 @@
  * backing off to 10 s, about 2.7 hours, so never while consent holds. */
 #define RETRANSMISSIONS_MAX 1000
 #define SCTP_COMMON_HEADER_SIZE 12
+/* The SACK chunks (RFC 9260 §3.3.4, and usrsctp's NR-SACK). */
+#define CHUNK_SACK 3
+#define CHUNK_NR_SACK 16
+
+/* usrsctp can lose an association's retransmission timer while chunks it
+ * sent are unacknowledged and fill its congestion window (sctplab/usrsctp
+ * issue 750; seen here sending to Chromium under load, status read once
+ * a second: 17 chunks unacknowledged for a minute, RTO 323 ms, the peer's
+ * window 4.6 MB): it then sends nothing new and retransmits nothing, and
+ * only heartbeats go on. When packets keep coming from the peer but none
+ * acknowledged anything for WEDGE_AFTER_US while chunks are
+ * unacknowledged, we lower the path MTU a little, usrsctp's one public
+ * way to have sent chunks (those larger than the new MTU: a full one is)
+ * marked for retransmission, and have it send them. A healthy association
+ * whose acknowledgements are late costs one early retransmission; the
+ * wait doubles after each nudge without an acknowledgement, and the MTU
+ * goes down by NUDGE_MTU_STEP at most MAX_NUDGES times (64 bytes of 1176,
+ * for good: usrsctp never raises it again). */
+#define WEDGE_AFTER_US (3 * G_USEC_PER_SEC)
+#define WEDGE_AFTER_MAX_US (60 * G_USEC_PER_SEC)
+#define NUDGE_MTU_STEP 4
+#define MAX_NUDGES 16
 
 typedef enum {
   STATE_NEW,
@@ -86,6 +108,12 @@ struct _HangoutSctp {
   GQueue queue;                 /* of Pending, under send_lock */
   gboolean send_closed;         /* under send_lock */
   gboolean shutdown_requested;  /* owner thread: hangout_sctp_shutdown() */
+
+  /* Owner thread: the retransmission nudge (WEDGE_AFTER_US). */
+  guint path_mtu;               /* SCTP_PEER_ADDR_PARAMS' spp_pathmtu */
+  gint64 last_sack;             /* monotonic µs: the peer's last SACK */
+  gint64 wedge_after;           /* µs without one before a nudge */
+  guint nudges;
 
   guint8 *read_buf;
   GByteArray *message;          /* a message being joined */
@@ -156,7 +184,8 @@ conn_output (void *addr, void *buffer, size_t length, uint8_t tos,
     header->crc32c = 0;
     header->crc32c = compute_crc32c (buffer, length);
   }
-  if (hangout_sctp_clock_packet_is_busy (buffer, length))
+  if (hangout_sctp_clock_chunks_are_busy (hangout_sctp_packet_chunks (buffer,
+              length)))
     hangout_sctp_clock_kick ();
   g_rw_lock_reader_lock (&registry_lock);
   sctp = registry_lookup (addr);
@@ -315,7 +344,7 @@ configure_socket (HangoutSctp *sctp, guint mtu, guint heartbeat_ms,
   paddr.spp_assoc_id = SCTP_FUTURE_ASSOC;
   paddr.spp_flags = SPP_PMTUD_DISABLE
       | (heartbeat_ms > 0 ? SPP_HB_ENABLE : SPP_HB_DISABLE);
-  paddr.spp_pathmtu = mtu - SCTP_COMMON_HEADER_SIZE;
+  paddr.spp_pathmtu = sctp->path_mtu = mtu - SCTP_COMMON_HEADER_SIZE;
   paddr.spp_hbinterval = heartbeat_ms;
   return set_option (sctp, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &paddr,
       sizeof paddr, "SCTP_PEER_ADDR_PARAMS", error);
@@ -346,6 +375,8 @@ hangout_sctp_new (GMainContext *context, guint16 local_port,
   sctp->remote_port = remote_port;
   sctp->max_message_size = max_message_size;
   sctp->state = STATE_NEW;
+  sctp->last_sack = g_get_monotonic_time ();
+  sctp->wedge_after = WEDGE_AFTER_US;
   g_mutex_init (&sctp->send_lock);
   g_queue_init (&sctp->queue);
   sctp->read_buf = g_malloc (READ_CHUNK_SIZE);
@@ -442,13 +473,78 @@ hangout_sctp_connect (HangoutSctp *sctp, GError **error)
   return TRUE;
 }
 
+/* SCTP_PEER_ADDR_PARAMS on the association, with @flags and @pathmtu,
+ * for all of its paths or (@one_path) for the peer's address. Called with
+ * send_lock. */
+static void
+set_paddr_params (HangoutSctp *sctp, guint32 flags, guint pathmtu,
+    gboolean one_path)
+{
+  struct sctp_paddrparams paddr = { 0 };
+  struct sockaddr_conn *addr = (struct sockaddr_conn *) &paddr.spp_address;
+
+  /* AF_CONN without an address: all paths. */
+  addr->sconn_family = AF_CONN;
+  if (one_path) {
+    addr->sconn_port = htons (sctp->remote_port);
+    addr->sconn_addr = GUINT_TO_POINTER (sctp->id);
+  }
+  paddr.spp_flags = flags;
+  paddr.spp_pathmtu = pathmtu;
+  if (usrsctp_setsockopt (sctp->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS,
+          &paddr, sizeof paddr) != 0)
+    GST_DEBUG ("SCTP %u: SCTP_PEER_ADDR_PARAMS (flags 0x%x): %s", sctp->id,
+        flags, g_strerror (errno));
+}
+
+/* No SACK came for sctp->wedge_after while the peer still sends: if
+ * chunks are unacknowledged, have usrsctp send them again (WEDGE_AFTER_US):
+ * the lower MTU marks them, and a heartbeat on demand makes usrsctp send
+ * what is marked (it stops at the congestion window, but then starts the
+ * timer that was lost). Owner thread. */
+static void
+nudge_if_wedged (HangoutSctp *sctp, gint64 now)
+{
+  struct sctp_status status = { 0 };
+  socklen_t len = sizeof status;
+
+  /* Nothing unacknowledged counts as acknowledged: wait afresh. */
+  sctp->last_sack = now;
+  g_mutex_lock (&sctp->send_lock);
+  if (!sctp->send_closed && sctp->nudges < MAX_NUDGES
+      && usrsctp_getsockopt (sctp->sock, IPPROTO_SCTP, SCTP_STATUS, &status,
+          &len) == 0 && status.sstat_unackdata > 0) {
+    sctp->nudges++;
+    GST_INFO ("SCTP %u: %u chunks unacknowledged and nothing acknowledged "
+        "for %" G_GINT64_FORMAT " ms while the peer sends: sending them "
+        "again", sctp->id, status.sstat_unackdata, sctp->wedge_after / 1000);
+    set_paddr_params (sctp, SPP_PMTUD_DISABLE,
+        sctp->path_mtu - sctp->nudges * NUDGE_MTU_STEP, FALSE);
+    set_paddr_params (sctp, SPP_HB_DEMAND, 0, TRUE);
+    sctp->wedge_after = MIN (2 * sctp->wedge_after, WEDGE_AFTER_MAX_US);
+  }
+  g_mutex_unlock (&sctp->send_lock);
+}
+
 void
 hangout_sctp_receive_packet (HangoutSctp *sctp, const guint8 *data, gsize len)
 {
+  guint64 chunks = hangout_sctp_packet_chunks (data, len);
+  gint64 now;
+
   if (sctp->state == STATE_CLOSED)
     return;
-  if (hangout_sctp_clock_packet_is_busy (data, len))
+  if (hangout_sctp_clock_chunks_are_busy (chunks))
     hangout_sctp_clock_kick ();
+  now = g_get_monotonic_time ();
+  if (chunks & (HANGOUT_SCTP_CHUNK (CHUNK_SACK)
+          | HANGOUT_SCTP_CHUNK (CHUNK_NR_SACK))) {
+    sctp->last_sack = now;
+    sctp->wedge_after = WEDGE_AFTER_US;
+  } else if (sctp->state == STATE_CONNECTED
+      && now - sctp->last_sack >= sctp->wedge_after) {
+    nudge_if_wedged (sctp, now);
+  }
   feeding = sctp;
   usrsctp_conninput (GUINT_TO_POINTER (sctp->id), data, len, 0);
   feeding = NULL;
