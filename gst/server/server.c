@@ -26,6 +26,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <net/if.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1318,6 +1321,39 @@ resolve_host (const char *host, GError **error)
   return addr;
 }
 
+/* For a server listening on every address (@any, 0.0.0.0 or ::), the
+ * address to name in its URLs: one of this machine's, of @any's family,
+ * not loopback, on an interface that is up (the first getifaddrs() lists),
+ * which other machines may reach; the loopback address when there is none.
+ * (transfer full) */
+static GInetAddress *
+reachable_address (GInetAddress *any)
+{
+  GSocketFamily family = g_inet_address_get_family (any);
+  struct ifaddrs *list = NULL;
+  GInetAddress *found = NULL;
+
+  if (getifaddrs (&list) == 0) {
+    for (struct ifaddrs *i = list; i != NULL && found == NULL; i = i->ifa_next) {
+      GSocketAddress *address;
+
+      if (i->ifa_addr == NULL || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK)
+          || i->ifa_addr->sa_family != (family == G_SOCKET_FAMILY_IPV6 ? AF_INET6 : AF_INET))
+        continue;
+      address = g_socket_address_new_from_native (i->ifa_addr, family == G_SOCKET_FAMILY_IPV6
+                                                  ? sizeof (struct sockaddr_in6)
+                                                  : sizeof (struct sockaddr_in));
+      /* Not a link-local IPv6 address: a URL cannot name its interface. */
+      if (address != NULL
+          && !g_inet_address_get_is_link_local (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address))))
+        found = g_object_ref (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+      g_clear_object (&address);
+    }
+    freeifaddrs (list);
+  }
+  return found != NULL ? found : g_inet_address_new_loopback (family);
+}
+
 /* Listens on HOST:PORT and sets the URLs from the address we got. */
 static gboolean
 server_listen (HangoutServer *s, const char *host, guint16 port, GError **error)
@@ -1354,7 +1390,11 @@ server_listen (HangoutServer *s, const char *host, guint16 port, GError **error)
   if (!local)
     return FALSE;
   {
-    char *ip = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+    GInetAddress *listened = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local));
+    /* On every address: 0.0.0.0 in a URL means nothing to a browser. */
+    GInetAddress *named = g_inet_address_get_is_any (listened) ? reachable_address (listened)
+                                                                : g_object_ref (listened);
+    char *ip = g_inet_address_to_string (named);
     gboolean v6 = strchr (ip, ':') != NULL;
     char *hostport = g_strdup_printf ("%s%s%s:%u", v6 ? "[" : "", ip, v6 ? "]" : "",
                                       g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
@@ -1363,6 +1403,7 @@ server_listen (HangoutServer *s, const char *host, guint16 port, GError **error)
     s->web_url = g_strdup_printf ("%s://%s/", tls ? "https" : "http", hostport);
     g_free (hostport);
     g_free (ip);
+    g_object_unref (named);
   }
   g_object_unref (local);
   g_message ("listening on %s (max %u members per room, %u connections, %u from one address)",

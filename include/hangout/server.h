@@ -117,7 +117,10 @@ HangoutServer *hangout_server_start (const HangoutServerOptions *options,
  * Returns: (transfer none): the signalling URL, "ws://HOST:PORT/ws" (or
  *   wss:// with a certificate), HOST being the address listened on and PORT
  *   the real port (also when the options asked for 0). IPv6 addresses are
- *   in brackets.
+ *   in brackets. A server on every address ("0.0.0.0", "::") names one
+ *   that other machines may reach: this machine's first of that family,
+ *   not loopback nor link-local, on an interface that is up (the loopback
+ *   address when there is none).
  *   Valid until hangout_server_stop().
  */
 const gchar *hangout_server_get_url (HangoutServer *server);

@@ -258,6 +258,29 @@ GST_START_TEST (test_join_page_stop)
 
 GST_END_TEST;
 
+/* On every address, the URLs name one a browser can open: here, in a
+ * namespace with loopback alone, 127.0.0.1; never 0.0.0.0. */
+GST_START_TEST (test_any_address)
+{
+  HangoutServerOptions options = { .host = "0.0.0.0" };
+  g_autoptr (GError) error = NULL;
+  HangoutServer *server = hangout_server_start (&options, &error);
+  g_autofree gchar *page = NULL, *type = NULL;
+  Member *member;
+
+  fail_unless (server != NULL, "start: %s", error ? error->message : "");
+  fail_if (strstr (hangout_server_get_url (server), "0.0.0.0") != NULL,
+      "%s", hangout_server_get_url (server));
+  fail_if (strstr (hangout_server_get_web_url (server), "0.0.0.0") != NULL,
+      "%s", hangout_server_get_web_url (server));
+  fail_unless_equals_int (http_get (server, "", &page, &type), 200);
+  member = member_join (server, "any");
+  stop_while_running (server, 20000);
+  member_free_after_stop (member);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_stop_grace)
 {
   HangoutServer *server = start_default ();
@@ -342,6 +365,7 @@ server_object_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_join_page_stop);
+  tcase_add_test (tc, test_any_address);
   tcase_add_test (tc, test_stop_grace);
   tcase_add_test (tc, test_restart);
   tcase_add_test (tc, test_start_errors);
