@@ -9,6 +9,8 @@
 #include <hangout/iceserver.h>
 
 GST_DEBUG_CATEGORY_STATIC (gst_hangout_room_object_debug);
+/* The log of the signalling server run in the pipeline (run-server). */
+GST_DEBUG_CATEGORY_STATIC (gst_hangout_server_debug);
 #define GST_CAT_DEFAULT gst_hangout_room_object_debug
 
 /* How long a server we run waits for its clients to answer its close. */
@@ -128,6 +130,9 @@ gst_hangout_room_object_new (GstElement *element)
   if (g_once_init_enter (&debug_initialized)) {
     GST_DEBUG_CATEGORY_INIT (gst_hangout_room_object_debug, "hangoutroom", 0,
         "hangout elements: joining the room");
+    GST_DEBUG_CATEGORY_INIT (gst_hangout_server_debug, "hangoutserver", 0,
+        "hangout elements: the signalling server run-server runs (joins "
+        "and leaves at INFO, each connection's details at DEBUG)");
     g_once_init_leave (&debug_initialized, 1);
   }
   object->element = element;
@@ -336,6 +341,21 @@ server_url_is_valid (const gchar *url)
       || g_strcmp0 (g_uri_get_scheme (uri), "wss") == 0);
 }
 
+/* The server's log lines, from its thread: GStreamer's debug log, not the
+ * host application's stderr. */
+static void
+on_server_log (GLogLevelFlags level, const gchar *line, gpointer user_data)
+{
+  GstHangoutRoomObject *object = user_data;
+
+  if (level & G_LOG_LEVEL_MESSAGE)
+    GST_CAT_INFO_OBJECT (gst_hangout_server_debug, object->element, "%s",
+        line);
+  else
+    GST_CAT_DEBUG_OBJECT (gst_hangout_server_debug, object->element, "%s",
+        line);
+}
+
 /* Starts the server @url points at (host and port; ws:// only: the
  * server has no certificate to offer). Returns the URL to join it at,
  * with the real port; NULL after posting an error. */
@@ -357,6 +377,8 @@ run_server (GstHangoutRoomObject *object, const gchar *url,
   }
   options.host = g_uri_get_host (uri);
   options.port = port < 0 ? 80 : (guint16) port;
+  options.log_func = on_server_log;
+  options.log_data = object;
   object->server_run = hangout_server_start (&options, &error);
   if (object->server_run == NULL) {
     post_error (object, open_error,

@@ -58,6 +58,7 @@ struct _ConnectionLimits {
   guint max_total;
   guint max_per_address;
   guint request_timeout_s;
+  const ServerLog *log; /* the server's */
 };
 
 void
@@ -131,7 +132,8 @@ on_request_deadline (gpointer data)
 {
   Connection *c = data;
 
-  g_info ("%s: no complete request within the request timeout, closing", c->address);
+  server_log (c->limits->log, G_LOG_LEVEL_INFO,
+              "%s: no complete request within the request timeout, closing", c->address);
   g_clear_pointer (&c->deadline, g_source_unref);
   drop (c->socket);
   return G_SOURCE_REMOVE;
@@ -172,7 +174,7 @@ on_request_started (SoupServer *soup, SoupServerMessage *msg, gpointer user_data
     from_address = GPOINTER_TO_UINT (g_hash_table_lookup (l->per_address, address));
     if (l->total >= l->max_total || from_address >= l->max_per_address) {
       /* info: remote input, and a flood would flood the log otherwise. */
-      g_info ("%s: connection refused: %u connections open, %u from this address", address, l->total,
+      server_log (l->log, G_LOG_LEVEL_INFO, "%s: connection refused: %u connections open, %u from this address", address, l->total,
               from_address);
       drop (socket);
       return;
@@ -214,7 +216,7 @@ connection_bytes_taken (GSocket *socket, guint64 *taken)
 
 ConnectionLimits *
 connection_limits_new (SoupServer *soup, GMainContext *context, guint max_per_address,
-                       guint request_timeout_s)
+                       guint request_timeout_s, const ServerLog *log)
 {
   ConnectionLimits *l = g_new0 (ConnectionLimits, 1);
   struct rlimit files = { 0 };
@@ -225,6 +227,7 @@ connection_limits_new (SoupServer *soup, GMainContext *context, guint max_per_ad
   l->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   l->max_per_address = max_per_address;
   l->request_timeout_s = request_timeout_s;
+  l->log = log;
   if (getrlimit (RLIMIT_NOFILE, &files) < 0 || files.rlim_cur == RLIM_INFINITY || files.rlim_cur > G_MAXUINT)
     files.rlim_cur = G_MAXUINT;
   l->max_total = files.rlim_cur > 2 * FD_RESERVE ? (guint) files.rlim_cur - FD_RESERVE
@@ -269,9 +272,9 @@ on_listener_stalled (GSocket *listener, GIOCondition condition, gpointer data)
   if (probe >= 0) {
     close (probe);
     if (soup_server_listen_socket (l->soup, listener, l->listen_options, &error))
-      g_message ("accepting connections again (an accept had failed, %u connections open)", l->total);
+      server_log (l->log, G_LOG_LEVEL_MESSAGE, "accepting connections again (an accept had failed, %u connections open)", l->total);
     else
-      g_message ("cannot accept connections again yet: %s", error->message);
+      server_log (l->log, G_LOG_LEVEL_MESSAGE, "cannot accept connections again yet: %s", error->message);
     g_clear_error (&error);
   }
   g_clear_pointer (&l->stall_watch, g_source_unref);

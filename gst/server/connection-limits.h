@@ -7,6 +7,7 @@
 #pragma once
 
 #include <libsoup/soup.h>
+#include "server-log.h"
 
 G_BEGIN_DECLS
 
@@ -17,7 +18,7 @@ typedef struct _ConnectionLimits ConnectionLimits;
  * process's limit of open files, read now. */
 G_GNUC_INTERNAL
 ConnectionLimits *connection_limits_new (SoupServer *soup, GMainContext *context,
-    guint max_per_address, guint request_timeout_s);
+    guint max_per_address, guint request_timeout_s, const ServerLog *log);
 /* After @soup is gone (its connections have told us they ended). */
 G_GNUC_INTERNAL
 void connection_limits_free (ConnectionLimits *limits);

@@ -22,6 +22,7 @@
 #include "server-private.h"
 #include "connection-limits.h"
 #include "message-size-stream.h"
+#include "server-log.h"
 #include "../libhangout/source-private.h"
 
 #include <errno.h>
@@ -140,6 +141,7 @@ struct _HangoutServer {
   guint join_timeout;
   guint max_per_address;
   guint request_timeout;
+  ServerLog log;
   int web_root_fd;     /* O_PATH fd of the web root, or -1 */
   char *web_root_real; /* realpath of the web root, or NULL */
   gboolean shutting_down;
@@ -251,7 +253,7 @@ frame_size (gsize payload)
 static void
 client_drop_non_reader (Client *c, guint64 unsent)
 {
-  g_info ("%s %s: %" G_GUINT64_FORMAT " bytes not taken, not reading; closing", c->peer,
+  server_log (&c->server->log, G_LOG_LEVEL_INFO, "%s %s: %" G_GUINT64_FORMAT " bytes not taken, not reading; closing", c->peer,
           client_label (c), unsent);
   soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "not reading");
   g_socket_shutdown (c->socket, TRUE, TRUE, NULL);
@@ -327,7 +329,7 @@ client_send_error (Client *c, const char *code, const char *reason)
 
   /* info, not message: any client can trigger these at will, and a log
    * line per bad frame would let it flood the log. */
-  g_info ("%s %s: error %s: %s", c->peer, client_label (c), code, reason);
+  server_log (&c->server->log, G_LOG_LEVEL_INFO, "%s %s: error %s: %s", c->peer, client_label (c), code, reason);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -357,7 +359,7 @@ client_leave (Client *c)
   g_hash_table_remove (s->members, c->id);
   c->room = NULL;
 
-  g_message ("leave: %s left room '%s' (%u left)", c->id, r->name, r->members->len);
+  server_log (&c->server->log, G_LOG_LEVEL_MESSAGE, "leave: %s left room '%s' (%u left)", c->id, r->name, r->members->len);
 
   b = json_builder_new ();
   json_builder_begin_object (b);
@@ -551,7 +553,7 @@ handle_join (Client *c, JsonObject *msg)
   g_hash_table_insert (s->members, c->id, c);
   hangout_clear_source (&c->join_deadline);
 
-  g_message ("join: %s %s joined room '%s' (%u members)", c->peer, c->id, r->name,
+  server_log (&c->server->log, G_LOG_LEVEL_MESSAGE, "join: %s %s joined room '%s' (%u members)", c->peer, c->id, r->name,
              r->members->len);
 }
 
@@ -699,7 +701,7 @@ on_ws_error (SoupWebsocketConnection *conn, GError *error, gpointer user_data)
     on_too_big (c);
     return;
   }
-  g_info ("%s %s: websocket error: %s", c->peer, client_label (c), error->message);
+  server_log (&c->server->log, G_LOG_LEVEL_INFO, "%s %s: websocket error: %s", c->peer, client_label (c), error->message);
 }
 
 /* libsoup 3.2 leaks one reference to the GSocket of every connection it
@@ -805,7 +807,7 @@ on_ws_closed (SoupWebsocketConnection *conn, gpointer user_data)
   Client *c = user_data;
   HangoutServer *s = c->server;
 
-  g_info ("%s %s: closed (code %u)", c->peer, client_label (c),
+  server_log (&c->server->log, G_LOG_LEVEL_INFO, "%s %s: closed (code %u)", c->peer, client_label (c),
           soup_websocket_connection_get_close_code (conn));
   client_leave (c);
   g_hash_table_remove (s->clients, c); /* frees c */
@@ -821,7 +823,7 @@ on_join_deadline (gpointer data)
   Client *c = data;
   char *reason = g_strdup_printf ("no join within %u s", c->server->join_timeout);
 
-  g_info ("%s: %s, closing", c->peer, reason);
+  server_log (&c->server->log, G_LOG_LEVEL_INFO, "%s: %s, closing", c->peer, reason);
   g_clear_pointer (&c->join_deadline, g_source_unref);
   soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, reason);
   g_free (reason);
@@ -855,7 +857,7 @@ add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket, co
   g_source_set_callback (c->join_deadline, on_join_deadline, c, NULL);
   g_source_attach (c->join_deadline, s->context);
   g_hash_table_add (s->clients, c);
-  g_info ("%s: websocket connected", c->peer);
+  server_log (&s->log, G_LOG_LEVEL_INFO, "%s: websocket connected", c->peer);
   return c;
 }
 
@@ -879,7 +881,7 @@ on_websocket (HangoutServer *s, SoupServerMessage *msg, SoupWebsocketConnection 
   /* Each connection is a file descriptor: beyond the cap, a flood of
    * connections would make accept() fail for everyone. */
   if (g_hash_table_size (s->clients) >= s->max_connections) {
-    g_info ("%s: refused, %u connections already", soup_server_message_get_remote_host (msg),
+    server_log (&s->log, G_LOG_LEVEL_INFO, "%s: refused, %u connections already", soup_server_message_get_remote_host (msg),
             g_hash_table_size (s->clients));
     /* 1008: 1013 ("try again later") would fit better, but libsoup 3.2
      * clients, ours among them, take it for a protocol error (1002). */
@@ -1142,7 +1144,7 @@ on_http (SoupServer *soup, SoupServerMessage *msg, const char *path,
 
   rel = safe_relative_path (path);
   if (!rel) {
-    g_info ("http: refused path %s", path);
+    server_log (&s->log, G_LOG_LEVEL_INFO, "http: refused path %s", path);
     soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
     return;
   }
@@ -1191,7 +1193,7 @@ shut_down (gpointer user_data)
   GHashTableIter it;
   gpointer key;
 
-  g_message ("shutting down (%u connections)", g_hash_table_size (s->clients));
+  server_log (&s->log, G_LOG_LEVEL_MESSAGE, "shutting down (%u connections)", g_hash_table_size (s->clients));
   s->shutting_down = TRUE;
   /* No new connections while we close the existing ones. */
   connection_limits_stop_listening (s->limits);
@@ -1406,7 +1408,7 @@ server_listen (HangoutServer *s, const char *host, guint16 port, GError **error)
     g_object_unref (named);
   }
   g_object_unref (local);
-  g_message ("listening on %s (max %u members per room, %u connections, %u from one address)",
+  server_log (&s->log, G_LOG_LEVEL_MESSAGE, "listening on %s (max %u members per room, %u connections, %u from one address)",
              s->web_url, s->max_members, connection_limits_get_max_total (s->limits), s->max_per_address);
   return TRUE;
 }
@@ -1449,7 +1451,8 @@ server_setup (HangoutServer *s, const HangoutServerOptions *options, GError **er
 
   s->soup = soup_server_new ("server-header", "hangout-server/" HANGOUT_VERSION " ",
                              "tls-certificate", s->certificate, NULL);
-  s->limits = connection_limits_new (s->soup, s->context, s->max_per_address, s->request_timeout);
+  s->limits = connection_limits_new (s->soup, s->context, s->max_per_address, s->request_timeout,
+                                     &s->log);
   soup_server_add_handler (s->soup, "/ws", on_ws_request, s, NULL);
   soup_server_add_handler (s->soup, "/healthz", on_healthz, s, NULL);
   soup_server_add_handler (s->soup, NULL, on_http, s, NULL);
@@ -1487,6 +1490,8 @@ hangout_server_new_detached (const HangoutServerOptions *options)
                                                 : HANGOUT_SERVER_DEFAULT_MAX_PER_ADDRESS;
   s->request_timeout = options->request_timeout ? options->request_timeout
                                                 : HANGOUT_SERVER_DEFAULT_REQUEST_TIMEOUT;
+  s->log.func = options->log_func;
+  s->log.data = options->log_data;
   s->web_root_fd = -1;
   s->certificate = options->certificate ? g_object_ref (options->certificate) : NULL;
   s->ice_servers = g_ptr_array_new_with_free_func ((GDestroyNotify) hangout_ice_server_free);
@@ -1554,6 +1559,7 @@ void
 hangout_server_stop (HangoutServer *server, guint grace_ms)
 {
   GSource *request;
+  ServerLog log;
 
   g_return_if_fail (server != NULL);
 
@@ -1565,6 +1571,7 @@ hangout_server_stop (HangoutServer *server, guint grace_ms)
   server_attach (server, request, shut_down);
   g_source_unref (request);
   g_thread_join (server->thread);
+  log = server->log;
   server_free (server);
-  g_message ("stopped");
+  server_log (&log, G_LOG_LEVEL_MESSAGE, "stopped");
 }

@@ -70,11 +70,26 @@ typedef struct _HangoutServer HangoutServer;
  *   no long-lived password reaches members. Required with TURN URLs.
  * @turn_credential_lifetime: seconds such a credential works; 0 for
  *   %HANGOUT_SERVER_DEFAULT_TURN_CREDENTIAL_LIFETIME.
+ * @log_func: where the server's log lines go (from its thread, and from
+ *   the threads that start and stop it); NULL: GLib's log, domain
+ *   "hangout-server" (messages for events, info for connection details).
+ * @log_data: passed to @log_func.
  *
  * Zero-initialise and set what you need: all zeros is a server on
  * 127.0.0.1, on a free port, with the built-in client. The server copies
  * what it needs (and refs @certificate) during hangout_server_start().
  */
+/**
+ * HangoutServerLogFunc:
+ * @level: %G_LOG_LEVEL_MESSAGE for an event (the server started or
+ *   stopped, a member joined or left), %G_LOG_LEVEL_INFO for a
+ *   connection's details (refused, closed, an error sent to it)
+ * @line: one line, without a newline
+ * @user_data: the options' @log_data
+ */
+typedef void (*HangoutServerLogFunc) (GLogLevelFlags level,
+    const gchar *line, gpointer user_data);
+
 typedef struct {
   const gchar *host;
   guint16 port;
@@ -88,6 +103,8 @@ typedef struct {
   guint turn_credential_lifetime;
   guint max_per_address;
   guint request_timeout;
+  HangoutServerLogFunc log_func;
+  gpointer log_data;
 } HangoutServerOptions;
 
 /**

@@ -281,6 +281,52 @@ GST_START_TEST (test_any_address)
 
 GST_END_TEST;
 
+/* A log function of the options' gets every line (and GLib's log none:
+ * a pipeline's run-server keeps its host application's stderr clean). */
+typedef struct {
+  GMutex lock;
+  GString *lines;               /* "LEVEL line\n" each */
+} Log;
+
+static void
+on_log (GLogLevelFlags level, const gchar *line, gpointer user_data)
+{
+  Log *log = user_data;
+
+  g_mutex_lock (&log->lock);
+  g_string_append_printf (log->lines, "%s %s\n",
+      level & G_LOG_LEVEL_MESSAGE ? "message" : "info", line);
+  g_mutex_unlock (&log->lock);
+}
+
+GST_START_TEST (test_log_func)
+{
+  Log log = { .lines = g_string_new (NULL) };
+  HangoutServerOptions options = { .log_func = on_log, .log_data = &log };
+  g_autoptr (GError) error = NULL;
+  HangoutServer *server = hangout_server_start (&options, &error);
+  Member *member;
+
+  fail_unless (server != NULL, "start: %s", error ? error->message : "");
+  member = member_join (server, "logged");
+  stop_while_running (server, 20000);
+  member_free_after_stop (member);
+  fail_unless (g_str_has_prefix (log.lines->str, "message listening on http://"),
+      "%s", log.lines->str);
+  fail_unless (strstr (log.lines->str, "\nmessage join: ") != NULL, "%s",
+      log.lines->str);
+  fail_unless (strstr (log.lines->str, "joined room 'logged'") != NULL, "%s",
+      log.lines->str);
+  fail_unless (strstr (log.lines->str, "\ninfo ") != NULL, "%s",
+      log.lines->str);
+  fail_unless (g_str_has_suffix (log.lines->str, "\nmessage stopped\n"),
+      "%s", log.lines->str);
+  g_string_free (log.lines, TRUE);
+  g_mutex_clear (&log.lock);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_stop_grace)
 {
   HangoutServer *server = start_default ();
@@ -366,6 +412,7 @@ server_object_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_join_page_stop);
   tcase_add_test (tc, test_any_address);
+  tcase_add_test (tc, test_log_func);
   tcase_add_test (tc, test_stop_grace);
   tcase_add_test (tc, test_restart);
   tcase_add_test (tc, test_start_errors);
