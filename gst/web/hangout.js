@@ -935,6 +935,7 @@ class Received extends Held {
     this.name = safeFileName(offer.name);
     this.accepted = false;
     this.declined = false;
+    this.declineReason = null; // what decline() was given
     this.kept = null; // a verified file's link, until the user accepts it
     this.pendingAck = null; // sends a verified file's ack, once accepted
     // The sender's type is shown, never used: see TransferView.received().
@@ -975,6 +976,7 @@ class Received extends Held {
   decline(reason) {
     if (this.declined) return;
     this.declined = true;
+    this.declineReason = reason;
     state.undecided.delete(this);
     if (this.receiving()) this.stop(reason);
     else if (this.pendingAck) sendReject(this.peer, this.id, reason);
@@ -1248,13 +1250,19 @@ class SwarmIncoming extends Received {
     Object.assign(this.ui.li.dataset, {
       forwarded: this.forwarded, maxHeld: this.maxHeld, maxWaiting: this.maxWaiting, window: this.window.nSlots * this.window.pieceSize,
     });
-    try {
-      const file = await sink.close();
+    let file = null;
+    let error = null;
+    try { file = await sink.close(); } catch (e) { error = e; }
+    // Declined while it was being saved: no longer receiving, and no ack
+    // waiting yet, so decline() told the sharer nothing (and dropped what
+    // was saved, which failed the close): it is a reject, not a failure.
+    if (this.declined) sendReject(this.peer, this.id, this.declineReason);
+    else if (error) {
+      this.sendTo(this.peer, v2.buildAck(this.id, false, root));
+      this.failed(`could not be saved: ${error.message}`);
+    } else {
       this.answer(() => this.sendTo(this.peer, v2.buildAck(this.id, true, root)));
       this.keep(file, digest, sink.where);
-    } catch (e) {
-      this.sendTo(this.peer, v2.buildAck(this.id, false, root));
-      this.failed(`could not be saved: ${e.message}`);
     }
   }
 

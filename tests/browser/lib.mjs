@@ -155,8 +155,10 @@ export async function launchBrowser() {
     // The suite's pages accept every file offered in their room, as a user
     // who ticked that box does; `acceptAll: false` leaves the page asking
     // (ui.test.mjs).
-    async newPage(url, { acceptAll = true } = {}) {
+    // `initScript`: a function run in the page before its own scripts.
+    async newPage(url, { acceptAll = true, initScript = null } = {}) {
       const context = await browser.newContext({ acceptDownloads: false });
+      if (initScript) await context.addInitScript(initScript);
       if (acceptAll) {
         await context.addInitScript(() => {
           const room = new URLSearchParams(location.search).get('room');

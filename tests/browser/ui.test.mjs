@@ -322,8 +322,44 @@ async function declineSwarmFile() {
   await decliner.click(`${row} button[data-action="decline"]`, { timeout: 20000 });
   const declinerId = await decliner.evaluate(() => window.hangout.ownId);
   const [summary] = await sharer.waitForOutput(/hangout-summary.*/, 30000, 'a hangout-summary');
-  assert.deepEqual(summaryIds(summary, 'rejected'), [declinerId]);
-  assert.deepEqual(summaryIds(summary, 'complete'), []);
+  assert.deepEqual(summaryIds(summary, 'rejected'), [declinerId], summary);
+  assert.deepEqual(summaryIds(summary, 'complete'), [], summary);
+  assert.equal(await decliner.textContent(`${row} .info`), 'Declined.');
+  assert.equal((await sharer.done).code, 0);
+}
+
+// Declined in the moment between its last piece and its file's save: the
+// page no longer receives it and has no ack waiting yet, and the sharer
+// must still hear a reject (not a failure). The save (the private file
+// system's close) is held until the user has declined.
+async function declineWhileSaving() {
+  writeFileSync(join(dir, 'saving.bin'), randomBytes(1024 * 1024));
+  const sharer = gstLaunch(['-m', 'filesrc', `location=${join(dir, 'saving.bin')}`, '!', 'hangoutsink',
+    'room=decline-saving', `server=${server.wsUrl}`, 'display-name=gst-sharer', 'min-peers=1', 'min-acks=0',
+    'distribution=swarm'], 60000);
+  children.add(sharer);
+  const decliner = await chrome.newPage(`${server.http}/?room=decline-saving&name=decliner`, {
+    acceptAll: false,
+    initScript: () => {
+      const close = FileSystemWritableFileStream.prototype.close;
+      window.closesHeld = 0;
+      const held = new Promise((resolve) => { window.releaseCloses = resolve; });
+      FileSystemWritableFileStream.prototype.close = async function () {
+        window.closesHeld++;
+        await held;
+        return close.call(this);
+      };
+    },
+  });
+  await waitConnected(decliner, 1);
+  const row = '#transfers li[data-direction="in"][data-name="saving.bin"]';
+  await decliner.waitForFunction(() => window.closesHeld > 0, null, { timeout: 20000, polling: 50 });
+  await decliner.click(`${row} button[data-action="decline"]`);
+  await decliner.evaluate(() => window.releaseCloses());
+  const declinerId = await decliner.evaluate(() => window.hangout.ownId);
+  const [summary] = await sharer.waitForOutput(/hangout-summary.*/, 30000, 'a hangout-summary');
+  assert.deepEqual(summaryIds(summary, 'rejected'), [declinerId], summary);
+  assert.deepEqual(summaryIds(summary, 'failed'), [], summary);
   assert.equal(await decliner.textContent(`${row} .info`), 'Declined.');
   assert.equal((await sharer.done).code, 0);
 }
@@ -362,7 +398,7 @@ async function cancelSend() {
 }
 
 // Three rooms at once: each waits mostly on its C member.
-test('a page cancels receipts from hangoutsink (both versions) and a send to hangoutsrc',
+test('a page cancels receipts from hangoutsink (both versions, also while saving) and a send to hangoutsrc',
   { timeout: 90000 }, async () => {
-    await Promise.all([cancelReceipt(), declineSwarmFile(), cancelSend()]);
+    await Promise.all([cancelReceipt(), declineSwarmFile(), declineWhileSaving(), cancelSend()]);
   });
