@@ -56,14 +56,20 @@
  * window 4.6 MB): it then sends nothing new and retransmits nothing, and
  * only heartbeats go on. When packets keep coming from the peer but none
  * acknowledged anything for WEDGE_AFTER_US while chunks are
- * unacknowledged, we lower the path MTU a little, usrsctp's one public
- * way to have sent chunks (those larger than the new MTU: a full one is)
- * marked for retransmission, and have it send them. A healthy association
+ * unacknowledged and the peer's window has room, we lower the path MTU a
+ * little, usrsctp's one public way to have sent chunks (those larger than
+ * the new MTU: a full one is) marked for retransmission, and have it send
+ * them. A healthy association
  * whose acknowledgements are late costs one early retransmission; the
  * wait doubles after each nudge without an acknowledgement, and the MTU
  * goes down by NUDGE_MTU_STEP at most MAX_NUDGES times (64 bytes of 1176,
  * for good: usrsctp never raises it again). */
 #define WEDGE_AFTER_US (3 * G_USEC_PER_SEC)
+/* A peer whose window is closed (a slow reader) acknowledges nothing new
+ * either; usrsctp's window probes are then the timer's, and a nudge would
+ * only resend what the peer cannot take. Wedged, the peer had 4.6 MB of
+ * room. */
+#define WEDGE_MIN_PEER_WINDOW (64 * 1024)
 #define WEDGE_AFTER_MAX_US (60 * G_USEC_PER_SEC)
 #define NUDGE_MTU_STEP 4
 #define MAX_NUDGES 16
@@ -513,7 +519,8 @@ nudge_if_wedged (HangoutSctp *sctp, gint64 now)
   g_mutex_lock (&sctp->send_lock);
   if (!sctp->send_closed && sctp->nudges < MAX_NUDGES
       && usrsctp_getsockopt (sctp->sock, IPPROTO_SCTP, SCTP_STATUS, &status,
-          &len) == 0 && status.sstat_unackdata > 0) {
+          &len) == 0 && status.sstat_unackdata > 0
+      && status.sstat_rwnd >= WEDGE_MIN_PEER_WINDOW) {
     sctp->nudges++;
     GST_INFO ("SCTP %u: %u chunks unacknowledged and nothing acknowledged "
         "for %" G_GINT64_FORMAT " ms while the peer sends: sending them "
