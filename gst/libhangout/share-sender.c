@@ -21,6 +21,9 @@
 #define LOW_THRESHOLD (HANGOUT_SHARE_WINDOW / 2)
 /* How often the wait for acks looks whether data still drains. */
 #define BACKLOG_POLL_US G_USEC_PER_SEC
+/* Honest receivers ask for what they miss after `end` once, and again
+ * only after a retry time (3 s, piece-window.h) if a repair was lost. */
+#define MAX_RESEND_RESTARTS 8
 /* How long a version 2 offer may wait for its accept or reject (§4.3). */
 #define ACCEPT_TIMEOUT_US (10 * G_USEC_PER_SEC)
 /* How often a piece that cannot go yet looks again: a member's queue
@@ -1543,7 +1546,9 @@ sent_beyond_plan (HangoutShareSender *self)
  * join meanwhile. A swarm's receivers ask for what they still miss only
  * once `end` is a second old (the least repair delay, protocol §4.7): the
  * clock starts after that second, or ack-timeout shorter than it would
- * cut them off before they asked. Called with the lock. */
+ * cut them off before they asked. Pieces sent again restart it
+ * MAX_RESEND_RESTARTS times at most: a member that asks for the same
+ * pieces forever must not keep us here. Called with the lock. */
 static gboolean
 wait_for_answers_locked (HangoutShareSender *self, guint timeout_s,
     gint64 linger_until, GCancellable *cancellable, GError **error)
@@ -1553,6 +1558,7 @@ wait_for_answers_locked (HangoutShareSender *self, guint timeout_s,
   guint64 backlog = pending_backlog (self);
   guint64 beyond = sent_beyond_plan (self);
   gint64 deadline = g_get_monotonic_time () + wait;
+  guint resend_restarts = 0;
 
   for (;;) {
     gint64 now = g_get_monotonic_time ();
@@ -1567,8 +1573,13 @@ wait_for_answers_locked (HangoutShareSender *self, guint timeout_s,
     g_cond_wait_until (&self->cond, &self->lock,
         MIN (MAX (deadline, linger_until), now + BACKLOG_POLL_US));
     current = pending_backlog (self);
-    if (current < backlog || sent_beyond_plan (self) != beyond)
+    if (current < backlog)
       deadline = g_get_monotonic_time () + wait;
+    else if (sent_beyond_plan (self) != beyond
+        && resend_restarts < MAX_RESEND_RESTARTS) {
+      resend_restarts++;
+      deadline = g_get_monotonic_time () + wait;
+    }
     backlog = current;
     beyond = sent_beyond_plan (self);
   }

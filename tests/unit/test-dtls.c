@@ -1195,6 +1195,8 @@ typedef struct
   Endpoint *ep;
   guint8 id;
   guint count;
+  GError *error;                /* why a send failed */
+  guint sent;
 } SenderArgs;
 
 #define SENDER_RECORDS 3000
@@ -1209,8 +1211,10 @@ sender_thread (gpointer data)
   for (guint i = 0; i < args->count; i++) {
     buf[1] = i >> 8;
     buf[2] = i & 0xff;
-    if (!hangout_dtls_send (args->ep->dtls, buf, sizeof (buf), NULL))
+    if (!hangout_dtls_send (args->ep->dtls, buf, sizeof (buf),
+            &args->error))
       return GUINT_TO_POINTER (FALSE);
+    args->sent = i + 1;
   }
   return GUINT_TO_POINTER (TRUE);
 }
@@ -1231,6 +1235,8 @@ GST_START_TEST (test_concurrent_senders)
     args[t].ep = &net->client;
     args[t].id = t;
     args[t].count = SENDER_RECORDS;
+    args[t].error = NULL;
+    args[t].sent = 0;
     threads[t] = g_thread_new ("sender", sender_thread, &args[t]);
   }
   /* Meanwhile the owner thread receives and talks back. */
@@ -1241,7 +1247,8 @@ GST_START_TEST (test_concurrent_senders)
     g_main_context_iteration (net->ctx, FALSE);
   }
   for (guint t = 0; t < 2; t++)
-    fail_unless (g_thread_join (threads[t]));
+    fail_unless (g_thread_join (threads[t]), "sender %u, after %u records: %s",
+        t, args[t].sent, args[t].error ? args[t].error->message : "?");
   WAIT_UNTIL (net, net->server.received->len == 2 * SENDER_RECORDS &&
       net->client.received->len == SENDER_RECORDS, 20000);
 
