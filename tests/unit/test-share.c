@@ -267,9 +267,12 @@ share_resume (Share *s)
 static void
 wait_done (Share *s)
 {
+  gint64 end = g_get_monotonic_time () + 90 * G_USEC_PER_SEC;
+
   g_mutex_lock (&lock);
   while (!s->done)
-    g_cond_wait (&changed, &lock);
+    fail_unless (g_cond_wait_until (&changed, &lock, end) || s->done,
+        "the sender has not finished after 90 s");
   g_mutex_unlock (&lock);
 }
 
@@ -795,6 +798,7 @@ typedef struct {
   gchar *failure;
   gboolean in_order;
   guint64 output;               /* bytes output so far (lock) */
+  gboolean finished;            /* the thread is about to return (lock) */
 } Reader;
 
 static gpointer
@@ -837,6 +841,10 @@ reader_thread (gpointer data)
     hangout_transfer_event_free (event);
   }
   g_checksum_free (checksum);
+  g_mutex_lock (&lock);
+  r->finished = TRUE;
+  g_cond_broadcast (&changed);
+  g_mutex_unlock (&lock);
   return NULL;
 }
 
@@ -874,6 +882,15 @@ static void
 assert_readers_complete (Reader **readers, guint n, const gchar *sha256)
 {
   for (guint i = 0; i < n; i++) {
+    gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+    /* A reader that never completes is named, not a suite timeout. */
+    g_mutex_lock (&lock);
+    while (!readers[i]->finished)
+      fail_unless (g_cond_wait_until (&changed, &lock, end)
+          || readers[i]->finished, "reader %u has %" G_GUINT64_FORMAT
+          " bytes after 60 s and is still reading", i, readers[i]->output);
+    g_mutex_unlock (&lock);
     g_thread_join (readers[i]->thread);
     fail_unless (readers[i]->failure == NULL, "reader %u: %s", i,
         readers[i]->failure);
