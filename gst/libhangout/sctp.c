@@ -59,11 +59,11 @@
  * unacknowledged and the peer's window has room, we lower the path MTU a
  * little, usrsctp's one public way to have sent chunks (those larger than
  * the new MTU: a full one is) marked for retransmission, and have it send
- * them. A healthy association
- * whose acknowledgements are late costs one early retransmission; the
- * wait doubles after each nudge without an acknowledgement, and the MTU
- * goes down by NUDGE_MTU_STEP at most MAX_NUDGES times (64 bytes of 1176,
- * for good: usrsctp never raises it again). */
+ * them. A healthy association whose acknowledgements are late costs one
+ * early retransmission; the wait doubles after each nudge without an
+ * acknowledgement, and the MTU goes down by NUDGE_MTU_STEP at most
+ * MAX_NUDGES times (64 bytes of 1176, for good: usrsctp never raises it
+ * again). */
 #define WEDGE_AFTER_US (3 * G_USEC_PER_SEC)
 /* A peer whose window is closed (a slow reader) acknowledges nothing new
  * either; usrsctp's window probes are then the timer's, and a nudge would
