@@ -258,9 +258,12 @@ gst_hangout_src_create (GstPushSrc *psrc, GstBuffer **outbuf)
                 "sender-name", G_TYPE_STRING, sender_name, NULL));
         post_progress (src, GST_PROGRESS_TYPE_START, TRUE);
         /* basesrc queues a serialized event sent to the element and pushes
-         * it after the segment, before the next buffer. */
+         * it after the segment, before the next buffer. Handed to basesrc
+         * directly: gst_element_send_event() takes the state lock, which a
+         * state change holds while it waits for this thread to stop. */
         tags = gst_tag_list_new (GST_TAG_TITLE, event->name, NULL);
-        gst_element_send_event (GST_ELEMENT (src), gst_event_new_tag (tags));
+        GST_ELEMENT_CLASS (gst_hangout_src_parent_class)->send_event
+            (GST_ELEMENT (src), gst_event_new_tag (tags));
         hangout_transfer_event_free (event);
         continue;
       }

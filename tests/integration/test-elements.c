@@ -753,6 +753,48 @@ GST_START_TEST (test_sender_vanishes)
 
 GST_END_TEST;
 
+/* A file starting while the application changes the source's state: the
+ * streaming thread must not need the state lock (it would deadlock with a
+ * state change that waits for it to stop). The test holds that lock while
+ * the file starts; bytes must still reach downstream. */
+static GstPadProbeReturn
+count_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  g_atomic_int_inc ((gint *) data);
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_file_starts_under_state_lock)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
+  Receiver *r = receiver_start ("statelock", "r1", dir);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (r->pipeline), "src");
+  GstPad *pad = gst_element_get_static_pad (src, "src");
+  gint buffers = 0, seen;
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  GstHarness *h;
+  GstBus *bus;
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &buffers,
+      NULL);
+  h = sender_start ("statelock", 1, 20, &bus);
+  GST_STATE_LOCK (src);
+  fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20, NULL)),
+      GST_FLOW_OK);
+  while (g_atomic_int_get (&buffers) == 0 && g_get_monotonic_time () < end)
+    g_usleep (10 * 1000);
+  seen = g_atomic_int_get (&buffers);
+  GST_STATE_UNLOCK (src);
+  fail_unless (seen > 0, "no data while the state lock was held");
+  gst_object_unref (pad);
+  gst_object_unref (src);
+  receiver_free (r);
+  sender_stop (h, bus);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
 /* ---- a member that sends whatever it likes ----
  *
  * A HangoutRoom of the test's own: it joins the room like any member and
@@ -1458,6 +1500,7 @@ elements_suite (void)
   tcase_add_test (tc, test_offer_without_data);
   tcase_add_test (tc, test_broken_first_file);
   tcase_add_test (tc, test_receiver_leaves);
+  tcase_add_test (tc, test_file_starts_under_state_lock);
   tcase_add_test (tc, test_join_timeout);
   tcase_add_test (tc, test_join_errors);
   tcase_add_test (tc, test_nobody_has_the_file);
