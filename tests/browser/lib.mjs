@@ -139,17 +139,29 @@ export function gstLaunch(args, timeoutMs, { env = {} } = {}) {
   return { child, done, waitForOutput, kill: () => child.kill('SIGKILL') };
 }
 
-// One browser (its own fresh profile); pages from it share nothing that matters here.
-export async function launchBrowser() {
+// One browser (its own fresh profile). Each page gets a context of its
+// own, off the record: pages share nothing, and what a page writes to its
+// site's private storage is kept in memory. `persistent: true` instead
+// gives every page the profile's one context, on disk, as a person's
+// browser is (what a test of memory must measure).
+export async function launchBrowser({ persistent = false } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'hangout-chromium-'));
-  const browser = await chromium.launch({
+  const options = {
     executablePath: process.env.HANGOUT_CHROMIUM ?? '/usr/bin/chromium',
     // Exactly the suite's flags: playwright's defaults are left out; it only
     // needs its protocol pipe.
     ignoreDefaultArgs: true,
-    args: [...FLAGS, `--user-data-dir=${profile}`, '--remote-debugging-pipe'],
     timeout: 30000,
-  });
+  };
+  let browser, shared = null;
+  if (persistent) {
+    shared = await chromium.launchPersistentContext(profile, { ...options, acceptDownloads: false,
+      args: [...FLAGS, `--user-data-dir=${profile}`, '--remote-debugging-pipe', 'about:blank'] });
+    browser = shared.browser();
+  } else {
+    browser = await chromium.launch({ ...options,
+      args: [...FLAGS, `--user-data-dir=${profile}`, '--remote-debugging-pipe'] });
+  }
   return {
     browser,
     // The suite's pages accept every file offered in their room, as a user
@@ -157,7 +169,7 @@ export async function launchBrowser() {
     // (ui.test.mjs).
     // `initScript`: a function run in the page before its own scripts.
     async newPage(url, { acceptAll = true, initScript = null } = {}) {
-      const context = await browser.newContext({ acceptDownloads: false });
+      const context = shared ?? await browser.newContext({ acceptDownloads: false });
       if (initScript) await context.addInitScript(initScript);
       if (acceptAll) {
         await context.addInitScript(() => {
@@ -172,7 +184,7 @@ export async function launchBrowser() {
       return page;
     },
     async close() {
-      await browser.close();
+      await (shared ?? browser).close();
       rmSync(profile, { recursive: true, force: true });
     },
   };
