@@ -80,6 +80,15 @@ export const buildAck = (id, ok, sha256) => JSON.stringify({ type: 'ack', id, ok
 export const buildReject = (id, reason) => JSON.stringify({ type: 'reject', id, reason });
 export const buildAbort = (id, reason) => JSON.stringify({ type: 'abort', id, reason });
 
+// What a recipient's answer says of a file this page sent: 'rejected',
+// 'ok' (an ack whose digest is ours), 'failed' (any other ack), or null:
+// an ack before our `end` is no answer (we have no digest to compare yet).
+export function answerOf(msg, sha256) {
+  if (msg.type === 'reject') return 'rejected';
+  if (sha256 === null) return null;
+  return msg.ok === true && msg.sha256 === sha256 ? 'ok' : 'failed';
+}
+
 // ---- data messages (§2.3) ----
 
 export function buildData(idBytes, offset, payload) {

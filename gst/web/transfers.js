@@ -722,8 +722,8 @@ class Outgoing {
   memberLeft(peer) { this.setState(peer, 'left'); }
 
   answer(peer, msg) {
-    if (msg.type === 'reject') this.setState(peer, 'rejected');
-    else if (this.sha256 !== null) this.setState(peer, msg.ok === true && msg.sha256 === this.sha256 ? 'ok' : 'failed');
+    const answer = v1.answerOf(msg, this.sha256);
+    if (answer) this.setState(peer, answer);
   }
 
   // §2.2's abort to everyone still receiving; run() stops at its next step.

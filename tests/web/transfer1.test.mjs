@@ -179,6 +179,17 @@ test('the receiver\'s failures (test_receiver_failures)', () => {
     assert.notEqual(receive({ size: 10, 'chunk-size': 100 }, [dataAt(0, payload.subarray(0, 10))], bad).why, null, JSON.stringify(bad));
 });
 
+test('what a recipient answers the sender (§2.2, §2.4), a lying or malformed ack included', () => {
+  const digest = sha256(new Uint8Array(10));
+  assert.equal(v1.answerOf(JSON.parse(v1.buildReject(ID, 'no')), digest), 'rejected');
+  assert.equal(v1.answerOf(JSON.parse(v1.buildReject(ID, 'no')), null), 'rejected', 'a reject before the end');
+  assert.equal(v1.answerOf(JSON.parse(v1.buildAck(ID, true, digest)), digest), 'ok');
+  assert.equal(v1.answerOf(JSON.parse(v1.buildAck(ID, true, digest)), null), null, 'an ack before the end');
+  for (const ack of [{ ok: false, sha256: digest }, { ok: true, sha256: ZEROS }, { ok: true, sha256: null }, { ok: true },
+    { ok: 'true', sha256: digest }, { ok: 1, sha256: digest }, { ok: true, sha256: digest.toUpperCase() }])
+    assert.equal(v1.answerOf({ type: 'ack', id: ID, ...ack }, digest), 'failed', JSON.stringify(ack));
+});
+
 test('names are shown as what they are (test_printable), and never act as paths (§2.2)', () => {
   for (const [name, shown] of [
     ['plain name.iso', 'plain name.iso'],
