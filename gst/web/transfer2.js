@@ -1,9 +1,10 @@
 // gst-hangout web client: file transfer version 2 (docs/protocol.md §4) as
 // a receiver sees it: the wire format (§4.3, §4.4, §4.9), the hash tree
 // (§4.2) and the piece window (§4.4, §4.6, §4.7). Pure logic, no DOM: the
-// page (hangout.js) passes messages in and acts on what comes out. It
+// page's files (transfers.js) pass messages in and act on what comes out. It
 // follows the C library's gst/libhangout/transfer2.c, merkle.c and
-// piece-window.c, whose unit tests pin the same rules.
+// piece-window.c, whose unit tests pin the same rules; tests/web/transfer2.test.mjs
+// checks it against the vectors of §4.11 under Node.
 // SPDX-License-Identifier: LGPL-2.1-or-later
 
 import { Sha256, toHex } from './sha256.js';
@@ -349,7 +350,7 @@ export class PieceWindow {
     return {
       state: EMPTY, piece: 0, data: null, fill: 0, member: null, role: 0, verifiedAt: 0,
       hash: null, leaves: null, requested: false, requestedAt: 0, corrupt: false, generation: 0,
-      forwardsLeft: 0, // channels that have yet to take this assigned piece (hangout.js)
+      forwardsLeft: 0, // channels that have yet to take this assigned piece (transfers.js)
     };
   }
 

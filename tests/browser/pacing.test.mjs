@@ -3,7 +3,7 @@
 // above 8 MiB queued for a file it stops reading from the sender's SCTP
 // association, our advertised window closes, and Chromium's SCTP must hold
 // the data back in its own queue, where the page's flow control
-// (hangout.js: pause above 4 MiB bufferedAmount, resume at 1 MiB) stops it.
+// (transfers.js: pause above 4 MiB bufferedAmount, resume at 1 MiB) stops it.
 // Checked here: the receiver's peak RSS stays far below what buffering the
 // file would need, hangoutsrc stopped and resumed reading, the page's queue
 // never came near Chromium's 16 MiB limit, the page's transfer went on at
@@ -25,7 +25,7 @@ const SIZE = 64 * MiB;
 // measured with filesink alone downstream).
 const SLEEP_US = 10000;
 const DOWNSTREAM = 65511 / (SLEEP_US / 1e6); // bytes per second, at most
-// hangout.js: HIGH_WATER, and Chromium's limit on a channel's queue.
+// transfers.js: HIGH_WATER, and Chromium's limit on a channel's queue.
 const HIGH_WATER = 4 * MiB;
 const CHUNK_SIZE = 65536;
 const CHROMIUM_QUEUE_LIMIT = 16 * MiB;
@@ -174,14 +174,14 @@ test('a page sharing with a slow hangoutsrc pipeline is held back, not buffered'
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(watched.events, [], 'the file channel failed during the transfer');
 
-    // Held back, not failed: the page's queue reached hangout.js's window
+    // Held back, not failed: the page's queue reached transfers.js's window
     // (so the page waited for bufferedamountlow; the link alone fills it
     // too, Chromium's SCTP being the slower part of an unhindered transfer)
     // and went no further, far from Chromium's limit.
     assert.ok(watched.maxBuffered > HIGH_WATER / 2,
       `bufferedAmount peaked at ${fmt(watched.maxBuffered)}: the page never waited`);
     assert.ok(watched.maxBuffered <= HIGH_WATER + CHUNK_SIZE,
-      `bufferedAmount reached ${fmt(watched.maxBuffered)}, over hangout.js's window`);
+      `bufferedAmount reached ${fmt(watched.maxBuffered)}, over transfers.js's window`);
     assert.ok(watched.maxBuffered < CHROMIUM_QUEUE_LIMIT);
     // It went on at the receiver's pace: whatever the page had handed to its
     // channel was written out, or sat in one of the bounded buffers between

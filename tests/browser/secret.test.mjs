@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, startRoomPeer, launchBrowser, waitConnected, receivedFile } from './lib.mjs';
-import { roomKey, authProof, shortAuthString, fingerprintOf } from '../../gst/web/hangout.js';
+import { roomKey, authProof, shortAuthString, fingerprintOf } from '../../gst/web/auth.js';
 
 let server, chrome, dir;
 const cpeers = [];

@@ -1227,6 +1227,12 @@ GST_START_TEST (test_http)
   g_free (ctype);
   fail_unless_equals_int (http_get (s, "/hangout.js", &body, &ctype), 200);
   fail_unless (g_str_has_prefix (ctype, "text/javascript"), "%s", ctype);
+  fail_unless (strstr (body, "from './room.js'") != NULL);
+  g_free (body);
+  g_free (ctype);
+  /* The modules it imports are served beside it (web.gresource.xml). */
+  fail_unless_equals_int (http_get (s, "/room.js", &body, &ctype), 200);
+  fail_unless (g_str_has_prefix (ctype, "text/javascript"), "%s", ctype);
   fail_unless (strstr (body, "/ws") != NULL);
   g_free (body);
   g_free (ctype);
