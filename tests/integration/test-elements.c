@@ -770,20 +770,20 @@ GST_START_TEST (test_file_starts_under_state_lock)
   Receiver *r = receiver_start ("statelock", "r1", dir);
   GstElement *src = gst_bin_get_by_name (GST_BIN (r->pipeline), "src");
   GstPad *pad = gst_element_get_static_pad (src, "src");
-  gint buffers = 0, seen;
+  gint arrived = 0, seen;
   gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   GstHarness *h;
   GstBus *bus;
 
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &buffers,
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_buffer, &arrived,
       NULL);
   h = sender_start ("statelock", 1, 20, &bus);
   GST_STATE_LOCK (src);
   fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20, NULL)),
       GST_FLOW_OK);
-  while (g_atomic_int_get (&buffers) == 0 && g_get_monotonic_time () < end)
+  while (g_atomic_int_get (&arrived) == 0 && g_get_monotonic_time () < end)
     g_usleep (10 * 1000);
-  seen = g_atomic_int_get (&buffers);
+  seen = g_atomic_int_get (&arrived);
   GST_STATE_UNLOCK (src);
   fail_unless (seen > 0, "no data while the state lock was held");
   gst_object_unref (pad);
