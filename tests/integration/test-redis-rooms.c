@@ -87,9 +87,10 @@ static void
 teardown (void)
 {
   g_clear_object (&session);
-  /* stop_leftovers() stops the servers and Redis. */
-  g_clear_pointer (&server_a, g_free);
-  g_clear_pointer (&server_b, g_free);
+  /* The servers before Redis, so that they leave it cleanly (a killed
+   * one is only reaped); stop_leftovers() stops Redis. */
+  g_clear_pointer (&server_b, server_stop);
+  g_clear_pointer (&server_a, server_stop);
   remove_workdir (workdir);
   workdir = NULL;
   redis = NULL;
