@@ -6,7 +6,9 @@
  * members of both servers in join order, joins and leaves reach the other
  * server's members, signals cross, and the room limit holds over both;
  * SIGKILL of B makes A's members hear that B's members left within a few
- * seconds, and A's room goes on (a sender joins A and its file arrives).
+ * seconds, and A's room goes on (a sender joins A and its file arrives);
+ * when Redis dies both servers close their members and refuse joins, and
+ * take joins again once a new Redis is there.
  *
  * The members that check the protocol are WebSockets of the test; the
  * file goes through the elements in this process. Runs in a private
@@ -17,6 +19,7 @@
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
 
@@ -103,6 +106,7 @@ typedef struct {
   SoupWebsocketConnection *ws;
   gboolean done;
   gboolean closed;
+  gushort close_code;
   gboolean dropped;             /* its server is gone: no close handshake */
   GError *error;
   GQueue msgs;                  /* JsonObject* */
@@ -145,7 +149,10 @@ on_message (SoupWebsocketConnection *ws, gint type, GBytes *bytes,
 static void
 on_closed (SoupWebsocketConnection *ws, gpointer data)
 {
-  ((Member *) data)->closed = TRUE;
+  Member *m = data;
+
+  m->closed = TRUE;
+  m->close_code = soup_websocket_connection_get_close_code (ws);
 }
 
 static void
@@ -413,6 +420,83 @@ GST_START_TEST (test_server_killed)
 
 GST_END_TEST;
 
+static gboolean
+cond_false (gpointer data)
+{
+  return FALSE;
+}
+
+/* A join on @server as @name in @room, tried again every 200 ms while the
+ * server answers "unavailable", for at most @timeout_ms. */
+static Member *
+join_retrying (Server *server, const gchar *room, const gchar *name,
+    guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
+
+  for (;;) {
+    Member *m = connect_member (server, room, name);
+    JsonObject *o;
+
+    wait_until (cond_message, m, DEADLINE_MS);
+    fail_if (g_queue_is_empty (&m->msgs), "no answer to a join");
+    o = g_queue_pop_head (&m->msgs);
+    if (g_str_equal (json_object_get_string_member (o, "type"), "welcome")) {
+      m->id = g_strdup (json_object_get_string_member (o, "id"));
+      json_object_unref (o);
+      return m;
+    }
+    fail_unless_equals_string (json_object_get_string_member (o, "code"),
+        "unavailable");
+    json_object_unref (o);
+    member_free (m);
+    fail_unless (g_get_monotonic_time () < end, "still unavailable after "
+        "%u ms", timeout_ms);
+    wait_until (cond_false, NULL, 200);
+  }
+}
+
+/* Redis dies: the servers close their members (1011) rather than keep a
+ * room split in two, and refuse joins until Redis is back; then the room
+ * spans both servers again. */
+GST_START_TEST (test_redis_lost)
+{
+  g_autofree gchar *sock = g_build_filename (workdir, "redis.sock", NULL);
+  Member *a1, *b1, *refused;
+  g_autoptr (JsonObject) error = NULL;
+
+  a1 = join (server_a, "lost", "a1", NULL, NULL);
+  b1 = join (server_b, "lost", "b1", (const gchar *[]) { a1->id, NULL },
+      (const gchar *[]) { "a1", NULL });
+
+  g_subprocess_send_signal (redis, SIGKILL);
+  fail_unless (g_subprocess_wait (redis, NULL, NULL));
+  fail_unless (wait_until (cond_closed, a1, DEADLINE_MS), "a1 not closed");
+  fail_unless (wait_until (cond_closed, b1, DEADLINE_MS), "b1 not closed");
+  fail_unless_equals_int (a1->close_code, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR);
+  fail_unless_equals_int (b1->close_code, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR);
+  refused = connect_member (server_a, "lost", "a2");
+  error = expect (refused, "error", DEADLINE_MS);
+  fail_unless_equals_string (json_object_get_string_member (error, "code"),
+      "unavailable");
+  member_free (refused);
+  member_free (b1);
+  member_free (a1);
+
+  /* The same socket, a new Redis (nothing kept): both servers reconnect
+   * within a second or two. */
+  g_unlink (sock);
+  g_clear_pointer (&redis_url, g_free);
+  start_redis ();
+  a1 = join_retrying (server_a, "lost", "a1", DEADLINE_MS);
+  b1 = join_retrying (server_b, "lost", "b1", DEADLINE_MS);
+  expect_event (a1, b1->id, "b1", DEADLINE_MS);
+  member_free (b1);
+  member_free (a1);
+}
+
+GST_END_TEST;
+
 static Suite *
 redis_rooms_suite (void)
 {
@@ -425,6 +509,7 @@ redis_rooms_suite (void)
   tcase_add_test (tc, test_file_across_servers);
   tcase_add_test (tc, test_one_room_over_both);
   tcase_add_test (tc, test_server_killed);
+  tcase_add_test (tc, test_redis_lost);
   return s;
 }
 
