@@ -212,6 +212,7 @@ struct _RoomDirectory {
   gboolean registered;          /* the first heartbeat went through */
   gboolean available;
   gboolean lost_logged;         /* one line per loss, not one per retry */
+  char *why;                    /* what went wrong last */
   gboolean freeing;
   GSource *tick;
 };
@@ -326,6 +327,8 @@ lose (RoomDirectory *d, const char *why)
   }
   if (d->freeing)
     return;
+  g_free (d->why);
+  d->why = g_strdup (why);
   if (was || !d->lost_logged) {
     server_log (d->log, G_LOG_LEVEL_MESSAGE, "redis: %s: %s; refusing joins until it is back", d->url, why);
     d->lost_logged = TRUE;
@@ -379,8 +382,11 @@ connect_one (RoomDirectory *d)
   if (!ac)
     return NULL;
   if (ac->err) {
-    server_log (d->log, G_LOG_LEVEL_INFO, "redis: %s: %s", d->url, ac->errstr);
+    char *why = g_strdup_printf ("cannot connect (%s)", ac->errstr);
+
     redisAsyncFree (ac);
+    lose (d, why);
+    g_free (why);
     return NULL;
   }
   ac->data = d;
@@ -564,12 +570,11 @@ connect_both (RoomDirectory *d)
   g_free (uuid);
   g_free (d->server_channel);
   d->server_channel = g_strconcat (SERVER_CHANNEL_PREFIX, d->id, NULL);
+  /* connect_one() says why it fails, and drops the other connection. */
   d->cmd = connect_one (d);
   d->sub = d->cmd ? connect_one (d) : NULL;
-  if (!d->sub) {
-    lose (d, "cannot connect");
+  if (!d->sub)
     return;
-  }
   redisAsyncCommand (d->sub, on_subscribed, d, "SUBSCRIBE %s %s", EVENTS_CHANNEL, d->server_channel);
   heartbeat (d, TRUE);
 }
@@ -641,8 +646,8 @@ room_directory_wait_available (RoomDirectory *d, guint timeout_ms, GError **erro
   g_source_destroy (deadline);
   g_source_unref (deadline);
   if (!d->available)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "redis %s: not reachable within %u ms", d->url,
-                 timeout_ms);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "redis %s: not reachable within %u ms (%s)", d->url,
+                 timeout_ms, d->why ? d->why : "no answer");
   return d->available;
 }
 
@@ -676,6 +681,7 @@ room_directory_free (RoomDirectory *d)
   lose (d, "stopping");
   g_main_context_unref (d->context);
   g_free (d->server_channel);
+  g_free (d->why);
   g_free (d->url);
   g_free (d->host);
   g_free (d->path);
