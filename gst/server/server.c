@@ -649,8 +649,22 @@ on_directory_joined (DirectoryJoinResult result, guint64 seq, GPtrArray *members
     }
     room_know (r, c->id, room_directory_server_id (s->directory), c->name);
     r->applied = seq;
-  } else if (r->applied > seq) {
-    client_catch_up (c, r, members);
+  } else {
+    if (r->applied > seq)
+      client_catch_up (c, r, members);
+    /* The members here hear of the newcomer now, not when its event comes
+     * round through Redis: its first signals to them are on their way
+     * already, and a member hears of another before any signal from it.
+     * (On other servers the event comes first: Redis delivers what one
+     * connection publishes in order, and the join's event is published
+     * before the newcomer has its welcome.) */
+    if (!g_hash_table_contains (r->known, c->id)) {
+      char *text = member_event_text (c->id, c->name);
+
+      room_know (r, c->id, room_directory_server_id (s->directory), c->name);
+      room_send_all (r, text);
+      g_free (text);
+    }
   }
   /* Later events are the ones after our join. */
   c->since = seq;

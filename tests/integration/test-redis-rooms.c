@@ -8,7 +8,8 @@
  * SIGKILL of B makes A's members hear that B's members left within a few
  * seconds, and A's room goes on (a sender joins A and its file arrives);
  * when Redis dies both servers close their members and refuse joins, and
- * take joins again once a new Redis is there.
+ * take joins again once a new Redis is there (where a receiver that kept
+ * trying to rejoin gets a file from the other server).
  *
  * The members that check the protocol are WebSockets of the test; the
  * file goes through the elements in this process. Runs in a private
@@ -462,12 +463,20 @@ join_retrying (Server *server, const gchar *room, const gchar *name,
 GST_START_TEST (test_redis_lost)
 {
   g_autofree gchar *sock = g_build_filename (workdir, "redis.sock", NULL);
+  g_autofree gchar *out = g_build_filename (workdir, "out.bin", NULL);
   Member *a1, *b1, *refused;
   g_autoptr (JsonObject) error = NULL;
+  GstElement *receiver;
 
   a1 = join (server_a, "lost", "a1", NULL, NULL);
   b1 = join (server_b, "lost", "b1", (const gchar *[]) { a1->id, NULL },
       (const gchar *[]) { "a1", NULL });
+  expect_event (a1, b1->id, "b1", DEADLINE_MS);
+  receiver = start_receiver (server_a, "lost", out);
+  g_clear_pointer (&error, json_object_unref);
+  error = expect (a1, "member-joined", DEADLINE_MS);
+  fail_unless_equals_string (json_object_get_string_member (error, "name"),
+      "receiver");
 
   g_subprocess_send_signal (redis, SIGKILL);
   fail_unless (g_subprocess_wait (redis, NULL, NULL));
@@ -476,6 +485,7 @@ GST_START_TEST (test_redis_lost)
   fail_unless_equals_int (a1->close_code, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR);
   fail_unless_equals_int (b1->close_code, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR);
   refused = connect_member (server_a, "lost", "a2");
+  g_clear_pointer (&error, json_object_unref);
   error = expect (refused, "error", DEADLINE_MS);
   fail_unless_equals_string (json_object_get_string_member (error, "code"),
       "unavailable");
@@ -484,15 +494,17 @@ GST_START_TEST (test_redis_lost)
   member_free (a1);
 
   /* The same socket, a new Redis (nothing kept): both servers reconnect
-   * within a second or two. */
+   * within a second or two and take joins again. The receiver, whose
+   * rejoins were refused meanwhile, has kept trying: a sender on B
+   * reaches it. */
   g_unlink (sock);
   g_clear_pointer (&redis_url, g_free);
   start_redis ();
   a1 = join_retrying (server_a, "lost", "a1", DEADLINE_MS);
   b1 = join_retrying (server_b, "lost", "b1", DEADLINE_MS);
-  expect_event (a1, b1->id, "b1", DEADLINE_MS);
   member_free (b1);
   member_free (a1);
+  share_file (server_b, "lost", receiver, out);
 }
 
 GST_END_TEST;
