@@ -97,7 +97,7 @@ teardown (void)
   g_clear_pointer (&server_a, server_stop);
   remove_workdir (workdir);
   workdir = NULL;
-  redis = NULL;
+  g_clear_object (&redis);
   g_clear_pointer (&redis_url, g_free);
 }
 
@@ -480,6 +480,7 @@ GST_START_TEST (test_redis_lost)
 
   g_subprocess_send_signal (redis, SIGKILL);
   fail_unless (g_subprocess_wait (redis, NULL, NULL));
+  g_clear_object (&redis);
   fail_unless (wait_until (cond_closed, a1, DEADLINE_MS), "a1 not closed");
   fail_unless (wait_until (cond_closed, b1, DEADLINE_MS), "b1 not closed");
   fail_unless_equals_int (a1->close_code, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR);
