@@ -18,6 +18,7 @@
  * what Redis sent that we drop at debug level.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "room-directory.h"
+#include "names.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,6 @@
 #define MAX_SIGNAL_LEN (65536 + 512)
 /* Members we read from one room's hash, whatever other servers allow. */
 #define MAX_SNAPSHOT_MEMBERS 1024
-#define MAX_ROOM_LEN 64
 
 /* ---------------------------------------------------------------------- */
 /* Scripts. They name their keys themselves (no KEYS): fine for one Redis
@@ -241,31 +241,6 @@ static gboolean
 is_server_id (const char *s, gsize len)
 {
   return len == DIRECTORY_SERVER_ID_LEN && g_uuid_string_is_valid (s);
-}
-
-static gboolean
-is_room (const char *s, gsize len)
-{
-  if (len < 1 || len > MAX_ROOM_LEN)
-    return FALSE;
-  for (gsize i = 0; i < len; i++)
-    if (!(g_ascii_isalnum (s[i]) || s[i] == '.' || s[i] == '_' || s[i] == '-'))
-      return FALSE;
-  return TRUE;
-}
-
-/* What server.c accepted as a name: UTF-8 without control characters. */
-static gboolean
-is_name (const char *s)
-{
-  if (*s == '\0' || strlen (s) > 4 * 64 || !g_utf8_validate (s, -1, NULL))
-    return FALSE;
-  for (const char *p = s; *p; p = g_utf8_next_char (p)) {
-    gunichar c = g_utf8_get_char (p);
-    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f))
-      return FALSE;
-  }
-  return TRUE;
 }
 
 /* Splits @text in place at its first @n spaces into @fields (n + 1 of
@@ -492,13 +467,13 @@ on_event_message (RoomDirectory *d, const char *text, gsize len)
   buf[len] = '\0';
   ok = split_fields (buf, f, 4);
   if (ok && g_str_equal (f[2], "j")) {
-    ok = split_fields (f[4], f + 4, 1) && is_name (f[5]);
+    ok = split_fields (f[4], f + 4, 1) && server_valid_member_name (f[5]);
     e.joined = TRUE;
     e.name = ok ? f[5] : NULL;
   } else {
     ok = ok && g_str_equal (f[2], "l");
   }
-  if (!ok || !is_room (f[0], strlen (f[0])) || !parse_seq (f[1], &e.seq) ||
+  if (!ok || !server_valid_room_name (f[0]) || !parse_seq (f[1], &e.seq) ||
       !is_hex_id (f[3], strlen (f[3])) || !is_server_id (f[4], strlen (f[4])))
     goto bad;
   e.room = f[0];
@@ -521,7 +496,7 @@ on_signal_message (RoomDirectory *d, const char *text, gsize len)
     return;
   }
   buf = g_strndup (text, len);
-  if (split_fields (buf, f, 2) && is_room (f[0], strlen (f[0])) && is_hex_id (f[1], strlen (f[1])) &&
+  if (split_fields (buf, f, 2) && server_valid_room_name (f[0]) && is_hex_id (f[1], strlen (f[1])) &&
       g_utf8_validate (f[2], -1, NULL))
     d->handlers.signal (f[0], f[1], f[2], d->data);
   else
@@ -730,7 +705,7 @@ parse_member (const redisReply *id, const redisReply *value)
   memcpy (buf, value->str, value->len);
   buf[value->len] = '\0';
   if (!split_fields (buf, f, 3) || !is_server_id (f[0], strlen (f[0])) || !parse_seq (f[1], &seq) ||
-      !is_name (f[3]))
+      !server_valid_member_name (f[3]))
     return NULL;
   m = g_new0 (DirectoryMember, 1);
   memcpy (m->id, id->str, DIRECTORY_MEMBER_ID_LEN);

@@ -24,6 +24,7 @@
 #include "message-size-stream.h"
 #include "server-log.h"
 #include "room-directory.h"
+#include "names.h"
 #include "../libhangout/source-private.h"
 
 #include <errno.h>
@@ -50,8 +51,6 @@
 #define PROTOCOL_VERSION 1
 /* A message of more than this many bytes is answered with too-big. */
 #define MAX_MESSAGE_SIZE 65536
-#define MAX_ROOM_LEN 64
-#define MAX_NAME_CHARS 64
 #define ID_HEX_LEN 32
 /* Rate limit: a token bucket of RATE_BURST tokens refilled at RATE_PER_SEC;
  * each incoming frame costs one token. */
@@ -210,37 +209,6 @@ random_id (char out[ID_HEX_LEN + 1])
   for (gsize i = 0; i < sizeof buf; i++)
     g_snprintf (out + 2 * i, 3, "%02x", buf[i]);
   return TRUE;
-}
-
-static gboolean
-valid_room_name (const char *s)
-{
-  gsize len = strlen (s);
-
-  if (len < 1 || len > MAX_ROOM_LEN)
-    return FALSE;
-  for (gsize i = 0; i < len; i++) {
-    char c = s[i];
-    if (!(g_ascii_isalnum (c) || c == '.' || c == '_' || c == '-'))
-      return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
-valid_member_name (const char *s)
-{
-  glong n = 0;
-
-  if (!g_utf8_validate (s, -1, NULL))
-    return FALSE;
-  for (const char *p = s; *p; p = g_utf8_next_char (p)) {
-    gunichar c = g_utf8_get_char (p);
-    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f))
-      return FALSE;
-    n++;
-  }
-  return n >= 1 && n <= MAX_NAME_CHARS;
 }
 
 static char *
@@ -784,11 +752,11 @@ handle_join (Client *c, JsonObject *msg)
 
   room_name = json_node_get_string (room_node);
   name = json_node_get_string (name_node);
-  if (!valid_room_name (room_name)) {
+  if (!server_valid_room_name (room_name)) {
     client_send_error (c, "bad-room", "a room name is 1 to 64 characters from A-Z a-z 0-9 . _ -");
     return;
   }
-  if (!valid_member_name (name)) {
+  if (!server_valid_member_name (name)) {
     client_send_error (c, "bad-name", "a name is 1 to 64 characters of UTF-8 without control characters");
     return;
   }
