@@ -149,7 +149,7 @@ main (int argc, char **argv)
     { "turn-credential-lifetime", 0, 0, G_OPTION_ARG_INT, &opt_turn_lifetime,
       "Seconds a member's TURN credential works (default 3600)", "SECONDS" },
     { "redis", 0, 0, G_OPTION_ARG_STRING, &opt_redis,
-      "Share rooms with the other servers of this Redis: redis://HOST[:PORT], "
+      "Share rooms with the other servers of this Redis: redis://[[USER]:PASSWORD@]HOST[:PORT], "
       "unix:PATH or /PATH (a Unix socket). Members on different servers form one room",
       "URL" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,

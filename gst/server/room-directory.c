@@ -199,10 +199,12 @@ struct _RoomDirectory {
   RoomDirectoryHandlers handlers;
   gpointer data;
   const ServerLog *log;
-  char *url;                    /* for logs */
+  char *url;                    /* for logs: without the password */
   char *host;                   /* or */
   char *path;                   /* a Unix socket */
   int port;
+  char *user;                   /* AUTH, when the URL has a password */
+  char *password;
 
   char id[DIRECTORY_SERVER_ID_LEN + 1];
   char *server_channel;
@@ -349,6 +351,20 @@ on_connect (const redisAsyncContext *ac, int status)
   g_free (why);
 }
 
+static void
+on_auth (redisAsyncContext *ac, void *r, void *privdata)
+{
+  RoomDirectory *d = privdata;
+  redisReply *reply = r;
+  char *why;
+
+  if (!reply || reply->type != REDIS_REPLY_ERROR || d->freeing)
+    return;
+  why = g_strdup_printf ("authentication refused (%s)", reply->str);
+  lose (d, why);
+  g_free (why);
+}
+
 static redisAsyncContext *
 connect_one (RoomDirectory *d)
 {
@@ -368,6 +384,11 @@ connect_one (RoomDirectory *d)
   redis_source_attach (ac, d->context);
   redisAsyncSetConnectCallback (ac, on_connect);
   redisAsyncSetDisconnectCallback (ac, on_disconnect);
+  /* Ahead of everything else on the connection. */
+  if (d->user)
+    redisAsyncCommand (ac, on_auth, d, "AUTH %s %s", d->user, d->password);
+  else if (d->password)
+    redisAsyncCommand (ac, on_auth, d, "AUTH %s", d->password);
   return ac;
 }
 
@@ -564,17 +585,26 @@ parse_url (RoomDirectory *d, const char *url, GError **error)
 
   if (g_str_has_prefix (url, "unix:") || url[0] == '/') {
     d->path = g_strdup (url[0] == '/' ? url : url + strlen ("unix:"));
+    d->url = g_strdup (url);
     if (d->path[0] != '\0')
       return TRUE;
-  } else if ((uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL)) &&
+  } else if ((uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, NULL)) &&
              g_str_equal (g_uri_get_scheme (uri), "redis") && g_uri_get_host (uri) &&
              *g_uri_get_host (uri) && (*g_uri_get_path (uri) == '\0' || g_str_equal (g_uri_get_path (uri), "/"))) {
     d->host = g_strdup (g_uri_get_host (uri));
     d->port = g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : DEFAULT_PORT;
+    /* redis://:PASSWORD@HOST (requirepass) or redis://USER:PASSWORD@HOST
+     * (an ACL user of Redis 6 and later). */
+    if (g_uri_get_password (uri)) {
+      d->password = g_strdup (g_uri_get_password (uri));
+      if (g_uri_get_user (uri) && *g_uri_get_user (uri))
+        d->user = g_strdup (g_uri_get_user (uri));
+    }
+    d->url = g_uri_to_string_partial (uri, G_URI_HIDE_PASSWORD);
     return TRUE;
   }
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "redis URL '%s': expected redis://HOST[:PORT], unix:PATH or /PATH", url);
+               "redis URL: expected redis://[[USER]:PASSWORD@]HOST[:PORT], unix:PATH or /PATH");
   return FALSE;
 }
 
@@ -585,11 +615,11 @@ room_directory_new (const char *url, GMainContext *context, const RoomDirectoryH
   RoomDirectory *d = g_new0 (RoomDirectory, 1);
 
   if (!parse_url (d, url, error)) {
+    g_free (d->url);
     g_free (d->path);
     g_free (d);
     return NULL;
   }
-  d->url = g_strdup (url);
   d->context = g_main_context_ref (context);
   d->handlers = *handlers;
   d->data = data;
@@ -660,6 +690,10 @@ room_directory_free (RoomDirectory *d)
   g_free (d->url);
   g_free (d->host);
   g_free (d->path);
+  g_free (d->user);
+  if (d->password)
+    memset (d->password, 0, strlen (d->password));
+  g_free (d->password);
   g_free (d);
 }
 

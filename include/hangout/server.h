@@ -76,7 +76,9 @@ typedef struct _HangoutServer HangoutServer;
  * @log_data: passed to @log_func.
  * @redis: share rooms with the other servers of the same Redis
  *   (docs/architecture.md, "Rooms across servers"): "redis://HOST[:PORT]"
- *   (port 6379 by default), or a Unix socket as "unix:PATH" or "/PATH".
+ *   (port 6379 by default; "redis://:PASSWORD@HOST" for requirepass,
+ *   "redis://USER:PASSWORD@HOST" for an ACL user), or a Unix socket as
+ *   "unix:PATH" or "/PATH".
  *   Members on different servers then form one room, whose limit holds
  *   over all of them; hangout_server_start() fails when Redis does not
  *   answer within 5 s. A server that loses Redis later closes its members

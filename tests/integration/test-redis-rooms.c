@@ -9,7 +9,9 @@
  * seconds, and A's room goes on (a sender joins A and its file arrives);
  * when Redis dies both servers close their members and refuse joins, and
  * take joins again once a new Redis is there (where a receiver that kept
- * trying to rejoin gets a file from the other server).
+ * trying to rejoin gets a file from the other server); a Redis with a
+ * password takes servers that have it, and a wrong one is an error at
+ * start that does not show it.
  *
  * The members that check the protocol are WebSockets of the test; the
  * file goes through the elements in this process. Runs in a private
@@ -510,6 +512,60 @@ GST_START_TEST (test_redis_lost)
 
 GST_END_TEST;
 
+static gboolean
+cond_redis_ready (gpointer data)
+{
+  g_autofree gchar *text = NULL;
+
+  return g_file_get_contents (data, &text, NULL, NULL)
+      && strstr (text, "Ready to accept connections") != NULL;
+}
+
+/* A Redis on TCP with a password (requirepass): servers with it in their
+ * URL share a room; one with a wrong password does not start, and says
+ * why. The port is free: the test has a network namespace of its own. */
+GST_START_TEST (test_password)
+{
+  g_autofree gchar *log = g_build_filename (workdir, "tcp.log", NULL);
+  const gchar *argv[] = { "redis-server", "--port", "16379", "--bind",
+    "127.0.0.1", "--requirepass", "s3cret", "--dir", workdir, "--logfile",
+    log, "--save", "", "--appendonly", "no", NULL
+  };
+  const gchar *good[] = { "--redis", "redis://:s3cret@127.0.0.1:16379", NULL };
+  const gchar *bad_argv[] = { g_getenv ("HANGOUT_SERVER"), "--port", "0",
+    "--redis", "redis://:n0t-it@127.0.0.1:16379", NULL
+  };
+  g_autoptr (GSubprocess) tcp_redis = spawn (G_SUBPROCESS_FLAGS_NONE, argv);
+  g_autoptr (GSubprocess) bad = NULL;
+  g_autofree gchar *err = NULL;
+  Server *a, *b;
+  Member *a1, *b1;
+
+  fail_unless (wait_until (cond_redis_ready, log, DEADLINE_MS),
+      "redis-server did not start");
+  a = server_start (good);
+  b = server_start (good);
+  a1 = join (a, "pw", "a1", NULL, NULL);
+  b1 = join (b, "pw", "b1", (const gchar *[]) { a1->id, NULL },
+      (const gchar *[]) { "a1", NULL });
+  expect_event (a1, b1->id, "b1", DEADLINE_MS);
+  member_free (b1);
+  member_free (a1);
+  server_stop (b);
+  server_stop (a);
+
+  bad = spawn (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+      bad_argv);
+  fail_unless (g_subprocess_communicate_utf8 (bad, NULL, NULL, NULL, &err,
+          NULL));
+  fail_if (g_subprocess_get_successful (bad), "started with a wrong password");
+  fail_unless (strstr (err, "authentication refused") != NULL, "%s", err);
+  fail_if (strstr (err, "n0t-it") != NULL, "the password is in the log: %s",
+      err);
+}
+
+GST_END_TEST;
+
 static Suite *
 redis_rooms_suite (void)
 {
@@ -523,6 +579,7 @@ redis_rooms_suite (void)
   tcase_add_test (tc, test_one_room_over_both);
   tcase_add_test (tc, test_server_killed);
   tcase_add_test (tc, test_redis_lost);
+  tcase_add_test (tc, test_password);
   return s;
 }
 
