@@ -6,8 +6,9 @@
 # network lab, tests/lab; python3-libtorrent: the reference of the swarm
 # benchmark, bench/swarm.sh; node-qrcode-generator: the web page's QR code
 # of the invite, built into the server; zbar-tools: the browser suite reads
-# that QR code back). Idempotent: does nothing when everything is already
-# there.
+# that QR code back; libhiredis-dev: hangout-server --redis, rooms across
+# servers, and redis-server and haproxy: their tests). Idempotent: does
+# nothing when everything is already there.
 set -eu
 
 PACKAGES="meson ninja-build pkg-config gcc
@@ -17,7 +18,7 @@ PACKAGES="meson ninja-build pkg-config gcc
   gstreamer1.0-tools libnice-dev libusrsctp-dev libgnutls28-dev
   libsoup-3.0-dev libjson-glib-dev glib-networking iproute2 iptables
   util-linux chromium coturn openssl python3-libtorrent
-  node-qrcode-generator zbar-tools
+  node-qrcode-generator zbar-tools libhiredis-dev redis-server haproxy
   clang-14 libfuzzer-14-dev libclang-rt-14-dev"
 
 # The browser suite drives Chromium from Node.js (playwright-core). A machine

@@ -7,7 +7,9 @@
  * A join the server refuses (bad room or name, room full) is final: state
  * FAILED, no retry; so is a first connection that cannot be made (no server
  * there, the wrong path, a TLS failure): retries are for a server that was
- * there and went away.
+ * there and went away. A rejoin refused as "unavailable" (a server that
+ * has lost, for now, the rooms it shares with others) is such a server:
+ * it is retried like a lost connection.
  *
  * TLS (wss://) is libsoup's, and so is every check of the server's
  * certificate: GIO verifies it against "tls-database" (NULL: GIO's default,
@@ -678,6 +680,16 @@ handle_error (HangoutWebSocketSignaller *self, HangoutServerMessage *msg)
     emit_error (self, HANGOUT_ERROR_SIGNALLING,
         "the server refused a message: %s (%s)", msg->reason,
         msg->code);
+    return;
+  }
+  /* A server that shares its rooms with others (hangout-server --redis)
+   * and has lost them closes its members and refuses their joins for a
+   * while: a rejoin tries again, maybe through another server behind the
+   * same address. A first join fails at once, as for a server not there. */
+  if (self->ever_joined && g_strcmp0 (msg->code, "unavailable") == 0) {
+    GST_DEBUG ("signaller %s: rejoin refused for now: %s", self->url,
+        msg->reason);
+    connection_lost (self);
     return;
   }
   /* Our join was refused: retrying would be refused again. */

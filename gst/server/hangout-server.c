@@ -107,6 +107,7 @@ main (int argc, char **argv)
   int opt_request_timeout = HANGOUT_SERVER_DEFAULT_REQUEST_TIMEOUT;
   int opt_turn_lifetime = HANGOUT_SERVER_DEFAULT_TURN_CREDENTIAL_LIFETIME;
   char **opt_stun = NULL, **opt_turn = NULL, *opt_turn_secret = NULL, *turn_secret = NULL;
+  char *opt_redis = NULL;
   GPtrArray *ice_urls = g_ptr_array_new ();
   gboolean opt_verbose = FALSE, opt_version = FALSE;
   GOptionEntry entries[] = {
@@ -147,6 +148,10 @@ main (int argc, char **argv)
       "credential (TURN REST scheme)", "FILE" },
     { "turn-credential-lifetime", 0, 0, G_OPTION_ARG_INT, &opt_turn_lifetime,
       "Seconds a member's TURN credential works (default 3600)", "SECONDS" },
+    { "redis", 0, 0, G_OPTION_ARG_STRING, &opt_redis,
+      "Share rooms with the other servers of this Redis: redis://[[USER]:PASSWORD@]HOST[:PORT], "
+      "unix:PATH or /PATH (a Unix socket). Members on different servers form one room",
+      "URL" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
       "Also log every connection and every error sent to a client", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },
@@ -260,6 +265,7 @@ main (int argc, char **argv)
                                    .ice_servers = (const gchar *const *) ice_urls->pdata,
                                    .turn_secret = turn_secret,
                                    .turn_credential_lifetime = (guint) opt_turn_lifetime,
+                                   .redis = opt_redis,
                                  }, &error);
   if (!server) {
     g_printerr ("hangout-server: %s\n", error->message);
@@ -296,6 +302,7 @@ out:
   g_strfreev (opt_stun);
   g_strfreev (opt_turn);
   g_free (opt_turn_secret);
+  g_free (opt_redis);
   g_free (turn_secret);
   g_ptr_array_unref (ice_urls);
   return ret;

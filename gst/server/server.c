@@ -23,6 +23,8 @@
 #include "connection-limits.h"
 #include "message-size-stream.h"
 #include "server-log.h"
+#include "room-directory.h"
+#include "names.h"
 #include "../libhangout/source-private.h"
 
 #include <errno.h>
@@ -49,8 +51,6 @@
 #define PROTOCOL_VERSION 1
 /* A message of more than this many bytes is answered with too-big. */
 #define MAX_MESSAGE_SIZE 65536
-#define MAX_ROOM_LEN 64
-#define MAX_NAME_CHARS 64
 #define ID_HEX_LEN 32
 /* Rate limit: a token bucket of RATE_BURST tokens refilled at RATE_PER_SEC;
  * each incoming frame costs one token. */
@@ -72,6 +72,8 @@
 #define MAX_STATIC_FILE_SIZE (64 * 1024 * 1024)
 
 #define LISTEN_BACKLOG 1024
+/* How long hangout_server_start() waits for Redis (--redis). */
+#define REDIS_CONNECT_TIMEOUT_MS 5000
 /* How often closed HTTP connections' sockets are looked at (release_socket). */
 #define SOCKET_SWEEP_SECONDS 10
 
@@ -86,9 +88,28 @@ typedef struct _Client Client;
 
 struct _Room {
   char *name;
-  /* Client*, in join order, so that welcome lists members oldest first. */
+  /* Client*, in join order, so that welcome lists members oldest first.
+   * With a room directory: this server's members only. */
   GPtrArray *members;
+  /* With a room directory only: every member on every server as the
+   * room's events have told us, id → RemoteMember, and the sequence
+   * number of the last event applied (docs/architecture.md, "Rooms
+   * across servers"). */
+  GHashTable *known;
+  guint64 applied;
 };
+
+typedef struct {
+  char server[DIRECTORY_SERVER_ID_LEN + 1];
+  char *name;
+} RemoteMember;
+
+/* A join waiting for the room directory; @client is NULL once the client
+ * is gone. */
+typedef struct {
+  Client *client;
+  char *room;
+} PendingJoin;
 
 struct _Client {
   HangoutServer *server;
@@ -98,6 +119,10 @@ struct _Client {
   char id[ID_HEX_LEN + 1];       /* "" until joined */
   char *name;                    /* NULL until joined */
   Room *room;                    /* NULL until joined */
+  PendingJoin *joining;          /* while the room directory decides */
+  /* With a room directory: the room's sequence number at our join; we
+   * get the events after it. */
+  guint64 since;
   GSource *join_deadline;        /* until joined */
   gboolean holds_place;          /* in server->limits */
   /* What connection_bytes_taken() will say once all we gave libsoup for
@@ -133,6 +158,7 @@ struct _HangoutServer {
   GHashTable *members; /* id → Client* (joined clients only) */
   GHashTable *clients; /* Client* set (owned), every open WebSocket */
   GHashTable *sockets; /* GSocket* (ref) → state, see release_socket() */
+  RoomDirectory *directory; /* NULL: rooms are this server's alone */
   ConnectionLimits *limits; /* NULL for a detached server */
   GSource *sweep_timer;
   GSource *sweep_idle;
@@ -183,37 +209,6 @@ random_id (char out[ID_HEX_LEN + 1])
   for (gsize i = 0; i < sizeof buf; i++)
     g_snprintf (out + 2 * i, 3, "%02x", buf[i]);
   return TRUE;
-}
-
-static gboolean
-valid_room_name (const char *s)
-{
-  gsize len = strlen (s);
-
-  if (len < 1 || len > MAX_ROOM_LEN)
-    return FALSE;
-  for (gsize i = 0; i < len; i++) {
-    char c = s[i];
-    if (!(g_ascii_isalnum (c) || c == '.' || c == '_' || c == '-'))
-      return FALSE;
-  }
-  return TRUE;
-}
-
-static gboolean
-valid_member_name (const char *s)
-{
-  glong n = 0;
-
-  if (!g_utf8_validate (s, -1, NULL))
-    return FALSE;
-  for (const char *p = s; *p; p = g_utf8_next_char (p)) {
-    gunichar c = g_utf8_get_char (p);
-    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f))
-      return FALSE;
-    n++;
-  }
-  return n >= 1 && n <= MAX_NAME_CHARS;
 }
 
 static char *
@@ -294,18 +289,37 @@ client_send_node (Client *c, JsonNode *node)
   g_free (text);
 }
 
-/* Sends the object built in @b to every member of @r; consumes @b. */
+/* Sends @text to every member of @r on this server. */
 static void
-room_send_all (Room *r, JsonBuilder *b)
+room_send_all (Room *r, const char *text)
 {
-  JsonNode *node = json_builder_get_root (b);
-  char *text = node_to_text (node);
-
   for (guint i = 0; i < r->members->len; i++)
     client_send_text (g_ptr_array_index (r->members, i), text);
-  g_free (text);
+}
+
+/* member-joined (with @name) or member-left (@name NULL) of @id. */
+static char *
+member_event_text (const char *id, const char *name)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonNode *node;
+  char *text;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, name ? "member-joined" : "member-left");
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, id);
+  if (name) {
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, name);
+  }
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  text = node_to_text (node);
   json_node_unref (node);
   g_object_unref (b);
+  return text;
 }
 
 static void
@@ -336,11 +350,49 @@ client_send_error (Client *c, const char *code, const char *reason)
 /* Rooms                                                                   */
 
 static void
+remote_member_free (RemoteMember *m)
+{
+  g_free (m->name);
+  g_free (m);
+}
+
+static Room *
+room_new (HangoutServer *s, const char *name)
+{
+  Room *r = g_new0 (Room, 1);
+
+  r->name = g_strdup (name);
+  r->members = g_ptr_array_new ();
+  if (s->directory)
+    r->known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) remote_member_free);
+  g_hash_table_insert (s->rooms, r->name, r);
+  return r;
+}
+
+static void
+room_know (Room *r, const char *id, const char *server, const char *name)
+{
+  RemoteMember *m = g_new0 (RemoteMember, 1);
+
+  g_strlcpy (m->server, server, sizeof m->server);
+  m->name = g_strdup (name);
+  g_hash_table_replace (r->known, g_strdup (id), m);
+}
+
+static void
 room_free (Room *r)
 {
   g_ptr_array_unref (r->members);
+  g_clear_pointer (&r->known, g_hash_table_unref);
   g_free (r->name);
   g_free (r);
+}
+
+static void
+pending_join_free (PendingJoin *pj)
+{
+  g_free (pj->room);
+  g_free (pj);
 }
 
 /* Removes a joined client from its room, tells the others, and drops the
@@ -350,7 +402,6 @@ client_leave (Client *c)
 {
   HangoutServer *s = c->server;
   Room *r = c->room;
-  JsonBuilder *b;
 
   if (!r)
     return;
@@ -361,14 +412,16 @@ client_leave (Client *c)
 
   server_log (&c->server->log, G_LOG_LEVEL_MESSAGE, "leave: %s left room '%s' (%u left)", c->id, r->name, r->members->len);
 
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "member-left");
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, c->id);
-  json_builder_end_object (b);
-  room_send_all (r, b);
+  if (r->known) {
+    /* The others, on this server too, hear it from the room's event: in
+     * the room's order with the joins of every server. */
+    if (s->directory)
+      room_directory_leave (s->directory, r->name, c->id);
+  } else {
+    char *text = member_event_text (c->id, NULL);
+    room_send_all (r, text);
+    g_free (text);
+  }
 
   if (r->members->len == 0)
     g_hash_table_remove (s->rooms, r->name); /* frees r */
@@ -429,6 +482,233 @@ add_ice_servers (HangoutServer *s, JsonBuilder *b)
   json_builder_end_array (b);
 }
 
+/* welcome up to its open "members" array. */
+static JsonBuilder *
+welcome_begin (Client *c, const char *room)
+{
+  JsonBuilder *b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "welcome");
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, c->id);
+  json_builder_set_member_name (b, "room");
+  json_builder_add_string_value (b, room);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, PROTOCOL_VERSION);
+  json_builder_set_member_name (b, "members");
+  json_builder_begin_array (b);
+  return b;
+}
+
+static void
+welcome_add_member (JsonBuilder *b, const char *id, const char *name)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, id);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, name);
+  json_builder_end_object (b);
+}
+
+/* Closes welcome's members, adds the ICE servers and sends it; consumes @b. */
+static void
+welcome_send (Client *c, JsonBuilder *b)
+{
+  JsonNode *node;
+
+  json_builder_end_array (b);
+  add_ice_servers (c->server, b);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  client_send_node (c, node);
+  json_node_unref (node);
+  g_object_unref (b);
+}
+
+/* The client is in @r from now on. */
+static void
+client_enter (Client *c, Room *r)
+{
+  HangoutServer *s = c->server;
+
+  c->room = r;
+  g_ptr_array_add (r->members, c);
+  g_hash_table_insert (s->members, c->id, c);
+  hangout_clear_source (&c->join_deadline);
+
+  server_log (&c->server->log, G_LOG_LEVEL_MESSAGE, "join: %s %s joined room '%s' (%u members%s)", c->peer, c->id,
+              r->name, r->members->len, r->known ? " here" : "");
+}
+
+/* Events of the room after @members (a join's list) were applied before
+ * our join's answer came: tell @c what they changed. */
+static void
+client_catch_up (Client *c, Room *r, GPtrArray *members)
+{
+  GHashTable *listed = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter it;
+  gpointer id, value;
+
+  for (guint i = 0; i < members->len; i++) {
+    DirectoryMember *m = g_ptr_array_index (members, i);
+    g_hash_table_add (listed, m->id);
+    if (!g_hash_table_contains (r->known, m->id)) {
+      char *text = member_event_text (m->id, NULL);
+      client_send_text (c, text);
+      g_free (text);
+    }
+  }
+  g_hash_table_iter_init (&it, r->known);
+  while (g_hash_table_iter_next (&it, &id, &value)) {
+    if (!g_hash_table_contains (listed, id) && !g_str_equal (id, c->id)) {
+      char *text = member_event_text (id, ((RemoteMember *) value)->name);
+      client_send_text (c, text);
+      g_free (text);
+    }
+  }
+  g_hash_table_unref (listed);
+}
+
+/* The room directory's answer to a join (room_directory_join()). */
+static void
+on_directory_joined (DirectoryJoinResult result, guint64 seq, GPtrArray *members, gpointer data)
+{
+  PendingJoin *pj = data;
+  Client *c = pj->client;
+  HangoutServer *s;
+  Room *r;
+  JsonBuilder *b;
+
+  if (!c) {
+    pending_join_free (pj);
+    return;
+  }
+  s = c->server;
+  c->joining = NULL;
+  if (result == DIRECTORY_JOINED && !s->directory)
+    result = DIRECTORY_UNAVAILABLE;     /* the server is stopping */
+  if (result != DIRECTORY_JOINED) {
+    c->id[0] = '\0';
+    g_clear_pointer (&c->name, g_free);
+    if (result == DIRECTORY_FULL)
+      client_send_error (c, "room-full", "the room has the maximum number of members");
+    else
+      client_send_error (c, "unavailable", "the server has lost its room directory; try again later");
+    pending_join_free (pj);
+    return;
+  }
+
+  b = welcome_begin (c, pj->room);
+  for (guint i = 0; i < members->len; i++) {
+    DirectoryMember *m = g_ptr_array_index (members, i);
+    welcome_add_member (b, m->id, m->name);
+  }
+  welcome_send (c, b);
+
+  r = g_hash_table_lookup (s->rooms, pj->room);
+  if (!r) {
+    r = room_new (s, pj->room);
+    for (guint i = 0; i < members->len; i++) {
+      DirectoryMember *m = g_ptr_array_index (members, i);
+      room_know (r, m->id, m->server, m->name);
+    }
+    room_know (r, c->id, room_directory_server_id (s->directory), c->name);
+    r->applied = seq;
+  } else {
+    if (r->applied > seq)
+      client_catch_up (c, r, members);
+    /* The members here hear of the newcomer now, not when its event comes
+     * round through Redis: its first signals to them are on their way
+     * already, and a member hears of another before any signal from it.
+     * (On other servers the event comes first: Redis delivers what one
+     * connection publishes in order, and the join's event is published
+     * before the newcomer has its welcome.) */
+    if (!g_hash_table_contains (r->known, c->id)) {
+      char *text = member_event_text (c->id, c->name);
+
+      room_know (r, c->id, room_directory_server_id (s->directory), c->name);
+      room_send_all (r, text);
+      g_free (text);
+    }
+  }
+  /* Later events are the ones after our join. */
+  c->since = seq;
+  client_enter (c, r);
+  pending_join_free (pj);
+}
+
+/* A member joined or left, on any server: the members here that joined
+ * before it hear of it. */
+static void
+on_directory_event (const DirectoryEvent *e, gpointer data)
+{
+  HangoutServer *s = data;
+  Room *r = g_hash_table_lookup (s->rooms, e->room);
+  char *text;
+
+  if (!r || !r->known || e->seq <= r->applied)
+    return;
+  r->applied = e->seq;
+  /* Nothing new: a join or leave the room's list already had. */
+  if (e->joined == g_hash_table_contains (r->known, e->id))
+    return;
+  if (e->joined)
+    room_know (r, e->id, e->server, e->name);
+  else
+    g_hash_table_remove (r->known, e->id);
+  text = member_event_text (e->id, e->name);
+  for (guint i = 0; i < r->members->len; i++) {
+    Client *m = g_ptr_array_index (r->members, i);
+    if (m->since < e->seq && !g_str_equal (m->id, e->id))
+      client_send_text (m, text);
+  }
+  g_free (text);
+}
+
+/* A signal frame from a member on another server for @to, ours. */
+static void
+on_directory_signal (const char *room, const char *to, const char *frame, gpointer data)
+{
+  HangoutServer *s = data;
+  Client *target = g_hash_table_lookup (s->members, to);
+
+  if (!target || !g_str_equal (target->room->name, room) || !hangout_json_is_valid (frame, strlen (frame))) {
+    server_log (&s->log, G_LOG_LEVEL_DEBUG, "redis: dropped a signal for %s in '%s'", to, room);
+    return;
+  }
+  client_send_text (target, frame);
+}
+
+/* Without the directory no other server hears of our members, nor we of
+ * theirs: the members here would see a room that has silently split.
+ * They are closed instead, and join again (through another server, when
+ * a load balancer has one). */
+static void
+on_directory_available (gboolean available, gpointer data)
+{
+  HangoutServer *s = data;
+  GHashTableIter it;
+  gpointer key;
+
+  if (available)
+    return;
+  g_hash_table_iter_init (&it, s->clients);
+  while (g_hash_table_iter_next (&it, &key, NULL)) {
+    Client *c = key;
+    if (c->room && soup_websocket_connection_get_state (c->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, "room directory lost");
+  }
+}
+
+static const RoomDirectoryHandlers directory_handlers = {
+  .event = on_directory_event,
+  .signal = on_directory_signal,
+  .available = on_directory_available,
+};
+
 static void
 handle_join (Client *c, JsonObject *msg)
 {
@@ -437,9 +717,9 @@ handle_join (Client *c, JsonObject *msg)
   const char *room_name, *name;
   Room *r;
   JsonBuilder *b;
-  JsonNode *node;
+  char *text;
 
-  if (c->room) {
+  if (c->room || c->joining) {
     client_send_error (c, "already-joined", "this connection has already joined a room");
     return;
   }
@@ -472,11 +752,11 @@ handle_join (Client *c, JsonObject *msg)
 
   room_name = json_node_get_string (room_node);
   name = json_node_get_string (name_node);
-  if (!valid_room_name (room_name)) {
+  if (!server_valid_room_name (room_name)) {
     client_send_error (c, "bad-room", "a room name is 1 to 64 characters from A-Z a-z 0-9 . _ -");
     return;
   }
-  if (!valid_member_name (name)) {
+  if (!server_valid_member_name (name)) {
     client_send_error (c, "bad-name", "a name is 1 to 64 characters of UTF-8 without control characters");
     return;
   }
@@ -484,6 +764,10 @@ handle_join (Client *c, JsonObject *msg)
   r = g_hash_table_lookup (s->rooms, room_name);
   if (r && r->members->len >= s->max_members) {
     client_send_error (c, "room-full", "the room has the maximum number of members");
+    return;
+  }
+  if (s->directory && !room_directory_is_available (s->directory)) {
+    client_send_error (c, "unavailable", "the server has lost its room directory; try again later");
     return;
   }
 
@@ -497,64 +781,35 @@ handle_join (Client *c, JsonObject *msg)
       return;
     }
   } while (g_hash_table_contains (s->members, c->id));
+  c->name = g_strdup (name);
 
-  if (!r) {
-    r = g_new0 (Room, 1);
-    r->name = g_strdup (room_name);
-    r->members = g_ptr_array_new ();
-    g_hash_table_insert (s->rooms, r->name, r);
+  if (s->directory) {
+    /* The room limit and the member list are the directory's, over every
+     * server: the welcome waits for its answer. */
+    c->joining = g_new0 (PendingJoin, 1);
+    c->joining->client = c;
+    c->joining->room = g_strdup (room_name);
+    room_directory_join (s->directory, room_name, c->id, name, s->max_members, on_directory_joined, c->joining);
+    return;
   }
+
+  if (!r)
+    r = room_new (s, room_name);
 
   /* welcome: the members already there, not the newcomer. */
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "welcome");
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, c->id);
-  json_builder_set_member_name (b, "room");
-  json_builder_add_string_value (b, r->name);
-  json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, PROTOCOL_VERSION);
-  json_builder_set_member_name (b, "members");
-  json_builder_begin_array (b);
+  b = welcome_begin (c, r->name);
   for (guint i = 0; i < r->members->len; i++) {
     Client *m = g_ptr_array_index (r->members, i);
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "id");
-    json_builder_add_string_value (b, m->id);
-    json_builder_set_member_name (b, "name");
-    json_builder_add_string_value (b, m->name);
-    json_builder_end_object (b);
+    welcome_add_member (b, m->id, m->name);
   }
-  json_builder_end_array (b);
-  add_ice_servers (s, b);
-  json_builder_end_object (b);
-  node = json_builder_get_root (b);
-  client_send_node (c, node);
-  json_node_unref (node);
-  g_object_unref (b);
+  welcome_send (c, b);
 
   /* member-joined to everyone already there. */
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, "member-joined");
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, c->id);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, name);
-  json_builder_end_object (b);
-  room_send_all (r, b);
+  text = member_event_text (c->id, name);
+  room_send_all (r, text);
+  g_free (text);
 
-  c->name = g_strdup (name);
-  c->room = r;
-  g_ptr_array_add (r->members, c);
-  g_hash_table_insert (s->members, c->id, c);
-  hangout_clear_source (&c->join_deadline);
-
-  server_log (&c->server->log, G_LOG_LEVEL_MESSAGE, "join: %s %s joined room '%s' (%u members)", c->peer, c->id, r->name,
-             r->members->len);
+  client_enter (c, r);
 }
 
 static void
@@ -563,6 +818,7 @@ handle_signal (Client *c, JsonObject *msg)
   HangoutServer *s = c->server;
   JsonNode *to_node, *payload_node;
   Client *target;
+  RemoteMember *remote = NULL;
   JsonObject *out;
   JsonNode *node;
   char *text;
@@ -583,9 +839,18 @@ handle_signal (Client *c, JsonObject *msg)
     return;
   }
   target = g_hash_table_lookup (s->members, json_node_get_string (to_node));
+  if (target && target->room != c->room)
+    target = NULL;
+  /* A member of the room on another server (not one of ours that has
+   * left while its leave's event is on the way). */
+  if (!target && c->room->known && s->directory) {
+    remote = g_hash_table_lookup (c->room->known, json_node_get_string (to_node));
+    if (remote && g_str_equal (remote->server, room_directory_server_id (s->directory)))
+      remote = NULL;
+  }
   /* A member of another room gets the same answer as an unknown id: a
    * client must not learn anything about rooms it is not in. */
-  if (!target || target->room != c->room) {
+  if (!target && !remote) {
     client_send_error (c, "no-such-member", "'to' is not a member of your room");
     return;
   }
@@ -606,8 +871,10 @@ handle_signal (Client *c, JsonObject *msg)
    * untouched, and UTF-8 because the frame was. */
   if (!hangout_json_is_valid (text, strlen (text)))
     client_send_error (c, "bad-message", "'payload' has a number this server cannot relay exactly");
-  else
+  else if (target)
     client_send_text (target, text);
+  else
+    room_directory_signal (s->directory, remote->server, c->room->name, json_node_get_string (to_node), text);
   g_free (text);
 }
 
@@ -783,6 +1050,8 @@ static void
 client_free (Client *c)
 {
   hangout_clear_source (&c->join_deadline);
+  if (c->joining)
+    c->joining->client = NULL;
   if (c->holds_place)
     connection_limits_release (c->server->limits, c->peer);
   g_signal_handlers_disconnect_by_data (c->conn, c);
@@ -1223,8 +1492,16 @@ server_teardown (HangoutServer *s)
   gpointer key;
 
   /* shut_down sent close(1001) to everyone and the loop ran until all had
-   * answered or the grace time passed; drop whoever is left. */
+   * answered or the grace time passed; drop whoever is left. First our
+   * members leave the directory, so that the other servers tell theirs
+   * at once. */
   hangout_clear_source (&s->shutdown_timer);
+  if (s->directory) {
+    RoomDirectory *directory = s->directory;
+
+    s->directory = NULL;
+    room_directory_free (directory);
+  }
   g_hash_table_iter_init (&it, s->clients);
   while (g_hash_table_iter_next (&it, &key, NULL)) {
     Client *c = key;
@@ -1458,6 +1735,12 @@ server_setup (HangoutServer *s, const HangoutServerOptions *options, GError **er
   soup_server_add_handler (s->soup, NULL, on_http, s, NULL);
   g_signal_connect (s->soup, "request-started", G_CALLBACK (on_request_started), s);
   s->sweep_timer = server_attach (s, g_timeout_source_new_seconds (SOCKET_SWEEP_SECONDS), on_sweep_sockets);
+  /* Joined to the other servers before anyone can join here. */
+  if (options->redis) {
+    s->directory = room_directory_new (options->redis, s->context, &directory_handlers, s, &s->log, error);
+    if (!s->directory || !room_directory_wait_available (s->directory, REDIS_CONNECT_TIMEOUT_MS, error))
+      return FALSE;
+  }
 
   return server_listen (s, options->host ? options->host : HANGOUT_SERVER_DEFAULT_HOST, options->port,
                         error);

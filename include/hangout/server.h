@@ -74,6 +74,17 @@ typedef struct _HangoutServer HangoutServer;
  *   the threads that start and stop it); NULL: GLib's log, domain
  *   "hangout-server" (messages for events, info for connection details).
  * @log_data: passed to @log_func.
+ * @redis: share rooms with the other servers of the same Redis
+ *   (docs/architecture.md, "Rooms across servers"): "redis://HOST[:PORT]"
+ *   (port 6379 by default; "redis://:PASSWORD@HOST" for requirepass,
+ *   "redis://USER:PASSWORD@HOST" for an ACL user), or a Unix socket as
+ *   "unix:PATH" or "/PATH".
+ *   Members on different servers then form one room, whose limit holds
+ *   over all of them; hangout_server_start() fails when Redis does not
+ *   answer within 5 s. A server that loses Redis later closes its members
+ *   (code 1011, "room directory lost"; they join again) and refuses joins
+ *   (error "unavailable") until it is back. NULL: rooms are this server's
+ *   alone, and no Redis code runs.
  *
  * Zero-initialise and set what you need: all zeros is a server on
  * 127.0.0.1, on a free port, with the built-in client. The server copies
@@ -83,7 +94,8 @@ typedef struct _HangoutServer HangoutServer;
  * HangoutServerLogFunc:
  * @level: %G_LOG_LEVEL_MESSAGE for an event (the server started or
  *   stopped, a member joined or left), %G_LOG_LEVEL_INFO for a
- *   connection's details (refused, closed, an error sent to it)
+ *   connection's details (refused, closed, an error sent to it),
+ *   %G_LOG_LEVEL_DEBUG for what Redis sent that the server dropped
  * @line: one line, without a newline
  * @user_data: the options' @log_data
  */
@@ -105,6 +117,7 @@ typedef struct {
   guint request_timeout;
   HangoutServerLogFunc log_func;
   gpointer log_data;
+  const gchar *redis;
 } HangoutServerOptions;
 
 /**
