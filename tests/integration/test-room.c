@@ -444,10 +444,13 @@ GST_START_TEST (test_reply_backlog)
   g_autoptr (GError) error = NULL;
   guint sent = 0;
 
-  /* The other member stops reading from the victim, which queues 2 MiB of
-   * its own for it. */
+  /* The other member stops reading from the victim, which queues 4 MiB of
+   * its own for it: more than SCTP's send buffer and the reader's receive
+   * window (1 MiB each) can take before the check below, however fast the
+   * reader's last reads were (with 2 MiB, 128 KiB was once all that
+   * waited). */
   hangout_room_set_receiving (reader->room, victim_id, FALSE);
-  for (guint i = 0; i < 32; i++)
+  for (guint i = 0; i < 64; i++)
     fail_unless (hangout_room_send (victim->room, reader_id, data, NULL));
   channel = hangout_room_get_channel (victim->room, reader_id);
   fail_unless (hangout_data_channel_get_buffered_amount (channel)
