@@ -22,7 +22,8 @@ command -v haproxy > /dev/null || { echo "SKIP: no haproxy"; exit 77; }
 # The sanitizers' runtime that the ASan build preloads is for
 # gst-launch-1.0, which loads our instrumented plugin. The tools here are
 # not ours (curl hangs with it, even on a refused connection): they run
-# without it.
+# without it. (Daemons started in the background call env directly, so
+# that $! is theirs: a function would run in a subshell of its own.)
 plain () { env -u LD_PRELOAD "$@"; }
 
 # poll WHAT CMD...: runs CMD every 50 ms until it succeeds, 10 s at most.
@@ -35,7 +36,7 @@ poll () {
   done
 }
 
-plain redis-server --port 0 --unixsocket "$dir/redis.sock" --dir "$dir" \
+env -u LD_PRELOAD redis-server --port 0 --unixsocket "$dir/redis.sock" --dir "$dir" \
     --logfile "$dir/redis.log" --save "" --appendonly no &
 pids="$pids $!"
 poll redis-server test -S "$dir/redis.sock"
@@ -67,7 +68,7 @@ backend servers
     server b 127.0.0.1:8082 check
     server c 127.0.0.1:8083 check
 EOF
-plain haproxy -f "$dir/haproxy.cfg" -db > "$dir/haproxy.log" 2>&1 &
+env -u LD_PRELOAD haproxy -f "$dir/haproxy.cfg" -db > "$dir/haproxy.log" 2>&1 &
 pids="$pids $!"
 # Up once it answers for a server (round robin: one of each).
 for i in 1 2 3; do
