@@ -314,17 +314,27 @@ lose (RoomDirectory *d, const char *why)
     d->handlers.available (FALSE, d->data);
 }
 
+/* Forgets @ac, which hiredis is about to free: FALSE if it is not one of
+ * ours any more. */
+static gboolean
+forget_context (RoomDirectory *d, const redisAsyncContext *ac)
+{
+  if (ac == d->cmd)
+    d->cmd = NULL;
+  else if (ac == d->sub)
+    d->sub = NULL;
+  else
+    return FALSE;
+  return TRUE;
+}
+
 static void
 on_disconnect (const redisAsyncContext *ac, int status)
 {
   RoomDirectory *d = ac->data;
   char *why;
 
-  if (ac == d->cmd)
-    d->cmd = NULL;
-  else if (ac == d->sub)
-    d->sub = NULL;
-  else
+  if (!forget_context (d, ac))
     return;
   why = g_strdup_printf ("connection lost (%s)", ac->errstr[0] ? ac->errstr : "closed");
   lose (d, why);
@@ -340,11 +350,7 @@ on_connect (const redisAsyncContext *ac, int status)
   if (status == REDIS_OK)
     return;
   /* hiredis frees it after this, without on_disconnect. */
-  if (ac == d->cmd)
-    d->cmd = NULL;
-  else if (ac == d->sub)
-    d->sub = NULL;
-  else
+  if (!forget_context (d, ac))
     return;
   why = g_strdup_printf ("cannot connect (%s)", ac->errstr);
   lose (d, why);
