@@ -207,6 +207,7 @@ typedef struct {
   gchar *url;
   GSubprocess *server;
   guint blocksize;
+  const gchar *distribution;    /* hangoutsink's, or NULL: its default */
   guint timeout_s;
   guint room_seq;
   gboolean verbose;
@@ -542,10 +543,13 @@ run_room (Bench * b, const gchar * file, guint64 size, const gchar * sha,
   {
     gchar *bs = b->blocksize ? g_strdup_printf (" blocksize=%u",
         b->blocksize) : g_strdup ("");
+    gchar *dist = b->distribution ? g_strdup_printf (" distribution=%s",
+        b->distribution) : g_strdup ("");
     desc = g_strdup_printf ("filesrc location=%s%s ! hangoutsink room=%s "
         "server=%s display-name=sender min-peers=%u join-timeout=60 "
-        "ack-timeout=%u", file, bs, room, b->url, n, b->timeout_s);
+        "ack-timeout=%u%s", file, bs, room, b->url, n, b->timeout_s, dist);
     g_free (bs);
+    g_free (dist);
   }
   procs[0] = proc_spawn (b, desc, "sender.log");
   g_free (desc);
@@ -797,7 +801,7 @@ int
 main (int argc, char **argv)
 {
   gchar *mode = NULL, *run = NULL, *receivers = NULL, *sizes = NULL;
-  gchar *server = NULL, *throughput = NULL;
+  gchar *server = NULL, *throughput = NULL, *distribution = NULL;
   gint size_mib = 256, repeat = 3, blocksize = 0, timeout_s = 0;
   gboolean no_verify = FALSE, verbose = FALSE;
   GOptionEntry entries[] = {
@@ -813,6 +817,8 @@ main (int argc, char **argv)
         "Runs of each case; medians are reported (default 3)", "R"},
     {"blocksize", 0, 0, G_OPTION_ARG_INT, &blocksize,
         "filesrc blocksize (default: filesrc's own, 4096)", "BYTES"},
+    {"distribution", 0, 0, G_OPTION_ARG_STRING, &distribution,
+        "hangoutsink's distribution (default: the element's)", "MODE"},
     {"timeout", 't', 0, G_OPTION_ARG_INT, &timeout_s,
         "Seconds one room may take (default 60 + 1 per MiB)", "S"},
     {"no-verify", 0, 0, G_OPTION_ARG_NONE, &no_verify,
@@ -864,6 +870,7 @@ main (int argc, char **argv)
   b.server_path = server ? server : HANGOUT_SERVER_PATH;
   b.throughput_path = throughput ? throughput : HANGOUT_BENCH_THROUGHPUT_PATH;
   b.blocksize = blocksize;
+  b.distribution = distribution;
   b.verbose = verbose;
   b.dir = g_dir_make_tmp ("hangout-bench-XXXXXX", &error);
   if (b.dir == NULL) {
@@ -952,5 +959,6 @@ main (int argc, char **argv)
   g_free (sizes);
   g_free (server);
   g_free (throughput);
+  g_free (distribution);
   return ok ? 0 : 1;
 }

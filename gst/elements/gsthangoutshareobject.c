@@ -86,20 +86,21 @@ gst_hangout_share_object_install_sender_properties (GObjectClass *klass)
   g_object_class_install_property (klass,
       GST_HANGOUT_SHARE_PROP_DISTRIBUTION,
       g_param_spec_enum ("distribution", "Distribution",
-          "direct: every byte to every member from this sink; swarm: the "
-          "members that speak transfer version 2 forward what the sink "
-          "hands each of them, piece by piece, verified against the hashes "
-          "the sink sends (docs/protocol.md §4), and the others get the "
-          "file directly", HANGOUT_TYPE_SHARE_DISTRIBUTION,
+          "direct: every byte to every member from this sink (in transfer "
+          "version 2 to the members that speak it, paced by each one's "
+          "window); swarm: the members that speak version 2 forward what "
+          "the sink hands each of them, piece by piece, verified against "
+          "the hashes the sink sends (docs/protocol.md §4), and the others "
+          "get the file directly", HANGOUT_TYPE_SHARE_DISTRIBUTION,
           HANGOUT_SHARE_DISTRIBUTION_DIRECT, PARAM_FLAGS));
   g_object_class_install_property (klass, GST_HANGOUT_SHARE_PROP_LINGER,
       g_param_spec_uint ("linger", "Linger",
           "Seconds to go on serving the file after EOS (EOS is posted "
           "after that, once every member offered the file has it or "
           "ack-timeout ran out for it): members that join meanwhile, or "
-          "while the file is shared, get the whole file. Only with "
-          "distribution=swarm and an upstream that the sink reads at any "
-          "offset (pull mode: filesrc); members of transfer version 1 that "
+          "while the file is shared, get the whole file. Only with an "
+          "upstream that the sink reads at any offset (pull mode: "
+          "filesrc); members of transfer version 1 that "
           "join late are not sent the file", 0, 24 * 3600, DEFAULT_LINGER,
           PARAM_FLAGS));
 }
@@ -140,7 +141,9 @@ gst_hangout_share_object_install_receiver_properties (GObjectClass *klass)
       GST_HANGOUT_SHARE_PROP_CURRENT_LEVEL_BYTES,
       g_param_spec_uint64 ("current-level-bytes", "Current level (bytes)",
           "Bytes received and not yet output. Bounded: above 8 MiB for a "
-          "file we stop reading from its sender until downstream catches up",
+          "file in transfer version 1, 1 MiB in version 2 (whose window, "
+          "at most 8 MiB, waits below it), we stop reading from its "
+          "sender until downstream catches up",
           0, G_MAXUINT64, 0, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 

@@ -41,19 +41,22 @@
  * #GstHangoutSink:secret, `hangout-ack` (id, name, ok, sha256) per member
  * and file, and at the end of the file, before EOS, `hangout-summary` (id,
  * size, and arrays of member ids: complete, failed, rejected, left,
- * no-answer; with #GstHangoutSink:distribution swarm also how the swarm
- * went). Fewer than #GstHangoutSink:min-acks members in complete is
- * an error.
+ * no-answer; when members of transfer version 2 were offered the file
+ * also how its pieces went). Fewer than #GstHangoutSink:min-acks members
+ * in complete is an error.
  *
- * With #GstHangoutSink:distribution swarm, the members that speak transfer
- * version 2 (hangoutsrc, hangout-receive) forward the pieces the sink
- * hands each of them, verified against the hashes the sink sends
- * (docs/protocol.md §4): the sink's upload carries about one copy of the
- * file instead of one per member.
+ * Members that speak transfer version 2 (hangoutsrc, hangout-receive, the
+ * web page) get the file in pieces verified against the hashes the sink
+ * sends (docs/protocol.md §4), and each holds the sink back to its own
+ * pace (§4.6), so a slow member costs the sink no memory. With
+ * #GstHangoutSink:distribution swarm they also forward the pieces the
+ * sink hands each of them: the sink's upload carries about one copy of
+ * the file instead of one per member. Members of version 1 get every
+ * byte from the sink.
  *
  * An upstream that can be read at any offset (filesrc) drives the sink in
  * pull mode (64 KiB a buffer): the sink can then read the file again, so
- * with distribution swarm a member that joins while the file is shared
+ * a member of version 2 that joins while the file is shared
  * gets the whole file, the pieces before its time from the sink, and
  * #GstHangoutSink:linger keeps serving it after EOS for members that join
  * later (docs/protocol.md §4.8).

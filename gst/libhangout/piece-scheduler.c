@@ -35,6 +35,7 @@ struct _HangoutPieceScheduler {
   GArray *assignments;
   guint64 direct;
   guint64 turns;
+  gboolean no_forwarding;       /* every piece direct (distribution direct) */
 };
 
 static void
@@ -60,6 +61,13 @@ hangout_piece_scheduler_new (gsize piece_size, gsize window)
       member_free);
   scheduler->assignments = g_array_new (FALSE, FALSE, sizeof (Assignment));
   return scheduler;
+}
+
+void
+hangout_piece_scheduler_set_forwarding (HangoutPieceScheduler *scheduler,
+    gboolean forwarding)
+{
+  scheduler->no_forwarding = !forwarding;
 }
 
 void
@@ -301,6 +309,12 @@ hangout_piece_scheduler_decide (HangoutPieceScheduler *scheduler,
   }
   if (index >= hangout_piece_scheduler_get_limit (scheduler))
     return HANGOUT_PIECE_WAIT;
+  if (scheduler->no_forwarding) {
+    if (!upload_spare)
+      return HANGOUT_PIECE_WAIT;
+    scheduler->direct++;
+    return HANGOUT_PIECE_DIRECT;
+  }
   for (guint i = 0; i < scheduler->members->len; i++) {
     Member *member = g_ptr_array_index (scheduler->members, i);
     guint64 queue;

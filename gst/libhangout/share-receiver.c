@@ -29,6 +29,7 @@
  * pause instead of filling memory.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "debug-private.h"
+#include "sha256-thread-private.h"
 #include "share-private.h"
 #include "source-private.h"
 #include <hangout/piece-window.h>
@@ -75,7 +76,9 @@ typedef struct {
   HangoutPieceWindow *window;
   GStrv swarm;                  /* the sharer's latest `swarm` */
   struct _PendingFile *pending; /* where its events go */
-  GChecksum *sha256;            /* of what was output */
+  /* Of what was output, for the `complete` event: hashed off the room's
+   * thread, which verifies every leaf already. */
+  HangoutSha256Thread *sha256;
   guint64 output;               /* bytes output */
   gint64 last_heard;            /* monotonic µs of its last data or hashes */
   gboolean holding;             /* not reading from the sharer: forwarding */
@@ -163,7 +166,7 @@ swarm_file_free (SwarmFile *sf)
   g_free (sf->name);
   hangout_piece_window_free (sf->window);
   g_strfreev (sf->swarm);
-  g_checksum_free (sf->sha256);
+  hangout_sha256_thread_free (sf->sha256);
   g_free (sf);
 }
 
@@ -567,10 +570,9 @@ swarm_pump (HangoutShareReceiver *self, SwarmFile *sf, GPtrArray *out)
     return NULL;
   while (file->bytes < limit
       && (piece = hangout_piece_window_pop (sf->window)) != NULL) {
-    gsize len;
-    gconstpointer data = g_bytes_get_data (piece, &len);
+    gsize len = g_bytes_get_size (piece);
 
-    g_checksum_update (sf->sha256, data, len);
+    hangout_sha256_thread_update (sf->sha256, piece, 0, len);
     swarm_event (sf, HANGOUT_TRANSFER_EVENT_DATA, &event);
     event.payload = piece;
     sf->output += len;
@@ -597,7 +599,7 @@ swarm_pump (HangoutShareReceiver *self, SwarmFile *sf, GPtrArray *out)
     sf->done = TRUE;
     swarm_event (sf, HANGOUT_TRANSFER_EVENT_COMPLETE, &event);
     event.size = sf->output;
-    event.sha256 = g_strdup (g_checksum_get_string (sf->sha256));
+    event.sha256 = g_strdup (hangout_sha256_thread_get_string (sf->sha256));
     GST_INFO_OBJECT (self, "%s from %s complete: %" G_GUINT64_FORMAT
         " bytes, root %s", sf->name, sf->sharer, sf->output, hex);
     push_event (self, file, &event);
@@ -745,8 +747,11 @@ swarm_offer (HangoutShareReceiver *self, const gchar *member,
   sf->chunk_size = c->chunk_size;
   sf->piece_size = c->piece_size;
   sf->window = window;
-  sf->sha256 = g_checksum_new (G_CHECKSUM_SHA256);
+  sf->sha256 = hangout_sha256_thread_new ();
   sf->last_heard = g_get_monotonic_time ();
+  if (!g_queue_is_empty (&self->files))
+    GST_INFO_OBJECT (self, "%s from %s waits for %u other files", c->name,
+        member, g_queue_get_length (&self->files));
   file = g_new0 (PendingFile, 1);
   file->key = hangout_transfer_file_key (member, c->id);
   file->member = g_strdup (member);
@@ -1109,11 +1114,14 @@ on_member_left (HangoutRoom *room, const gchar *member, const gchar *failure,
     if (sf == NULL)
       continue;
     if (g_str_equal (sf->sharer, member)) {
-      /* No one else can vouch for the pieces we lack (§4.5). */
-      drop = swarm_fail (self, sf, g_error_new (HANGOUT_ERROR,
-              HANGOUT_ERROR_INCOMPLETE, "the sender left before the end of "
-              "the file%s%s", failure ? ": " : "", failure ? failure : ""),
-          out);
+      /* No one else can vouch for the pieces we lack (§4.5). Worded as
+       * version 1 words it: the user sees the same error either way. */
+      drop = swarm_fail (self, sf, failure != NULL
+          ? g_error_new (HANGOUT_ERROR, HANGOUT_ERROR_INCOMPLETE,
+              "the connection to the sender failed before the end of the "
+              "file (%s)", failure)
+          : g_error_new_literal (HANGOUT_ERROR, HANGOUT_ERROR_INCOMPLETE,
+              "the sender left before the end of the file"), out);
     } else {
       requests = hangout_piece_window_member_left (sf->window, member,
           g_get_monotonic_time ());

@@ -70,6 +70,8 @@ typedef struct {
   GHashTable *answers;          /* member id → SwarmAnswer */
   gint64 offered_at;
   gboolean started;             /* the swarm was named: pieces flow */
+  gboolean forwarding;          /* distribution swarm: pieces are handed
+                                 * to forwarders; else all go direct */
   HangoutPieceScheduler *scheduler;
   HangoutMerkle *merkle;        /* the whole file's root */
   GByteArray *piece;            /* the piece being filled */
@@ -253,6 +255,27 @@ member_queue (const gchar *member, gpointer data)
       + hangout_data_channel_get_unacknowledged (recipient->channel);
 }
 
+/* Whether every member of the swarm can take one more piece from us:
+ * what is queued to it above SCTP is within the window (as version 1
+ * paces its recipients), so a direct piece waits for the slowest and
+ * memory stays bounded. Called with the lock. */
+static gboolean
+swarm_upload_spare (HangoutShareSender *self)
+{
+  g_auto (GStrv) members =
+      hangout_piece_scheduler_list_members (self->swarm->scheduler);
+
+  for (guint i = 0; members[i] != NULL; i++) {
+    Recipient *recipient = g_hash_table_lookup (self->recipients, members[i]);
+
+    if (recipient != NULL
+        && hangout_data_channel_get_buffered_amount (recipient->channel)
+        > HANGOUT_SHARE_WINDOW)
+      return FALSE;
+  }
+  return TRUE;
+}
+
 /* Waits for every version 2 member's accept or reject (ACCEPT_TIMEOUT_US
  * after the offer at most; silence counts as a reject), then names the
  * swarm to it: from then on pieces flow. Sending thread. */
@@ -335,8 +358,10 @@ swarm_send_piece (HangoutShareSender *self, GBytes *piece, guint level,
       g_mutex_unlock (&self->lock);
       return FALSE;
     }
+    /* Forwarding, the sharer keeps its upload for the forwarders. */
     decision = hangout_piece_scheduler_decide (swarm->scheduler, index,
-        member_queue, self, FALSE, &chosen);
+        member_queue, self, !swarm->forwarding && swarm_upload_spare (self),
+        &chosen);
     if (decision != HANGOUT_PIECE_WAIT)
       break;
     g_cond_wait_until (&self->cond, &self->lock,
@@ -1337,12 +1362,14 @@ hangout_share_sender_begin (HangoutShareSender *self, const gchar *name,
   GHashTableIter iter;
   gpointer key;
   guint chunk_size;
-  gboolean swarm, readable;
+  gboolean version2, readable;
 
   g_mutex_lock (&self->lock);
   chunk_size = self->chunk_size;
-  swarm = self->distribution == HANGOUT_SHARE_DISTRIBUTION_SWARM
-      && chunk_size >= HANGOUT_TRANSFER2_MIN_CHUNK_SIZE
+  /* Version 2 whatever the distribution: its window (§4.6) is the flow
+   * control that version 1 lacks, so a member slower than us (a page)
+   * holds us back instead of queueing the file in its memory. */
+  version2 = chunk_size >= HANGOUT_TRANSFER2_MIN_CHUNK_SIZE
       && chunk_size > HANGOUT_TRANSFER2_PIECE_HEADER_SIZE;
   if (self->file != NULL) {
     g_mutex_unlock (&self->lock);
@@ -1358,7 +1385,7 @@ hangout_share_sender_begin (HangoutShareSender *self, const gchar *name,
   g_mutex_lock (&self->lock);
   g_hash_table_iter_init (&iter, self->connected);
   while (g_hash_table_iter_next (&iter, &key, NULL))
-    if (add_recipient (self, file, key, chunk_size) && swarm
+    if (add_recipient (self, file, key, chunk_size) && version2
         && (hangout_room_get_member_transfer_versions (self->room, key)
             & HANGOUT_ROOM_TRANSFER_V (2)))
       g_ptr_array_add (swarm_members, g_strdup (key));
@@ -1366,8 +1393,12 @@ hangout_share_sender_begin (HangoutShareSender *self, const gchar *name,
   offer = hangout_transfer_sender_build_offer (file);
   /* A file we can read again serves the members that join later. */
   readable = self->read != NULL && size >= 0;
-  if (swarm && (swarm_members->len > 0 || readable)) {
+  if (version2 && (swarm_members->len > 0 || readable)) {
     self->swarm = swarm_new (chunk_size);
+    self->swarm->forwarding =
+        self->distribution == HANGOUT_SHARE_DISTRIBUTION_SWARM;
+    hangout_piece_scheduler_set_forwarding (self->swarm->scheduler,
+        self->swarm->forwarding);
     self->swarm->offered_at = g_get_monotonic_time ();
     self->swarm->name = g_strdup (name);
     self->swarm->mime = g_strdup (mime ? mime : "application/octet-stream");
@@ -1844,9 +1875,10 @@ hangout_share_sender_class_init (HangoutShareSenderClass *klass)
       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_DISTRIBUTION] = g_param_spec_enum ("distribution",
       "Distribution", "How the next file is distributed: every byte to "
-      "every member directly, or through the members that speak transfer "
-      "version 2, which forward what they are handed (read when a file "
-      "begins)", HANGOUT_TYPE_SHARE_DISTRIBUTION,
+      "every member directly (in version 2 to the members that speak it), "
+      "or through the members that speak transfer version 2, which "
+      "forward what they are handed (read when a file begins)",
+      HANGOUT_TYPE_SHARE_DISTRIBUTION,
       HANGOUT_SHARE_DISTRIBUTION_DIRECT,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   properties[PROP_LINGER] = g_param_spec_uint ("linger", "Linger",

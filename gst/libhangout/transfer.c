@@ -1,207 +1,15 @@
 /* gst-hangout — file transfer, version 1: wire format, sender, receiver
  * (docs/protocol.md §2). Pure logic on top of the room's messages, but
- * for a thread per file that hashes it (SHA-256, below).
+ * for a thread per file that hashes it (sha256-thread.c).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <hangout/transfer.h>
-#include <gnutls/crypto.h>
 #include <hangout/json.h>
 #include <string.h>
 #include "debug-private.h"
+#include "sha256-thread-private.h"
 #include "transfer-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_transfer
-
-/* ---- SHA-256 of a file ----
- *
- * Both ends hash every byte of a file on the path of the data: the sender
- * in its streaming thread, which also runs the SCTP and DTLS send path, the
- * receiver on the room's network thread, which runs the receive path. Two
- * choices keep the hash off those threads' time:
- *
- * - GnuTLS (Nettle) computes it, with the CPU's SHA extensions where there
- *   are some: about 2 GB/s with SHA-NI here, against 0.5 GB/s for GLib's
- *   portable GChecksum, which is slower than the link on loopback.
- *   GChecksum remains the fallback should GnuTLS refuse the digest.
- * - The messages themselves (GBytes, immutable) are hashed by a thread of
- *   the file's own, in order, so that on a multi-core machine the hash
- *   overlaps with the transport instead of adding to it. At most
- *   HASH_BACKLOG bytes wait for it; beyond that the caller waits (as if it
- *   hashed itself), so memory stays bounded whatever the file size. The
- *   digest is read once the thread has caught up. */
-
-#define HASH_BACKLOG (2 * 1024 * 1024)
-/* The thread is woken once this much has gathered (or the file ends), not
- * for every message: a wake-up costs more than hashing a small message. */
-#define HASH_BATCH (256 * 1024)
-
-typedef struct {
-  GBytes *bytes;
-  gsize offset;
-  gsize len;
-} HashItem;
-
-typedef struct {
-  gnutls_hash_hd_t hd;          /* NULL: glib is used */
-  GChecksum *glib;
-  gchar hex[65];                /* once finished */
-  gboolean finished;
-
-  GThread *thread;              /* started with the first bytes */
-  GMutex lock;
-  GCond cond;
-  GQueue queue;                 /* HashItem, in file order */
-  gsize backlog;                /* bytes in queue or being hashed */
-  gboolean worker_idle;         /* the thread waits for a batch */
-  gboolean producer_blocked;    /* the caller waits for the backlog */
-  gboolean stop;                /* no more items: exit once drained */
-  gboolean discard;             /* exit at once */
-} Sha256;
-
-static Sha256 *
-sha256_new (void)
-{
-  Sha256 *sha = g_new0 (Sha256, 1);
-
-  if (gnutls_hash_init (&sha->hd, GNUTLS_DIG_SHA256) < 0) {
-    sha->hd = NULL;
-    sha->glib = g_checksum_new (G_CHECKSUM_SHA256);
-  }
-  g_mutex_init (&sha->lock);
-  g_cond_init (&sha->cond);
-  g_queue_init (&sha->queue);
-  return sha;
-}
-
-static void
-hash_item_free (HashItem *item)
-{
-  g_bytes_unref (item->bytes);
-  g_free (item);
-}
-
-static gpointer
-sha256_thread (gpointer data)
-{
-  Sha256 *sha = data;
-  HashItem *item;
-
-  g_mutex_lock (&sha->lock);
-  for (;;) {
-    if (g_queue_is_empty (&sha->queue)) {
-      while (sha->backlog < HASH_BATCH && !sha->stop && !sha->discard) {
-        sha->worker_idle = TRUE;
-        g_cond_wait (&sha->cond, &sha->lock);
-        sha->worker_idle = FALSE;
-      }
-    }
-    if (sha->discard || (sha->stop && g_queue_is_empty (&sha->queue)))
-      break;
-    item = g_queue_pop_head (&sha->queue);
-    g_mutex_unlock (&sha->lock);
-    {
-      const guint8 *bytes = (const guint8 *) g_bytes_get_data (item->bytes,
-          NULL) + item->offset;
-
-      if (sha->hd != NULL)
-        gnutls_hash (sha->hd, bytes, item->len);
-      else
-        g_checksum_update (sha->glib, bytes, item->len);
-    }
-    g_mutex_lock (&sha->lock);
-    sha->backlog -= item->len;
-    hash_item_free (item);
-    if (sha->producer_blocked && sha->backlog <= HASH_BACKLOG)
-      g_cond_signal (&sha->cond);
-  }
-  g_mutex_unlock (&sha->lock);
-  return NULL;
-}
-
-/* Hashes @len bytes of @bytes from @offset, after everything given before.
- * Waits while more than HASH_BACKLOG bytes are still to be hashed. */
-static void
-sha256_update_bytes (Sha256 *sha, GBytes *bytes, gsize offset, gsize len)
-{
-  HashItem *item;
-
-  g_return_if_fail (!sha->finished);
-  if (len == 0)
-    return;
-  if (sha->thread == NULL)
-    sha->thread = g_thread_new ("hangout-sha256", sha256_thread, sha);
-  item = g_new (HashItem, 1);
-  item->bytes = g_bytes_ref (bytes);
-  item->offset = offset;
-  item->len = len;
-  g_mutex_lock (&sha->lock);
-  while (sha->backlog > HASH_BACKLOG) {
-    sha->producer_blocked = TRUE;
-    g_cond_wait (&sha->cond, &sha->lock);
-    sha->producer_blocked = FALSE;
-  }
-  g_queue_push_tail (&sha->queue, item);
-  sha->backlog += len;
-  /* Only one of the two ever waits: the caller while the backlog is full,
-   * the thread while it is nearly empty. */
-  if (sha->worker_idle && sha->backlog >= HASH_BATCH)
-    g_cond_signal (&sha->cond);
-  g_mutex_unlock (&sha->lock);
-}
-
-/* Ends the thread: once it has hashed everything (@discard FALSE), or at
- * once, dropping what waits. */
-static void
-sha256_join (Sha256 *sha, gboolean discard)
-{
-  if (sha->thread == NULL)
-    return;
-  g_mutex_lock (&sha->lock);
-  sha->stop = TRUE;
-  sha->discard = discard;
-  g_cond_broadcast (&sha->cond);
-  g_mutex_unlock (&sha->lock);
-  g_thread_join (sha->thread);
-  sha->thread = NULL;
-  g_queue_clear_full (&sha->queue, (GDestroyNotify) hash_item_free);
-  sha->backlog = 0;
-}
-
-/* Lower-case hex; the digest is final from then on, as GChecksum's. */
-static const gchar *
-sha256_get_string (Sha256 *sha)
-{
-  if (!sha->finished) {
-    sha256_join (sha, FALSE);
-    if (sha->hd != NULL) {
-      guint8 digest[32];
-      gsize i;
-
-      gnutls_hash_deinit (sha->hd, digest);
-      sha->hd = NULL;
-      for (i = 0; i < sizeof digest; i++)
-        g_snprintf (sha->hex + 2 * i, 3, "%02x", digest[i]);
-    } else {
-      g_strlcpy (sha->hex, g_checksum_get_string (sha->glib), sizeof sha->hex);
-    }
-    sha->finished = TRUE;
-  }
-  return sha->hex;
-}
-
-static void
-sha256_free (Sha256 *sha)
-{
-  if (sha == NULL)
-    return;
-  sha256_join (sha, TRUE);
-  if (sha->hd != NULL)
-    gnutls_hash_deinit (sha->hd, NULL);
-  if (sha->glib != NULL)
-    g_checksum_free (sha->glib);
-  g_mutex_clear (&sha->lock);
-  g_cond_clear (&sha->cond);
-  g_free (sha);
-}
 
 /* ---- what both versions' wire formats share (transfer-private.h) ---- */
 
@@ -652,7 +460,7 @@ struct _HangoutTransferSender {
   gchar *mime;
   gint64 size;
   guint chunk_size;
-  Sha256 *checksum;
+  HangoutSha256Thread *checksum;
   guint64 offset;               /* bytes written so far */
   /* The chunk being filled: header already written at its file offset. */
   guint8 *chunk;
@@ -689,7 +497,7 @@ hangout_transfer_sender_new (const gchar *name, gint64 size,
   sender->mime = g_strdup (mime ? mime : "application/octet-stream");
   sender->size = size < 0 ? -1 : size;
   sender->chunk_size = chunk_size;
-  sender->checksum = sha256_new ();
+  sender->checksum = hangout_sha256_thread_new ();
   sender->chunk = g_malloc (chunk_size);
   write_header (sender->chunk, sender->id, 0);
   sender->recipients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -704,7 +512,7 @@ hangout_transfer_sender_free (HangoutTransferSender *sender)
     return;
   g_free (sender->name);
   g_free (sender->mime);
-  sha256_free (sender->checksum);
+  hangout_sha256_thread_free (sender->checksum);
   g_free (sender->chunk);
   g_free (sender->sha256);
   g_hash_table_unref (sender->recipients);
@@ -797,7 +605,7 @@ take_chunk (HangoutTransferSender *sender)
       HANGOUT_TRANSFER_HEADER_SIZE + sender->chunk_fill);
 
   /* The message is immutable from here on: hashed as it is sent. */
-  sha256_update_bytes (sender->checksum, message,
+  hangout_sha256_thread_update (sender->checksum, message,
       HANGOUT_TRANSFER_HEADER_SIZE, sender->chunk_fill);
   sender->chunk = g_malloc (sender->chunk_size);
   sender->chunk_fill = 0;
@@ -860,7 +668,8 @@ hangout_transfer_sender_finish (HangoutTransferSender *sender, GBytes **last,
   }
   if (sender->chunk_fill > 0)
     *last = take_chunk (sender);
-  sender->sha256 = g_strdup (sha256_get_string (sender->checksum));
+  sender->sha256 =
+      g_strdup (hangout_sha256_thread_get_string (sender->checksum));
   return hangout_transfer_build_end (sender->id, sender->offset,
       sender->sha256);
 }
@@ -938,7 +747,7 @@ typedef struct {
   gint64 size;
   guint chunk_size;
   guint64 received;
-  Sha256 *checksum;
+  HangoutSha256Thread *checksum;
   gboolean rejected;            /* drop its data silently */
   GError *failure;              /* set once it went wrong; awaits end/abort */
   gint64 last_heard;            /* monotonic µs of its last message */
@@ -956,7 +765,7 @@ incoming_free (Incoming *in)
   g_free (in->id);
   g_free (in->name);
   g_free (in->mime);
-  sha256_free (in->checksum);
+  hangout_sha256_thread_free (in->checksum);
   g_clear_error (&in->failure);
   g_free (in);
 }
@@ -1083,7 +892,8 @@ handle_data (HangoutTransferReceiver *receiver, const gchar *member,
     event->error = g_error_copy (in->failure);
     return TRUE;
   }
-  sha256_update_bytes (in->checksum, message, payload - data, payload_len);
+  hangout_sha256_thread_update (in->checksum, message, payload - data,
+      payload_len);
   event_for (event, HANGOUT_TRANSFER_EVENT_DATA, in);
   event->offset = offset;
   event->payload = g_bytes_new_from_bytes (message,
@@ -1159,7 +969,7 @@ handle_control (HangoutTransferReceiver *receiver, const gchar *member,
       in->mime = g_strdup (control.mime);
       in->size = control.size;
       in->chunk_size = control.chunk_size;
-      in->checksum = sha256_new ();
+      in->checksum = hangout_sha256_thread_new ();
       in->last_heard = g_get_monotonic_time ();
       g_hash_table_insert (receiver->files, g_steal_pointer (&key), in);
       event_for (event, HANGOUT_TRANSFER_EVENT_STARTED, in);
@@ -1173,7 +983,7 @@ handle_control (HangoutTransferReceiver *receiver, const gchar *member,
             "end of file %s, which %s never offered", control.id, member);
         break;
       }
-      digest = sha256_get_string (in->checksum);
+      digest = hangout_sha256_thread_get_string (in->checksum);
       if (in->rejected || in->failure != NULL) {
         /* Already reported to the caller. */
         if (in->failure != NULL)

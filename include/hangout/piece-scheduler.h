@@ -68,6 +68,12 @@ typedef guint64 (*HangoutPieceQueueFunc) (const gchar *member, gpointer data);
 HangoutPieceScheduler *hangout_piece_scheduler_new (gsize piece_size,
     gsize window);
 void hangout_piece_scheduler_free (HangoutPieceScheduler *scheduler);
+/* With @forwarding FALSE no piece is assigned: every piece goes to every
+ * member directly once it lies within every member's window and the
+ * sharer's upload has room for it (decide's @upload_spare), so the
+ * window rule (§4.6) alone paces the sharer. Default TRUE. */
+void hangout_piece_scheduler_set_forwarding (HangoutPieceScheduler
+    *scheduler, gboolean forwarding);
 
 /* @member joins the swarm, its window at piece @next (0 for a member
  * that accepted at the offer). FALSE when it is in the swarm already. */

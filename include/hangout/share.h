@@ -73,8 +73,10 @@ G_DECLARE_FINAL_TYPE (HangoutShareSender, hangout_share_sender, HANGOUT,
  *   "decline-reason" (gchar*, construct only): the reason of the reject
  *       that answers any offer made to us (a sender only sends);
  *   "distribution" (HangoutShareDistribution, default DIRECT): how the
- *       next file is distributed; with SWARM, members that speak transfer
- *       version 2 get a version 2 offer, the others version 1;
+ *       next file is distributed. Members that speak transfer version 2
+ *       get a version 2 offer (its window paces each), the others
+ *       version 1; with DIRECT every piece goes to every member from us,
+ *       with SWARM pieces are handed to members that forward them;
  *   "linger" (guint, seconds, HANGOUT_SHARE_DEFAULT_LINGER): how long
  *       hangout_share_sender_finish() goes on serving a file that can be
  *       read at any offset (hangout_share_sender_set_reader()) after its
@@ -121,8 +123,8 @@ gboolean hangout_share_sender_wait_for_members (HangoutShareSender *self,
 gboolean hangout_share_sender_begin (HangoutShareSender *self,
     const gchar *name, gint64 size, const gchar *mime, GError **error);
 /* Files begun from now on can be read at any offset with @read (NULL:
- * they cannot, as a stream): with distribution SWARM, a member that
- * speaks version 2 and connects while such a file is shared, before
+ * they cannot, as a stream): a member that speaks version 2 and
+ * connects while such a file is shared, before
  * hangout_share_sender_end(), is offered it too and sent the pieces it
  * lacks (docs/protocol.md §4.8). @user_data must stay valid until the
  * room stops. */

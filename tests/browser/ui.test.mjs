@@ -398,7 +398,7 @@ async function cancelSend() {
 }
 
 // Three rooms at once: each waits mostly on its C member.
-test('a page cancels receipts from hangoutsink (both versions, also while saving) and a send to hangoutsrc',
+test('a page cancels receipts from hangoutsink (direct and swarm, also while saving) and a send to hangoutsrc',
   { timeout: 90000 }, async () => {
     await Promise.all([cancelReceipt(), declineSwarmFile(), declineWhileSaving(), cancelSend()]);
   });

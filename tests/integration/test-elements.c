@@ -364,8 +364,10 @@ current_level (GstElement *src)
 }
 
 /* Downstream of the receiver stops taking data: what waits in hangoutsrc
- * stays bounded (8 MiB a file) and the sender is held back instead; once
- * downstream goes on, the file arrives whole. */
+ * stays bounded (its queue: 8 MiB a file in version 1, 1 MiB in version 2,
+ * what the sink offers it, with the window's 8 MiB below it) and the
+ * sender is held back instead; once downstream goes on, the file arrives
+ * whole. */
 GST_START_TEST (test_slow_receiver)
 {
   g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
@@ -385,7 +387,7 @@ GST_START_TEST (test_slow_receiver)
   thread = g_thread_new ("pusher", push_file, &pusher);
 
   end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-  while (current_level (src) < 8 * 1024 * 1024) {
+  while (current_level (src) < 512 * 1024) {
     fail_unless (g_get_monotonic_time () < end, "only %" G_GUINT64_FORMAT
         " bytes queued", current_level (src));
     g_usleep (10000);
@@ -904,9 +906,9 @@ GST_START_TEST (test_offer_without_data)
 GST_END_TEST;
 
 /* A member's file is being output when it turns out broken (SHA-256
- * mismatch) while another member's good file waits: the source flushes
- * the broken bytes away (filesink truncates) and outputs the good file
- * instead of failing. */
+ * mismatch) while another member's good file waits (its bytes held in the
+ * source): the source flushes the broken bytes away (filesink truncates)
+ * and outputs the good file instead of failing. */
 GST_START_TEST (test_broken_first_file)
 {
   g_autofree gchar *dir = g_dir_make_tmp ("hangout-XXXXXX", NULL);
@@ -916,8 +918,10 @@ GST_START_TEST (test_broken_first_file)
       "0000000000000000000000000000000000000000000000000000000000000000");
   GChecksum *checksum = g_checksum_new (G_CHECKSUM_SHA256);
   Receiver *r = receiver_start ("broken", "r1", dir);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (r->pipeline), "src");
   RawMember *rogue = raw_member_start ("broken");
   guint completions = 0;
+  gint64 deadline;
   GstHarness *h;
   GstBus *bus;
   GstMessage *m;
@@ -931,17 +935,25 @@ GST_START_TEST (test_broken_first_file)
       (gst_message_get_structure (m), "name"), "rogue.bin");
   gst_message_unref (m);
 
-  /* The good file arrives whole and waits (it is acknowledged). */
-  h = sender_start_full ("broken", "sender", "test.bin", 2, 20, 1, NULL,
+  /* The good file arrives and waits behind the broken one: in version 2
+   * it is not whole until it is output (the window holds its sender). */
+  h = sender_start_full ("broken", "sender", "test.bin", 2, 20, 10, NULL,
       &bus);
   fail_unless_equals_int (gst_harness_push (h, random_buffer (1 << 20,
               checksum)), GST_FLOW_OK);
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (current_level (src) < 512 * 1024) {
+    fail_unless (g_get_monotonic_time () < deadline, "only %"
+        G_GUINT64_FORMAT " bytes of the good file wait", current_level (src));
+    g_usleep (10000);
+  }
+
+  raw_send_text (rogue, end);
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
   gst_message_unref (wait_message (bus, GST_MESSAGE_ELEMENT, "hangout-ack",
           NULL));
-
-  raw_send_text (rogue, end);
   expect_whole_file (r, checksum);
+  gst_object_unref (src);
   receiver_free (r);
   sender_stop (h, bus);
   raw_member_free (rogue);

@@ -1,8 +1,9 @@
 /* gst-hangout — whom a sharer hands each piece (piece-scheduler.h): the
  * shortest queue below the assignment window, directly to all when every
  * queue is full and the upload has room, never beyond a member's window,
- * no more to a member named corrupt for three pieces, and what a leaving
- * forwarder may have left missing.
+ * no more to a member named corrupt for three pieces, every piece direct
+ * with forwarding off, and what a leaving forwarder may have left
+ * missing.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <hangout/piece-scheduler.h>
@@ -115,6 +116,38 @@ GST_START_TEST (test_window_limit)
   /* A member that leaves no longer holds the others back. */
   g_array_unref (hangout_piece_scheduler_remove_member (s, "dave"));
   fail_unless_equals_int (hangout_piece_scheduler_get_limit (s), 12);
+}
+
+GST_END_TEST;
+
+/* Forwarding off (distribution direct): idle queues assign nothing;
+ * every piece goes directly once the upload has room, and never beyond
+ * the window of the member furthest behind. */
+GST_START_TEST (test_no_forwarding)
+{
+  g_autoptr (HangoutPieceScheduler) s = swarm_of (three);
+  g_autoptr (GHashTable) queues = g_hash_table_new (g_str_hash, g_str_equal);
+  const gchar *forwarder = NULL;
+
+  hangout_piece_scheduler_set_forwarding (s, FALSE);
+  fail_unless_equals_int (hangout_piece_scheduler_decide (s, 0, queue_of,
+          queues, FALSE, &forwarder), HANGOUT_PIECE_WAIT);
+  for (guint64 i = 0; i < 8; i++)
+    fail_unless_equals_int (hangout_piece_scheduler_decide (s, i, queue_of,
+            queues, TRUE, &forwarder), HANGOUT_PIECE_DIRECT);
+  fail_unless (forwarder == NULL);
+  fail_unless_equals_int (hangout_piece_scheduler_decide (s, 8, queue_of,
+          queues, TRUE, &forwarder), HANGOUT_PIECE_WAIT);
+  fail_unless (hangout_piece_scheduler_set_next (s, "bob", 1));
+  fail_unless (hangout_piece_scheduler_set_next (s, "carol", 1));
+  fail_unless (hangout_piece_scheduler_set_next (s, "dave", 1));
+  fail_unless_equals_int (hangout_piece_scheduler_decide (s, 8, queue_of,
+          queues, TRUE, &forwarder), HANGOUT_PIECE_DIRECT);
+  fail_unless_equals_int (hangout_piece_scheduler_count_direct (s), 9);
+  for (guint i = 0; i < 3; i++)
+    fail_unless_equals_int (hangout_piece_scheduler_count_assigned (s,
+            three[i]), 0);
+  fail_unless_equals_int (hangout_piece_scheduler_count_outstanding (s), 0);
 }
 
 GST_END_TEST;
@@ -320,6 +353,7 @@ piece_scheduler_suite (void)
   tcase_add_test (tc, test_round_robin_when_idle);
   tcase_add_test (tc, test_back_pressure);
   tcase_add_test (tc, test_window_limit);
+  tcase_add_test (tc, test_no_forwarding);
   tcase_add_test (tc, test_corrupt_excludes);
   tcase_add_test (tc, test_all_excluded_go_direct);
   tcase_add_test (tc, test_silent_forwarder_excluded);
