@@ -134,17 +134,15 @@ hangout_merkle_free (HangoutMerkle *merkle)
   g_free (merkle);
 }
 
+/* @node of @level, the next of the file: carried up while the level
+ * already holds a left half. The bound only tells the compiler what sizes
+ * already do: 2^64 bytes stop at level 50. */
 static void
-add_leaf (HangoutMerkle *merkle, gconstpointer data, gsize len)
+add_node (HangoutMerkle *merkle, guint level, const guint8 hash[HASH])
 {
   guint8 node[HASH];
-  guint level = 0;
 
-  sha256 (data, len, node);
-  if (merkle->levels[0] != NULL)
-    g_array_append_vals (merkle->levels[0], node, 1);
-  /* Carry up while the level already holds a left half. The bound only
-   * tells the compiler what sizes already do: 2^64 bytes stop at level 50. */
+  memcpy (node, hash, HASH);
   while (level + 1 < MAX_LEVELS
       && (merkle->pending_mask & ((guint64) 1 << level))) {
     hash_pair (merkle->pending[level], node, node);
@@ -153,6 +151,17 @@ add_leaf (HangoutMerkle *merkle, gconstpointer data, gsize len)
   }
   memcpy (merkle->pending[level], node, HASH);
   merkle->pending_mask |= (guint64) 1 << level;
+}
+
+static void
+add_leaf (HangoutMerkle *merkle, gconstpointer data, gsize len)
+{
+  guint8 node[HASH];
+
+  sha256 (data, len, node);
+  if (merkle->levels[0] != NULL)
+    g_array_append_vals (merkle->levels[0], node, 1);
+  add_node (merkle, 0, node);
   merkle->n_leaves++;
 }
 
@@ -186,6 +195,23 @@ hangout_merkle_update (HangoutMerkle *merkle, gconstpointer data, gsize len)
   }
   memcpy (merkle->block, bytes, len);
   merkle->block_fill = len;
+}
+
+void
+hangout_merkle_update_node (HangoutMerkle *merkle, guint level,
+    const guint8 hash[HASH], gsize len)
+{
+  guint64 whole;
+
+  g_return_if_fail (merkle != NULL && !merkle->finished);
+  g_return_if_fail (merkle->levels[0] == NULL && merkle->block_fill == 0);
+  g_return_if_fail (level < MAX_LEVELS - 1 && len > 0);
+  whole = (guint64) HANGOUT_MERKLE_BLOCK_SIZE << level;
+  /* Aligned: only whole nodes of this level came before. */
+  g_return_if_fail (len <= whole && merkle->size % whole == 0);
+  merkle->size += len;
+  merkle->n_leaves += (len - 1) / HANGOUT_MERKLE_BLOCK_SIZE + 1;
+  add_node (merkle, level, hash);
 }
 
 /* Every level above the leaves, once the last leaf is in. */

@@ -636,7 +636,10 @@ hangout_piece_window_pop (HangoutPieceWindow *window)
   slot = slot_of (window, window->next);
   if (slot->state != SLOT_VERIFIED)
     return NULL;
-  hangout_merkle_update (window->merkle, slot->data, slot->fill);
+  /* Its hash is the verified one: the root needs no second pass over
+   * the bytes. */
+  hangout_merkle_update_node (window->merkle, level_of (window), slot->hash,
+      slot->fill);
   window->bytes_held -= slot->capacity;
   piece = g_bytes_new_take (g_steal_pointer (&slot->data), slot->fill);
   slot->capacity = 0;

@@ -73,7 +73,8 @@ typedef struct {
   gboolean forwarding;          /* distribution swarm: pieces are handed
                                  * to forwarders; else all go direct */
   HangoutPieceScheduler *scheduler;
-  HangoutMerkle *merkle;        /* the whole file's root */
+  HangoutMerkle *merkle;        /* the whole file's root, built from the
+                                 * hashes of its pieces */
   GByteArray *piece;            /* the piece being filled */
   guint64 next_piece;           /* its index */
   /* The last window of pieces, piece i in slot i % n_recent: what a
@@ -351,6 +352,7 @@ swarm_send_piece (HangoutShareSender *self, GBytes *piece, guint level,
   if (!swarm->started && !swarm_start (self, cancellable, error))
     return FALSE;
   hangout_merkle_hash_piece (level, data, len, hash);
+  hangout_merkle_update_node (swarm->merkle, level, hash, len);
   g_mutex_lock (&self->lock);
   index = swarm->next_piece;
   for (;;) {
@@ -403,7 +405,6 @@ swarm_write (HangoutShareSender *self, const guint8 *data, gsize len,
    * and in one of exactly one piece too. */
   guint level = hangout_merkle_piece_level (G_MAXINT64, swarm->piece_size);
 
-  hangout_merkle_update (swarm->merkle, data, len);
   while (len > 0) {
     gsize take = MIN (len, swarm->piece_size - swarm->piece->len);
 

@@ -34,6 +34,17 @@ void hangout_merkle_free (HangoutMerkle *merkle);
 void hangout_merkle_update (HangoutMerkle *merkle, gconstpointer data,
     gsize len);
 
+/* The next @len bytes of the file as their node of level @level
+ * (hangout_merkle_hash_piece()'s @hash): for whoever hashes each piece
+ * anyway, the root without hashing the bytes a second time. Every call
+ * of a tree gives one whole node of the same level (16 KiB · 2^@level
+ * bytes), but the last, which may be shorter; @level is
+ * hangout_merkle_piece_level() of the file's size, so a file smaller than
+ * one piece is one node at the root's level. Not with
+ * hangout_merkle_update() nor with the leaves kept. */
+void hangout_merkle_update_node (HangoutMerkle *merkle, guint level,
+    const guint8 hash[HANGOUT_MERKLE_HASH_SIZE], gsize len);
+
 /* Ends the file: its last leaf may be short (hashed as it is, not padded
  * with zeros), and an empty file has one leaf, the hash of no bytes.
  * Writes the root; no update after it. */

@@ -240,6 +240,45 @@ GST_START_TEST (test_pieces)
 
 GST_END_TEST;
 
+/* The root from the hashes of the pieces, as a sharer that hashes each
+ * piece anyway builds it: the vectors' roots, for pieces of one block, of
+ * 32 KiB and of 1 MiB (files smaller than one piece included), and for
+ * the empty file, which has no piece. */
+GST_START_TEST (test_root_from_pieces)
+{
+  static const gsize piece_sizes[] = { 16384, 32768, 1048576 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (roots); i++) {
+    g_autofree guint8 *data = test_file (roots[i].size);
+
+    for (guint p = 0; p < G_N_ELEMENTS (piece_sizes); p++) {
+      g_autoptr (HangoutMerkle) merkle = hangout_merkle_new (FALSE);
+      guint level = hangout_merkle_piece_level (roots[i].size,
+          piece_sizes[p]);
+      g_autofree gchar *hex = NULL;
+      guint8 root[HASH];
+
+      for (gsize offset = 0; offset < roots[i].size;
+          offset += piece_sizes[p]) {
+        gsize len = MIN (piece_sizes[p], roots[i].size - offset);
+        guint8 hash[HASH];
+
+        hangout_merkle_hash_piece (level, data + offset, len, hash);
+        hangout_merkle_update_node (merkle, level, hash, len);
+      }
+      fail_unless_equals_uint64 (hangout_merkle_get_size (merkle),
+          roots[i].size);
+      hangout_merkle_finish (merkle, root);
+      hex = to_hex (root, sizeof root);
+      fail_unless (g_str_equal (hex, roots[i].root), "%" G_GUINT64_FORMAT
+          " bytes in pieces of %" G_GSIZE_FORMAT ": root %s, not %s",
+          roots[i].size, piece_sizes[p], hex, roots[i].root);
+    }
+  }
+}
+
+GST_END_TEST;
+
 /* What a receiver must refuse: a changed byte of the piece or of the
  * proof, a proof for another index, a piece of the wrong length, the
  * wrong number of uncles, an index past the end. */
@@ -414,6 +453,7 @@ merkle_suite (void)
   tcase_add_test (tc, test_empty);
   tcase_add_test (tc, test_one_leaf);
   tcase_add_test (tc, test_pieces);
+  tcase_add_test (tc, test_root_from_pieces);
   tcase_add_test (tc, test_refused);
   tcase_add_test (tc, test_power_of_two);
   tcase_add_test (tc, test_runs);
