@@ -7,8 +7,8 @@
 // (transfer version 2) and cancelling a send to a C receiver
 // (hangoutsrc), with the C side's outcome checked; and axe-core on each
 // screen (join form, empty room, QR code on a desktop and a phone,
-// members, sending, receiving, done, failed) in both colour schemes, with
-// a screenshot of each.
+// members, sending, receiving, done, failed) in both colour schemes, on a
+// desktop and a phone, with a screenshot of each.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -40,22 +40,46 @@ after(async () => {
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 const askingPage = (url) => chrome.newPage(url, { acceptAll: false });
 
-// axe-core on the page as it is, in each colour scheme: no serious or
-// critical violation; a screenshot of each, named after the screen.
-// `inScheme(colorScheme)`: more checks, in each scheme.
+// The screens a person sees the page on: playwright's default desktop
+// window and a phone's.
+const DESKTOP = { width: 1280, height: 720 };
+const PHONE = { width: 390, height: 844 };
+
+// axe-core on the page as it is, in each colour scheme, on a desktop and
+// on a phone: no serious or critical violation, nothing wider than the
+// screen (no sideways scrolling), and a screenshot of each, named after
+// the screen (`ui-SCREEN-SCHEME.png`, `ui-SCREEN-SCHEME-phone.png`).
+// `inScheme(colorScheme, device)`: more checks, on each of them.
 async function checkScreen(page, screen, inScheme = async () => {}) {
   if (!await page.evaluate(() => 'axe' in window)) await page.evaluate(AXE_SOURCE);
   for (const colorScheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme });
-    const violations = await page.evaluate(async () => {
-      const result = await window.axe.run(document);
-      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`).join('; ')}`);
-    });
-    assert.deepEqual(violations, [], `${screen} screen, ${colorScheme} scheme`);
-    await page.screenshot({ path: join(OUTPUT, `ui-${screen}-${colorScheme}.png`), fullPage: true });
-    await inScheme(colorScheme);
+    for (const [device, viewport, suffix] of [['desktop', DESKTOP, ''], ['phone', PHONE, '-phone']]) {
+      await page.setViewportSize(viewport);
+      const where = `${screen} screen, ${colorScheme} scheme, ${device}`;
+      const violations = await page.evaluate(async () => {
+        const result = await window.axe.run(document);
+        return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary}`).join('; ')}`);
+      });
+      assert.deepEqual(violations, [], where);
+      // What overflows the window's width, its scroll bar aside.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth
+        - document.documentElement.clientWidth);
+      assert.equal(overflow, 0, `${where}: wider than the screen`);
+      // A short file name reads on one line, not cut into letters.
+      const broken = await page.evaluate(() => [...document.querySelectorAll('#transfers .name')]
+        .filter((name) => name.textContent.length <= 20).filter((name) => {
+          const range = document.createRange();
+          range.selectNodeContents(name);
+          return range.getClientRects().length > 1;
+        }).map((name) => name.textContent));
+      assert.deepEqual(broken, [], `${where}: file names broken over lines`);
+      await page.screenshot({ path: join(OUTPUT, `ui-${screen}-${colorScheme}${suffix}.png`), fullPage: true });
+      await inScheme(colorScheme, device);
+    }
   }
+  await page.setViewportSize(DESKTOP);
   await page.emulateMedia({ colorScheme: 'light' });
 }
 
@@ -149,18 +173,12 @@ test('the QR code of the invite reads as the invite, on a desktop and a phone, i
     const image = quinn.locator('#qr-dialog[open] #qr-image');
     await image.waitFor({ timeout: 5000 });
     assert.equal(await image.getAttribute('alt'), `QR code of the invite address ${invite}`);
-    for (const [screen, viewport] of [['qr-desktop', { width: 1280, height: 720 }],
-      ['qr-phone', { width: 390, height: 844 }]]) {
-      await quinn.setViewportSize(viewport);
-      // Nothing wider than the screen: no sideways scrolling on a phone.
-      assert.equal(await quinn.evaluate(() => document.documentElement.scrollWidth), viewport.width);
-      await checkScreen(quinn, screen, async (colorScheme) => {
-        const png = join(OUTPUT, `ui-${screen}-${colorScheme}-code.png`);
-        await image.screenshot({ path: png });
-        const { stdout } = await promisify(execFile)('zbarimg', ['--raw', '-q', png], { timeout: 5000 });
-        assert.equal(stdout.trim(), invite, `${screen}, ${colorScheme} scheme`);
-      });
-    }
+    await checkScreen(quinn, 'qr', async (colorScheme, device) => {
+      const png = join(OUTPUT, `ui-qr-${device}-${colorScheme}-code.png`);
+      await image.screenshot({ path: png });
+      const { stdout } = await promisify(execFile)('zbarimg', ['--raw', '-q', png], { timeout: 5000 });
+      assert.equal(stdout.trim(), invite, `${device}, ${colorScheme} scheme`);
+    });
     assert.deepEqual(requests, []);
     // Escape closes it, and the keyboard is back on its button.
     await quinn.keyboard.press('Escape');
