@@ -17,7 +17,10 @@
 
 #define FILE_SIZE (3 * 1024 * 1024 + 12345)
 
-/* Written by the rooms' network threads, read by the test under it. */
+/* Written by the rooms' network threads, read by the test under it.
+ * Nothing fails while holding it: without a fork per test (CK_FORK=no),
+ * a failed check leaves the test at once, and a lock it held would hang
+ * every test after it instead of naming the failure. */
 static GMutex lock;
 static GCond changed;
 
@@ -268,12 +271,13 @@ static void
 wait_done (Share *s)
 {
   gint64 end = g_get_monotonic_time () + 90 * G_USEC_PER_SEC;
+  gboolean done;
 
   g_mutex_lock (&lock);
-  while (!s->done)
-    fail_unless (g_cond_wait_until (&changed, &lock, end) || s->done,
-        "the sender has not finished after 90 s");
+  while (!s->done && g_cond_wait_until (&changed, &lock, end));
+  done = s->done;
   g_mutex_unlock (&lock);
+  fail_unless (done, "the sender has not finished after 90 s");
 }
 
 /* The members of the summary's @field, as "a,b". */
@@ -752,10 +756,16 @@ GST_START_TEST (test_receiver_cancel_and_join_timeout)
   g_autoptr (GError) error = NULL;
   HangoutRoom *nowhere;
   HangoutShareReceiver *lonely;
-  GThread *thread = g_thread_new ("cancel", cancel_soon, cancellable);
-  gint64 began = g_get_monotonic_time ();
-  glong woken = wake_ups ();
+  GThread *thread;
+  gint64 began;
+  glong woken;
 
+  /* Joined and connected first: those wake it, legitimately. */
+  fail_unless (hangout_share_sender_wait_for_members (s->share, 1, 20, NULL,
+          &error), "%s", error ? error->message : "");
+  thread = g_thread_new ("cancel", cancel_soon, cancellable);
+  began = g_get_monotonic_time ();
+  woken = wake_ups ();
   fail_if (hangout_share_receiver_next (t->share, cancellable, NULL,
           &error));
   woken = wake_ups () - woken;
@@ -763,7 +773,8 @@ GST_START_TEST (test_receiver_cancel_and_join_timeout)
       "%s", error ? error->message : "none");
   fail_unless (g_get_monotonic_time () - began < 2 * G_USEC_PER_SEC);
   GST_INFO ("next() woke %ld times", woken);
-  /* The join, the cancel, and the locks of the room's thread at most. */
+  /* The cancel, and the locks of the room's thread at most; waking every
+   * WAKE_INTERVAL (100 ms) would be 10 or more. */
   fail_unless (woken <= 4, "next() woke %ld times in 1 s of nothing",
       woken);
   g_thread_join (thread);
@@ -883,14 +894,18 @@ assert_readers_complete (Reader **readers, guint n, const gchar *sha256)
 {
   for (guint i = 0; i < n; i++) {
     gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+    gboolean finished;
+    guint64 output;
 
     /* A reader that never completes is named, not a suite timeout. */
     g_mutex_lock (&lock);
-    while (!readers[i]->finished)
-      fail_unless (g_cond_wait_until (&changed, &lock, end)
-          || readers[i]->finished, "reader %u has %" G_GUINT64_FORMAT
-          " bytes after 60 s and is still reading", i, readers[i]->output);
+    while (!readers[i]->finished
+        && g_cond_wait_until (&changed, &lock, end));
+    finished = readers[i]->finished;
+    output = readers[i]->output;
     g_mutex_unlock (&lock);
+    fail_unless (finished, "reader %u has %" G_GUINT64_FORMAT
+        " bytes after 60 s and is still reading", i, output);
     g_thread_join (readers[i]->thread);
     fail_unless (readers[i]->failure == NULL, "reader %u: %s", i,
         readers[i]->failure);
@@ -982,14 +997,16 @@ rogue_stop (Rogue *r)
   rogue_free (r);
 }
 
-/* Under the lock: waits until @cond, or fails after @ms. */
+/* Waits until @cond (read under the lock), or fails after @ms. */
 #define WAIT_FOR(cond, ms) G_STMT_START {                                   \
     gint64 _end = g_get_monotonic_time () + (gint64) (ms) * 1000;          \
+    gboolean _met;                                                          \
     g_mutex_lock (&lock);                                                   \
-    while (!(cond))                                                         \
-      fail_unless (g_cond_wait_until (&changed, &lock, _end) || (cond),     \
-          "timed out after %d ms waiting for: %s", (int) (ms), #cond);      \
+    while (!(cond) && g_cond_wait_until (&changed, &lock, _end));           \
+    _met = (cond);                                                          \
     g_mutex_unlock (&lock);                                                 \
+    fail_unless (_met, "timed out after %d ms waiting for: %s", (int) (ms), \
+        #cond);                                                             \
   } G_STMT_END
 
 /* The sharer's file read again at any offset, as hangoutsink reads its
@@ -1201,12 +1218,15 @@ GST_START_TEST (test_swarm_corrupt_forwarder)
       summary_uint64 (s, "swarm-pieces"));
   for (guint i = 0; i < G_N_ELEMENTS (readers); i++) {
     Taker *t = readers[i]->taker;
+    g_autofree gchar *from = NULL;
+    guint corrupt;
 
     g_mutex_lock (&lock);
-    fail_unless (t->corrupt >= 1, "reader %u was told of no corrupt piece",
-        i);
-    assert_equals_string (t->corrupt_from, liar_id);
+    corrupt = t->corrupt;
+    from = g_strdup (t->corrupt_from);
     g_mutex_unlock (&lock);
+    fail_unless (corrupt >= 1, "reader %u was told of no corrupt piece", i);
+    assert_equals_string (from, liar_id);
   }
   /* Each receiver fetched at least the three it named again. */
   fail_unless (summary_uint64 (s, "swarm-resent") >= 6);
