@@ -909,7 +909,7 @@ swarm_abort (HangoutShareReceiver *self, const gchar *member,
     sf = swarm_file_from (self, control.id, member);
   if (sf != NULL)
     *dropped = swarm_fail (self, sf, g_error_new (HANGOUT_ERROR,
-            HANGOUT_ERROR_INCOMPLETE, "the sender gave up: %s",
+            HANGOUT_ERROR_CLOSED, "the sender aborted: %s",
             control.reason), out);
   hangout_transfer_control_clear (&control);
   return sf != NULL;

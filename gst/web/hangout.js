@@ -29,7 +29,7 @@ Object.assign(room.events, {
   admitted: transfers.memberAdmitted,
   appMessage: transfers.onAppMessage,
   left: transfers.memberLeft,
-  channelLow: transfers.pumpForwards,
+  channelLow: transfers.channelLow,
 });
 Object.assign(transfers.views, { file: ui.fileView, declined: ui.declinedView });
 

@@ -24,6 +24,9 @@ const EARLY_MAX = 4 * 1024 * 1024;
 // The application channel's bufferedamountlow fires at this (transfers.js
 // paces its sends and forwards by it).
 export const LOW_WATER = 1024 * 1024;
+// §4.1: a member that sent no `capabilities` this long after both channels
+// opened speaks version 1.
+const CAPABILITIES_WAIT_MS = 500;
 const RECONNECT_MAX_MS = 10000;
 
 export function log(...args) { console.log('[hangout]', ...args); }
@@ -226,7 +229,11 @@ function createPeer(signalId, offerer) {
     remoteSet: false, pendingCandidates: [], // from the peer, before its description is set
     described: false, outCandidates: [], // ours, held until our description is sent
     pingTimer: null,
+    // §4.1: the transfer versions it speaks, once its `capabilities` came
+    // (or it is taken for version 1), and a promise of them
+    transfer: null, versionsTimer: null,
   };
+  peer.versions = new Promise((resolve) => { peer.settleVersions = resolve; });
   peer.app.binaryType = 'arraybuffer';
   peer.app.bufferedAmountLowThreshold = LOW_WATER;
   peer.app.addEventListener('bufferedamountlow', () => events.channelLow(peer));
@@ -404,6 +411,8 @@ function onControlMessage(peer, data) {
     clearTimeout(peer.pingTimer);
     peer.pingTimer = null;
     events.member(peer);
+  } else if (msg?.type === 'capabilities') {
+    setVersions(peer, msg.transfer);
   } else if (msg?.type === 'auth') {
     onAuth(peer, msg.proof);
   } else if (msg?.type === 'id') {
@@ -425,9 +434,9 @@ function onPeerOpen(peer) {
   const fpSelf = fingerprintOf(peer.pc.localDescription?.sdp);
   const fpPeer = fingerprintOf(peer.pc.remoteDescription?.sdp);
   peer.sas = fpSelf && fpPeer ? shortAuthString(fpSelf, fpPeer) : '';
-  // The transfer versions this page reads (docs/protocol.md §4.1); it
-  // shares its own files in version 1, which every member takes.
+  // The transfer versions this page reads and sends (docs/protocol.md §4.1).
   sendControl(peer, { type: 'capabilities', transfer: [1, 2] });
+  if (!peer.transfer) peer.versionsTimer = setTimeout(() => setVersions(peer, [1]), CAPABILITIES_WAIT_MS);
   if (!state.key) { admit(peer); return; }
   const [idSelf, idPeer] = peer.authIds;
   sendControl(peer, { type: 'auth', proof: authProof(state.key, fpSelf, fpPeer, idSelf, idPeer) });
@@ -466,8 +475,18 @@ function refuse(peer, reason) {
   events.memberRefused(peer, reason);
 }
 
+// A member's transfer versions (§4.1): its `capabilities` (a later one
+// replaces an earlier one), or version 1 when none came in time or
+// application data came first.
+function setVersions(peer, list) {
+  clearTimeout(peer.versionsTimer);
+  peer.transfer = new Set(list);
+  peer.settleVersions(peer.transfer);
+}
+
 // Until its proof checks out, what a member sends is held (§3.3).
 function onAppMessage(peer, data) {
+  if (!peer.transfer) setVersions(peer, [1]);
   if (peer.authed) { events.appMessage(peer, data); return; }
   const size = typeof data === 'string' ? data.length : data.byteLength;
   peer.early ??= { messages: [], bytes: 0 };
@@ -482,6 +501,7 @@ function removePeer(peer) {
   peer.connected = false;
   if (peer.pingTimer) clearTimeout(peer.pingTimer);
   if (peer.authTimer) clearTimeout(peer.authTimer);
+  if (!peer.transfer) setVersions(peer, [1]); // nobody waits for them in vain
   if (state.peers.get(peer.id) === peer) state.peers.delete(peer.id);
   if (state.bySignal.get(peer.signalId) === peer) state.bySignal.delete(peer.signalId);
   peer.pc.close();

@@ -134,6 +134,11 @@ export function parseControl(text) {
     case 'auth': return typeof msg.proof === 'string' ? { type: 'auth', proof: msg.proof } : null;
     case 'id':
       return typeof msg.id === 'string' && typeof msg.token === 'string' ? { type: 'id', id: msg.id, token: msg.token } : null;
+    // §4.1: the transfer versions the member speaks; not an array of
+    // positive integers, the message is malformed.
+    case 'capabilities':
+      return Array.isArray(msg.transfer) && msg.transfer.every((v) => Number.isSafeInteger(v) && v > 0)
+        ? { type: 'capabilities', transfer: msg.transfer } : null;
     default: return null;
   }
 }

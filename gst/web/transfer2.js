@@ -134,6 +134,12 @@ export function controlError(msg) {
 
 const rangesOf = (ranges) => ranges.slice(0, MAX_RANGES).map((r) => [r.first, r.count]);
 
+export const buildOffer = ({ id, name, size, mime, chunkSize, pieceSize, window, root }) => JSON.stringify({
+  type: 'offer', version: VERSION, id, name, size, mime, 'chunk-size': chunkSize, 'piece-size': pieceSize, window, root,
+});
+export const buildSwarm = (id, members) => JSON.stringify({ type: 'swarm', id, members });
+export const buildEnd = (id, size, root) => JSON.stringify({ type: 'end', version: VERSION, id, size, root });
+export const buildUnavailable = (id, ranges) => JSON.stringify({ type: 'unavailable', id, pieces: rangesOf(ranges) });
 export const buildAccept = (id) => JSON.stringify({ type: 'accept', id });
 export const buildHave = (id, next, ranges) => JSON.stringify({ type: 'have', id, next, pieces: rangesOf(ranges) });
 export const buildRequest = (id, ranges) => JSON.stringify({ type: 'request', id, pieces: rangesOf(ranges) });
@@ -194,6 +200,19 @@ export function pieceMessages(idBytes, role, offset, data, chunkSize) {
     out.push(msg);
   }
   return out;
+}
+
+// A run of piece hashes from the sharer (no proof): `hashes` is their
+// 32·count bytes.
+export function buildHashes(idBytes, first, hashes) {
+  const msg = new Uint8Array(HASHES_HEADER + hashes.length);
+  const view = new DataView(msg.buffer);
+  msg[0] = KIND_HASHES;
+  msg.set(idBytes, 1);
+  view.setBigUint64(17, BigInt(first));
+  view.setUint32(25, hashes.length / HASH);
+  msg.set(hashes, HASHES_HEADER);
+  return msg;
 }
 
 // ---- the hash tree (§4.2) ----
@@ -302,7 +321,7 @@ function equalBytes(a, b) {
 
 // Adds `piece` to ascending `ranges`, extending the last one when it
 // follows it; false when that would take more than MAX_RANGES.
-function rangesAdd(ranges, piece) {
+export function rangesAdd(ranges, piece) {
   const last = ranges[ranges.length - 1];
   if (last && last.first + last.count === piece) { last.count++; return true; }
   if (ranges.length === MAX_RANGES) return false;

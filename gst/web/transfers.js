@@ -1,15 +1,15 @@
 // gst-hangout web client: the room's files, both ways: what comes on an
 // admitted member's application channel (docs/protocol.md §2, §4), each
-// file's state from its offer to its ack (version 1 both ways, version 2
-// receiving and forwarding), the user's say on it, and this page's own
-// files sent one after the other. The wire formats and the receiver's
-// rules are transfer1.js's and transfer2.js's, where bytes go storage.js's,
-// the members room.js's. No DOM: each file reports to a view that ui.js
+// file's state from its offer to its ack (both versions both ways:
+// version 2 receiving, forwarding, and sharing without forwarders), the
+// user's say on it, and this page's own files sent one after the other.
+// The wire formats and the receiver's rules are transfer1.js's and
+// transfer2.js's, where bytes go storage.js's, the members room.js's. No DOM: each file reports to a view that ui.js
 // supplies (`views`), which renders it, and the user's answers come back
 // as calls (accept(), decline(), cancel()).
 // SPDX-License-Identifier: LGPL-2.1-or-later
 
-import { Sha256 } from './sha256.js';
+import { Sha256, toHex } from './sha256.js';
 import * as v1 from './transfer1.js';
 import * as v2 from './transfer2.js';
 import { FileSink } from './storage.js';
@@ -21,8 +21,14 @@ const { fromHex, visibleText } = v1;
 // resume at LOW_WATER (room.js). Chromium fails a channel whose queue
 // reaches 16 MiB.
 const HIGH_WATER = 4 * 1024 * 1024;
-// Bytes read from the File at once, split into chunks: few reads, bounded memory.
-const READ_BLOCK_CHUNKS = 16;
+// Bytes read from the File at once, split into pieces and chunks: few
+// reads, bounded memory.
+const READ_BLOCK = 1024 * 1024;
+// Version 2 as a sharer (§4.3): the C sink's piece size and window.
+const PIECE_SIZE = 65536;
+const SWARM_WINDOW = 8 * 1024 * 1024;
+// §4.3: an offer neither accepted nor rejected within this is rejected.
+const ACCEPT_TIMEOUT_MS = 10000;
 // §2.4: the sender waits, bounded, for the acks.
 const ACK_TIMEOUT_MS = 60000;
 // A file nothing arrives for (neither data nor end) for this long is failed
@@ -167,10 +173,16 @@ function onSwarmControl(peer, msg) {
   }
   const error = v2.controlError(msg);
   if (error) { log(`malformed ${msg.type} from`, peer.id + ':', error); return; }
+  // What members say to a sharer (accept, have, request, corrupt, ack),
+  // of a file the page shares.
+  const out = files.outgoing.get(msg.id);
+  if (out) {
+    if (msg.type === 'ack') out.answer(peer, msg);
+    else out.onSwarmControl(peer, msg);
+    return;
+  }
   const file = files.swarmFiles.get(msg.id);
-  // Only the sharer speaks for its file (§4.3); the page shares nothing in
-  // version 2, so what members say to a sharer (accept, have, request,
-  // corrupt, ack) is not for it.
+  // Only the sharer speaks for its file (§4.3).
   if (!file || file.peer !== peer) return;
   switch (msg.type) {
     case 'swarm': file.setSwarm(msg.members); break;
@@ -203,10 +215,17 @@ function onHashesMessage(peer, bytes) {
   file.window.hashes(peer, run.first, run.count, run.hashes);
 }
 
+// The member's channel fell to LOW_WATER: its forwards go on, and the
+// page's own sends look again.
+export function channelLow(peer) {
+  pumpForwards(peer);
+  for (const out of files.outgoing.values()) out.wake();
+}
+
 // Forwards go out in the order they were queued, a piece's messages one
 // after the other (§4.4), while the channel holds at most LOW_WATER bytes
 // it has not handed to SCTP; bufferedamountlow sends the next ones.
-export function pumpForwards(peer) {
+function pumpForwards(peer) {
   const forwards = forwardsOf(peer);
   while (forwards.length > 0 && peer.app.readyState === 'open'
       && peer.app.bufferedAmount <= LOW_WATER) {
@@ -682,7 +701,12 @@ class SharedFile {
   }
 }
 
-// One send of a file to some members.
+// One send of a file to some members: version 2 (§4.5) to those that speak
+// it, version 1 (§2.4) to the others, from one read of the File. The page
+// does not forward through others (the C sink's distribution=direct):
+// every piece goes `direct` to each member that accepted, once it lies in
+// that member's window (§4.6): a receiver slower than the page holds the
+// page back (docs/architecture.md, "The page as a sharer").
 class Outgoing {
   constructor(shared, peers) {
     this.file = shared.file;
@@ -690,8 +714,15 @@ class Outgoing {
     this.idBytes = fromHex(this.id);
     // Each recipient: 'pending' until its ack or reject, or it leaves.
     this.recipients = new Map(peers.map((p) => [p, 'pending']));
+    // Version 2 recipients: whether they accepted, and where their window
+    // begins (the `next` of their latest `have`).
+    this.swarm = new Map(peers.filter((p) => p.transfer?.has(v2.VERSION))
+      .map((p) => [p, { accepted: false, next: 0, repairs: Promise.resolve() }]));
+    this.pieces = 0; // version 2: the pieces sent so far
     this.sha256 = null;
+    this.root = null;
     this.settled = null; // resolves once nobody is pending
+    this.waiters = new Set(); // until()s waiting for a window, an answer
     this.cancelled = false;
     this.ui = shared.ui;
     this.ui.sending();
@@ -703,6 +734,10 @@ class Outgoing {
       .map(([p]) => p);
   }
 
+  activeV1() { return this.active().filter((p) => !this.swarm.has(p)); }
+
+  activeV2() { return this.active().filter((p) => this.swarm.get(p)?.accepted); }
+
   send(peer, data) {
     try { peer.app.send(data); } catch (e) {
       log('send to', peer.id, 'failed:', e.message);
@@ -710,20 +745,63 @@ class Outgoing {
     }
   }
 
-  broadcast(data) { for (const p of this.active()) this.send(p, data); }
+  sendAll(peers, data) { for (const p of peers) this.send(p, data); }
 
   setState(peer, s) {
     if (this.recipients.get(peer) !== 'pending') return;
     this.recipients.set(peer, s);
     this.ui.recipient(peer, s);
     if (![...this.recipients.values()].includes('pending')) this.settled?.();
+    this.wake();
+  }
+
+  // Something a waiting until() may be waiting for: an answer, a `have`,
+  // a channel that drained (channelLow()), a member gone.
+  wake() {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const resolve of waiters) resolve();
+  }
+
+  // Resolves to true once `ready()` holds; to false if the send is
+  // cancelled or nobody is left first.
+  async until(ready) {
+    while (!ready()) {
+      if (this.cancelled || this.active().length === 0) return false;
+      await new Promise((resolve) => this.waiters.add(resolve));
+    }
+    return !this.cancelled;
   }
 
   memberLeft(peer) { this.setState(peer, 'left'); }
 
+  // A recipient's `reject`, or its `ack` in either version.
   answer(peer, msg) {
-    const answer = v1.answerOf(msg, this.sha256);
-    if (answer) this.setState(peer, answer);
+    if (msg.type === 'reject' || !this.swarm.has(peer)) {
+      const answer = v1.answerOf(msg, this.sha256);
+      if (answer) this.setState(peer, answer);
+      return;
+    }
+    if (v2.versionOf(msg) !== v2.VERSION) return;
+    // A failure counts at once; success only against the root of `end`.
+    if (msg.ok !== true) this.setState(peer, 'failed');
+    else if (this.root !== null) this.setState(peer, msg.root === this.root ? 'ok' : 'failed');
+  }
+
+  // What a version 2 recipient says of the file (§4.3).
+  onSwarmControl(peer, msg) {
+    const member = this.swarm.get(peer);
+    if (!member || this.recipients.get(peer) !== 'pending') return;
+    switch (msg.type) {
+      case 'accept': member.accepted = true; break;
+      case 'have': member.next = Math.max(member.next, msg.next); break;
+      case 'request':
+        member.repairs = member.repairs.then(() => this.repair(peer, msg.pieces)).catch((e) => log('repair for', peer.id, 'failed:', e.message));
+        break;
+      case 'corrupt': log(peer.id, 'says piece', msg.piece, 'of', this.id, 'was corrupt'); break;
+      default: break;
+    }
+    this.wake();
   }
 
   // §2.2's abort to everyone still receiving; run() stops at its next step.
@@ -738,63 +816,124 @@ class Outgoing {
 
   async run() {
     const chunkSize = Math.min(v1.CHUNK_SIZE, ...this.active().map((p) => p.pc.sctp?.maxMessageSize || v1.CHUNK_SIZE));
-    const capacity = chunkSize - v1.HEADER_SIZE; // payload bytes per message
-    this.broadcast(v1.buildOffer({
-      id: this.id, name: this.file.name, size: this.file.size,
-      mime: this.file.type || 'application/octet-stream', chunkSize,
+    const { name, size } = this.file;
+    const mime = this.file.type || 'application/octet-stream';
+    this.chunkSize = chunkSize;
+    this.sendAll(this.activeV1(), v1.buildOffer({ id: this.id, name, size, mime, chunkSize }));
+    this.sendAll(this.active().filter((p) => this.swarm.has(p)), v2.buildOffer({
+      id: this.id, name, size, mime, chunkSize, pieceSize: PIECE_SIZE, window: SWARM_WINDOW, root: null,
     }));
-    const sha = new Sha256();
+    await this.startSwarm();
+    const level = v2.pieceLevel(size, PIECE_SIZE);
+    const merkle = new v2.MerkleRoot();
+    const sha = this.activeV1().length > 0 ? new Sha256() : null;
     let offset = 0;
-    while (offset < this.file.size && this.active().length > 0) {
+    while (offset < size && this.active().length > 0 && !this.cancelled) {
       // Read from the File as we send: a big file is never held in memory.
-      const block = new Uint8Array(await this.file.slice(offset, offset + capacity * READ_BLOCK_CHUNKS).arrayBuffer());
+      const block = new Uint8Array(await this.file.slice(offset, offset + READ_BLOCK).arrayBuffer());
       if (block.length === 0) break; // the file shrank under us
-      sha.update(block);
-      for (let i = 0; i < block.length; i += capacity) {
-        const payload = block.subarray(i, i + capacity);
-        const msg = v1.buildData(this.idBytes, offset + i, payload);
-        await Promise.all(this.active().map(drained));
-        if (this.active().length === 0) break; // cancelled, or everyone left meanwhile
-        this.broadcast(msg);
-        this.ui.progress(offset + i + payload.length);
+      sha?.update(block);
+      if (!await this.sendV1(block, offset, chunkSize)) break;
+      for (let at = 0; at < block.length && this.activeV2().length > 0; at += PIECE_SIZE) {
+        const piece = block.subarray(at, at + PIECE_SIZE);
+        const { hash, leaves } = await v2.hashPiece(level, piece);
+        for (const leaf of leaves) merkle.addLeaf(leaf);
+        if (!await this.sendPiece(piece, hash, chunkSize)) break;
       }
       offset += block.length;
+      this.ui.progress(offset);
     }
     if (this.cancelled) return;
     if (this.active().length === 0) {
       this.ui.sent(); // everyone left or declined
       return;
     }
-    if (offset !== this.file.size) {
-      this.broadcast(v1.buildAbort(this.id, 'the file could not be read'));
+    if (offset !== size) {
+      this.sendAll(this.active(), v1.buildAbort(this.id, 'the file could not be read'));
       this.ui.failed('the file could not be read whole');
       return;
     }
-    this.sha256 = sha.hex();
     const answered = new Promise((resolve) => { this.settled = resolve; });
     if (![...this.recipients.values()].includes('pending')) this.settled();
-    this.broadcast(v1.buildEnd(this.id, offset, this.sha256));
-    await Promise.race([answered, new Promise((r) => setTimeout(r, ACK_TIMEOUT_MS))]);
+    if (sha) {
+      this.sha256 = sha.hex();
+      this.sendAll(this.activeV1(), v1.buildEnd(this.id, offset, this.sha256));
+    }
+    this.root = toHex(merkle.finish());
+    this.sendAll(this.activeV2(), v2.buildEnd(this.id, offset, this.root));
+    let timer;
+    await Promise.race([answered, new Promise((r) => { timer = setTimeout(r, ACK_TIMEOUT_MS); })]);
+    clearTimeout(timer);
     if (this.cancelled) return;
     for (const p of this.recipients.keys()) this.setState(p, 'silent');
     this.ui.sent();
   }
+
+  // §4.5 step 1: every version 2 recipient's accept or reject, for
+  // ACCEPT_TIMEOUT_MS at most (silence counts as a reject), then `swarm`
+  // to those that accepted.
+  async startSwarm() {
+    const answered = () => [...this.swarm].every(([p, m]) => m.accepted || this.recipients.get(p) !== 'pending');
+    const timer = setTimeout(() => {
+      for (const [p, m] of this.swarm) if (!m.accepted) this.setState(p, 'rejected');
+    }, ACCEPT_TIMEOUT_MS);
+    await this.until(answered);
+    clearTimeout(timer);
+    const swarm = v2.buildSwarm(this.id, this.activeV2().map((p) => p.signalId));
+    this.sendAll(this.activeV2(), swarm);
+  }
+
+  // One block to the version 1 recipients (§2.3), in chunks.
+  async sendV1(block, offset, chunkSize) {
+    const capacity = chunkSize - v1.HEADER_SIZE; // payload bytes per message
+    for (let i = 0; i < block.length && this.activeV1().length > 0; i += capacity) {
+      if (!await this.until(() => this.activeV1().every(isDrained))) return false;
+      this.sendAll(this.activeV1(), v1.buildData(this.idBytes, offset + i, block.subarray(i, i + capacity)));
+    }
+    return true;
+  }
+
+  // The next piece to the version 2 recipients: its hash, then its data
+  // (§4.5 steps 2 and 3), once it lies in every window and every channel
+  // can take it.
+  async sendPiece(piece, hash, chunkSize) {
+    const index = this.pieces;
+    const span = SWARM_WINDOW / PIECE_SIZE;
+    if (!await this.until(() => this.activeV2().every((p) => isDrained(p) && index < this.swarm.get(p).next + span)))
+      return false;
+    const to = this.activeV2();
+    this.sendAll(to, v2.buildHashes(this.idBytes, index, hash));
+    for (const msg of v2.pieceMessages(this.idBytes, v2.ROLE.DIRECT, index * PIECE_SIZE, piece, chunkSize))
+      this.sendAll(to, msg);
+    this.pieces++;
+    return true;
+  }
+
+  // A recipient's `request` (§4.7): the pieces sent already, read again and
+  // sent as `repair`, those of its window only; the others `unavailable`.
+  async repair(peer, ranges) {
+    const member = this.swarm.get(peer);
+    const span = SWARM_WINDOW / PIECE_SIZE;
+    const refused = [];
+    for (const [first, count] of ranges) {
+      for (let i = first; i < first + count; i++) {
+        if (i < member.next || i >= this.pieces || i >= member.next + span) {
+          v2.rangesAdd(refused, i);
+          continue;
+        }
+        if (!await this.until(() => isDrained(peer))) return;
+        if (this.recipients.get(peer) !== 'pending') return;
+        const piece = new Uint8Array(await this.file.slice(i * PIECE_SIZE, (i + 1) * PIECE_SIZE).arrayBuffer());
+        for (const msg of v2.pieceMessages(this.idBytes, v2.ROLE.REPAIR, i * PIECE_SIZE, piece, this.chunkSize))
+          this.send(peer, msg);
+      }
+    }
+    if (refused.length > 0) this.send(peer, v2.buildUnavailable(this.id, refused));
+  }
 }
 
-// Resolves once the member's channel can take more (or has closed).
-function drained(peer) {
-  const ch = peer.app;
-  if (ch.bufferedAmount <= HIGH_WATER || ch.readyState !== 'open') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      ch.removeEventListener('bufferedamountlow', done);
-      ch.removeEventListener('close', done);
-      resolve();
-    };
-    ch.addEventListener('bufferedamountlow', done);
-    ch.addEventListener('close', done);
-  });
-}
+// Whether the member's channel can take more now (or has closed).
+const isDrained = (peer) => peer.app.bufferedAmount <= HIGH_WATER || peer.app.readyState !== 'open';
 
 // Sends to the given members, or everyone connected now; one file at a time.
 function queueSend(shared, peers = null) {
@@ -808,6 +947,8 @@ function queueSend(shared, peers = null) {
       shared.ui.waiting();
       return;
     }
+    // Each one's version (§4.1) is known within 500 ms of its channels.
+    await Promise.all(to.map((p) => p.versions));
     const out = new Outgoing(shared, to);
     files.outgoing.set(out.id, out);
     shared.current = out;

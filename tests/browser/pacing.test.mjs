@@ -1,13 +1,13 @@
 // A page shares a file with a hangoutsrc pipeline whose downstream is much
-// slower than the link. hangoutsrc bounds its memory (docs/protocol.md §2.4):
-// above 8 MiB queued for a file it stops reading from the sender's SCTP
-// association, our advertised window closes, and Chromium's SCTP must hold
-// the data back in its own queue, where the page's flow control
-// (transfers.js: pause above 4 MiB bufferedAmount, resume at 1 MiB) stops it.
+// slower than the link. Both speak version 2, so the page sends it pieces
+// only within the window of its latest `have` (docs/protocol.md §4.6):
+// hangoutsrc's window (8 MiB) moves only as it outputs, and holds the
+// page to its pace; the page's own flow control (transfers.js: pause
+// above 4 MiB bufferedAmount, resume at 1 MiB) bounds its channel's queue.
 // Checked here: the receiver's peak RSS stays far below what buffering the
-// file would need, hangoutsrc stopped and resumed reading, the page's queue
-// never came near Chromium's 16 MiB limit, the page's transfer went on at
-// the receiver's pace without an error and stayed connected, and the bytes
+// file would need, it took the file in version 2, the page's queue never
+// came near Chromium's 16 MiB limit, the page's transfer went on at the
+// receiver's pace without an error and stayed connected, and the bytes
 // written are the page's (SHA-256 by node's crypto).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -147,13 +147,9 @@ test('a page sharing with a slow hangoutsrc pipeline is held back, not buffered'
     const wrote = Date.now() - started;
 
     // The figures first, for a failure too.
-    const stops = [...r.output.matchAll(/(\d+) bytes of \S+ queued: not reading from \S+ for now/g)];
-    const resumes = r.output.match(/reading from \S+ again/g) ?? [];
-    const maxQueued = Math.max(0, ...stops.map((m) => Number(m[1])));
     const watched = await page.evaluate(() => window.hangoutPacing);
     const peakGrowth = last.hwm - base.rss;
-    t.diagnostic(`receiver RSS idle ${fmt(base.rss)}, peak ${fmt(last.hwm)} (+${fmt(peakGrowth)}); `
-      + `largest queue logged ${fmt(maxQueued)}; ${stops.length} stops, ${resumes.length} resumes`);
+    t.diagnostic(`receiver RSS idle ${fmt(base.rss)}, peak ${fmt(last.hwm)} (+${fmt(peakGrowth)})`);
     t.diagnostic(`page: ${fmt(SIZE)} sent in ${(sent.t / 1000).toFixed(1)} s `
       + `(${fmt(SIZE / (sent.t / 1000))}/s, downstream at most ${fmt(DOWNSTREAM)}/s), `
       + `bufferedAmount peak ${fmt(watched.maxBuffered)}; pipeline done after ${(wrote / 1000).toFixed(1)} s`);
@@ -161,25 +157,23 @@ test('a page sharing with a slow hangoutsrc pipeline is held back, not buffered'
     assert.equal(r.code, 0, `the pipeline failed:\n${r.output}`);
     assert.equal(sha256(readFileSync(copy)), want, 'the file written is the one shared');
 
-    // hangoutsrc stopped reading from the page, and read again.
-    assert.ok(stops.length >= 1 && resumes.length >= 1,
-      `hangoutsrc did not both stop and resume reading:\n${r.output}`);
+    // What holds the page back is the window of version 2.
+    assert.match(r.output, /taking big\.bin from \S+ in version 2/);
 
     // The page: done and verified, connected throughout, no error, its file
     // channel never failed while the transfer ran.
     assert.equal(sent.state, 'done', `the page's transfer: ${sent.info}`);
     assert.match(sent.info, /1 verified/);
-    for (const s of samples)
+    // (In version 2 the receiver answers once it has output everything,
+    // and leaves at once: the sample that sees the file done may not see
+    // it any more.)
+    for (const s of samples.filter((x) => x.state === 'active'))
       assert.deepEqual(s.members, ['connected'], `at ${s.t} ms the member list is ${s.members}`);
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(watched.events, [], 'the file channel failed during the transfer');
 
-    // Held back, not failed: the page's queue reached transfers.js's window
-    // (so the page waited for bufferedamountlow; the link alone fills it
-    // too, Chromium's SCTP being the slower part of an unhindered transfer)
-    // and went no further, far from Chromium's limit.
-    assert.ok(watched.maxBuffered > HIGH_WATER / 2,
-      `bufferedAmount peaked at ${fmt(watched.maxBuffered)}: the page never waited`);
+    // Held back, not failed: the page's queue stayed within transfers.js's
+    // high water, far from Chromium's limit.
     assert.ok(watched.maxBuffered <= HIGH_WATER + CHUNK_SIZE,
       `bufferedAmount reached ${fmt(watched.maxBuffered)}, over transfers.js's window`);
     assert.ok(watched.maxBuffered < CHROMIUM_QUEUE_LIMIT);

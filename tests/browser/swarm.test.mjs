@@ -8,7 +8,9 @@
 // log says how many pieces it handed each member, and each receiver's
 // piece window logs every piece it verified with the member it came from.
 // Then: the page's upload shaped, so that its forwards wait; a version 1
-// member beside the page gets the same file directly; a sharer and a
+// member beside the page gets the same file directly; the page as the
+// sharer, in version 2 to a page and a pipeline and in version 1 to a
+// member that speaks only that; a sharer and a
 // forger played with raw messages (room-peer.c) against the
 // page's limits, parser and corrupt-piece handling; and the page on plain
 // http, where it has neither WebCrypto nor the origin private file system;
@@ -213,6 +215,40 @@ test('a page takes version 2 while a version 1 member gets the same file directl
   assert.equal((handed(sent.output)[pageId] ?? 0) + Number(m[2]), Number(m[1]));
   assert.equal(saved.forwarded, 0, 'no one to forward to');
 });
+
+// The page as the sharer (§4.5, directly): version 2 to the page and the
+// pipeline, which speak it, version 1 to room-peer.c, which does not.
+test('a page shares in version 2 with the members that speak it, in version 1 with one that does not',
+  { timeout: 60000 }, async () => {
+    const data = randomBytes(5 * 1024 * 1024 + 4321);
+    const source = join(dir, 'from-page.bin');
+    writeFileSync(source, data);
+    const want = sha256(data);
+    const old = startRoomPeer(server.wsUrl, 'from-page', 'v1-member');
+    children.add(old);
+    await old.waitForLine(/^joined /, 10000);
+    const copy = join(dir, 'from-page-gst.bin');
+    const pipeline = launch(['hangoutsrc', 'room=from-page', `server=${server.wsUrl}`, 'display-name=gst',
+      'num-files=1', '!', 'filesink', `location=${copy}`], 50000);
+    const sharerPage = await chrome.newPage(`${server.http}/?room=from-page&name=alice`);
+    const receiverPage = await chrome.newPage(`${server.http}/?room=from-page&name=bob`);
+    await waitConnected(sharerPage, 3);
+    await waitConnected(receiverPage, 3);
+    const sharerId = await sharerPage.evaluate(() => window.hangout.ownId);
+    await sharerPage.setInputFiles('#files', source);
+
+    const saved = await savedCopy(receiverPage, 'from-page.bin');
+    assert.deepEqual(saved.onDisk, [{ size: data.length, sha256: want }]);
+    assert.equal(saved.window, 8 * 1024 * 1024, 'the page took it in version 2, with the sharer\'s window');
+    const { code, output } = await pipeline.done;
+    assert.equal(code, 0, `the pipeline failed:\n${output.slice(-4000)}`);
+    assert.equal(sha256(readFileSync(copy)), want, 'the pipeline\'s copy');
+    // Every piece verified by the pipeline's window, from the page.
+    assert.equal(verifiedFrom(output, sharerId), Math.ceil(data.length / PIECE_SIZE), 'pieces from the page');
+    assert.equal(await old.waitForLine(/^received from-page\.bin /, 10000), `received from-page.bin ${data.length} ${want} ok`);
+    await sharerPage.waitForSelector('#transfers li[data-direction="out"][data-state="done"]', { timeout: 20000 });
+    assert.match(await sharerPage.textContent('#transfers li[data-direction="out"] .info'), /3 verified/);
+  });
 
 // ---- a sharer and a forger played with raw messages (room-peer.c) ----
 

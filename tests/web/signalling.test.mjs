@@ -124,8 +124,13 @@ test('control channel messages (§1.6), and malformed ones', () => {
   assert.deepEqual(sig.parseControl('{"type":"pong","extra":[1]}'), { type: 'pong' });
   assert.deepEqual(sig.parseControl('{"type":"auth","proof":"ab"}'), { type: 'auth', proof: 'ab' });
   assert.deepEqual(sig.parseControl(`{"type":"id","id":"${ID}","token":"t"}`), { type: 'id', id: ID, token: 't' });
+  // §4.1: versions it does not know are the receiver's to skip.
+  assert.deepEqual(sig.parseControl('{"type":"capabilities","transfer":[1,2,9]}'), { type: 'capabilities', transfer: [1, 2, 9] });
+  assert.deepEqual(sig.parseControl('{"type":"capabilities","transfer":[]}'), { type: 'capabilities', transfer: [] });
   for (const bad of ['', 'not json', 'null', '[]', '7', '"ping"', '{}', '{"type":"auth"}', '{"type":"auth","proof":7}',
     '{"type":"id","id":"x"}', '{"type":"id","token":"t"}', '{"type":"id","id":7,"token":"t"}',
-    '{"type":"capabilities","transfer":[1,2]}', '{"type":"ping"'])
+    '{"type":"capabilities"}', '{"type":"capabilities","transfer":2}', '{"type":"capabilities","transfer":[1,0]}',
+    '{"type":"capabilities","transfer":[1,"2"]}', '{"type":"capabilities","transfer":[1.5]}',
+    '{"type":"capabilities","transfer":[-1]}', '{"type":"ping"'])
     assert.equal(sig.parseControl(bad), null, bad);
 });
