@@ -63,7 +63,10 @@ function rss(pid) {
 
 // Chromium's processes started by this test (the browser, its renderers,
 // its network and storage services): descendants of this process whose
-// command is chromium. Other suites' browsers on the machine are not.
+// command is chromium. Other suites' browsers on the machine are not, nor
+// Chromium's on-device model service, which the browser starts on its
+// own some minutes in (47 MiB, 170 s into a 4 GiB run here) whatever the
+// page does.
 function chromiumProcesses() {
   const parent = new Map();
   for (const name of readdirSync('/proc')) {
@@ -80,7 +83,8 @@ function chromiumProcesses() {
   };
   return [...parent.keys()].filter((pid) => {
     try {
-      return mine(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chromium');
+      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      return mine(pid) && command.includes('chromium') && !command.includes('on_device_model');
     } catch {
       return false;
     }

@@ -1,6 +1,7 @@
 // Files between pages (docs/protocol.md §2): a page shares a file with two
 // others, which get identical bytes; a page that joins afterwards is offered
-// the file too; a screenshot mid-transfer shows the progress UI.
+// the file too; a screenshot mid-transfer shows the progress UI; a file
+// dropped on the page; files saved in a folder the person chose.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -85,4 +86,50 @@ test('a file dropped on the page is shared', { timeout: 60000 }, async () => {
   });
   const got = await receivedFile(frank, 'dropped.txt', 30000);
   assert.deepEqual(got, { size: 65536 * 3 + 1, sha256: sha, linkSha256: sha });
+});
+
+// A folder the person chose (storage.js, showDirectoryPicker): the
+// browser's picker needs a person, so the page is given one that answers
+// with a folder of the site's private storage, which the page writes as
+// it would write one on the person's disk. Two files of one name: the
+// second is saved beside the first, not over it.
+test('received files go to the folder the person chose, none over another', { timeout: 60000 }, async () => {
+  const url = (name) => `${server.http}/?room=folder&name=${name}`;
+  const gina = await chrome.newPage(url('gina'));
+  const hal = await chrome.newPage(url('hal'), {
+    initScript: () => {
+      window.showDirectoryPicker = async () => (await navigator.storage.getDirectory())
+        .getDirectoryHandle('Downloads', { create: true });
+    },
+  });
+  await waitConnected(gina, 1);
+  await waitConnected(hal, 1);
+  await hal.click('#choose-folder');
+  await hal.waitForFunction(() => document.getElementById('save-where').textContent
+    === 'Received files are saved in Downloads.', null, { timeout: 10000 });
+
+  const copies = [randomBytes(300 * 1024 + 1), randomBytes(200 * 1024 + 7)];
+  const sha = (b) => createHash('sha256').update(b).digest('hex');
+  for (const [i, bytes] of copies.entries()) {
+    writeFileSync(join(dir, 'same.bin'), bytes);
+    await gina.setInputFiles('#files', join(dir, 'same.bin'));
+    await hal.waitForFunction((n) => document.querySelectorAll(
+      '#transfers li[data-direction="in"][data-state="done"]').length === n, i + 1, { timeout: 30000 });
+  }
+  const saved = await hal.evaluate(async () => {
+    const folder = await (await navigator.storage.getDirectory()).getDirectoryHandle('Downloads');
+    const hex = async (f) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer()))]
+      .map((b) => b.toString(16).padStart(2, '0')).join('');
+    const files = {};
+    for await (const [name, handle] of folder.entries()) files[name] = await hex(await handle.getFile());
+    const rows = [...document.querySelectorAll('#transfers li[data-direction="in"]')];
+    return {
+      files,
+      storage: rows.map((r) => r.querySelector('a')?.dataset.storage),
+      info: rows.map((r) => r.querySelector('.info').textContent),
+    };
+  });
+  assert.deepEqual(saved.files, { 'same.bin': sha(copies[0]), 'same (1).bin': sha(copies[1]) });
+  assert.deepEqual(saved.storage, ['folder', 'folder']);
+  for (const text of saved.info) assert.match(text, /SHA-256 verified, saved in the folder you chose/);
 });
