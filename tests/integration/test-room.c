@@ -85,7 +85,10 @@ server_free (Server *server, gint signum)
 /* ---- rooms, observed from the test's thread ---- */
 
 /* Everything below is written by the rooms' network threads and read by the
- * test under this lock; every change wakes the waiter. */
+ * test under this lock; every change wakes the waiter. The test checks
+ * what it read after unlocking: without a fork per test (CK_FORK=no), a
+ * failed check leaves the test at once, and a lock it held would hang
+ * every later test instead of naming the failure. */
 static GMutex lock;
 static GCond changed;
 
@@ -239,6 +242,20 @@ node_free (Node *node)
   g_free (node);
 }
 
+/* The messages @node received so far, read under the lock (transfer
+ * container: the node keeps owning them). */
+static GPtrArray *
+messages_of (Node *node)
+{
+  GPtrArray *messages = g_ptr_array_new ();
+
+  g_mutex_lock (&lock);
+  for (guint i = 0; i < node->messages->len; i++)
+    g_ptr_array_add (messages, node->messages->pdata[i]);
+  g_mutex_unlock (&lock);
+  return messages;
+}
+
 /* Waits, under the lock, until @cond holds; fails after @ms. */
 #define WAIT_UNTIL(cond, ms) G_STMT_START {                                 \
     gint64 _end = g_get_monotonic_time () + (gint64) (ms) * 1000;          \
@@ -323,10 +340,14 @@ GST_START_TEST (test_full_mesh)
   for (guint i = 0; i < nodes->len; i++) {
     Node *node = nodes->pdata[i];
 
+    guint joined, left;
+
     g_mutex_lock (&lock);
-    fail_unless_equals_int (node->joined, 7);
-    fail_unless_equals_int (node->left->len, 0);
+    joined = node->joined;
+    left = node->left->len;
     g_mutex_unlock (&lock);
+    fail_unless_equals_int (joined, 7);
+    fail_unless_equals_int (left, 0);
   }
   g_ptr_array_unref (nodes);
   server_free (server, SIGTERM);
@@ -353,6 +374,7 @@ GST_START_TEST (test_capabilities)
   g_autoptr (GPtrArray) nodes = g_ptr_array_new_with_free_func
       ((GDestroyNotify) node_free);
   Node *a, *b, *c, *d;
+  guint seen[7];
 
   g_ptr_array_add (nodes, node_start_with (server->url, "caps", 0, v12));
   g_ptr_array_add (nodes, node_start_with (server->url, "caps", 1, v12));
@@ -365,14 +387,21 @@ GST_START_TEST (test_capabilities)
   c = nodes->pdata[2];
   d = nodes->pdata[3];
   g_mutex_lock (&lock);
-  fail_unless_equals_int (versions_seen (a, d), v1);
-  fail_unless_equals_int (versions_seen (d, a), v12);
-  fail_unless_equals_int (versions_seen (a, b), v12);
-  fail_unless_equals_int (versions_seen (b, a), v12);
-  fail_unless_equals_int (versions_seen (a, c), v1);
-  fail_unless_equals_int (versions_seen (c, a), v12);
-  fail_unless_equals_int (versions_seen (c, b), v12);
+  seen[0] = versions_seen (a, d);
+  seen[1] = versions_seen (d, a);
+  seen[2] = versions_seen (a, b);
+  seen[3] = versions_seen (b, a);
+  seen[4] = versions_seen (a, c);
+  seen[5] = versions_seen (c, a);
+  seen[6] = versions_seen (c, b);
   g_mutex_unlock (&lock);
+  fail_unless_equals_int (seen[0], v1);
+  fail_unless_equals_int (seen[1], v12);
+  fail_unless_equals_int (seen[2], v12);
+  fail_unless_equals_int (seen[3], v12);
+  fail_unless_equals_int (seen[4], v1);
+  fail_unless_equals_int (seen[5], v12);
+  fail_unless_equals_int (seen[6], v12);
   fail_unless_equals_int (hangout_room_get_member_transfer_versions (b->room,
           c->id), v1);
   fail_unless_equals_int (hangout_room_get_member_transfer_versions (b->room,
@@ -489,6 +518,7 @@ GST_START_TEST (test_last_messages_arrive)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) data = NULL;
   g_autoptr (GBytes) ack = g_bytes_new_static ("ack", 3);
+  g_autoptr (GPtrArray) got = NULL;
   guint8 *bytes = g_malloc (LAST_MESSAGE_SIZE);
 
   for (guint i = 0; i < LAST_MESSAGE_SIZE; i++)
@@ -501,17 +531,16 @@ GST_START_TEST (test_last_messages_arrive)
           &error), "%s", error ? error->message : "");
   hangout_room_stop (leaving->room);
   WAIT_UNTIL (staying->left->len == 1, 5000);
-  g_mutex_lock (&lock);
-  fail_unless_equals_int (staying->messages->len, LAST_MESSAGES + 1);
+  got = messages_of (staying);
+  fail_unless_equals_int (got->len, LAST_MESSAGES + 1);
   for (guint i = 0; i < LAST_MESSAGES; i++) {
-    Message *m = staying->messages->pdata[i];
+    Message *m = got->pdata[i];
 
     fail_unless_equals_string (m->from, leaving_id);
     fail_unless (g_bytes_equal (m->data, data));
   }
-  fail_unless (g_bytes_equal (((Message *)
-              staying->messages->pdata[LAST_MESSAGES])->data, ack));
-  g_mutex_unlock (&lock);
+  fail_unless (g_bytes_equal (((Message *) got->pdata[LAST_MESSAGES])->data,
+          ack));
   g_ptr_array_unref (nodes);
   server_free (server, SIGTERM);
 }
@@ -539,13 +568,12 @@ GST_START_TEST (test_broadcast)
   WAIT_UNTIL (all_received (nodes, 2), 5000);
 
   for (guint i = 1; i < nodes->len; i++) {
-    Node *node = nodes->pdata[i];
+    g_autoptr (GPtrArray) got = messages_of (nodes->pdata[i]);
     Message *binary, *string;
 
-    g_mutex_lock (&lock);
-    fail_unless_equals_int (node->messages->len, 2);
-    binary = node->messages->pdata[0];
-    string = node->messages->pdata[1];
+    fail_unless_equals_int (got->len, 2);
+    binary = got->pdata[0];
+    string = got->pdata[1];
     fail_unless_equals_string (binary->from, id);
     fail_unless (!binary->is_string);
     fail_unless (g_bytes_equal (binary->data, data), "binary message damaged");
@@ -554,7 +582,6 @@ GST_START_TEST (test_broadcast)
     fail_unless_equals_int (g_bytes_get_size (string->data), strlen (text));
     fail_unless (memcmp (g_bytes_get_data (string->data, NULL), text,
             strlen (text)) == 0);
-    g_mutex_unlock (&lock);
   }
 
   /* To one member, and to one that is not there. */
@@ -640,15 +667,19 @@ GST_START_TEST (test_server_restart)
 
   /* Nobody left, nobody was counted twice, and the old connections are the
    * same objects, open, and carry messages. */
-  g_mutex_lock (&lock);
   for (guint i = 0; i < nodes->len; i++) {
     Node *node = nodes->pdata[i];
+    guint left, joined, connected;
 
-    fail_unless_equals_int (node->left->len, 0);
-    fail_unless_equals_int (node->joined, n);
-    fail_unless_equals_int (g_hash_table_size (node->connected), n);
+    g_mutex_lock (&lock);
+    left = node->left->len;
+    joined = node->joined;
+    connected = g_hash_table_size (node->connected);
+    g_mutex_unlock (&lock);
+    fail_unless_equals_int (left, 0);
+    fail_unless_equals_int (joined, n);
+    fail_unless_equals_int (connected, n);
   }
-  g_mutex_unlock (&lock);
   for (guint i = 0, k = 0; i < n; i++) {
     Node *node = nodes->pdata[i];
 
@@ -840,10 +871,14 @@ GST_START_TEST (test_member_loses_signalling)
   WAIT_UNTIL (flaky->ids == 2, 5000);
   STAYS_TRUE (all_connected (nodes, n - 1) && nobody_left (nodes),
       HANGOUT_ROOM_LIVENESS_TIMEOUT_MS + 500);
-  g_mutex_lock (&lock);
-  for (guint i = 0; i < n; i++)
-    fail_unless_equals_int (((Node *) nodes->pdata[i])->joined, n - 1);
-  g_mutex_unlock (&lock);
+  for (guint i = 0; i < n; i++) {
+    guint joined;
+
+    g_mutex_lock (&lock);
+    joined = ((Node *) nodes->pdata[i])->joined;
+    g_mutex_unlock (&lock);
+    fail_unless_equals_int (joined, n - 1);
+  }
   g_ptr_array_unref (nodes);
   proxy_free (proxy);
   server_free (server, SIGTERM);
@@ -882,10 +917,14 @@ GST_START_TEST (test_member_crashes)
       HANGOUT_ROOM_LIVENESS_TIMEOUT_MS + 2000);
   g_print ("%u members dropped a killed member after %.0f ms\n", n,
       (g_get_monotonic_time () - start) / 1000.0);
-  g_mutex_lock (&lock);
-  for (guint i = 0; i < n; i++)
-    fail_unless_equals_int (((Node *) nodes->pdata[i])->left->len, 1);
-  g_mutex_unlock (&lock);
+  for (guint i = 0; i < n; i++) {
+    guint left;
+
+    g_mutex_lock (&lock);
+    left = ((Node *) nodes->pdata[i])->left->len;
+    g_mutex_unlock (&lock);
+    fail_unless_equals_int (left, 1);
+  }
   g_ptr_array_unref (nodes);
   server_free (server, SIGTERM);
 }
