@@ -321,7 +321,7 @@ function equalBytes(a, b) {
 
 // Adds `piece` to ascending `ranges`, extending the last one when it
 // follows it; false when that would take more than MAX_RANGES.
-export function rangesAdd(ranges, piece) {
+function rangesAdd(ranges, piece) {
   const last = ranges[ranges.length - 1];
   if (last && last.first + last.count === piece) { last.count++; return true; }
   if (ranges.length === MAX_RANGES) return false;

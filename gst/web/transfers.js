@@ -27,6 +27,7 @@ const READ_BLOCK = 1024 * 1024;
 // Version 2 as a sharer (§4.3): the C sink's piece size and window.
 const PIECE_SIZE = 65536;
 const SWARM_WINDOW = 8 * 1024 * 1024;
+const WINDOW_PIECES = SWARM_WINDOW / PIECE_SIZE;
 // §4.3: an offer neither accepted nor rejected within this is rejected.
 const ACCEPT_TIMEOUT_MS = 10000;
 // §2.4: the sender waits, bounded, for the acks.
@@ -898,8 +899,7 @@ class Outgoing {
   // can take it.
   async sendPiece(piece, hash, chunkSize) {
     const index = this.pieces;
-    const span = SWARM_WINDOW / PIECE_SIZE;
-    if (!await this.until(() => this.activeV2().every((p) => isDrained(p) && index < this.swarm.get(p).next + span)))
+    if (!await this.until(() => this.activeV2().every((p) => isDrained(p) && index < this.swarm.get(p).next + WINDOW_PIECES)))
       return false;
     const to = this.activeV2();
     this.sendAll(to, v2.buildHashes(this.idBytes, index, hash));
@@ -909,24 +909,27 @@ class Outgoing {
     return true;
   }
 
-  // A recipient's `request` (§4.7): the pieces sent already, read again and
-  // sent as `repair`, those of its window only; the others `unavailable`.
+  // A recipient's `request` (§4.7): the pieces sent already that lie in
+  // its window, read again and sent as `repair`; the rest of each range
+  // `unavailable`. A range costs what it overlaps the window, however
+  // many pieces it names.
   async repair(peer, ranges) {
     const member = this.swarm.get(peer);
-    const span = SWARM_WINDOW / PIECE_SIZE;
     const refused = [];
+    const refuse = (first, end) => { if (end > first) refused.push({ first, count: end - first }); };
     for (const [first, count] of ranges) {
-      for (let i = first; i < first + count; i++) {
-        if (i < member.next || i >= this.pieces || i >= member.next + span) {
-          v2.rangesAdd(refused, i);
-          continue;
-        }
+      const end = first + count;
+      const from = Math.max(first, member.next);
+      const to = Math.max(from, Math.min(end, this.pieces, member.next + WINDOW_PIECES));
+      refuse(first, Math.min(end, from));
+      for (let i = from; i < to; i++) {
         if (!await this.until(() => isDrained(peer))) return;
         if (this.recipients.get(peer) !== 'pending') return;
         const piece = new Uint8Array(await this.file.slice(i * PIECE_SIZE, (i + 1) * PIECE_SIZE).arrayBuffer());
         for (const msg of v2.pieceMessages(this.idBytes, v2.ROLE.REPAIR, i * PIECE_SIZE, piece, this.chunkSize))
           this.send(peer, msg);
       }
+      refuse(to, end);
     }
     if (refused.length > 0) this.send(peer, v2.buildUnavailable(this.id, refused));
   }

@@ -180,6 +180,14 @@ test('version 2 to a member that speaks it, within its window; version 1 to one 
     assert.ok(Buffer.concat(p.parts).equals(bytes.subarray(i * PIECE, (i + 1) * PIECE)), `repaired piece ${i}`);
   }
   assert.deepEqual(texts(v2).at(-1), { type: 'unavailable', id: offer.id, pieces: [[total + 5, 1]] });
+  // A request for 2^40 pieces costs what its window holds, not a step
+  // per piece asked for.
+  v2.got.length = 0;
+  say(v2, { type: 'request', id: offer.id, pieces: [[0, 2 ** 40]] });
+  await until(() => texts(v2).some((m) => m.type === 'unavailable'), 'the answer to the huge request');
+  assert.deepEqual([...piecesOf(v2).keys()], [...Array(4).keys()].map((k) => total - 4 + k));
+  assert.deepEqual(texts(v2).at(-1), { type: 'unavailable', id: offer.id,
+    pieces: [[0, total - 4], [total, 2 ** 40 - total]] });
 
   // The answers: only the root of `end` is a verified copy.
   say(v1, { type: 'ack', id: offer.id, ok: true, sha256: createHash('sha256').update(bytes).digest('hex') });
