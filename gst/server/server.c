@@ -25,6 +25,7 @@
 #include "server-log.h"
 #include "room-directory.h"
 #include "names.h"
+#include "ws-shards.h"
 #include "../libhangout/source-private.h"
 
 #include <errno.h>
@@ -63,6 +64,9 @@
 /* Ping idle connections so that dead peers are eventually noticed and
  * middleboxes keep the connection open. */
 #define KEEPALIVE_SECONDS 30
+/* WebSockets per shard thread (ws-shards.c): a wake-up of a shard costs
+ * in proportion to what it holds, and each thread some 20 KiB. */
+#define WEBSOCKETS_PER_SHARD 256
 /* What may wait in our memory for one member, sent to it and not yet
  * taken by the kernel (whose own buffers come on top): 16 messages of the
  * largest size. A member with more is not reading; it is dropped, or one
@@ -113,7 +117,7 @@ typedef struct {
 
 struct _Client {
   HangoutServer *server;
-  SoupWebsocketConnection *conn; /* owned */
+  WsLink *link;                  /* owned; its WebSocket runs on a shard */
   GSocket *socket;               /* owned; see release_socket() */
   char *peer;                    /* remote address, for logs */
   char id[ID_HEX_LEN + 1];       /* "" until joined */
@@ -158,6 +162,7 @@ struct _HangoutServer {
   GHashTable *members; /* id → Client* (joined clients only) */
   GHashTable *clients; /* Client* set (owned), every open WebSocket */
   GHashTable *sockets; /* GSocket* (ref) → state, see release_socket() */
+  WsShards *shards;    /* where the WebSockets run */
   RoomDirectory *directory; /* NULL: rooms are this server's alone */
   ConnectionLimits *limits; /* NULL for a detached server */
   GSource *sweep_timer;
@@ -250,8 +255,7 @@ client_drop_non_reader (Client *c, guint64 unsent)
 {
   server_log (&c->server->log, G_LOG_LEVEL_INFO, "%s %s: %" G_GUINT64_FORMAT " bytes not taken, not reading; closing", c->peer,
           client_label (c), unsent);
-  soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "not reading");
-  g_socket_shutdown (c->socket, TRUE, TRUE, NULL);
+  ws_link_drop (c->link, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "not reading");
 }
 
 static void
@@ -262,7 +266,7 @@ client_send_text (Client *c, const char *text)
 
   /* libsoup ignores sends on a closing connection, but say so explicitly:
    * a client may be mid-close while others still talk about it. */
-  if (soup_websocket_connection_get_state (c->conn) != SOUP_WEBSOCKET_STATE_OPEN)
+  if (!ws_link_is_open (c->link))
     return;
   /* The kernel is asked (two system calls) only when the upper bound could
    * pass the limit: about once a MiB for a member that reads, not once a
@@ -278,7 +282,7 @@ client_send_text (Client *c, const char *text)
   }
   c->bytes_given += size;
   c->unsent_at_most += size;
-  soup_websocket_connection_send_text (c->conn, text);
+  ws_link_send_text (c->link, text);
 }
 
 static void
@@ -322,11 +326,13 @@ member_event_text (const char *id, const char *name)
   return text;
 }
 
-static void
-client_send_error (Client *c, const char *code, const char *reason)
+/* An `error` message's text. */
+static char *
+error_text (const char *code, const char *reason)
 {
   JsonBuilder *b = json_builder_new ();
   JsonNode *node;
+  char *text;
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "type");
@@ -337,10 +343,19 @@ client_send_error (Client *c, const char *code, const char *reason)
   json_builder_add_string_value (b, reason);
   json_builder_end_object (b);
   node = json_builder_get_root (b);
-  client_send_node (c, node);
+  text = node_to_text (node);
   json_node_unref (node);
   g_object_unref (b);
+  return text;
+}
 
+static void
+client_send_error (Client *c, const char *code, const char *reason)
+{
+  char *text = error_text (code, reason);
+
+  client_send_text (c, text);
+  g_free (text);
   /* info, not message: any client can trigger these at will, and a log
    * line per bad frame would let it flood the log. */
   server_log (&c->server->log, G_LOG_LEVEL_INFO, "%s %s: error %s: %s", c->peer, client_label (c), code, reason);
@@ -698,8 +713,8 @@ on_directory_available (gboolean available, gpointer data)
   g_hash_table_iter_init (&it, s->clients);
   while (g_hash_table_iter_next (&it, &key, NULL)) {
     Client *c = key;
-    if (c->room && soup_websocket_connection_get_state (c->conn) == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, "room directory lost");
+    if (c->room)
+      ws_link_close (c->link, SOUP_WEBSOCKET_CLOSE_SERVER_ERROR, "room directory lost");
   }
 }
 
@@ -901,17 +916,19 @@ client_take_token (Client *c)
   return FALSE;
 }
 
+#define TOO_BIG_REASON "a message is at most 65536 bytes; closing"
+
 static void
 on_too_big (Client *c)
 {
-  if (soup_websocket_connection_get_state (c->conn) != SOUP_WEBSOCKET_STATE_OPEN)
+  if (!ws_link_is_open (c->link))
     return;
-  client_send_error (c, "too-big", "a message is at most 65536 bytes; closing");
-  soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too big");
+  client_send_error (c, "too-big", TOO_BIG_REASON);
+  ws_link_close (c->link, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too big");
 }
 
 static void
-on_ws_message (SoupWebsocketConnection *conn, gint type, GBytes *bytes, gpointer user_data)
+on_ws_message (WsLink *link, gint type, GBytes *bytes, gpointer user_data)
 {
   Client *c = user_data;
   gsize len;
@@ -954,18 +971,18 @@ on_ws_message (SoupWebsocketConnection *conn, gint type, GBytes *bytes, gpointer
 }
 
 static void
-on_ws_error (SoupWebsocketConnection *conn, GError *error, gpointer user_data)
+on_ws_error (WsLink *link, const GError *error, gpointer user_data)
 {
   Client *c = user_data;
 
   /* libsoup refuses a frame larger than max-incoming-payload-size, and
    * our MessageSizeStream a message larger than MAX_MESSAGE_SIZE, by
-   * emitting this and then dropping the TCP connection at once, without a
-   * close frame. The protocol wants an error frame and close code 1009, so
-   * send both from here: libsoup writes queued frames immediately when the
-   * socket can take them, i.e. before it closes the stream. */
+   * emitting this and then dropping the TCP connection at once: the link
+   * answered it with the error and close code 1009 there and then
+   * (ws_shards_new's too_big_reply). */
   if (error->domain == SOUP_WEBSOCKET_ERROR && error->code == SOUP_WEBSOCKET_CLOSE_TOO_BIG) {
-    on_too_big (c);
+    server_log (&c->server->log, G_LOG_LEVEL_INFO, "%s %s: error too-big: %s", c->peer, client_label (c),
+                TOO_BIG_REASON);
     return;
   }
   server_log (&c->server->log, G_LOG_LEVEL_INFO, "%s %s: websocket error: %s", c->peer, client_label (c), error->message);
@@ -1054,8 +1071,7 @@ client_free (Client *c)
     c->joining->client = NULL;
   if (c->holds_place)
     connection_limits_release (c->server->limits, c->peer);
-  g_signal_handlers_disconnect_by_data (c->conn, c);
-  g_object_unref (c->conn);
+  ws_link_release (c->link);
   /* Back to the sweep, marked as seen closed, and sweep at the next idle:
    * the connection is finalized only after its "closed" emission. (With
    * TLS, libsoup may hold the socket a little longer; then a later sweep,
@@ -1071,13 +1087,12 @@ client_free (Client *c)
 }
 
 static void
-on_ws_closed (SoupWebsocketConnection *conn, gpointer user_data)
+on_ws_closed (WsLink *link, gushort code, gpointer user_data)
 {
   Client *c = user_data;
   HangoutServer *s = c->server;
 
-  server_log (&c->server->log, G_LOG_LEVEL_INFO, "%s %s: closed (code %u)", c->peer, client_label (c),
-          soup_websocket_connection_get_close_code (conn));
+  server_log (&c->server->log, G_LOG_LEVEL_INFO, "%s %s: closed (code %u)", c->peer, client_label (c), code);
   client_leave (c);
   g_hash_table_remove (s->clients, c); /* frees c */
   if (s->shutting_down && g_hash_table_size (s->clients) == 0)
@@ -1094,18 +1109,36 @@ on_join_deadline (gpointer data)
 
   server_log (&c->server->log, G_LOG_LEVEL_INFO, "%s: %s, closing", c->peer, reason);
   g_clear_pointer (&c->join_deadline, g_source_unref);
-  soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, reason);
+  ws_link_close (c->link, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, reason);
   g_free (reason);
   return G_SOURCE_REMOVE;
 }
 
+static const WsLinkCallbacks link_callbacks = {
+  .message = on_ws_message,
+  .error = on_ws_error,
+  .closed = on_ws_closed,
+};
+
+/* A new member's connection: @stream, whose handshake was answered, on a
+ * shard, or @conn, already open on our context. */
 static Client *
-add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket, const char *peer)
+add_client (HangoutServer *s, GIOStream *stream, SoupServerMessage *msg, SoupWebsocketConnection *conn,
+            GSocket *socket, const char *peer)
 {
   Client *c = g_new0 (Client, 1);
 
   c->server = s;
-  c->conn = g_object_ref (conn);
+  /* One byte over the protocol limit: a frame of exactly 65536 bytes is
+   * fine (libsoup refuses payload_len >= this value). */
+  if (conn)
+    c->link = ws_shards_adopt_connection (s->shards, conn, socket, MAX_MESSAGE_SIZE + 1, KEEPALIVE_SECONDS,
+                                          &link_callbacks, c);
+  else
+    c->link = ws_shards_adopt (s->shards, stream, socket, soup_server_message_get_uri (msg),
+                               soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                             "Origin"),
+                               MAX_MESSAGE_SIZE + 1, KEEPALIVE_SECONDS, &link_callbacks, c);
   c->socket = socket;
   c->peer = g_strdup (peer ? peer : "?");
   c->tokens = RATE_BURST;
@@ -1114,13 +1147,6 @@ add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket, co
   if (!socket || !connection_bytes_taken (socket, &c->bytes_given))
     c->bytes_given = 0;
 
-  /* One byte over the protocol limit: a frame of exactly 65536 bytes is
-   * fine (libsoup refuses payload_len >= this value). */
-  soup_websocket_connection_set_max_incoming_payload_size (conn, MAX_MESSAGE_SIZE + 1);
-  soup_websocket_connection_set_keepalive_interval (conn, KEEPALIVE_SECONDS);
-  g_signal_connect (conn, "message", G_CALLBACK (on_ws_message), c);
-  g_signal_connect (conn, "error", G_CALLBACK (on_ws_error), c);
-  g_signal_connect (conn, "closed", G_CALLBACK (on_ws_closed), c);
   /* Not _seconds(): that one may fire up to a second early. */
   c->join_deadline = g_timeout_source_new (s->join_timeout * 1000);
   g_source_set_callback (c->join_deadline, on_join_deadline, c, NULL);
@@ -1134,17 +1160,31 @@ void
 hangout_server_add_client (HangoutServer *s, SoupWebsocketConnection *conn, GSocket *socket,
                            const char *peer)
 {
-  add_client (s, conn, socket, peer);
+  add_client (s, NULL, NULL, conn, socket, peer);
+}
+
+/* A WebSocket on @stream, on our context, only to be closed at once. */
+static void
+refuse (SoupServerMessage *msg, GIOStream *stream, gushort code, const char *reason)
+{
+  SoupWebsocketConnection *conn = soup_websocket_connection_new (stream, soup_server_message_get_uri (msg),
+                                                                 SOUP_WEBSOCKET_CONNECTION_SERVER,
+                                                                 soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                                                               "Origin"),
+                                                                 NULL, NULL);
+
+  soup_websocket_connection_close (conn, code, reason);
+  g_object_unref (conn);
 }
 
 static void
-on_websocket (HangoutServer *s, SoupServerMessage *msg, SoupWebsocketConnection *conn)
+on_websocket (HangoutServer *s, SoupServerMessage *msg, GIOStream *stream)
 {
   GSocket *socket;
   Client *c;
 
   if (s->shutting_down) {
-    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
+    refuse (msg, stream, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
     return;
   }
   /* Each connection is a file descriptor: beyond the cap, a flood of
@@ -1154,7 +1194,7 @@ on_websocket (HangoutServer *s, SoupServerMessage *msg, SoupWebsocketConnection 
             g_hash_table_size (s->clients));
     /* 1008: 1013 ("try again later") would fit better, but libsoup 3.2
      * clients, ours among them, take it for a protocol error (1002). */
-    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "server full");
+    refuse (msg, stream, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "server full");
     return;
   }
 
@@ -1163,7 +1203,7 @@ on_websocket (HangoutServer *s, SoupServerMessage *msg, SoupWebsocketConnection 
   socket = soup_server_message_get_socket (msg);
   if (socket && !g_hash_table_steal (s->sockets, socket))
     socket = NULL;
-  c = add_client (s, conn, socket, soup_server_message_get_remote_host (msg));
+  c = add_client (s, stream, msg, NULL, socket, soup_server_message_get_remote_host (msg));
   /* The place its HTTP connection had (which ended as the WebSocket took
    * the stream over): a WebSocket counts as a connection of its address. */
   connection_limits_hold (s->limits, c->peer);
@@ -1172,26 +1212,20 @@ on_websocket (HangoutServer *s, SoupServerMessage *msg, SoupWebsocketConnection 
 
 /* The handshake is answered (101): the stream is ours now. As libsoup's
  * own WebSocket handler does it (soup-server.c, complete_websocket_upgrade)
- * but with a MessageSizeStream under the connection. */
+ * but with a MessageSizeStream under the connection, which then runs on a
+ * shard. */
 static void
 on_ws_upgraded (SoupServerMessage *msg, gpointer user_data)
 {
   HangoutServer *s = user_data;
   GIOStream *stream, *capped;
-  SoupWebsocketConnection *conn;
 
   g_object_ref (msg);
   stream = soup_server_message_steal_connection (msg);
   capped = message_size_stream_new (stream, MAX_MESSAGE_SIZE);
-  conn = soup_websocket_connection_new (capped, soup_server_message_get_uri (msg),
-                                        SOUP_WEBSOCKET_CONNECTION_SERVER,
-                                        soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                                      "Origin"),
-                                        NULL, NULL);
+  on_websocket (s, msg, capped);
   g_object_unref (capped);
   g_object_unref (stream);
-  on_websocket (s, msg, conn);
-  g_object_unref (conn);
   g_object_unref (msg);
 }
 
@@ -1476,8 +1510,7 @@ shut_down (gpointer user_data)
   g_hash_table_iter_init (&it, s->clients);
   while (g_hash_table_iter_next (&it, &key, NULL)) {
     Client *c = key;
-    if (soup_websocket_connection_get_state (c->conn) == SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close (c->conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
+    ws_link_close (c->link, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server shutting down");
   }
   return G_SOURCE_REMOVE;
 }
@@ -1510,6 +1543,8 @@ server_teardown (HangoutServer *s)
   }
   g_hash_table_remove_all (s->members);
   g_hash_table_remove_all (s->rooms);
+  /* Their connections are dropped on the shards before these end. */
+  g_clear_pointer (&s->shards, ws_shards_free);
 
   hangout_clear_source (&s->sweep_timer);
   hangout_clear_source (&s->sweep_idle);
@@ -1721,11 +1756,17 @@ parse_ice_servers (HangoutServer *s, const gchar *const *urls, GError **error)
 static gboolean
 server_setup (HangoutServer *s, const HangoutServerOptions *options, GError **error)
 {
+  char *too_big;
+
   if (!parse_ice_servers (s, options->ice_servers, error))
     return FALSE;
   if (options->web_root && !open_web_root (s, options->web_root, error))
     return FALSE;
 
+  too_big = error_text ("too-big", TOO_BIG_REASON);
+  ws_shards_free (s->shards);
+  s->shards = ws_shards_new (s->context, WEBSOCKETS_PER_SHARD, too_big);
+  g_free (too_big);
   s->soup = soup_server_new ("server-header", "hangout-server/" HANGOUT_VERSION " ",
                              "tls-certificate", s->certificate, NULL);
   s->limits = connection_limits_new (s->soup, s->context, s->max_per_address, s->request_timeout,
@@ -1762,6 +1803,7 @@ HangoutServer *
 hangout_server_new_detached (const HangoutServerOptions *options)
 {
   HangoutServer *s = g_new0 (HangoutServer, 1);
+  char *too_big;
 
   if (!options)
     options = &default_options;
@@ -1787,6 +1829,11 @@ hangout_server_new_detached (const HangoutServerOptions *options)
   s->sockets = g_hash_table_new (NULL, NULL);
   s->context = g_main_context_new ();
   s->loop = g_main_loop_new (s->context, FALSE);
+  /* A detached server's connections run on its context, where whoever
+   * drives it runs them; a started one has shards (server_setup). */
+  too_big = error_text ("too-big", TOO_BIG_REASON);
+  s->shards = ws_shards_new (s->context, 0, too_big);
+  g_free (too_big);
   return s;
 }
 

@@ -2635,6 +2635,109 @@ GST_START_TEST (test_endless_fragments)
 }
 GST_END_TEST;
 
+/* The server's threads named ws-shard-N (ws-shards.c). */
+static guint
+count_shard_threads (Server *s)
+{
+  char *dir_path = g_strdup_printf ("/proc/%s/task", server_pid (s));
+  GDir *dir = g_dir_open (dir_path, 0, NULL);
+  const char *task;
+  guint n = 0;
+
+  fail_unless (dir != NULL, "no %s", dir_path);
+  while ((task = g_dir_read_name (dir)) != NULL) {
+    char *path = g_strdup_printf ("%s/%s/comm", dir_path, task), *comm = NULL;
+
+    if (g_file_get_contents (path, &comm, NULL, NULL) && g_str_has_prefix (comm, "ws-shard-"))
+      n++;
+    g_free (comm);
+    g_free (path);
+  }
+  g_dir_close (dir);
+  g_free (dir_path);
+  return n;
+}
+
+/* Waits until every connection of @c has had an answer (the 101). */
+static gboolean
+crowd_wait_answered (Crowd *c, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
+  gboolean *answered = g_new0 (gboolean, c->socks->len);
+  guint n = 0;
+
+  while (n < c->socks->len && g_get_monotonic_time () < end) {
+    for (guint i = 0; i < c->socks->len; i++) {
+      char buf[512];
+
+      if (!answered[i] && g_socket_receive (c->socks->pdata[i], buf, sizeof buf, NULL, NULL) > 0) {
+        answered[i] = TRUE;
+        n++;
+      }
+    }
+    run_for (20);
+  }
+  g_free (answered);
+  return n == c->socks->len;
+}
+
+/* WebSockets run on shard threads of 256 (docs/architecture.md, "The
+ * server's threads"): two members of one room on different shards still
+ * see each other join, signal each other and see each other leave. The
+ * first fills a shard with 255 WebSockets that never join; the second
+ * member is then the 257th, on a second shard. */
+GST_START_TEST (test_across_shards)
+{
+  Server *s = server_start (NULL);
+  Tc *a = tc_connect (s), *b;
+  Crowd *idle;
+  JsonObject *o, *welcome;
+  JsonArray *members;
+  LeftWant w;
+  char *a_id, *b_id;
+
+  json_object_unref (tc_join (a, "shards", "a"));
+  a_id = g_strdup (a->id);
+  idle = crowd_new (s, "127.0.0.3", 255, WS_UPGRADE_REQUEST);
+  fail_unless (crowd_wait_answered (idle, 5000), "the 255 WebSockets not answered within 5 s");
+  fail_unless_equals_int (count_shard_threads (s), 1);
+  b = tc_connect (s);
+  welcome = tc_join (b, "shards", "b");
+  b_id = g_strdup (b->id);
+  fail_unless_equals_int (count_shard_threads (s), 2);
+  members = json_object_get_array_member (welcome, "members");
+  fail_unless_equals_int (json_array_get_length (members), 1);
+  fail_unless_equals_string (json_object_get_string_member (json_array_get_object_element (members, 0), "id"),
+                             a_id);
+  json_object_unref (welcome);
+  o = tc_expect (a, "member-joined");
+  fail_unless_equals_string (json_object_get_string_member (o, "id"), b_id);
+  json_object_unref (o);
+
+  tc_sendf (a, "{\"type\":\"signal\",\"to\":\"%s\",\"payload\":{\"n\":1}}", b_id);
+  o = tc_expect (b, "signal");
+  fail_unless_equals_string (json_object_get_string_member (o, "from"), a_id);
+  json_object_unref (o);
+  tc_sendf (b, "{\"type\":\"signal\",\"to\":\"%s\",\"payload\":{\"n\":2}}", a_id);
+  o = tc_expect (a, "signal");
+  fail_unless_equals_string (json_object_get_string_member (o, "from"), b_id);
+  json_object_unref (o);
+  expect_health (s, 1, 2);
+
+  soup_websocket_connection_close (b->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  w.c = a;
+  w.id = b_id;
+  fail_unless (wait_until (cond_left, &w, 2000), "member-left across shards not within 2 s");
+  expect_health (s, 1, 1);
+  crowd_free (idle);
+  tc_free (a);
+  tc_free (b);
+  g_free (a_id);
+  g_free (b_id);
+  server_stop (s);
+}
+GST_END_TEST;
+
 static Suite *
 server_suite (void)
 {
@@ -2668,6 +2771,7 @@ server_suite (void)
   tcase_add_test (tc, test_big_body);
   tcase_add_test (tc, test_non_reader);
   tcase_add_test (tc, test_endless_fragments);
+  tcase_add_test (tc, test_across_shards);
   suite_add_tcase (s, tc);
   return s;
 }
