@@ -535,9 +535,14 @@ static void late_begin (HangoutShareSender *self, const gchar *member);
 static void
 read_again_send (HangoutShareSender *self, ReadAgain *again)
 {
-  guint level = hangout_merkle_piece_level (again->size, again->piece_size);
+  guint level;
 
-  for (guint i = 0; again->pieces != NULL && i < again->pieces->len; i++) {
+  /* Nothing to read again, and @again may be unset: a version 2 message
+   * after the file's swarm ended, or to a sharer that never had one. */
+  if (again->pieces == NULL || again->pieces->len == 0)
+    return;
+  level = hangout_merkle_piece_level (again->size, again->piece_size);
+  for (guint i = 0; i < again->pieces->len; i++) {
     ReadPiece *p = &g_array_index (again->pieces, ReadPiece, i);
     const gchar *to[] = { p->member, NULL };
     g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func

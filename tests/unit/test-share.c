@@ -1246,6 +1246,7 @@ typedef struct {
   gchar *id;                    /* lock */
   gchar *root;                  /* of `end` (lock) */
   gboolean repaired;            /* piece 0 came as repair (lock) */
+  gboolean rejected;            /* an offer of its was rejected (lock) */
 } Laggard;
 
 static void
@@ -1267,6 +1268,13 @@ on_laggard_message (HangoutRoom *room, const gchar *member,
       g_cond_broadcast (&changed);
       g_mutex_unlock (&lock);
     }
+    return;
+  }
+  if (g_strstr_len ((const gchar *) bytes, len, "\"type\":\"reject\"")) {
+    g_mutex_lock (&lock);
+    l->rejected = TRUE;
+    g_cond_broadcast (&changed);
+    g_mutex_unlock (&lock);
     return;
   }
   if (!hangout_transfer2_parse_control ((const gchar *) bytes, len, &control,
@@ -1297,6 +1305,16 @@ on_laggard_message (HangoutRoom *room, const gchar *member,
   hangout_transfer2_control_clear (&control);
 }
 
+static gint criticals;
+
+static void
+count_critical (const gchar *domain, GLogLevelFlags level,
+    const gchar *message, gpointer data)
+{
+  g_printerr ("%s-CRITICAL: %s\n", domain, message);
+  g_atomic_int_inc (&criticals);
+}
+
 /* A receiver may ask for what it misses only once `end` is a second old
  * (protocol §4.7), and a busy one later still: ack-timeout counts from
  * the pieces the sharer sends it again, and starts after that second.
@@ -1314,6 +1332,8 @@ GST_START_TEST (test_swarm_repair_after_end)
   g_autofree gchar *request = NULL;
   g_autofree gchar *ack = NULL;
   g_autofree gchar *complete = NULL;
+  g_autofree gchar *offer = NULL;
+  guint handler;
 
   g_object_set_data (G_OBJECT (l.room), "test-name", (gpointer) "laggard");
   hangout_room_set_transfer_versions (l.room,
@@ -1338,6 +1358,20 @@ GST_START_TEST (test_swarm_repair_after_end)
   complete = summary_list (s, "complete", &l.room, 1);
   assert_equals_string (complete, "laggard");
   assert_counts (s, 1, 0, 0);
+
+  /* Once the file ended, a member's version 2 messages find no swarm:
+   * they are dropped, with no critical from reading nothing again. The
+   * answer to an offer sent after the request says it was handled. */
+  hangout_share_sender_end (s->share);
+  handler = g_log_set_handler ("hangout", G_LOG_LEVEL_CRITICAL
+      | G_LOG_LEVEL_WARNING, count_critical, NULL);
+  offer = hangout_transfer2_build_offer (l.id, "f.bin", 1048576,
+      "application/octet-stream", 65536, 65536, 8388608, NULL);
+  fail_unless (hangout_room_send_string (l.room, l.sharer, request, NULL));
+  fail_unless (hangout_room_send_string (l.room, l.sharer, offer, NULL));
+  WAIT_FOR (l.rejected, 5000);
+  g_log_remove_handler ("hangout", handler);
+  fail_unless_equals_int (g_atomic_int_get (&criticals), 0);
   hangout_room_stop (l.room);
   g_object_unref (l.room);
   g_free (l.sharer);
