@@ -65,7 +65,8 @@
  * middleboxes keep the connection open. */
 #define KEEPALIVE_SECONDS 30
 /* WebSockets per shard thread (ws-shards.c): a wake-up of a shard costs
- * in proportion to what it holds, and each thread some 20 KiB. */
+ * in proportion to what it holds, and each thread some 37 KiB
+ * (docs/architecture.md, "The server's threads"). */
 #define WEBSOCKETS_PER_SHARD 256
 /* What may wait in our memory for one member, sent to it and not yet
  * taken by the kernel (whose own buffers come on top): 16 messages of the
@@ -1756,17 +1757,11 @@ parse_ice_servers (HangoutServer *s, const gchar *const *urls, GError **error)
 static gboolean
 server_setup (HangoutServer *s, const HangoutServerOptions *options, GError **error)
 {
-  char *too_big;
-
   if (!parse_ice_servers (s, options->ice_servers, error))
     return FALSE;
   if (options->web_root && !open_web_root (s, options->web_root, error))
     return FALSE;
 
-  too_big = error_text ("too-big", TOO_BIG_REASON);
-  ws_shards_free (s->shards);
-  s->shards = ws_shards_new (s->context, WEBSOCKETS_PER_SHARD, too_big);
-  g_free (too_big);
   s->soup = soup_server_new ("server-header", "hangout-server/" HANGOUT_VERSION " ",
                              "tls-certificate", s->certificate, NULL);
   s->limits = connection_limits_new (s->soup, s->context, s->max_per_address, s->request_timeout,
@@ -1799,8 +1794,10 @@ server_teardown_here (HangoutServer *s)
 /* What a NULL HangoutServerOptions means: every default. */
 static const HangoutServerOptions default_options = { 0 };
 
-HangoutServer *
-hangout_server_new_detached (const HangoutServerOptions *options)
+/* A server not yet listening; its WebSockets run on shards of
+ * @per_shard, or on its own context with 0. */
+static HangoutServer *
+server_new (const HangoutServerOptions *options, guint per_shard)
 {
   HangoutServer *s = g_new0 (HangoutServer, 1);
   char *too_big;
@@ -1829,12 +1826,18 @@ hangout_server_new_detached (const HangoutServerOptions *options)
   s->sockets = g_hash_table_new (NULL, NULL);
   s->context = g_main_context_new ();
   s->loop = g_main_loop_new (s->context, FALSE);
-  /* A detached server's connections run on its context, where whoever
-   * drives it runs them; a started one has shards (server_setup). */
   too_big = error_text ("too-big", TOO_BIG_REASON);
-  s->shards = ws_shards_new (s->context, 0, too_big);
+  s->shards = ws_shards_new (s->context, per_shard, too_big);
   g_free (too_big);
   return s;
+}
+
+/* Its connections run on its context, where whoever drives it runs
+ * them. */
+HangoutServer *
+hangout_server_new_detached (const HangoutServerOptions *options)
+{
+  return server_new (options, 0);
 }
 
 void
@@ -1853,7 +1856,7 @@ hangout_server_start (const HangoutServerOptions *options, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   if (!options)
     options = &default_options;
-  s = hangout_server_new_detached (options);
+  s = server_new (options, WEBSOCKETS_PER_SHARD);
 
   /* Popped before the thread starts: pushing acquires the context, and the
    * thread must acquire it next. */

@@ -55,7 +55,6 @@ struct _WsLink {
   gpointer user_data;
   gboolean open;
   gboolean released;
-  gushort close_code;
 };
 
 typedef enum { OP_ADOPT, OP_SEND, OP_CLOSE, OP_DROP, OP_RELEASE, OP_QUIT } OpKind;
@@ -190,7 +189,6 @@ deliver (WsLink *link, const Event *ev)
       break;
     case EV_CLOSED:
       link->open = FALSE;
-      link->close_code = ev->code;
       link->callbacks->closed (link, ev->code, link->user_data);
       break;
   }
@@ -453,12 +451,6 @@ ws_shards_free (WsShards *shards)
   g_free (shards);
 }
 
-guint
-ws_shards_count_threads (WsShards *shards)
-{
-  return shards->shards->len;
-}
-
 static WsLink *
 link_new (WsShards *shards, const WsLinkCallbacks *callbacks,
     gpointer user_data)
@@ -566,12 +558,6 @@ ws_link_is_open (WsLink *link)
   if (link->shard == NULL)
     return connection_open (link);
   return link->open;
-}
-
-gushort
-ws_link_get_close_code (WsLink *link)
-{
-  return link->close_code;
 }
 
 void

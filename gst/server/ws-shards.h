@@ -35,8 +35,6 @@ WsShards *ws_shards_new (GMainContext *owner, guint per_shard,
  * their connections. */
 G_GNUC_INTERNAL
 void ws_shards_free (WsShards *shards);
-G_GNUC_INTERNAL
-guint ws_shards_count_threads (WsShards *shards);
 
 /* Takes over @stream, whose handshake was answered (101), as the server
  * end of a WebSocket: refuses frames over @max_payload bytes and pings
@@ -66,9 +64,6 @@ void ws_link_drop (WsLink *link, gushort code, const char *reason);
 /* FALSE once either end began to close. */
 G_GNUC_INTERNAL
 gboolean ws_link_is_open (WsLink *link);
-/* The close code once closed (0 before, or none given). */
-G_GNUC_INTERNAL
-gushort ws_link_get_close_code (WsLink *link);
 /* No more callbacks; the connection is dropped (closed first if open). */
 G_GNUC_INTERNAL
 void ws_link_release (WsLink *link);

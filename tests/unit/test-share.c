@@ -1307,11 +1307,13 @@ on_laggard_message (HangoutRoom *room, const gchar *member,
 
 static gint criticals;
 
+/* A critical or a warning of libhangout's, counted. */
 static void
 count_critical (const gchar *domain, GLogLevelFlags level,
     const gchar *message, gpointer data)
 {
-  g_printerr ("%s-CRITICAL: %s\n", domain, message);
+  g_printerr ("%s (%s): %s\n", domain, level & G_LOG_LEVEL_CRITICAL
+      ? "critical" : "warning", message);
   g_atomic_int_inc (&criticals);
 }
 
