@@ -1,6 +1,8 @@
 #!/bin/sh
-# The signalling server under many members: hangout-server and PeerJS's
-# server (npm `peer`, the reference), one after the other in every
+# The signalling server under many members: hangout-server, PeerJS's
+# server (npm `peer`, the reference) and libsoup's own WebSocket server
+# doing nothing (soup-floor, the least a libsoup server keeps per member;
+# it relays nothing), one after the other in every
 # repetition, under the same load from one Node process
 # (bench/server-load/load.mjs says what is measured and how).
 #
@@ -9,14 +11,15 @@
 #   -n  members let in and kept idle (10000)
 #   -p  joins measured one at a time with all of them in (200)
 #   -s  signals relayed, 500 a second (1000)
-#   -r  repetitions (3)      -o  servers (hangout peerjs)
-# Environment: HANGOUT_SERVER (ninja -C build bench-server sets it). Runs
+#   -r  repetitions (3)      -o  servers (hangout peerjs libsoup)
+# Environment: HANGOUT_SERVER, SOUP_FLOOR (ninja -C build bench-server sets
+# them; without SOUP_FLOOR there is no libsoup run). Runs
 # itself in a private network namespace with only loopback up. Each
 # process needs a descriptor per member: the limit of open files must
 # exceed MEMBERS + PROBES + 100.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-members=10000 probes=200 signals=1000 runs=3 servers="hangout peerjs"
+members=10000 probes=200 signals=1000 runs=3 servers="hangout peerjs libsoup"
 while getopts n:p:s:r:o: opt; do
   case $opt in
     n) members=$OPTARG ;; p) probes=$OPTARG ;; s) signals=$OPTARG ;;
@@ -38,6 +41,10 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -le $((members + probes +
   ulimit -n $((members + probes + 1100)) 2>/dev/null \
     || { echo "server-load: $((members + probes + 100)) open files needed, the limit is $(ulimit -n)" >&2; exit 1; }
 fi
+if [ -z "${SOUP_FLOOR:-}" ]; then
+  servers=$(echo "$servers" | sed 's/libsoup//')
+fi
 exec node "$here/server-load/load.mjs" --hangout-server "$HANGOUT_SERVER" \
+  --soup-floor "${SOUP_FLOOR:-}" \
   --members "$members" --probes "$probes" --signals "$signals" --runs "$runs" \
   --servers "$servers"

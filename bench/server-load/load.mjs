@@ -1,5 +1,7 @@
 // What a signalling server costs under many members, for hangout-server
-// and, side by side in the same run, PeerJS's server (bench/server-load.sh
+// and, side by side in the same run, PeerJS's server and libsoup's own
+// WebSocket server doing nothing (soup-floor.c; joins only, it relays
+// nothing) (bench/server-load.sh
 // runs this; docs/performance.md, "The signalling server under 10,000
 // members", has the results and the method).
 //
@@ -35,6 +37,7 @@ const runs = Number(args.runs ?? 3);
 const inFlight = Number(args['in-flight'] ?? 64);
 const kinds = (args.servers ?? 'hangout peerjs').split(/\s+/).filter(Boolean);
 const hangoutServer = args['hangout-server'];
+const soupFloor = args['soup-floor'];
 const here = new URL('.', import.meta.url).pathname;
 // Every member is kept alive the way its server expects: hangout-server
 // pings every 30 s (ws answers), PeerJS wants a HEARTBEAT within 90 s.
@@ -65,10 +68,12 @@ const median = (values) => percentile(values, 50);
 
 // Starts a server; resolves with its PID and WebSocket base URL.
 function startServer(kind) {
+  const stdio = { stdio: ['ignore', 'pipe', 'inherit'] };
   const child = kind === 'hangout'
     ? spawn(hangoutServer, ['--port', '0', '--max-connections', String(members + probes + 1000),
-      '--max-per-address', String(members + probes + 1000)], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(process.execPath, [`${here}/peerjs-server.mjs`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      '--max-per-address', String(members + probes + 1000)], stdio)
+    : kind === 'libsoup' ? spawn(soupFloor, [], stdio)
+      : spawn(process.execPath, [`${here}/peerjs-server.mjs`], stdio);
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${kind}: no URL within 10 s`)), 10000);
@@ -80,7 +85,7 @@ function startServer(kind) {
       clearTimeout(timer);
       child.stdout.removeAllListeners('data');
       child.stdout.resume();
-      const url = kind === 'hangout' ? line.trim() : `ws://127.0.0.1:${line.split(' ')[1]}/peerjs`;
+      const url = kind !== 'peerjs' ? line.trim() : `ws://127.0.0.1:${line.split(' ')[1]}/peerjs`;
       resolve({ child, pid: child.pid, url });
     });
   });
@@ -91,7 +96,7 @@ class Member {
   constructor(kind, url, room) {
     this.kind = kind;
     this.started = process.hrtime.bigint();
-    if (kind === 'hangout') {
+    if (kind !== 'peerjs') {
       this.ws = new WebSocket(url, { perMessageDeflate: false });
       this.ws.on('open', () => this.ws.send(JSON.stringify({ type: 'join', room, name: 'load' })));
     } else {
@@ -123,7 +128,7 @@ class Member {
   }
 
   signal(to, seq) {
-    this.ws.send(JSON.stringify(this.kind === 'hangout'
+    this.ws.send(JSON.stringify(this.kind !== 'peerjs'
       ? { type: 'signal', to: to.id, payload: { seq } }
       : { type: 'OFFER', dst: to.id, payload: { seq } }));
   }
@@ -170,8 +175,8 @@ async function run(kind) {
     // Pairs of the fill (rooms of two), each used once: no member comes near
     // hangout-server's rate limit.
     const relay = [];
-    const pairs = Math.min(signals, Math.floor(members / 2));
-    await new Promise((resolve, reject) => {
+    const pairs = kind === 'libsoup' ? 0 : Math.min(signals, Math.floor(members / 2));
+    if (pairs > 0) await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${kind}: ${pairs - relay.length} signals not relayed within ${TIMEOUT_MS} ms`)), TIMEOUT_MS + pairs * 2);
       let sent = 0;
       const sentAt = new Map();
@@ -201,8 +206,8 @@ async function run(kind) {
       join_p50_ms: median(probeLatency),
       join_p99_ms: percentile(probeLatency, 99),
       probe_cpu_ms_per_join: (probeCpu * 1000) / probes,
-      relay_p50_ms: median(relay),
-      relay_p99_ms: percentile(relay, 99),
+      relay_p50_ms: pairs ? median(relay) : null,
+      relay_p99_ms: pairs ? percentile(relay, 99) : null,
     };
   } finally {
     clearInterval(heartbeats);
@@ -241,7 +246,8 @@ const medians = {};
 for (const kind of kinds) {
   const mine = results.filter((r) => r.server === kind);
   medians[kind] = Object.fromEntries(columns.map(([key]) => [key, median(mine.map((r) => r[key]))]));
-  console.log(`| ${kind} | ${columns.map(([key, , digits]) => medians[kind][key].toFixed(digits)).join(' | ')} |`);
+  const cell = (key, digits) => (medians[kind][key] == null ? '–' : medians[kind][key].toFixed(digits));
+  console.log(`| ${kind} | ${columns.map(([key, , digits]) => cell(key, digits)).join(' | ')} |`);
 }
 if (medians.hangout && medians.peerjs) {
   console.log(`| hangout / peerjs | ${columns.map(([key]) => `${(medians.hangout[key] / medians.peerjs[key]).toFixed(2)} ×`).join(' | ')} |`);

@@ -82,6 +82,9 @@ typedef struct {
   gushort code;
 } Event;
 
+/* A connection's link, for the signal hooks (attach_connection). */
+static GQuark link_quark;
+
 /* ---- mailboxes ---- */
 
 static gboolean
@@ -270,9 +273,9 @@ drop_connection (WsLink *link)
   if (conn == NULL)
     return;
   link->conn = NULL;
-  g_signal_handlers_disconnect_by_data (conn, link);
+  g_object_set_qdata (G_OBJECT (conn), link_quark, NULL);
   g_object_unref (conn);
-  link_unref (link);            /* the handlers' */
+  link_unref (link);            /* the hooks' */
 }
 
 static void
@@ -288,19 +291,94 @@ on_closed (SoupWebsocketConnection *conn, gpointer data)
   link_unref (link);
 }
 
+/* Every connection's signals reach its link through one emission hook per
+ * signal, for all connections, rather than four handlers per connection:
+ * a handler costs about 170 bytes (its closure, its record, the
+ * connection's list of them), so four were about 680 bytes of the ~6 KiB
+ * a member costs the server (docs/performance.md, "The signalling server
+ * under 10,000 members"). The hooks see every SoupWebsocketConnection of
+ * the process; those without a link (a refused one, a client's) are not
+ * ours. The connection's thread. */
+static WsLink *
+hooked_link (const GValue *params)
+{
+  return g_object_get_qdata (g_value_get_object (&params[0]), link_quark);
+}
+
+static gboolean
+hook_message (GSignalInvocationHint *hint, guint n_params, const GValue *params, gpointer data)
+{
+  WsLink *link = hooked_link (params);
+
+  if (link != NULL)
+    on_message (link->conn, g_value_get_int (&params[1]), g_value_get_boxed (&params[2]), link);
+  return TRUE;
+}
+
+static gboolean
+hook_error (GSignalInvocationHint *hint, guint n_params, const GValue *params, gpointer data)
+{
+  WsLink *link = hooked_link (params);
+
+  if (link != NULL)
+    on_error (link->conn, g_value_get_boxed (&params[1]), link);
+  return TRUE;
+}
+
+static gboolean
+hook_closing (GSignalInvocationHint *hint, guint n_params, const GValue *params, gpointer data)
+{
+  WsLink *link = hooked_link (params);
+
+  if (link != NULL)
+    on_closing (link->conn, link);
+  return TRUE;
+}
+
+static gboolean
+hook_closed (GSignalInvocationHint *hint, guint n_params, const GValue *params, gpointer data)
+{
+  WsLink *link = hooked_link (params);
+
+  if (link != NULL)
+    on_closed (link->conn, link);
+  return TRUE;
+}
+
+static void
+add_hook (const char *signal, GSignalEmissionHook hook)
+{
+  g_signal_add_emission_hook (g_signal_lookup (signal, SOUP_TYPE_WEBSOCKET_CONNECTION), 0, hook, NULL,
+      NULL);
+}
+
+/* Once per process: the hooks stay (they cost nothing per connection). */
+static void
+install_hooks (void)
+{
+  static gsize done = 0;
+
+  if (!g_once_init_enter (&done))
+    return;
+  /* The signals exist once the class does; it is kept for the hooks. */
+  g_type_class_ref (SOUP_TYPE_WEBSOCKET_CONNECTION);
+  link_quark = g_quark_from_static_string ("hangout-ws-link");
+  add_hook ("message", hook_message);
+  add_hook ("error", hook_error);
+  add_hook ("closing", hook_closing);
+  add_hook ("closed", hook_closed);
+  g_once_init_leave (&done, 1);
+}
+
 /* The connection's thread. */
 static void
 attach_connection (WsLink *link, SoupWebsocketConnection *conn,
     guint64 max_payload, guint keepalive)
 {
   link->conn = conn;
-  link_ref (link);              /* the handlers' */
   soup_websocket_connection_set_max_incoming_payload_size (conn, max_payload);
   soup_websocket_connection_set_keepalive_interval (conn, keepalive);
-  g_signal_connect (conn, "message", G_CALLBACK (on_message), link);
-  g_signal_connect (conn, "error", G_CALLBACK (on_error), link);
-  g_signal_connect (conn, "closing", G_CALLBACK (on_closing), link);
-  g_signal_connect (conn, "closed", G_CALLBACK (on_closed), link);
+  g_object_set_qdata (G_OBJECT (conn), link_quark, link_ref (link));    /* the hooks' */
 }
 
 /* ---- shards ---- */
@@ -427,6 +505,7 @@ ws_shards_new (GMainContext *owner, guint per_shard, const char *too_big_reply)
 {
   WsShards *shards = g_new0 (WsShards, 1);
 
+  install_hooks ();
   shards->too_big_reply = g_strdup (too_big_reply);
   shards->owner = g_main_context_ref (owner);
   shards->per_shard = per_shard;
