@@ -30,6 +30,7 @@
 #include <gnutls/dtls.h>
 #include <gnutls/x509.h>
 #include "debug-private.h"
+#include "timers-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_dtls
 
@@ -77,19 +78,13 @@ typedef enum
   STATE_CLOSED,
 } DtlsState;
 
-typedef struct
-{
-  GSource source;
-  HangoutDtls *dtls;
-} DtlsTimerSource;
-
 struct _HangoutDtls
 {
   gnutls_session_t session;
   GMainContext *context;
-  /* Retransmission timer: one source for the whole life of the session,
-   * armed and disarmed through its ready time. */
-  GSource *timer;
+  /* Retransmission timer: one for the whole life of the session, armed
+   * and disarmed. */
+  HangoutTimer *timer;
   gboolean is_client;
 
   HangoutCertificate *certificate;      /* NULL for a certificate-less client */
@@ -297,7 +292,7 @@ is_stopped (HangoutDtls * dtls)
 static void
 arm_timer (HangoutDtls * dtls, guint ms)
 {
-  g_source_set_ready_time (dtls->timer,
+  hangout_timer_set (dtls->timer,
       g_get_monotonic_time () + (gint64) ms * G_TIME_SPAN_MILLISECOND);
 }
 
@@ -317,7 +312,7 @@ arm_retransmit_timer (HangoutDtls * dtls)
 static void
 disarm_timer (HangoutDtls * dtls)
 {
-  g_source_set_ready_time (dtls->timer, -1);
+  hangout_timer_set (dtls->timer, -1);
 }
 
 static ssize_t
@@ -356,7 +351,7 @@ pull_timeout_cb (gnutls_transport_ptr_t ptr, unsigned int ms)
 {
   HangoutDtls *dtls = ptr;
 
-  /* Never blocks: the GSource timer stands in for waiting. */
+  /* Never blocks: the timer stands in for waiting. */
   return dtls->pending != NULL ? 1 : 0;
 }
 
@@ -628,22 +623,16 @@ leave (HangoutDtls * dtls)
     dtls_destroy (dtls);
 }
 
-static gboolean
-timer_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
+static void
+on_timer (gpointer data)
 {
-  HangoutDtls *dtls = ((DtlsTimerSource *) source)->dtls;
+  HangoutDtls *dtls = data;
 
-  g_source_set_ready_time (source, -1);
   enter (dtls);
   if (get_state (dtls) == STATE_HANDSHAKING && !dtls->free_pending)
     handshake_step (dtls);      /* retransmits, or fails on the total timeout */
   leave (dtls);
-  return G_SOURCE_CONTINUE;
 }
-
-static GSourceFuncs timer_funcs = {
-  .dispatch = timer_dispatch,
-};
 
 /* ---------------------------------------------------------------------- */
 /* Public API */
@@ -723,11 +712,7 @@ hangout_dtls_new (GMainContext * context, gboolean is_client,
   gnutls_dtls_set_timeouts (dtls->session, RETRANSMIT_TIMEOUT_MS,
       TOTAL_TIMEOUT_MS);
 
-  dtls->timer = g_source_new (&timer_funcs, sizeof (DtlsTimerSource));
-  ((DtlsTimerSource *) dtls->timer)->dtls = dtls;
-  g_source_set_static_name (dtls->timer, "hangout DTLS retransmission");
-  g_source_set_ready_time (dtls->timer, -1);
-  g_source_attach (dtls->timer, dtls->context);
+  dtls->timer = hangout_timer_new (dtls->context, on_timer, dtls);
 
   return dtls;
 }
@@ -735,8 +720,7 @@ hangout_dtls_new (GMainContext * context, gboolean is_client,
 static void
 dtls_destroy (HangoutDtls * dtls)
 {
-  g_source_destroy (dtls->timer);
-  g_source_unref (dtls->timer);
+  hangout_timer_free (dtls->timer);
   gnutls_deinit (dtls->session);
   if (dtls->empty_credentials)
     gnutls_certificate_free_credentials (dtls->empty_credentials);

@@ -13,7 +13,7 @@
  * passed), so SCTP sees repaired loss as no loss at all.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "debug-private.h"
-#include "source-private.h"
+#include "timers-private.h"
 #include <hangout/fec.h>
 #include <hangout/dtls.h>
 #include <gnutls/crypto.h>
@@ -104,7 +104,7 @@ struct _HangoutFec {
   gsize body_max;
   gdouble data_share;           /* of recent records, those of DATA_BODY */
   guint8 parity[HANGOUT_FEC_MAX_DATAGRAM];      /* the open group's */
-  GSource *flush;
+  HangoutTimer *flush;
   gdouble reported_received, reported_lost;
   /* Since parity was turned on, or last judged: what the peer received,
    * lost and rebuilt. */
@@ -120,8 +120,8 @@ struct _HangoutFec {
   gboolean have_far;
   guint64 far;                  /* the last record far from @next */
   gint64 last_parity;           /* monotonic µs */
-  GSource *hold;                /* fires when a gap has waited HOLD_MS */
-  GSource *report;
+  HangoutTimer *hold;           /* fires when a gap has waited HOLD_MS */
+  HangoutTimer *report;
   guint64 report_received, report_lost, report_rebuilt;
 
   HangoutFecStats stats;
@@ -203,16 +203,10 @@ is_signed (HangoutFec *fec, const guint8 *data, gsize len)
 }
 
 static void
-timer_arm (GSource *source, guint ms)
+timer_arm (HangoutTimer *timer, guint ms)
 {
-  g_source_set_ready_time (source, g_get_monotonic_time ()
+  hangout_timer_set (timer, g_get_monotonic_time ()
       + (gint64) ms * G_TIME_SPAN_MILLISECOND);
-}
-
-static gboolean
-timer_armed (GSource *source)
-{
-  return g_source_get_ready_time (source) >= 0;
 }
 
 /* ---- sender ---- */
@@ -239,7 +233,7 @@ send_parity (HangoutFec *fec)
   fec->count = 0;
 }
 
-static gboolean
+static void
 on_flush (gpointer data)
 {
   HangoutFec *fec = data;
@@ -247,7 +241,6 @@ on_flush (gpointer data)
   g_mutex_lock (&fec->lock);
   send_parity (fec);
   g_mutex_unlock (&fec->lock);
-  return G_SOURCE_CONTINUE;
 }
 
 void
@@ -444,7 +437,7 @@ static void
 update_hold (HangoutFec *fec)
 {
   if (fec->highest < fec->next)
-    g_source_set_ready_time (fec->hold, -1);
+    hangout_timer_set (fec->hold, -1);
   else if (g_get_monotonic_time () - fec->last_parity
       > PARITY_GONE_MS * G_TIME_SPAN_MILLISECOND) {
     GST_DEBUG ("FEC %p: no parity for %d ms: holding nothing", fec,
@@ -452,18 +445,17 @@ update_hold (HangoutFec *fec)
     advance_to (fec, fec->highest + 1);
     g_clear_pointer (&fec->ring, g_free);
     fec->have_far = FALSE;
-    g_source_set_ready_time (fec->hold, -1);
-  } else if (!timer_armed (fec->hold))
+    hangout_timer_set (fec->hold, -1);
+  } else if (!hangout_timer_is_armed (fec->hold))
     timer_arm (fec->hold, HOLD_MS);
 }
 
-static gboolean
+static void
 on_hold_expired (gpointer data)
 {
   HangoutFec *fec = data;
 
   advance_to (fec, fec->highest + 1);
-  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -478,7 +470,7 @@ store (HangoutFec *fec, guint64 key, SlotState state, const guint8 *datagram,
   memcpy (slot->data, datagram, len);
 }
 
-static gboolean
+static void
 on_report_due (gpointer data)
 {
   HangoutFec *fec = data;
@@ -492,7 +484,6 @@ on_report_due (gpointer data)
   g_mutex_unlock (&fec->lock);
   sign (fec, report, REPORT_SIZE - TAG_SIZE);
   fec->callbacks.send (fec->user_data, report, sizeof report);
-  return G_SOURCE_CONTINUE;
 }
 
 /* Before the peer sends parity: only count, for the reports. */
@@ -685,7 +676,7 @@ hangout_fec_receive (HangoutFec *fec, const guint8 *datagram, gsize len)
       receive_counting (fec, &record, protected, datagram, len);
     else
       receive_repairing (fec, &record, protected, datagram, len);
-    if (protected && !timer_armed (fec->report))
+    if (protected && !hangout_timer_is_armed (fec->report))
       timer_arm (fec->report, REPORT_MS);
   }
   if (fec->ring != NULL)
@@ -717,9 +708,9 @@ hangout_fec_new (GMainContext *context, const guint8 *key,
   fec->callbacks = *callbacks;
   fec->user_data = user_data;
   g_mutex_init (&fec->lock);
-  fec->flush = hangout_ready_time_source_new (context, on_flush, fec);
-  fec->hold = hangout_ready_time_source_new (context, on_hold_expired, fec);
-  fec->report = hangout_ready_time_source_new (context, on_report_due, fec);
+  fec->flush = hangout_timer_new (context, on_flush, fec);
+  fec->hold = hangout_timer_new (context, on_hold_expired, fec);
+  fec->report = hangout_timer_new (context, on_report_due, fec);
   return fec;
 }
 
@@ -732,9 +723,9 @@ hangout_fec_free (HangoutFec *fec)
       G_GUINT64_FORMAT " lost, %" G_GUINT64_FORMAT " of them repaired; %"
       G_GUINT64_FORMAT " parity datagrams sent", fec, fec->stats.received,
       fec->stats.lost, fec->stats.repaired, fec->stats.parity_sent);
-  hangout_clear_source (&fec->flush);
-  hangout_clear_source (&fec->hold);
-  hangout_clear_source (&fec->report);
+  hangout_clear_timer (&fec->flush);
+  hangout_clear_timer (&fec->hold);
+  hangout_clear_timer (&fec->report);
   g_free (fec->ring);
   gnutls_memset (fec->key, 0, sizeof fec->key);
   g_mutex_clear (&fec->lock);

@@ -171,7 +171,17 @@ on_receive (NiceAgent *agent, guint stream_id, guint component_id, guint len,
     gchar *buf, gpointer data)
 {
   HangoutIce *ice = data;
+  GSource *socket_source = g_main_current_source ();
 
+  /* libnice calls us from the dispatch of its socket's source. GLib
+   * dispatches a source that cannot recurse with its descriptor taken out
+   * of the context's poll set and put back after, and GLib 2.74 wakes the
+   * context for both: every packet cost a second, empty iteration of the
+   * loop over every source and socket of the member's connections
+   * (docs/performance.md, "What an idle mesh costs"). Nothing here runs
+   * the context recursively, so the source may as well be allowed to. */
+  if (socket_source != NULL && !g_source_get_can_recurse (socket_source))
+    g_source_set_can_recurse (socket_source, TRUE);
   ice->callbacks.received (ice->user_data, (const guint8 *) buf, len);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "debug-private.h"
 #include "source-private.h"
+#include "timers-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_peer
 
@@ -73,7 +74,7 @@ struct _HangoutPeerConnection {
 
   GSource *timeout;
   GSource *gather;
-  GSource *consent;             /* fires when consent would expire */
+  HangoutTimer *consent;        /* fires when consent would expire */
   gint64 last_heard;            /* monotonic µs of the last DTLS record */
   /* >0 while one of the transports is calling us: it must not be freed
    * under its own feet, so teardown waits for an idle. */
@@ -220,7 +221,7 @@ finish (HangoutPeerConnection *pc, gboolean failed, GError *error)
   pc->error = error;
   hangout_clear_source (&pc->timeout);
   hangout_clear_source (&pc->gather);
-  hangout_clear_source (&pc->consent);
+  hangout_clear_timer (&pc->consent);
   /* Channels first (they stop using SCTP), then the transports. As with
    * RTCDataChannel, a close (ours or the peer's) is no error for them. */
   detach_channels (pc, failed ? error : NULL);
@@ -534,7 +535,7 @@ static const HangoutSctpCallbacks sctp_callbacks = {
  * us. Idle connections exchange SCTP heartbeats; consent expires 30 s after
  * the last record, as RFC 7675 says. */
 
-static gboolean
+static void
 on_consent_check (gpointer data)
 {
   HangoutPeerConnection *pc = enter (data);
@@ -545,9 +546,8 @@ on_consent_check (gpointer data)
     fail (pc, HANGOUT_ERROR_ICE, "ICE consent expired: nothing arrived from "
         "the peer for %u ms (RFC 7675)", pc->consent_timeout_ms);
   else
-    g_source_set_ready_time (pc->consent, expires);
+    hangout_timer_set (pc->consent, expires);
   leave (pc);
-  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -556,9 +556,8 @@ start_consent (HangoutPeerConnection *pc)
   pc->last_heard = g_get_monotonic_time ();
   if (pc->consent_timeout_ms == 0)
     return;
-  pc->consent = hangout_ready_time_source_new (pc->context, on_consent_check,
-      pc);
-  g_source_set_ready_time (pc->consent, pc->last_heard
+  pc->consent = hangout_timer_new (pc->context, on_consent_check, pc);
+  hangout_timer_set (pc->consent, pc->last_heard
       + (gint64) pc->consent_timeout_ms * G_TIME_SPAN_MILLISECOND);
 }
 
@@ -1200,7 +1199,7 @@ hangout_peer_connection_dispose (GObject *object)
     hangout_peer_connection_close (pc);
   hangout_clear_source (&pc->timeout);
   hangout_clear_source (&pc->gather);
-  hangout_clear_source (&pc->consent);
+  hangout_clear_timer (&pc->consent);
   free_transports (pc);
   G_OBJECT_CLASS (hangout_peer_connection_parent_class)->dispose (object);
 }

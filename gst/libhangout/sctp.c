@@ -27,7 +27,7 @@
 #include <nmmintrin.h>
 #include "debug-private.h"
 #include "sctp-clock-private.h"
-#include "source-private.h"
+#include "timers-private.h"
 
 #define GST_CAT_DEFAULT hangout_debug_sctp
 #endif
@@ -100,7 +100,7 @@ struct _HangoutSctp {
   guint32 id;                   /* our AF_CONN address and registry key */
   struct socket *sock;
   GMainContext *context;
-  GSource *wake;                /* set ready by on_upcall() */
+  HangoutTimer *wake;           /* armed by on_upcall() */
   HangoutSctpCallbacks callbacks;
   gpointer user_data;
   guint16 local_port, remote_port;
@@ -211,7 +211,7 @@ on_upcall (struct socket *sock, void *arg, int flags)
   if (sctp != NULL) {
     g_atomic_int_set (&sctp->events, 1);
     if (feeding != sctp)
-      g_source_set_ready_time (sctp->wake, 0);
+      hangout_timer_set (sctp->wake, 0);
   }
   g_rw_lock_reader_unlock (&registry_lock);
 }
@@ -358,11 +358,10 @@ configure_socket (HangoutSctp *sctp, guint mtu, guint heartbeat_ms,
 
 static gboolean process (HangoutSctp * sctp);
 
-static gboolean
+static void
 on_wake (gpointer data)
 {
   process (data);
-  return G_SOURCE_CONTINUE;
 }
 
 HangoutSctp *
@@ -389,7 +388,7 @@ hangout_sctp_new (GMainContext *context, guint16 local_port,
   sctp->message = g_byte_array_new ();
   sctp->notification = g_byte_array_new ();
 
-  sctp->wake = hangout_ready_time_source_new (context, on_wake, sctp);
+  sctp->wake = hangout_timer_new (context, on_wake, sctp);
 
   g_rw_lock_writer_lock (&registry_lock);
   do
@@ -439,8 +438,7 @@ hangout_sctp_free (HangoutSctp *sctp)
   g_hash_table_remove (registry, GUINT_TO_POINTER (sctp->id));
   g_rw_lock_writer_unlock (&registry_lock);
 
-  g_source_destroy (sctp->wake);
-  g_source_unref (sctp->wake);
+  hangout_timer_free (sctp->wake);
   while ((p = g_queue_pop_head (&sctp->queue)) != NULL)
     g_free (p);
   g_mutex_clear (&sctp->send_lock);
@@ -569,7 +567,7 @@ hangout_sctp_set_receiving (HangoutSctp *sctp, gboolean receiving)
    * since: read it now, as if one had. */
   if (receiving && sctp->state != STATE_CLOSED) {
     g_atomic_int_set (&sctp->events, 1);
-    g_source_set_ready_time (sctp->wake, 0);
+    hangout_timer_set (sctp->wake, 0);
   }
 }
 
