@@ -226,21 +226,20 @@ connection_open (WsLink *link)
 }
 
 static void
-on_message (SoupWebsocketConnection *conn, gint type, GBytes *bytes,
-    gpointer data)
+on_message (WsLink *link, gint type, GBytes *bytes)
 {
   Event *ev = g_new0 (Event, 1);
 
   ev->kind = EV_MESSAGE;
   ev->type = type;
   ev->bytes = g_bytes_ref (bytes);
-  emit (data, ev);
+  emit (link, ev);
 }
 
 static void
-on_error (SoupWebsocketConnection *conn, GError *error, gpointer data)
+on_error (WsLink *link, const GError *error)
 {
-  WsLink *link = data;
+  SoupWebsocketConnection *conn = link->conn;
   Event *ev = g_new0 (Event, 1);
 
   /* libsoup writes queued frames at once when the socket takes them, so
@@ -252,16 +251,16 @@ on_error (SoupWebsocketConnection *conn, GError *error, gpointer data)
   }
   ev->kind = EV_ERROR;
   ev->error = g_error_copy (error);
-  emit (data, ev);
+  emit (link, ev);
 }
 
 static void
-on_closing (SoupWebsocketConnection *conn, gpointer data)
+on_closing (WsLink *link)
 {
   Event *ev = g_new0 (Event, 1);
 
   ev->kind = EV_CLOSING;
-  emit (data, ev);
+  emit (link, ev);
 }
 
 /* The connection's thread: its signals and our reference on it end. */
@@ -279,13 +278,13 @@ drop_connection (WsLink *link)
 }
 
 static void
-on_closed (SoupWebsocketConnection *conn, gpointer data)
+on_closed (WsLink *link)
 {
-  WsLink *link = link_ref (data);
   Event *ev = g_new0 (Event, 1);
 
+  link_ref (link);
   ev->kind = EV_CLOSED;
-  ev->code = soup_websocket_connection_get_close_code (conn);
+  ev->code = soup_websocket_connection_get_close_code (link->conn);
   emit (link, ev);
   drop_connection (link);
   link_unref (link);
@@ -298,58 +297,36 @@ on_closed (SoupWebsocketConnection *conn, gpointer data)
  * a member costs the server (docs/performance.md, "The signalling server
  * under 10,000 members"). The hooks see every SoupWebsocketConnection of
  * the process; those without a link (a refused one, a client's) are not
- * ours. The connection's thread. */
-static WsLink *
-hooked_link (const GValue *params)
-{
-  return g_object_get_qdata (g_value_get_object (&params[0]), link_quark);
-}
-
+ * ours. @data is the signal's EventKind. The connection's thread. */
 static gboolean
-hook_message (GSignalInvocationHint *hint, guint n_params, const GValue *params, gpointer data)
+on_emission (GSignalInvocationHint *hint, guint n_params, const GValue *params, gpointer data)
 {
-  WsLink *link = hooked_link (params);
+  WsLink *link = g_object_get_qdata (g_value_get_object (&params[0]), link_quark);
 
-  if (link != NULL)
-    on_message (link->conn, g_value_get_int (&params[1]), g_value_get_boxed (&params[2]), link);
-  return TRUE;
-}
-
-static gboolean
-hook_error (GSignalInvocationHint *hint, guint n_params, const GValue *params, gpointer data)
-{
-  WsLink *link = hooked_link (params);
-
-  if (link != NULL)
-    on_error (link->conn, g_value_get_boxed (&params[1]), link);
-  return TRUE;
-}
-
-static gboolean
-hook_closing (GSignalInvocationHint *hint, guint n_params, const GValue *params, gpointer data)
-{
-  WsLink *link = hooked_link (params);
-
-  if (link != NULL)
-    on_closing (link->conn, link);
-  return TRUE;
-}
-
-static gboolean
-hook_closed (GSignalInvocationHint *hint, guint n_params, const GValue *params, gpointer data)
-{
-  WsLink *link = hooked_link (params);
-
-  if (link != NULL)
-    on_closed (link->conn, link);
+  if (link == NULL)
+    return TRUE;
+  switch ((EventKind) GPOINTER_TO_INT (data)) {
+    case EV_MESSAGE:
+      on_message (link, g_value_get_int (&params[1]), g_value_get_boxed (&params[2]));
+      break;
+    case EV_ERROR:
+      on_error (link, g_value_get_boxed (&params[1]));
+      break;
+    case EV_CLOSING:
+      on_closing (link);
+      break;
+    case EV_CLOSED:
+      on_closed (link);
+      break;
+  }
   return TRUE;
 }
 
 static void
-add_hook (const char *signal, GSignalEmissionHook hook)
+add_hook (const char *signal, EventKind kind)
 {
-  g_signal_add_emission_hook (g_signal_lookup (signal, SOUP_TYPE_WEBSOCKET_CONNECTION), 0, hook, NULL,
-      NULL);
+  g_signal_add_emission_hook (g_signal_lookup (signal, SOUP_TYPE_WEBSOCKET_CONNECTION), 0, on_emission,
+      GINT_TO_POINTER (kind), NULL);
 }
 
 /* Once per process: the hooks stay (they cost nothing per connection). */
@@ -363,10 +340,10 @@ install_hooks (void)
   /* The signals exist once the class does; it is kept for the hooks. */
   g_type_class_ref (SOUP_TYPE_WEBSOCKET_CONNECTION);
   link_quark = g_quark_from_static_string ("hangout-ws-link");
-  add_hook ("message", hook_message);
-  add_hook ("error", hook_error);
-  add_hook ("closing", hook_closing);
-  add_hook ("closed", hook_closed);
+  add_hook ("message", EV_MESSAGE);
+  add_hook ("error", EV_ERROR);
+  add_hook ("closing", EV_CLOSING);
+  add_hook ("closed", EV_CLOSED);
   g_once_init_leave (&done, 1);
 }
 
